@@ -1,0 +1,72 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Mimic",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mimic", targets: ["mimic"]),
+        .library(name: "MimicCore", targets: ["MimicCore"]),
+        .library(name: "MimicTLS", targets: ["MimicTLS"]),
+        .library(name: "MimicCerts", targets: ["MimicCerts"]),
+        .library(name: "MimicScenarios", targets: ["MimicScenarios"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The shared vocabulary: plain Sendable values, no dependencies.
+        .target(name: "MimicCore"),
+
+        // System libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CGnuTLS",
+            pkgConfig: "gnutls",
+            providers: [.apt(["libgnutls28-dev"])]
+        ),
+
+        // Sans-I/O TLS engines: one protocol, two backends, client and server.
+        .target(name: "MimicTLS", dependencies: ["MimicCore", "COpenSSL", "CGnuTLS"]),
+
+        // Certificate factory and chain facts.
+        .target(
+            name: "MimicCerts",
+            dependencies: [
+                "MimicCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // Upper layers; filled in by the probe and mock-server work.
+        .target(name: "MimicDialogs", dependencies: ["MimicCore"]),
+        .target(name: "MimicNet", dependencies: ["MimicCore", "MimicTLS", "MimicCerts", "MimicDialogs"]),
+        .target(name: "MimicScenarios", dependencies: ["MimicCore", "MimicTLS", "MimicCerts", "MimicNet"]),
+
+        .executableTarget(
+            name: "mimic",
+            dependencies: [
+                "MimicScenarios",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
+        .testTarget(name: "MimicTLSTests", dependencies: ["MimicTLS", "MimicCerts"]),
+        .testTarget(name: "MimicCertsTests", dependencies: ["MimicCerts"]),
+        .testTarget(name: "MimicScenariosTests", dependencies: ["MimicScenarios"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// The certificate factory and chain facts live here.
+import MimicCore

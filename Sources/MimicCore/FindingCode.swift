@@ -1,0 +1,81 @@
+/// The one verdict vocabulary every layer speaks. Raw library codes map into it, one table per backend;
+/// scenario files name these codes in their expectations.
+public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    // Certificate.
+    case expired
+    case notYetValid
+    case expiringSoon
+    case hostnameMismatch
+    case selfSigned
+    case untrustedRoot
+    case incompleteChain
+    case chainOrder
+    case weakKey
+    case weakSignature
+    case notACA
+    case pathLength
+    case wrongPurpose
+    /// A backend rejected the chain for a reason with no code of its own here; the raw code says which.
+    case verificationError
+
+    // TLS.
+    case handshakeFailure
+    case legacyVersion
+    case weakCipher
+    case noSharedCipher
+
+    // Dialog.
+    case startTLSNotOffered
+    case startTLSRejected
+    case noTLSAfterGoAhead
+    case plaintextInjection
+    case modeMismatch
+    case unexpectedReply
+    case greetingRejected
+
+    // Network.
+    case refused
+    case timeout
+    case reset
+    case closed
+
+    public enum Family: String, Sendable, Hashable, Codable {
+        case certificate
+        case tls
+        case dialog
+        case network
+    }
+
+    public var family: Family {
+        switch self {
+        case .expired, .notYetValid, .expiringSoon, .hostnameMismatch, .selfSigned, .untrustedRoot, .incompleteChain,
+            .chainOrder, .weakKey, .weakSignature, .notACA, .pathLength, .wrongPurpose, .verificationError:
+            .certificate
+        case .handshakeFailure, .legacyVersion, .weakCipher, .noSharedCipher:
+            .tls
+        case .startTLSNotOffered, .startTLSRejected, .noTLSAfterGoAhead, .plaintextInjection, .modeMismatch,
+            .unexpectedReply, .greetingRejected:
+            .dialog
+        case .refused, .timeout, .reset, .closed:
+            .network
+        }
+    }
+
+    /// The severity a finding of this code carries unless its producer says otherwise.
+    ///
+    /// Warnings are what still works today but will not tomorrow or is below par (a certificate that expires
+    /// soon, a chain served out of order that libraries reorder, a legacy protocol version); everything that
+    /// makes a careful client refuse is critical; a probe that could not reach the answer is unknown.
+    public var defaultSeverity: Severity {
+        switch self {
+        case .expiringSoon, .chainOrder, .legacyVersion, .weakCipher:
+            .warning
+        case .refused, .timeout, .reset, .closed:
+            .unknown
+        default:
+            .critical
+        }
+    }
+
+    public var description: String { rawValue }
+}

@@ -1,0 +1,102 @@
+import MimicCore
+
+/// The backend's own verification of a peer chain: its raw codes and the findings they map to.
+public struct VerificationResult: Sendable, Hashable, Codable {
+    /// One raw complaint from the library.
+    public struct RawError: Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The library's symbolic name: `X509_V_ERR_CERT_HAS_EXPIRED`, `GNUTLS_CERT_EXPIRED`.
+        public var code: String
+        /// The library's numeric value for it (OpenSSL error number, GnuTLS status bit).
+        public var value: Int
+        /// The library's own text for it.
+        public var text: String
+        /// Chain position the library blamed (OpenSSL reports one; GnuTLS does not).
+        public var depth: Int?
+
+        public init(code: String, value: Int, text: String, depth: Int? = nil) {
+            self.code = code
+            self.value = value
+            self.text = text
+            self.depth = depth
+        }
+
+        public var description: String {
+            depth.map { "\(code) at depth \($0): \(text)" } ?? "\(code): \(text)"
+        }
+    }
+
+    public var backend: TLSBackend
+    public var accepted: Bool
+    public var rawErrors: [RawError]
+    /// The raw errors through the backend's mapping table.
+    public var findings: [Finding]
+    /// The hostname checked, if any.
+    public var hostname: String?
+
+    public init(backend: TLSBackend, accepted: Bool, rawErrors: [RawError], findings: [Finding], hostname: String?) {
+        self.backend = backend
+        self.accepted = accepted
+        self.rawErrors = rawErrors
+        self.findings = findings
+        self.hostname = hostname
+    }
+}
+
+/// Why a handshake did not complete.
+public struct TLSFailure: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The library's own words (the OpenSSL error queue, `gnutls_strerror`).
+    public var reason: String
+    /// The library's symbolic error, where it has one (`SSL_R_UNSUPPORTED_PROTOCOL`, `GNUTLS_E_…`).
+    public var libraryError: String?
+    public var alertSent: TLSAlert?
+    public var alertReceived: TLSAlert?
+
+    public init(reason: String, libraryError: String? = nil, alertSent: TLSAlert? = nil, alertReceived: TLSAlert? = nil) {
+        self.reason = reason
+        self.libraryError = libraryError
+        self.alertSent = alertSent
+        self.alertReceived = alertReceived
+    }
+
+    public var description: String {
+        var parts = [reason]
+        if let libraryError { parts.append("[\(libraryError)]") }
+        if let alertSent { parts.append("alert sent: \(alertSent)") }
+        if let alertReceived { parts.append("alert received: \(alertReceived)") }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// Everything one handshake revealed, collected even when it or the verification failed.
+public struct HandshakeReport: Sendable, Hashable, Codable {
+    public var backend: TLSBackend
+    /// `OpenSSL 3.0.19 …`, `GnuTLS 3.7.9`.
+    public var libraryVersion: String
+    public var role: TLSRole
+    public var completed: Bool
+    public var negotiatedVersion: TLSVersion?
+    /// IANA name: `TLS_AES_128_GCM_SHA256`, `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+    public var cipherSuite: String?
+    /// `x25519`, `secp256r1`, `ffdhe2048`, …
+    public var keyExchangeGroup: String?
+    public var alpn: String?
+    /// The SNI name the client sent (as seen by either side).
+    public var serverName: String?
+    /// The peer's chain, DER, in the order it was sent.
+    public var peerChain: [[UInt8]]
+    public var sessionResumed: Bool
+    /// Client role with `verifyPeer`: the backend's verdict on the peer chain.
+    public var verification: VerificationResult?
+    public var alertSent: TLSAlert?
+    public var alertReceived: TLSAlert?
+    public var failure: TLSFailure?
+
+    public init(backend: TLSBackend, libraryVersion: String, role: TLSRole) {
+        self.backend = backend
+        self.libraryVersion = libraryVersion
+        self.role = role
+        self.completed = false
+        self.peerChain = []
+        self.sessionResumed = false
+    }
+}

@@ -1,0 +1,105 @@
+import MimicCore
+
+/// Which side of the handshake an engine plays.
+public enum TLSRole: String, Sendable, Hashable, Codable {
+    case client
+    case server
+}
+
+/// A private key as bytes, in the forms the factory writes.
+public enum TLSPrivateKey: Sendable, Hashable {
+    /// PKCS#8 `PrivateKeyInfo`, DER.
+    case pkcs8DER([UInt8])
+    /// Any PEM the libraries read: `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`.
+    case pem(String)
+}
+
+/// Everything an engine needs, for either role and either backend. Plain values: no C type crosses it.
+public struct TLSConfiguration: Sendable {
+    public var role: TLSRole
+
+    /// Lowest and highest protocol version offered or accepted. Legacy versions are reachable when asked for:
+    /// setting `minimumVersion` to 1.0 also lowers the library's security level so that it can speak it.
+    public var minimumVersion: TLSVersion?
+    public var maximumVersion: TLSVersion?
+
+    /// OpenSSL cipher list for TLS 1.2 and below (`ECDHE-RSA-AES128-GCM-SHA256:…`). Ignored by GnuTLS.
+    public var cipherList: String?
+    /// OpenSSL TLS 1.3 ciphersuites (`TLS_AES_128_GCM_SHA256:…`). Ignored by GnuTLS.
+    public var cipherSuites: String?
+    /// GnuTLS priority string (`NORMAL:-VERS-TLS1.3`, …). Ignored by OpenSSL. When set it replaces the
+    /// priority built from the version bounds.
+    public var priority: String?
+
+    /// Client: the SNI name sent. Server: ignored (see `serverNameChains` in later work).
+    public var serverName: String?
+    /// ALPN protocols, in preference order.
+    public var alpn: [String]
+
+    /// Client: verify the peer with these anchors (DER), never the OS store. An empty list trusts nothing.
+    public var trustAnchors: [[UInt8]]
+    /// Client: whether to run the backend's verification after the handshake. The handshake never fails on
+    /// verification: facts are collected either way and the verdict is reported in `HandshakeReport`.
+    public var verifyPeer: Bool
+    /// Client: the name the backend checks the certificate against; defaults to `serverName`.
+    public var verifyHostname: String?
+
+    /// Server (and client certificate, if ever): the chain served, DER, exactly as given — order,
+    /// omissions and extras preserved.
+    public var certificateChain: [[UInt8]]
+    public var privateKey: TLSPrivateKey?
+
+    /// Client: a session from an earlier connection to offer for resumption.
+    public var resumeSession: TLSSession?
+    /// Server: accept resumption (session cache and tickets shared by every engine of one context).
+    public var sessionResumption: Bool
+
+    public init(
+        role: TLSRole,
+        minimumVersion: TLSVersion? = nil,
+        maximumVersion: TLSVersion? = nil,
+        cipherList: String? = nil,
+        cipherSuites: String? = nil,
+        priority: String? = nil,
+        serverName: String? = nil,
+        alpn: [String] = [],
+        trustAnchors: [[UInt8]] = [],
+        verifyPeer: Bool? = nil,
+        verifyHostname: String? = nil,
+        certificateChain: [[UInt8]] = [],
+        privateKey: TLSPrivateKey? = nil,
+        resumeSession: TLSSession? = nil,
+        sessionResumption: Bool = true
+    ) {
+        self.role = role
+        self.minimumVersion = minimumVersion
+        self.maximumVersion = maximumVersion
+        self.cipherList = cipherList
+        self.cipherSuites = cipherSuites
+        self.priority = priority
+        self.serverName = serverName
+        self.alpn = alpn
+        self.trustAnchors = trustAnchors
+        self.verifyPeer = verifyPeer ?? (role == .client)
+        self.verifyHostname = verifyHostname
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+        self.resumeSession = resumeSession
+        self.sessionResumption = sessionResumption
+    }
+
+    /// The name verification checks: `verifyHostname`, else `serverName`.
+    public var effectiveVerifyHostname: String? { verifyHostname ?? serverName }
+}
+
+/// A session to resume on a later connection (the FTPS data channel resumes the control channel's).
+/// Opaque bytes in the backend's own serialisation; only the backend that made it can use it.
+public struct TLSSession: Sendable, Hashable {
+    public let backend: TLSBackend
+    public let bytes: [UInt8]
+
+    public init(backend: TLSBackend, bytes: [UInt8]) {
+        self.backend = backend
+        self.bytes = bytes
+    }
+}

@@ -1,0 +1,108 @@
+import MimicCore
+
+/// The result of driving a handshake one step.
+public enum TLSStep: Sendable, Hashable {
+    /// The engine needs more bytes from the peer (after sending what `takeNetworkOutput()` returns).
+    case incomplete
+    case complete
+    case failed(TLSFailure)
+}
+
+/// What reading decrypted application data gave.
+public enum TLSRead: Sendable, Hashable {
+    case data([UInt8])
+    /// Nothing to read until more network bytes arrive.
+    case wouldBlock
+    /// The peer closed the TLS session (close_notify).
+    case closed
+    case failed(TLSFailure)
+}
+
+/// A sans-I/O TLS engine: bytes from the network in, bytes for the network out, plaintext in and out.
+///
+/// No sockets, no threads, no clocks: the caller moves bytes. That is what lets the same engine run inside a
+/// SwiftNIO pipeline, against another engine in memory, or fed one byte at a time in a test.
+/// Engines are confined to one thread (non-Sendable classes).
+public protocol TLSEngine: AnyObject {
+    var backend: TLSBackend { get }
+    var role: TLSRole { get }
+
+    /// Bytes received from the peer, in order. Any amount, including one byte.
+    func receivedFromNetwork(_ bytes: [UInt8])
+
+    /// Advances the handshake as far as the bytes received so far allow.
+    func handshake() -> TLSStep
+
+    /// Encrypts application data; the records appear in `takeNetworkOutput()`.
+    func write(plaintext: [UInt8]) throws(TLSFailure)
+
+    /// Decrypted application data available now.
+    func readPlaintext() -> TLSRead
+
+    /// Bytes the engine wants sent to the peer; empties the engine's outbound buffer.
+    func takeNetworkOutput() -> [UInt8]
+
+    /// Sends close_notify (its bytes appear in `takeNetworkOutput()`).
+    func close()
+
+    /// Everything known about the handshake so far, including the verification when it completed.
+    var report: HandshakeReport { get }
+
+    /// Client: the session to offer on a later connection, once the handshake completed.
+    func sessionForResumption() -> TLSSession?
+}
+
+/// Long-lived, per-configuration state: loaded keys and chains, trust anchors, the server's session cache and
+/// ticket keys. One context makes many engines; engines of one server context resume each other's sessions.
+public protocol TLSContext: AnyObject, Sendable {
+    var backend: TLSBackend { get }
+    var configuration: TLSConfiguration { get }
+    func makeEngine() throws(TLSFailure) -> any TLSEngine
+}
+
+/// Offline chain verification by a backend: the same library code the client engine uses after a handshake.
+public protocol TLSChainVerifier {
+    static var backend: TLSBackend { get }
+    /// Verifies `chain` (DER, leaf first, as a server would send it) against `anchors` (DER), checking
+    /// `hostname` when given, at `time` (now when nil).
+    static func verify(
+        chain: [[UInt8]],
+        anchors: [[UInt8]],
+        hostname: String?,
+        at time: Double?
+    ) -> VerificationResult
+}
+
+/// Entry points that pick a backend by value.
+public enum TLSBackends {
+    public static func makeContext(_ backend: TLSBackend, configuration: TLSConfiguration) throws(TLSFailure)
+        -> any TLSContext
+    {
+        switch backend {
+        case .openssl: try OpenSSLContext(configuration: configuration)
+        case .gnutls: try GnuTLSContext(configuration: configuration)
+        }
+    }
+
+    /// Verifies a chain offline with a backend. `time` is seconds since 1970 (`Date().timeIntervalSince1970`).
+    public static func verify(
+        _ backend: TLSBackend,
+        chain: [[UInt8]],
+        anchors: [[UInt8]],
+        hostname: String?,
+        at time: Double? = nil
+    ) -> VerificationResult {
+        switch backend {
+        case .openssl: OpenSSLVerifier.verify(chain: chain, anchors: anchors, hostname: hostname, at: time)
+        case .gnutls: GnuTLSVerifier.verify(chain: chain, anchors: anchors, hostname: hostname, at: time)
+        }
+    }
+
+    /// `OpenSSL 3.0.19 27 Jan 2026`, `GnuTLS 3.7.9`.
+    public static func libraryVersion(_ backend: TLSBackend) -> String {
+        switch backend {
+        case .openssl: OpenSSLContext.libraryVersion
+        case .gnutls: GnuTLSContext.libraryVersion
+        }
+    }
+}
