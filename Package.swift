@@ -64,7 +64,13 @@ let package = Package(
         ),
 
         .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
-        .testTarget(name: "MimicTLSTests", dependencies: ["MimicTLS", "MimicCerts"]),
+        .testTarget(name: "MimicTLSTests", dependencies: [
+                "MimicTLS", "MimicCerts",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]),
         .testTarget(name: "MimicCertsTests", dependencies: ["MimicCerts"]),
         .testTarget(name: "MimicScenariosTests", dependencies: ["MimicScenarios"]),
     ],
