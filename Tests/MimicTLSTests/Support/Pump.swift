@@ -1,0 +1,81 @@
+import MimicCore
+import MimicTLS
+
+/// Moves bytes between two engines in memory until both finish their handshakes, one fails, or nothing moves.
+///
+/// `chunk` bounds how many bytes are delivered per `receivedFromNetwork` call: 1 delivers every record one
+/// byte at a time, which is how the engines prove they buffer partial records correctly.
+struct Pump {
+    struct Outcome {
+        var client: TLSStep
+        var server: TLSStep
+        var rounds: Int
+    }
+
+    var chunk: Int = .max
+    /// Bound on rounds, so that a wedged pair ends the test instead of hanging it.
+    var maxRounds: Int = 100_000
+
+    func handshake(client: any TLSEngine, server: any TLSEngine) -> Outcome {
+        var clientStep = client.handshake()
+        var serverStep = TLSStep.incomplete
+        var rounds = 0
+        while rounds < maxRounds {
+            rounds += 1
+            let toServer = client.takeNetworkOutput()
+            let toClient = server.takeNetworkOutput()
+            if toServer.isEmpty && toClient.isEmpty { break }
+            deliver(toServer, to: server)
+            serverStep = server.handshake()
+            deliver(toClient, to: client)
+            clientStep = client.handshake()
+            if case .failed = clientStep, case .failed = serverStep { break }
+        }
+        // Flush what a failing side still had to say (its alert), so the other side can report it.
+        let lastToServer = client.takeNetworkOutput()
+        if !lastToServer.isEmpty {
+            deliver(lastToServer, to: server)
+            if case .incomplete = serverStep { serverStep = server.handshake() }
+        }
+        let lastToClient = server.takeNetworkOutput()
+        if !lastToClient.isEmpty {
+            deliver(lastToClient, to: client)
+            if case .incomplete = clientStep { clientStep = client.handshake() }
+        }
+        return Outcome(client: clientStep, server: serverStep, rounds: rounds)
+    }
+
+    /// Sends `bytes` from one engine to the other as application data and returns what the receiver read.
+    func transfer(_ bytes: [UInt8], from sender: any TLSEngine, to receiver: any TLSEngine) throws -> [UInt8] {
+        try sender.write(plaintext: bytes)
+        deliver(sender.takeNetworkOutput(), to: receiver)
+        var received: [UInt8] = []
+        var rounds = 0
+        while received.count < bytes.count && rounds < maxRounds {
+            rounds += 1
+            switch receiver.readPlaintext() {
+            case .data(let data): received += data
+            case .wouldBlock, .closed: return received
+            case .failed(let failure): throw failure
+            }
+            // Post-handshake messages (TLS 1.3 tickets) may make the receiver answer.
+            deliver(receiver.takeNetworkOutput(), to: sender)
+        }
+        return received
+    }
+
+    func deliver(_ bytes: [UInt8], to engine: any TLSEngine) {
+        guard !bytes.isEmpty else { return }
+        var index = 0
+        while index < bytes.count {
+            let end = index + min(chunk, bytes.count - index)
+            engine.receivedFromNetwork(Array(bytes[index..<end]))
+            index = end
+        }
+    }
+}
+
+extension TLSStep {
+    var isComplete: Bool { if case .complete = self { true } else { false } }
+    var failure: TLSFailure? { if case .failed(let failure) = self { failure } else { nil } }
+}
