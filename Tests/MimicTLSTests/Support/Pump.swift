@@ -25,10 +25,17 @@ struct Pump {
             let toServer = client.takeNetworkOutput()
             let toClient = server.takeNetworkOutput()
             if toServer.isEmpty && toClient.isEmpty { break }
-            deliver(toServer, to: server)
-            serverStep = server.handshake()
-            deliver(toClient, to: client)
-            clientStep = client.handshake()
+            // Step the handshake after every chunk: with chunk 1 the engine sees each record byte by byte.
+            if toServer.isEmpty { serverStep = server.handshake() }
+            for piece in pieces(toServer) {
+                server.receivedFromNetwork(piece)
+                serverStep = server.handshake()
+            }
+            if toClient.isEmpty { clientStep = client.handshake() }
+            for piece in pieces(toClient) {
+                client.receivedFromNetwork(piece)
+                clientStep = client.handshake()
+            }
             if case .failed = clientStep, case .failed = serverStep { break }
         }
         // Flush what a failing side still had to say (its alert), so the other side can report it.
@@ -65,12 +72,12 @@ struct Pump {
     }
 
     func deliver(_ bytes: [UInt8], to engine: any TLSEngine) {
-        guard !bytes.isEmpty else { return }
-        var index = 0
-        while index < bytes.count {
-            let end = index + min(chunk, bytes.count - index)
-            engine.receivedFromNetwork(Array(bytes[index..<end]))
-            index = end
+        for piece in pieces(bytes) { engine.receivedFromNetwork(piece) }
+    }
+
+    func pieces(_ bytes: [UInt8]) -> [[UInt8]] {
+        stride(from: 0, to: bytes.count, by: max(chunk == .max ? bytes.count : chunk, 1)).map {
+            Array(bytes[$0..<min($0 + chunk, bytes.count)])
         }
     }
 }
