@@ -76,9 +76,8 @@ struct Pump {
     }
 
     func pieces(_ bytes: [UInt8]) -> [[UInt8]] {
-        stride(from: 0, to: bytes.count, by: max(chunk == .max ? bytes.count : chunk, 1)).map {
-            Array(bytes[$0..<min($0 + chunk, bytes.count)])
-        }
+        let size = max(min(chunk, bytes.count), 1)
+        return stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min($0 + size, bytes.count)]) }
     }
 }
 
