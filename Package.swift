@@ -72,6 +72,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         .testTarget(name: "MimicCertsTests", dependencies: ["MimicCerts"]),
+        .testTarget(name: "MimicDialogsTests", dependencies: ["MimicDialogs"]),
         .testTarget(name: "MimicScenariosTests", dependencies: ["MimicScenarios"]),
     ],
     swiftLanguageModes: [.v6]
