@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // The shared vocabulary: plain Sendable values, no dependencies.
@@ -52,7 +53,14 @@ let package = Package(
 
         // Upper layers; filled in by the probe and mock-server work.
         .target(name: "MimicDialogs", dependencies: ["MimicCore"]),
-        .target(name: "MimicNet", dependencies: ["MimicCore", "MimicTLS", "MimicCerts", "MimicDialogs"]),
+        .target(
+            name: "MimicNet",
+            dependencies: [
+                "MimicCore", "MimicTLS", "MimicCerts", "MimicDialogs",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(name: "MimicScenarios", dependencies: ["MimicCore", "MimicTLS", "MimicCerts", "MimicNet"]),
 
         .executableTarget(
@@ -73,6 +81,15 @@ let package = Package(
             ]),
         .testTarget(name: "MimicCertsTests", dependencies: ["MimicCerts"]),
         .testTarget(name: "MimicDialogsTests", dependencies: ["MimicDialogs"]),
+        .testTarget(
+            name: "MimicNetTests",
+            dependencies: [
+                "MimicNet", "MimicTLS", "MimicCerts",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "MimicScenariosTests", dependencies: ["MimicScenarios"]),
     ],
     swiftLanguageModes: [.v6]

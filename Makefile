@@ -1,0 +1,34 @@
+# Mimic — the two commands a new machine needs are `make demo` and `make test`.
+SWIFT ?= swift
+BUILD_FLAGS ?=
+MIMIC = .build/debug/mimic
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# System packages the build and the tests use: the two TLS libraries' headers, and the real
+# openssl / gnutls-cli clients the tests compare against.
+APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config
+
+.PHONY: setup build test demo bench clean
+
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build: setup
+	$(SWIFT) build $(BUILD_FLAGS)
+
+test: setup
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+demo: build
+	$(MIMIC) certs matrix
+
+clean:
+	rm -rf .build
