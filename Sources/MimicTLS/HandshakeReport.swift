@@ -1,3 +1,4 @@
+import Foundation
 import MimicCore
 
 /// The backend's own verification of a peer chain: its raw codes and the findings they map to.
@@ -98,5 +99,60 @@ public struct HandshakeReport: Sendable, Hashable, Codable {
         self.completed = false
         self.peerChain = []
         self.sessionResumed = false
+    }
+}
+
+extension HandshakeReport {
+    private enum CodingKeys: String, CodingKey {
+        case backend, libraryVersion, role, completed, negotiatedVersion, cipherSuite, keyExchangeGroup, alpn
+        case serverName, peerChain, sessionResumed, verification, alertSent, alertReceived, failure
+    }
+
+    // The peer chain travels as base64 DER (what `openssl x509 -inform DER` and PEM bodies use), not as
+    // arrays of numbers.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(backend, forKey: .backend)
+        try container.encode(libraryVersion, forKey: .libraryVersion)
+        try container.encode(role, forKey: .role)
+        try container.encode(completed, forKey: .completed)
+        try container.encodeIfPresent(negotiatedVersion, forKey: .negotiatedVersion)
+        try container.encodeIfPresent(cipherSuite, forKey: .cipherSuite)
+        try container.encodeIfPresent(keyExchangeGroup, forKey: .keyExchangeGroup)
+        try container.encodeIfPresent(alpn, forKey: .alpn)
+        try container.encodeIfPresent(serverName, forKey: .serverName)
+        try container.encode(peerChain.map { Data($0).base64EncodedString() }, forKey: .peerChain)
+        try container.encode(sessionResumed, forKey: .sessionResumed)
+        try container.encodeIfPresent(verification, forKey: .verification)
+        try container.encodeIfPresent(alertSent, forKey: .alertSent)
+        try container.encodeIfPresent(alertReceived, forKey: .alertReceived)
+        try container.encodeIfPresent(failure, forKey: .failure)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            backend: try container.decode(TLSBackend.self, forKey: .backend),
+            libraryVersion: try container.decode(String.self, forKey: .libraryVersion),
+            role: try container.decode(TLSRole.self, forKey: .role)
+        )
+        completed = try container.decode(Bool.self, forKey: .completed)
+        negotiatedVersion = try container.decodeIfPresent(TLSVersion.self, forKey: .negotiatedVersion)
+        cipherSuite = try container.decodeIfPresent(String.self, forKey: .cipherSuite)
+        keyExchangeGroup = try container.decodeIfPresent(String.self, forKey: .keyExchangeGroup)
+        alpn = try container.decodeIfPresent(String.self, forKey: .alpn)
+        serverName = try container.decodeIfPresent(String.self, forKey: .serverName)
+        peerChain = try container.decode([String].self, forKey: .peerChain).map { text in
+            guard let data = Data(base64Encoded: text) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .peerChain, in: container, debugDescription: "peer chain entry is not base64")
+            }
+            return [UInt8](data)
+        }
+        sessionResumed = try container.decode(Bool.self, forKey: .sessionResumed)
+        verification = try container.decodeIfPresent(VerificationResult.self, forKey: .verification)
+        alertSent = try container.decodeIfPresent(TLSAlert.self, forKey: .alertSent)
+        alertReceived = try container.decodeIfPresent(TLSAlert.self, forKey: .alertReceived)
+        failure = try container.decodeIfPresent(TLSFailure.self, forKey: .failure)
     }
 }
