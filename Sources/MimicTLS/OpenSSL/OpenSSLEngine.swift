@@ -283,6 +283,9 @@ final class OpenSSLEngine: TLSEngine {
     }
 
     private func negotiatedGroup() -> String? {
+        // OpenSSL 3.0 reads the group from the session without a NULL check: a handshake that failed before
+        // the ServerHello has none.
+        guard SSL_get_session(ssl) != nil else { return nil }
         let nid = mimic_SSL_get_negotiated_group(ssl)
         guard nid > 0 else { return nil }
         if let known = Self.groupNames[nid] { return known }
