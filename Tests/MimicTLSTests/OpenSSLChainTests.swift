@@ -7,7 +7,9 @@ struct OpenSSLChainTests {
     /// The chain the client saw when the server was configured with `chain`.
     private func observedChain(_ pki: TestPKI, serving chain: [[UInt8]]) throws -> HandshakeReport {
         let pair = try makeOpenSSLPair(
-            server: pki.serverConfiguration(chain: chain), client: pki.clientConfiguration())
+            server: pki.serverConfiguration(chain: chain),
+            client: pki.clientConfiguration()
+        )
         let outcome = Pump().handshake(client: pair.client, server: pair.server)
         #expect(outcome.client.isComplete && outcome.server.isComplete)
         return pair.client.report
@@ -28,7 +30,8 @@ struct OpenSSLChainTests {
         for chain in chains {
             let pair = try makeOpenSSLPair(
                 server: pki.serverConfiguration(maximumVersion: tlsVersion, chain: chain),
-                client: pki.clientConfiguration(maximumVersion: tlsVersion))
+                client: pki.clientConfiguration(maximumVersion: tlsVersion)
+            )
             #expect(Pump().handshake(client: pair.client, server: pair.server).client.isComplete)
             #expect(pair.client.report.negotiatedVersion == tlsVersion)
             #expect(pair.client.report.peerChain == chain, "served \(chain.count) certificates")

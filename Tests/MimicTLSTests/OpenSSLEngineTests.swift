@@ -14,15 +14,19 @@ func makeOpenSSLPair(
 
 @Suite("OpenSSL engine")
 struct OpenSSLEngineTests {
-    @Test("handshake completes at every version, all at once and byte by byte", arguments: [
-        (TLSVersion.tls1_0, 1), (.tls1_0, Int.max), (.tls1_1, 1), (.tls1_1, Int.max),
-        (.tls1_2, 1), (.tls1_2, Int.max), (.tls1_3, 1), (.tls1_3, Int.max),
-    ])
+    @Test(
+        "handshake completes at every version, all at once and byte by byte",
+        arguments: [
+            (TLSVersion.tls1_0, 1), (.tls1_0, Int.max), (.tls1_1, 1), (.tls1_1, Int.max),
+            (.tls1_2, 1), (.tls1_2, Int.max), (.tls1_3, 1), (.tls1_3, Int.max),
+        ]
+    )
     func handshakeAtVersion(version: TLSVersion, chunk: Int) throws {
         let pki = try TestPKI(rsaLeaf: version.isLegacy)
         let pair = try makeOpenSSLPair(
             server: pki.serverConfiguration(minimumVersion: version, maximumVersion: version),
-            client: pki.clientConfiguration(minimumVersion: version, maximumVersion: version))
+            client: pki.clientConfiguration(minimumVersion: version, maximumVersion: version)
+        )
         let outcome = Pump(chunk: chunk).handshake(client: pair.client, server: pair.server)
         #expect(outcome.client.isComplete, "client: \(String(describing: outcome.client.failure))")
         #expect(outcome.server.isComplete, "server: \(String(describing: outcome.server.failure))")
@@ -81,7 +85,8 @@ struct OpenSSLEngineTests {
         let pki = try TestPKI()
         let pair = try makeOpenSSLPair(
             server: pki.serverConfiguration(minimumVersion: .tls1_3),
-            client: pki.clientConfiguration(maximumVersion: .tls1_2))
+            client: pki.clientConfiguration(maximumVersion: .tls1_2)
+        )
         let outcome = Pump().handshake(client: pair.client, server: pair.server)
         let serverFailure = try #require(outcome.server.failure)
         let clientFailure = try #require(outcome.client.failure)
@@ -150,7 +155,9 @@ struct OpenSSLEngineTests {
     func sessionResumption(version: TLSVersion) throws {
         let pki = try TestPKI()
         let serverContext = try TLSBackends.makeContext(
-            .openssl, configuration: pki.serverConfiguration(maximumVersion: version))
+            .openssl,
+            configuration: pki.serverConfiguration(maximumVersion: version)
+        )
         var clientConfiguration = pki.clientConfiguration(maximumVersion: version)
         let first = try TLSBackends.makeContext(.openssl, configuration: clientConfiguration).makeEngine()
         let firstServer = try serverContext.makeEngine()
@@ -171,7 +178,9 @@ struct OpenSSLEngineTests {
 
         // A server context of its own does not know the session: a full handshake.
         let stranger = try TLSBackends.makeContext(
-            .openssl, configuration: pki.serverConfiguration(maximumVersion: version)).makeEngine()
+            .openssl,
+            configuration: pki.serverConfiguration(maximumVersion: version)
+        ).makeEngine()
         let third = try TLSBackends.makeContext(.openssl, configuration: clientConfiguration).makeEngine()
         #expect(Pump().handshake(client: third, server: stranger).client.isComplete)
         #expect(!third.report.sessionResumed)
@@ -246,6 +255,19 @@ struct OpenSSLEngineTests {
         #expect { try TLSBackends.makeContext(.openssl, configuration: badCiphers) } throws: { error in
             (error as? TLSFailure)?.libraryError == "SSL_R_NO_CIPHER_MATCH"
         }
+    }
+
+    @Test("application data before the handshake: nothing to read, writing refused")
+    func dataBeforeHandshake() throws {
+        let pki = try TestPKI()
+        let pair = try makeOpenSSLPair(server: pki.serverConfiguration(), client: pki.clientConfiguration())
+        #expect(pair.client.readPlaintext() == .wouldBlock)
+        #expect(throws: TLSFailure.self) { try pair.client.write(plaintext: Array("early".utf8)) }
+        // The attempt started the handshake; the pump finishes it and the report is complete.
+        #expect(Pump().handshake(client: pair.client, server: pair.server).client.isComplete)
+        #expect(pair.client.report.completed && pair.client.report.cipherSuite != nil)
+        pair.client.close()
+        #expect(!pair.client.takeNetworkOutput().isEmpty)
     }
 
     @Test("library version names OpenSSL 3")

@@ -72,7 +72,12 @@ struct OpenSSLVerifierTests {
             let result = TLSBackends.verify(.openssl, chain: pki.servedChain, anchors: [pki.root], hostname: name)
             #expect(result.findings.codes == [.hostnameMismatch], "\(name)")
         }
-        let upper = TLSBackends.verify(.openssl, chain: pki.servedChain, anchors: [pki.root], hostname: "MAIL.example.TEST")
+        let upper = TLSBackends.verify(
+            .openssl,
+            chain: pki.servedChain,
+            anchors: [pki.root],
+            hostname: "MAIL.example.TEST"
+        )
         #expect(upper.accepted)
     }
 
@@ -119,8 +124,13 @@ struct OpenSSLVerifierTests {
         let pki = try TestPKI()  // Leaf valid from a day ago for 90 days.
         let now = Date().timeIntervalSince1970
         let verify = { (time: Double?) in
-            TLSBackends.verify(.openssl, chain: pki.servedChain, anchors: [pki.root], hostname: "mail.example.test",
-                               at: time)
+            TLSBackends.verify(
+                .openssl,
+                chain: pki.servedChain,
+                anchors: [pki.root],
+                hostname: "mail.example.test",
+                at: time
+            )
         }
         #expect(verify(nil).accepted)
         #expect(verify(now + 86_400 * 30).accepted)

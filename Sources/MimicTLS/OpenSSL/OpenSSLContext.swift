@@ -23,7 +23,8 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
         }
         self.context = context
         // From here on `deinit` frees the context if a later step throws.
-        alpnServerList = configuration.role == .server && !configuration.alpn.isEmpty
+        alpnServerList =
+            configuration.role == .server && !configuration.alpn.isEmpty
             ? ALPNList(try Self.wireFormat(alpn: configuration.alpn)) : nil
         try configureVersionsAndCiphers()
         configureCertificateSecurity()
@@ -125,7 +126,10 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
 
         if let alpnServerList {
             SSL_CTX_set_alpn_select_cb(
-                context, openSSLALPNSelectCallback, Unmanaged.passUnretained(alpnServerList).toOpaque())
+                context,
+                openSSLALPNSelectCallback,
+                Unmanaged.passUnretained(alpnServerList).toOpaque()
+            )
         }
 
         // Engines of one context share its cache and ticket keys, so they resume each other's sessions.
@@ -224,7 +228,13 @@ private func openSSLALPNSelectCallback(
     let server = Unmanaged<ALPNList>.fromOpaque(argument).takeUnretainedValue()
     var selected: UnsafeMutablePointer<UInt8>?
     let result = SSL_select_next_proto(
-        &selected, outLength, server.bytes.baseAddress, UInt32(server.bytes.count), clientList, clientLength)
+        &selected,
+        outLength,
+        server.bytes.baseAddress,
+        UInt32(server.bytes.count),
+        clientList,
+        clientLength
+    )
     guard result == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_NOACK }
     out.pointee = UnsafePointer(selected)
     return SSL_TLSEXT_ERR_OK
@@ -237,9 +247,10 @@ private let defaultSecurityCallback: OpenSSLSecurityCallback? = {
     return SSL_CTX_get_security_callback(context)
 }()
 
-private typealias OpenSSLSecurityCallback = @convention(c) (
-    OpaquePointer?, OpaquePointer?, Int32, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?
-) -> Int32
+private typealias OpenSSLSecurityCallback =
+    @convention(c) (
+        OpaquePointer?, OpaquePointer?, Int32, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?
+    ) -> Int32
 
 private func openSSLSecurityCallback(
     ssl: OpaquePointer?,

@@ -33,8 +33,11 @@ final class OpenSSLEngine: TLSEngine {
 
     init(context: OpenSSLContext) throws(TLSFailure) {
         self.context = context
-        facts = HandshakeReport(backend: .openssl, libraryVersion: OpenSSLContext.libraryVersion,
-                                role: context.configuration.role)
+        facts = HandshakeReport(
+            backend: .openssl,
+            libraryVersion: OpenSSLContext.libraryVersion,
+            role: context.configuration.role
+        )
         OpenSSLErrorQueue.clear()
         guard let ssl = SSL_new(context.context) else { throw OpenSSLContext.failure("SSL_new failed") }
         guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(BIO_s_mem()) else {
@@ -140,7 +143,12 @@ final class OpenSSLEngine: TLSEngine {
     // MARK: - Application data
 
     func write(plaintext: [UInt8]) throws(TLSFailure) {
-        if case .failed(let failure) = state { throw failure }
+        // SSL_write would drive a pending handshake itself, past the point where the facts are collected.
+        switch handshake() {
+        case .complete: break
+        case .failed(let failure): throw failure
+        case .incomplete: throw TLSFailure(reason: "application data written before the handshake completed")
+        }
         var offset = 0
         while offset < plaintext.count {
             let end = min(offset + Self.recordPlaintextLimit, plaintext.count)
@@ -156,7 +164,11 @@ final class OpenSSLEngine: TLSEngine {
     }
 
     func readPlaintext() -> TLSRead {
-        if case .failed(let failure) = state { return .failed(failure) }
+        switch handshake() {
+        case .complete: break
+        case .failed(let failure): return .failed(failure)
+        case .incomplete: return .wouldBlock
+        }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: Self.recordPlaintextLimit)
         while received.count < Self.maximumReadChunk {
@@ -245,8 +257,12 @@ final class OpenSSLEngine: TLSEngine {
             default: reason = "SSL error \(sslError)"
             }
         }
-        return TLSFailure(reason: reason, libraryError: drained.symbol, alertSent: alertSent,
-                          alertReceived: alertReceived)
+        return TLSFailure(
+            reason: reason,
+            libraryError: drained.symbol,
+            alertSent: alertSent,
+            alertReceived: alertReceived
+        )
     }
 
     /// Everything the handshake revealed; called on completion and, for as much as is known, on failure.
@@ -277,8 +293,11 @@ final class OpenSSLEngine: TLSEngine {
         facts.sessionResumed = SSL_session_reused(ssl) == 1
         if role == .client, configuration.verifyPeer, !facts.peerChain.isEmpty {
             facts.verification = OpenSSLVerifier.verify(
-                chain: facts.peerChain, anchors: configuration.trustAnchors,
-                hostname: configuration.effectiveVerifyHostname, at: nil)
+                chain: facts.peerChain,
+                anchors: configuration.trustAnchors,
+                hostname: configuration.effectiveVerifyHostname,
+                at: nil
+            )
         }
     }
 

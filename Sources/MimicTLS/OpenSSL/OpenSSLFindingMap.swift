@@ -19,7 +19,8 @@ enum OpenSSLFindingMap {
                     source: TLSBackend.openssl.rawValue,
                     rawCode: complaint.raw.code,
                     depth: complaint.raw.depth
-                ))
+                )
+            )
         }
         return findings
     }

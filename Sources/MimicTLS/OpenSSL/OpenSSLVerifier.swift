@@ -25,7 +25,8 @@ enum OpenSSLVerifier: TLSChainVerifier {
         static let maximumComplaints = 64
     }
 
-    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult {
+    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult
+    {
         let complaints = complaints(chain: chain, anchors: anchors, hostname: hostname, at: time)
         return VerificationResult(
             backend: .openssl,
@@ -47,8 +48,13 @@ enum OpenSSLVerifier: TLSChainVerifier {
         defer { parsed.forEach { X509_free($0) } }
         for (index, der) in chain.enumerated() {
             guard let cert = parse(der) else {
-                return [setupComplaint(X509_V_ERR_UNSPECIFIED, "certificate \(index) of the chain is not DER X.509",
-                                       depth: index)]
+                return [
+                    setupComplaint(
+                        X509_V_ERR_UNSPECIFIED,
+                        "certificate \(index) of the chain is not DER X.509",
+                        depth: index
+                    )
+                ]
             }
             parsed.append(cert)
         }
@@ -106,8 +112,12 @@ enum OpenSSLVerifier: TLSChainVerifier {
         if result != 1 && complaints.isEmpty {
             let code = X509_STORE_CTX_get_error(context)
             complaints.append(
-                setupComplaint(code == X509_V_OK ? X509_V_ERR_UNSPECIFIED : code, errorText(code),
-                               depth: Int(X509_STORE_CTX_get_error_depth(context))))
+                setupComplaint(
+                    code == X509_V_OK ? X509_V_ERR_UNSPECIFIED : code,
+                    errorText(code),
+                    depth: Int(X509_STORE_CTX_get_error_depth(context))
+                )
+            )
         }
         return complaints
     }
@@ -209,7 +219,9 @@ private func openSSLVerifyCallback(ok: Int32, context: OpaquePointer?) -> Int32 
     let code = X509_STORE_CTX_get_error(context)
     let depth = X509_STORE_CTX_get_error_depth(context)
     let complaint = OpenSSLVerifier.complaint(code: code, depth: depth, cert: X509_STORE_CTX_get_current_cert(context))
-    let duplicate = collector.complaints.contains { $0.raw.value == complaint.raw.value && $0.raw.depth == complaint.raw.depth }
+    let duplicate = collector.complaints.contains {
+        $0.raw.value == complaint.raw.value && $0.raw.depth == complaint.raw.depth
+    }
     if !duplicate && collector.complaints.count < OpenSSLVerifier.Collector.maximumComplaints {
         collector.complaints.append(complaint)
     }
