@@ -80,6 +80,33 @@ struct OpenSSLEngineTests {
         #expect(pair.client.report.keyExchangeGroup == nil)
     }
 
+    @Test("legacy is reachable only when asked: a default server refuses a TLS 1.1 client")
+    func legacyOnlyWhenAsked() throws {
+        let pki = try TestPKI(rsaLeaf: true)
+        let refused = try makeOpenSSLPair(
+            server: pki.serverConfiguration(), client: pki.clientConfiguration(maximumVersion: .tls1_1))
+        let outcome = Pump().handshake(client: refused.client, server: refused.server)
+        // OpenSSL 3.0 at security level 2 has no SHA-1 signature for TLS 1.1 and says internal_error, not
+        // protocol_version.
+        #expect(outcome.server.failure?.libraryError == "SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM")
+        #expect(outcome.client.failure?.alertReceived == .internalError)
+
+        // Both sides able to speak legacy still agree on the best version.
+        let capable = try makeOpenSSLPair(
+            server: pki.serverConfiguration(minimumVersion: .tls1_0),
+            client: pki.clientConfiguration(minimumVersion: .tls1_0))
+        #expect(Pump().handshake(client: capable.client, server: capable.server).client.isComplete)
+        #expect(capable.client.report.negotiatedVersion == .tls1_3)
+
+        // An ECDSA leaf speaks TLS 1.0 too.
+        let ecdsa = try TestPKI()
+        let old = try makeOpenSSLPair(
+            server: ecdsa.serverConfiguration(minimumVersion: .tls1_0, maximumVersion: .tls1_0),
+            client: ecdsa.clientConfiguration(minimumVersion: .tls1_0, maximumVersion: .tls1_0))
+        #expect(Pump().handshake(client: old.client, server: old.server).client.isComplete)
+        #expect(old.client.report.cipherSuite == "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")
+    }
+
     @Test("version mismatch fails with protocol_version on both sides")
     func versionMismatch() throws {
         let pki = try TestPKI()
