@@ -28,4 +28,67 @@ static inline size_t mimic_BIO_ctrl_pending(BIO *bio) {
     return BIO_ctrl_pending(bio);
 }
 
+// Context setup.
+static inline int mimic_SSL_CTX_add1_chain_cert(SSL_CTX *ctx, X509 *cert) {
+    return (int)SSL_CTX_add1_chain_cert(ctx, cert);
+}
+static inline long mimic_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_mode(ctx, mode);
+}
+static inline long mimic_SSL_MODE_NO_AUTO_CHAIN(void) { return SSL_MODE_NO_AUTO_CHAIN; }
+static inline long mimic_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
+static inline long mimic_SSL_SESS_CACHE_SERVER(void) { return SSL_SESS_CACHE_SERVER; }
+static inline long mimic_SSL_SESS_CACHE_OFF(void) { return SSL_SESS_CACHE_OFF; }
+static inline uint64_t mimic_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
+
+// Security operations about certificates (ours or the peer's), as opposed to protocol choices.
+static inline int mimic_secop_is_certificate(int op) {
+    int bare = op & ~SSL_SECOP_PEER;
+    return bare == SSL_SECOP_EE_KEY || bare == SSL_SECOP_CA_KEY || bare == SSL_SECOP_CA_MD;
+}
+
+// Engine.
+static inline long mimic_BIO_set_mem_eof_return(BIO *bio, int value) {
+    return BIO_set_mem_eof_return(bio, value);
+}
+static inline int mimic_SSL_get_negotiated_group(SSL *ssl) {
+    return (int)SSL_get_negotiated_group(ssl);
+}
+static inline int mimic_SSL_set_app_data(SSL *ssl, void *data) { return SSL_set_app_data(ssl, data); }
+static inline void *mimic_SSL_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
+
+// Stacks.
+static inline int mimic_sk_X509_num(const STACK_OF(X509) *stack) { return sk_X509_num(stack); }
+static inline X509 *mimic_sk_X509_value(const STACK_OF(X509) *stack, int index) {
+    return sk_X509_value(stack, index);
+}
+static inline STACK_OF(X509) *mimic_sk_X509_new_null(void) { return sk_X509_new_null(); }
+static inline int mimic_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) { return sk_X509_push(stack, cert); }
+static inline void mimic_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }
+
+// Errors.
+static inline int mimic_ERR_GET_LIB(unsigned long error) { return ERR_GET_LIB(error); }
+static inline int mimic_ERR_GET_REASON(unsigned long error) { return ERR_GET_REASON(error); }
+
+// Verification.
+static inline int mimic_X509_STORE_CTX_set_app_data(X509_STORE_CTX *ctx, void *data) {
+    return X509_STORE_CTX_set_ex_data(ctx, 0, data);
+}
+static inline void *mimic_X509_STORE_CTX_get_app_data(X509_STORE_CTX *ctx) {
+    return X509_STORE_CTX_get_ex_data(ctx, 0);
+}
+
+// A certificate's subject as RFC 2253 text (`CN=leaf,O=Example`), written into `buffer`; returns its length.
+static inline int mimic_X509_subject_text(X509 *cert, char *buffer, int capacity) {
+    if (cert == NULL || buffer == NULL || capacity <= 0) return 0;
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (bio == NULL) return 0;
+    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+    int length = BIO_read(bio, buffer, capacity);
+    BIO_free(bio);
+    return length < 0 ? 0 : length;
+}
+
 #endif

@@ -1,21 +1,266 @@
 private import COpenSSL
 import MimicCore
 
-// Placeholder until the OpenSSL engine lands.
+/// An `SSL_CTX` built once from a `TLSConfiguration`: keys, the served chain, version bounds, ciphers, ALPN and
+/// the server's session cache. Immutable after init, so engines may be made from it on any thread.
 final class OpenSSLContext: TLSContext, @unchecked Sendable {
+    /// `OpenSSL 3.0.19 27 Jan 2026`.
     static var libraryVersion: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
+
     let backend = TLSBackend.openssl
     let configuration: TLSConfiguration
+
+    let context: OpaquePointer
+    /// The server's ALPN preference list in wire format; the select callback points into it, so it lives as
+    /// long as the context.
+    private let alpnServerList: ALPNList?
+
     init(configuration: TLSConfiguration) throws(TLSFailure) {
         self.configuration = configuration
-        throw TLSFailure(reason: "OpenSSL engine not built yet")
+        OpenSSLErrorQueue.clear()
+        guard let context = SSL_CTX_new(TLS_method()) else {
+            throw Self.failure("SSL_CTX_new failed")
+        }
+        self.context = context
+        // From here on `deinit` frees the context if a later step throws.
+        alpnServerList =
+            configuration.role == .server && !configuration.alpn.isEmpty
+            ? ALPNList(try Self.wireFormat(alpn: configuration.alpn)) : nil
+        try configureVersionsAndCiphers()
+        configureCertificateSecurity()
+        switch configuration.role {
+        case .client: try configureClient()
+        case .server: try configureServer()
+        }
     }
-    func makeEngine() throws(TLSFailure) -> any TLSEngine { throw TLSFailure(reason: "not built yet") }
+
+    deinit {
+        SSL_CTX_free(context)
+    }
+
+    func makeEngine() throws(TLSFailure) -> any TLSEngine {
+        try OpenSSLEngine(context: self)
+    }
+
+    // MARK: - Setup
+
+    private var wantsLegacy: Bool {
+        (configuration.minimumVersion.map { $0 < .tls1_2 } ?? false)
+            || (configuration.maximumVersion.map { $0 < .tls1_2 } ?? false)
+    }
+
+    private func configureVersionsAndCiphers() throws(TLSFailure) {
+        if let minimum = configuration.minimumVersion,
+            mimic_SSL_CTX_set_min_proto_version(context, Int32(minimum.wireValue)) != 1
+        {
+            throw Self.failure("cannot set minimum version \(minimum)")
+        }
+        if let maximum = configuration.maximumVersion,
+            mimic_SSL_CTX_set_max_proto_version(context, Int32(maximum.wireValue)) != 1
+        {
+            throw Self.failure("cannot set maximum version \(maximum)")
+        }
+        // OpenSSL 3.0 refuses TLS 1.0/1.1 above security level 0 (their handshakes sign with SHA-1 and MD5):
+        // a legacy version asked for must really be spoken, or a legacy server could never be reached.
+        var cipherList = configuration.cipherList
+        if wantsLegacy {
+            SSL_CTX_set_security_level(context, 0)
+            cipherList = (cipherList ?? "DEFAULT") + ":@SECLEVEL=0"
+        }
+        if let cipherList, SSL_CTX_set_cipher_list(context, cipherList) != 1 {
+            throw Self.failure("cipher list \"\(cipherList)\" rejected")
+        }
+        if let suites = configuration.cipherSuites, SSL_CTX_set_ciphersuites(context, suites) != 1 {
+            throw Self.failure("TLS 1.3 ciphersuites \"\(suites)\" rejected")
+        }
+    }
+
+    /// Certificates are judged by the verifier, never by the handshake: a server serves the chain it is given
+    /// (RSA-1024, SHA-1 and all) and a client completes against it so the facts can be collected. Everything
+    /// else (versions, ciphers, groups, signature algorithms) keeps the library's own security level.
+    private func configureCertificateSecurity() {
+        SSL_CTX_set_security_callback(context, openSSLSecurityCallback)
+    }
+
+    private func configureClient() throws(TLSFailure) {
+        SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        if !configuration.alpn.isEmpty {
+            let wire = try Self.wireFormat(alpn: configuration.alpn)
+            // Unlike almost every other OpenSSL call, this one returns 0 on success.
+            if SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count)) != 0 {
+                throw Self.failure("ALPN list rejected")
+            }
+        }
+    }
+
+    private func configureServer() throws(TLSFailure) {
+        guard let first = configuration.certificateChain.first else {
+            throw TLSFailure(reason: "server configuration has no certificate chain")
+        }
+        guard let privateKey = configuration.privateKey else {
+            throw TLSFailure(reason: "server configuration has no private key")
+        }
+        // Serve exactly the configured chain: no completion or reordering from any store.
+        _ = mimic_SSL_CTX_set_mode(context, mimic_SSL_MODE_NO_AUTO_CHAIN())
+
+        let leaf = try Self.certificate(first, position: 0)
+        defer { X509_free(leaf) }
+        if SSL_CTX_use_certificate(context, leaf) != 1 {
+            throw Self.failure("end-entity certificate rejected")
+        }
+        let key = try Self.privateKey(privateKey)
+        defer { EVP_PKEY_free(key) }
+        if SSL_CTX_use_PrivateKey(context, key) != 1 {
+            throw Self.failure("private key rejected")
+        }
+        if SSL_CTX_check_private_key(context) != 1 {
+            throw Self.failure("private key does not match the end-entity certificate")
+        }
+        for (index, der) in configuration.certificateChain.enumerated().dropFirst() {
+            let cert = try Self.certificate(der, position: index)
+            defer { X509_free(cert) }
+            if mimic_SSL_CTX_add1_chain_cert(context, cert) != 1 {
+                throw Self.failure("chain certificate \(index) rejected")
+            }
+        }
+
+        if let alpnServerList {
+            SSL_CTX_set_alpn_select_cb(
+                context,
+                openSSLALPNSelectCallback,
+                Unmanaged.passUnretained(alpnServerList).toOpaque()
+            )
+        }
+
+        // Engines of one context share its cache and ticket keys, so they resume each other's sessions.
+        let sessionIDContext: [UInt8] = Array("mimic".utf8)
+        _ = SSL_CTX_set_session_id_context(context, sessionIDContext, UInt32(sessionIDContext.count))
+        if configuration.sessionResumption {
+            _ = mimic_SSL_CTX_set_session_cache_mode(context, mimic_SSL_SESS_CACHE_SERVER())
+        } else {
+            _ = mimic_SSL_CTX_set_session_cache_mode(context, mimic_SSL_SESS_CACHE_OFF())
+            SSL_CTX_set_options(context, mimic_SSL_OP_NO_TICKET())
+            _ = SSL_CTX_set_num_tickets(context, 0)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// A failure carrying what OpenSSL said about it.
+    static func failure(_ what: String) -> TLSFailure {
+        let drained = OpenSSLErrorQueue.drain()
+        let reason = drained.isEmpty ? what : "\(what): \(drained.text)"
+        return TLSFailure(reason: reason, libraryError: drained.symbol)
+    }
+
+    /// A parsed certificate; the caller frees it.
+    private static func certificate(_ der: [UInt8], position: Int) throws(TLSFailure) -> OpaquePointer {
+        let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            var cursor = buffer.baseAddress
+            return d2i_X509(nil, &cursor, buffer.count)
+        }
+        guard let parsed else { throw failure("certificate \(position) of the chain is not DER X.509") }
+        return parsed
+    }
+
+    /// A parsed private key; the caller frees it.
+    private static func privateKey(_ key: TLSPrivateKey) throws(TLSFailure) -> OpaquePointer {
+        switch key {
+        case .pem(let pem):
+            let bytes = Array(pem.utf8)
+            let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
+                guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
+                defer { BIO_free(bio) }
+                return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+            }
+            guard let parsed else { throw failure("private key PEM unreadable") }
+            return parsed
+        case .pkcs8DER(let der):
+            let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+                var cursor = buffer.baseAddress
+                guard let info = d2i_PKCS8_PRIV_KEY_INFO(nil, &cursor, buffer.count) else { return nil }
+                defer { PKCS8_PRIV_KEY_INFO_free(info) }
+                return EVP_PKCS82PKEY(info)
+            }
+            guard let parsed else { throw failure("private key PKCS#8 DER unreadable") }
+            return parsed
+        }
+    }
+
+    /// RFC 7301 §3.1: each protocol name as one length byte and 1-255 bytes.
+    static func wireFormat(alpn: [String]) throws(TLSFailure) -> [UInt8] {
+        var wire: [UInt8] = []
+        for name in alpn {
+            let bytes = Array(name.utf8)
+            guard (1...255).contains(bytes.count) else {
+                throw TLSFailure(reason: "ALPN protocol name \"\(name)\" must be 1 to 255 bytes")
+            }
+            wire.append(UInt8(bytes.count))
+            wire += bytes
+        }
+        return wire
+    }
 }
 
-enum OpenSSLVerifier: TLSChainVerifier {
-    static let backend = TLSBackend.openssl
-    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult {
-        VerificationResult(backend: .openssl, accepted: false, rawErrors: [], findings: [], hostname: hostname)
+/// A stable buffer holding an ALPN list in wire format, for OpenSSL to point into.
+final class ALPNList {
+    let bytes: UnsafeMutableBufferPointer<UInt8>
+
+    init(_ wire: [UInt8]) {
+        bytes = .allocate(capacity: wire.count)
+        _ = bytes.initialize(from: wire)
     }
+
+    deinit { bytes.deallocate() }
+}
+
+/// Server ALPN: the first of the server's protocols the client also offers (the server's preference wins).
+/// No overlap: no ALPN at all rather than a fatal alert, as most servers do.
+private func openSSLALPNSelectCallback(
+    ssl: OpaquePointer?,
+    out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
+    outLength: UnsafeMutablePointer<UInt8>?,
+    clientList: UnsafePointer<UInt8>?,
+    clientLength: UInt32,
+    argument: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let argument, let out, let outLength, let clientList else { return SSL_TLSEXT_ERR_NOACK }
+    let server = Unmanaged<ALPNList>.fromOpaque(argument).takeUnretainedValue()
+    var selected: UnsafeMutablePointer<UInt8>?
+    let result = SSL_select_next_proto(
+        &selected,
+        outLength,
+        server.bytes.baseAddress,
+        UInt32(server.bytes.count),
+        clientList,
+        clientLength
+    )
+    guard result == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_NOACK }
+    out.pointee = UnsafePointer(selected)
+    return SSL_TLSEXT_ERR_OK
+}
+
+/// The security callback every context starts with, kept to defer to for everything but certificates.
+private let defaultSecurityCallback: OpenSSLSecurityCallback? = {
+    guard let context = SSL_CTX_new(TLS_method()) else { return nil }
+    defer { SSL_CTX_free(context) }
+    return SSL_CTX_get_security_callback(context)
+}()
+
+private typealias OpenSSLSecurityCallback =
+    @convention(c) (
+        OpaquePointer?, OpaquePointer?, Int32, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?
+    ) -> Int32
+
+private func openSSLSecurityCallback(
+    ssl: OpaquePointer?,
+    context: OpaquePointer?,
+    operation: Int32,
+    bits: Int32,
+    nid: Int32,
+    other: UnsafeMutableRawPointer?,
+    extra: UnsafeMutableRawPointer?
+) -> Int32 {
+    if mimic_secop_is_certificate(operation) != 0 { return 1 }
+    return defaultSecurityCallback?(ssl, context, operation, bits, nid, other, extra) ?? 1
 }
