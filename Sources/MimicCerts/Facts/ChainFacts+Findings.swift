@@ -21,11 +21,12 @@ extension ChainFacts {
 
         // Validity, on every certificate a client relies on, the trust anchor included.
         for certificate in onPath {
-            let days = certificate.daysLeft(at: checkedAt)
             if certificate.isExpired(at: checkedAt) {
+                // Whole days since expiry, so "expired 3 days ago" reads as a person would count it.
+                let ago = Int((checkedAt.timeIntervalSince(certificate.notAfter) / 86_400).rounded(.towardZero))
                 add(
-                    .expired, "\(certificate.label) expired \(-days) day(s) ago (notAfter \(Self.iso(certificate.notAfter)))",
-                    about: certificate, days: days
+                    .expired, "\(certificate.label) expired \(ago) day(s) ago (notAfter \(Self.iso(certificate.notAfter)))",
+                    about: certificate, days: -ago
                 )
             }
             if certificate.isNotYetValid(at: checkedAt) {
