@@ -3,6 +3,7 @@ import Foundation
 import MimicCore
 import Testing
 import X509
+
 @testable import MimicCerts
 
 @Suite("Chain facts: certificates, path, order")
@@ -100,7 +101,10 @@ struct FactsChainTests {
     @Test func servedRootThatIsTheAnchorEndsThePath() throws {
         let pki = try FactsTestPKI.chain(now: now)
         let facts = try ChainFacts(
-            chain: pki.served + [pki.root.der], anchors: pki.anchors, hostname: "mail.example.test", at: now
+            chain: pki.served + [pki.root.der],
+            anchors: pki.anchors,
+            hostname: "mail.example.test",
+            at: now
         )
         #expect(facts.path == [0, 1, 2])
         #expect(facts.anchor == 0)
@@ -135,11 +139,21 @@ struct FactsChainTests {
         let lower = try FactsTestPKI.intermediate("Lower CA", issuer: upper, now: now, pathLength: 0)
         let leaf = try FactsTestPKI.leaf(issuer: lower, now: now)
 
-        let inOrder = try ChainFacts(chain: [leaf.der, lower.der, upper.der], anchors: [root.der], hostname: nil, at: now)
+        let inOrder = try ChainFacts(
+            chain: [leaf.der, lower.der, upper.der],
+            anchors: [root.der],
+            hostname: nil,
+            at: now
+        )
         #expect(inOrder.chainOrder)
         #expect(inOrder.findings().isEmpty, "\(inOrder.findings())")
 
-        let facts = try ChainFacts(chain: [leaf.der, upper.der, lower.der], anchors: [root.der], hostname: nil, at: now)
+        let facts = try ChainFacts(
+            chain: [leaf.der, upper.der, lower.der],
+            anchors: [root.der],
+            hostname: nil,
+            at: now
+        )
         #expect(facts.path == [0, 2, 1])
         #expect(facts.complete)
         #expect(!facts.chainOrder)
@@ -154,9 +168,16 @@ struct FactsChainTests {
 
     @Test func unrelatedCertificateIsNamedWithItsPosition() throws {
         let pki = try FactsTestPKI.chain(now: now)
-        let stranger = try FactsTestPKI.leaf("other.example.test", issuer: try FactsTestPKI.root("Other", now: now), now: now)
+        let stranger = try FactsTestPKI.leaf(
+            "other.example.test",
+            issuer: try FactsTestPKI.root("Other", now: now),
+            now: now
+        )
         let facts = try ChainFacts(
-            chain: pki.served + [stranger.der], anchors: pki.anchors, hostname: "mail.example.test", at: now
+            chain: pki.served + [stranger.der],
+            anchors: pki.anchors,
+            hostname: "mail.example.test",
+            at: now
         )
         #expect(facts.path == [0, 1])
         #expect(facts.chainOrder)
@@ -174,16 +195,33 @@ struct FactsChainTests {
         // Two CAs that issued each other: the walk must stop, not loop.
         let keyA = FactsTestKey.p256()
         let keyB = FactsTestKey.p256()
-        let nameA = try DistinguishedName { OrganizationName("Mimic Facts Tests"); CommonName("Cycle A") }
-        let nameB = try DistinguishedName { OrganizationName("Mimic Facts Tests"); CommonName("Cycle B") }
-        let signerB = FactsTestCert(certificate: try FactsTestPKI.make("Cycle B", key: keyB, now: now).certificate, key: keyB)
+        let nameA = try DistinguishedName {
+            OrganizationName("Mimic Facts Tests")
+            CommonName("Cycle A")
+        }
+        let nameB = try DistinguishedName {
+            OrganizationName("Mimic Facts Tests")
+            CommonName("Cycle B")
+        }
+        let signerB = FactsTestCert(
+            certificate: try FactsTestPKI.make("Cycle B", key: keyB, now: now).certificate,
+            key: keyB
+        )
         let a = try FactsTestPKI.make(
-            "Cycle A", key: keyA, issuer: signerB, issuerName: nameB, now: now,
+            "Cycle A",
+            key: keyA,
+            issuer: signerB,
+            issuerName: nameB,
+            now: now,
             basicConstraints: .isCertificateAuthority(maxPathLength: nil)
         )
         let signerA = FactsTestCert(certificate: a.certificate, key: keyA)
         let b = try FactsTestPKI.make(
-            "Cycle B", key: keyB, issuer: signerA, issuerName: nameA, now: now,
+            "Cycle B",
+            key: keyB,
+            issuer: signerA,
+            issuerName: nameA,
+            now: now,
             basicConstraints: .isCertificateAuthority(maxPathLength: nil)
         )
         let leaf = try FactsTestPKI.leaf(issuer: a, now: now)

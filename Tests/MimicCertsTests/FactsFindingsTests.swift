@@ -2,6 +2,7 @@ import Foundation
 import MimicCore
 import Testing
 import X509
+
 @testable import MimicCerts
 
 @Suite("Chain facts: findings")
@@ -22,7 +23,12 @@ struct FactsFindingsTests {
     @Test func expiredLeaf() throws {
         let root = try FactsTestPKI.root(now: now)
         let intermediate = try FactsTestPKI.intermediate(issuer: root, now: now)
-        let leaf = try FactsTestPKI.leaf(issuer: intermediate, now: now, validFrom: -100 * day, validUntil: -3 * day)
+        let leaf = try FactsTestPKI.leaf(
+            issuer: intermediate,
+            now: now,
+            validFrom: -100 * day,
+            validUntil: -3 * day - 3_600
+        )
         let findings = try facts([leaf, intermediate], anchors: [root]).findings()
         #expect(findings.codes == [.expired])
         let finding = try #require(findings.first)
@@ -38,7 +44,10 @@ struct FactsFindingsTests {
     @Test func expiredIntermediate() throws {
         let root = try FactsTestPKI.root(now: now)
         let intermediate = try FactsTestPKI.intermediate(
-            issuer: root, now: now, validFrom: -400 * day, validUntil: -1 * day - 60
+            issuer: root,
+            now: now,
+            validFrom: -400 * day,
+            validUntil: -1 * day - 60
         )
         let leaf = try FactsTestPKI.leaf(issuer: intermediate, now: now)
         let result = try facts([leaf, intermediate], anchors: [root])
@@ -51,7 +60,10 @@ struct FactsFindingsTests {
 
     @Test func expiredTrustAnchorIsReported() throws {
         let root = try FactsTestPKI.make(
-            "Old Root", now: now, validFrom: -3_000 * day, validUntil: -5 * day,
+            "Old Root",
+            now: now,
+            validFrom: -3_000 * day,
+            validUntil: -5 * day,
             basicConstraints: .isCertificateAuthority(maxPathLength: nil)
         )
         let leaf = try FactsTestPKI.leaf(issuer: root, now: now)
@@ -118,8 +130,13 @@ struct FactsFindingsTests {
     @Test func commonNameOnlyIsAWarning() throws {
         let pki = try FactsTestPKI.chain(now: now)
         let leaf = try FactsTestPKI.make(
-            "mail.example.test", issuer: pki.intermediate, now: now, validUntil: 90 * day,
-            keyUsage: KeyUsage(digitalSignature: true), extendedKeyUsage: [.serverAuth], subjectAlternativeNames: nil
+            "mail.example.test",
+            issuer: pki.intermediate,
+            now: now,
+            validUntil: 90 * day,
+            keyUsage: KeyUsage(digitalSignature: true),
+            extendedKeyUsage: [.serverAuth],
+            subjectAlternativeNames: nil
         )
         let result = try facts([leaf, pki.intermediate], anchors: [pki.root])
         #expect(result.leaf?.hasSubjectAlternativeNames == false)
@@ -133,7 +150,9 @@ struct FactsFindingsTests {
     @Test func emptySANExtensionDoesNotFallBackToTheCN() throws {
         let pki = try FactsTestPKI.chain(now: now)
         let leaf = try FactsTestPKI.leaf(
-            issuer: pki.intermediate, now: now, subjectAlternativeNames: [.rfc822Name("postmaster@example.test")]
+            issuer: pki.intermediate,
+            now: now,
+            subjectAlternativeNames: [.rfc822Name("postmaster@example.test")]
         )
         let result = try facts([leaf, pki.intermediate], anchors: [pki.root])
         #expect(result.leaf?.subjectAlternativeNames == ["email:postmaster@example.test"])
@@ -158,7 +177,8 @@ struct FactsFindingsTests {
     @Test func ipLiteralMatchesIPSANsOnly() throws {
         let pki = try FactsTestPKI.chain(now: now)
         let ipLeaf = try FactsTestPKI.leaf(
-            issuer: pki.intermediate, now: now,
+            issuer: pki.intermediate,
+            now: now,
             subjectAlternativeNames: [.dnsName("mail.example.test"), .ipAddress(.init(contentBytes: [127, 0, 0, 1]))]
         )
         let matched = try facts([ipLeaf, pki.intermediate], anchors: [pki.root], hostname: "127.0.0.1")
@@ -167,7 +187,9 @@ struct FactsFindingsTests {
         #expect(matched.findings().isEmpty)
 
         let dnsSpelled = try FactsTestPKI.leaf(
-            issuer: pki.intermediate, now: now, subjectAlternativeNames: [.dnsName("127.0.0.1")]
+            issuer: pki.intermediate,
+            now: now,
+            subjectAlternativeNames: [.dnsName("127.0.0.1")]
         )
         let mismatch = try facts([dnsSpelled, pki.intermediate], anchors: [pki.root], hostname: "127.0.0.1")
         #expect(mismatch.hostnameMatch == .mismatch)
@@ -179,7 +201,9 @@ struct FactsFindingsTests {
         let pki = try FactsTestPKI.chain(now: now)
         let loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
         let leaf = try FactsTestPKI.leaf(
-            issuer: pki.intermediate, now: now, subjectAlternativeNames: [.ipAddress(.init(contentBytes: loopback[...]))]
+            issuer: pki.intermediate,
+            now: now,
+            subjectAlternativeNames: [.ipAddress(.init(contentBytes: loopback[...]))]
         )
         let result = try facts([leaf, pki.intermediate], anchors: [pki.root], hostname: hostname)
         #expect(result.leaf?.subjectAlternativeNames == ["IP:::1"])
@@ -200,7 +224,10 @@ struct FactsFindingsTests {
     @Test func selfSignedLeaf() throws {
         let pki = try FactsTestPKI.chain(now: now)
         let leaf = try FactsTestPKI.make(
-            "mail.example.test", now: now, keyUsage: KeyUsage(digitalSignature: true), extendedKeyUsage: [.serverAuth],
+            "mail.example.test",
+            now: now,
+            keyUsage: KeyUsage(digitalSignature: true),
+            extendedKeyUsage: [.serverAuth],
             subjectAlternativeNames: [.dnsName("mail.example.test")]
         )
         let result = try facts([leaf], anchors: [pki.root])
@@ -257,7 +284,9 @@ struct FactsFindingsTests {
     @Test func rsa1024LeafIsAWeakKey() throws {
         let pki = try FactsTestPKI.chain(now: now)
         let leaf = try FactsTestPKI.leaf(
-            key: FactsTestKey.rsa1024, issuer: pki.intermediate, now: now,
+            key: FactsTestKey.rsa1024,
+            issuer: pki.intermediate,
+            now: now,
             keyUsage: KeyUsage(digitalSignature: true, keyEncipherment: true)
         )
         let result = try facts([leaf, pki.intermediate], anchors: [pki.root])
@@ -288,8 +317,13 @@ struct FactsFindingsTests {
 
     @Test func sha1SelfSignatureOfATrustAnchorDoesNotCount() throws {
         let root = try FactsTestPKI.make(
-            "SHA-1 Root", key: FactsTestKey.rsa2048, now: now, validFrom: -30 * day, validUntil: 3_000 * day,
-            basicConstraints: .isCertificateAuthority(maxPathLength: nil), signatureAlgorithm: .sha1WithRSAEncryption
+            "SHA-1 Root",
+            key: FactsTestKey.rsa2048,
+            now: now,
+            validFrom: -30 * day,
+            validUntil: 3_000 * day,
+            basicConstraints: .isCertificateAuthority(maxPathLength: nil),
+            signatureAlgorithm: .sha1WithRSAEncryption
         )
         let leaf = try FactsTestPKI.leaf(issuer: root, now: now)
         let notServed = try facts([leaf], anchors: [root])
@@ -358,5 +392,66 @@ struct FactsFindingsTests {
         let result = try facts([leaf, pki.intermediate], anchors: [pki.root])
         #expect(result.leaf?.extendedKeyUsage == ["anyExtendedKeyUsage"])
         #expect(result.findings().isEmpty)
+    }
+}
+
+@Suite("Chain facts: algorithms swift-certificates refuses")
+struct FactsLegacyAlgorithmTests {
+    let now = Date()
+
+    /// Rewrites both signature algorithm fields of a sha256WithRSAEncryption certificate to md5WithRSAEncryption:
+    /// the OIDs differ in their last byte only. The signature no longer matches, which is the point: MD5 cannot
+    /// be checked here, so the link is taken on the issuer's name and said to be unchecked.
+    private func md5(_ der: [UInt8]) -> [UInt8] {
+        let sha256WithRSA: [UInt8] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B]
+        var out = der
+        var index = 0
+        var replaced = 0
+        while index + sha256WithRSA.count <= out.count {
+            if Array(out[index..<index + sha256WithRSA.count]) == sha256WithRSA {
+                out[index + sha256WithRSA.count - 1] = 0x04
+                replaced += 1
+            }
+            index += 1
+        }
+        #expect(replaced == 2)
+        return out
+    }
+
+    @Test func md5SignedLeafIsDescribedNotRefused() throws {
+        let root = try FactsTestPKI.root(now: now)
+        let intermediate = try FactsTestPKI.intermediate(key: FactsTestKey.rsa2048, issuer: root, now: now)
+        let leaf = try FactsTestPKI.leaf(issuer: intermediate, now: now)
+        let leafDER = md5(leaf.der)
+        // swift-certificates alone would refuse this certificate.
+        #expect(throws: (any Error).self) { try X509.Certificate(derEncoded: leafDER) }
+
+        let facts = try ChainFacts(
+            chain: [leafDER, intermediate.der],
+            anchors: [root.der],
+            hostname: "mail.example.test",
+            at: now
+        )
+        #expect(facts.leaf?.signatureAlgorithm == "md5WithRSAEncryption")
+        #expect(facts.leaf?.signatureHash == "MD5")
+        #expect(facts.path == [0, 1])
+        #expect(facts.complete)
+        #expect(facts.uncheckedSignatures == [0])
+        let findings = facts.findings()
+        #expect(findings.codes == [.weakSignature])
+        #expect(findings.first?.evidence.contains("md5WithRSAEncryption") == true)
+    }
+
+    @Test func rsa1024CertificateThatSwiftCertificatesRefusesStillParses() throws {
+        let root = try FactsTestPKI.root(key: FactsTestKey.rsa1024, now: now)
+        #expect(throws: (any Error).self) { try X509.Certificate(derEncoded: root.der) }
+        let leaf = try FactsTestPKI.leaf(issuer: root, now: now)
+        let facts = try ChainFacts(chain: [leaf.der], anchors: [root.der], hostname: nil, at: now)
+        // The 1024-bit key still verifies the leaf's signature.
+        #expect(facts.complete)
+        #expect(facts.uncheckedSignatures.isEmpty)
+        #expect(facts.anchorCertificate?.keySize == 1024)
+        #expect(facts.findings().codes == [.weakKey])
+        #expect(facts.findings().first?.evidence.contains("trust anchor") == true)
     }
 }

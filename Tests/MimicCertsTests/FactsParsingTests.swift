@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MimicCerts
 
 @Suite("Chain facts: bytes that are not certificates")
@@ -42,7 +43,12 @@ struct FactsParsingTests {
         let der = pki.leaf.der
         for length in 0..<der.count {
             do {
-                _ = try ChainFacts(chain: [Array(der.prefix(length))], anchors: [], hostname: "mail.example.test", at: now)
+                _ = try ChainFacts(
+                    chain: [Array(der.prefix(length))],
+                    anchors: [],
+                    hostname: "mail.example.test",
+                    at: now
+                )
                 Issue.record("a certificate truncated to \(length) bytes parsed")
             } catch {
                 #expect(position(of: error) == 0)
@@ -61,7 +67,10 @@ struct FactsParsingTests {
             mutated[index] ^= UInt8.random(in: 1...255, using: &generator)
             do {
                 let facts = try ChainFacts(
-                    chain: [mutated, pki.intermediate.der], anchors: pki.anchors, hostname: "mail.example.test", at: now
+                    chain: [mutated, pki.intermediate.der],
+                    anchors: pki.anchors,
+                    hostname: "mail.example.test",
+                    at: now
                 )
                 _ = facts.findings()
                 parsed += 1
@@ -101,7 +110,10 @@ struct FactsParsingTests {
         }
         // At the bound it is walked, and the duplicates are on no path.
         let atBound = try ChainFacts(
-            chain: Array(chain.dropLast()), anchors: pki.anchors, hostname: nil, at: now
+            chain: Array(chain.dropLast()),
+            anchors: pki.anchors,
+            hostname: nil,
+            at: now
         )
         #expect(atBound.unrelated.count == 31)
     }
@@ -109,7 +121,12 @@ struct FactsParsingTests {
     @Test func unparseableAnchorIsNamed() throws {
         let pki = try FactsTestPKI.chain(now: now)
         do {
-            _ = try ChainFacts(chain: pki.served, anchors: [pki.root.der, [0x30, 0x03, 0x02, 0x01]], hostname: nil, at: now)
+            _ = try ChainFacts(
+                chain: pki.served,
+                anchors: [pki.root.der, [0x30, 0x03, 0x02, 0x01]],
+                hostname: nil,
+                at: now
+            )
             Issue.record("a broken anchor parsed")
         } catch {
             guard case .unparseableAnchor(let index, _) = error else {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MimicCerts
 
 @Suite("Hostname matching (RFC 9525)")
@@ -23,14 +24,39 @@ struct HostnameMatcherTests {
 
     static let cases: [Case] = [
         Case("mail.example.test", ["DNS:mail.example.test"], .matched(san: "DNS:mail.example.test"), "exact"),
-        Case("MAIL.Example.TEST", ["DNS:mail.example.test"], .matched(san: "DNS:mail.example.test"), "case-insensitive host"),
-        Case("mail.example.test", ["DNS:Mail.EXAMPLE.test"], .matched(san: "DNS:Mail.EXAMPLE.test"), "case-insensitive SAN"),
-        Case("mail.example.test.", ["DNS:mail.example.test"], .matched(san: "DNS:mail.example.test"), "trailing dot on host"),
-        Case("mail.example.test", ["DNS:mail.example.test."], .matched(san: "DNS:mail.example.test."), "trailing dot on SAN"),
+        Case(
+            "MAIL.Example.TEST",
+            ["DNS:mail.example.test"],
+            .matched(san: "DNS:mail.example.test"),
+            "case-insensitive host"
+        ),
+        Case(
+            "mail.example.test",
+            ["DNS:Mail.EXAMPLE.test"],
+            .matched(san: "DNS:Mail.EXAMPLE.test"),
+            "case-insensitive SAN"
+        ),
+        Case(
+            "mail.example.test.",
+            ["DNS:mail.example.test"],
+            .matched(san: "DNS:mail.example.test"),
+            "trailing dot on host"
+        ),
+        Case(
+            "mail.example.test",
+            ["DNS:mail.example.test."],
+            .matched(san: "DNS:mail.example.test."),
+            "trailing dot on SAN"
+        ),
         Case("imap.example.test", ["DNS:mail.example.test"], .mismatch, "other name"),
         Case("example.test", ["DNS:mail.example.test"], .mismatch, "parent domain"),
         Case("mail.example.test", ["DNS:example.test"], .mismatch, "subdomain of SAN"),
-        Case("mail.example.test", ["DNS:imap.example.test", "DNS:mail.example.test"], .matched(san: "DNS:mail.example.test"), "second SAN"),
+        Case(
+            "mail.example.test",
+            ["DNS:imap.example.test", "DNS:mail.example.test"],
+            .matched(san: "DNS:mail.example.test"),
+            "second SAN"
+        ),
         Case("mail.example.test", ["DNS:*.example.test"], .matched(san: "DNS:*.example.test"), "wildcard"),
         Case("MAIL.example.test", ["DNS:*.EXAMPLE.test"], .matched(san: "DNS:*.EXAMPLE.test"), "wildcard, mixed case"),
         Case("a.mail.example.test", ["DNS:*.example.test"], .mismatch, "wildcard covers one label only"),
@@ -54,8 +80,20 @@ struct HostnameMatcherTests {
         Case("::1", ["DNS:::1"], .mismatch, "IPv6 spelled as a DNS SAN"),
         Case("::ffff:127.0.0.1", ["IP:127.0.0.1"], .mismatch, "mapped IPv6 is not the IPv4 address"),
         Case("mail.example.test", ["IP:127.0.0.1"], .mismatch, "DNS host against IP SAN"),
-        Case("mail.example.test", nil, cns: ["mail.example.test"], .commonNameOnly(cn: "mail.example.test"), "CN fallback"),
-        Case("mail.example.test", nil, cns: ["*.example.test"], .commonNameOnly(cn: "*.example.test"), "CN wildcard fallback"),
+        Case(
+            "mail.example.test",
+            nil,
+            cns: ["mail.example.test"],
+            .commonNameOnly(cn: "mail.example.test"),
+            "CN fallback"
+        ),
+        Case(
+            "mail.example.test",
+            nil,
+            cns: ["*.example.test"],
+            .commonNameOnly(cn: "*.example.test"),
+            "CN wildcard fallback"
+        ),
         Case("mail.example.test", [], cns: ["mail.example.test"], .mismatch, "SAN present, CN ignored"),
         Case("mail.example.test", ["email:a@example.test"], cns: ["mail.example.test"], .mismatch, "only email SAN"),
         Case("127.0.0.1", nil, cns: ["127.0.0.1"], .mismatch, "IP never matches a CN"),
@@ -67,7 +105,10 @@ struct HostnameMatcherTests {
 
     @Test(arguments: cases)
     func table(_ c: Case) {
-        #expect(HostnameMatcher.match(hostname: c.hostname, subjectAlternativeNames: c.sans, commonNames: c.cns) == c.expected)
+        #expect(
+            HostnameMatcher.match(hostname: c.hostname, subjectAlternativeNames: c.sans, commonNames: c.cns)
+                == c.expected
+        )
     }
 
     @Test(arguments: [

@@ -70,12 +70,10 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
     /// Not valid yet at `date`.
     public func isNotYetValid(at date: Date = Date()) -> Bool { date < notBefore }
 
-
     /// "subject [position N]" or "subject [trust anchor]", for evidence strings.
     public var label: String {
         if let position { "\(subject) [position \(position)]" } else { "\(subject) [trust anchor]" }
     }
-
 
     init(_ certificate: ParsedCertificate, position: Int?) throws(ParseError) {
         self.position = position
@@ -83,7 +81,8 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         subject = certificate.subject.description
         issuer = certificate.issuer.description
         commonNames = certificate.subject.flatMap { $0 }.compactMap { attribute in
-            attribute.type == .RDNAttributeType.commonName ? String(attribute.value) ?? attribute.value.description : nil
+            attribute.type == .RDNAttributeType.commonName
+                ? String(attribute.value) ?? attribute.value.description : nil
         }
         serial = certificate.serial.drop(while: { $0 == 0 }).map { String(format: "%02X", $0) }.joined()
         if serial.isEmpty { serial = "00" }
@@ -128,7 +127,12 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         } catch {
             throw ParseError("subjectAltName: \(error)")
         }
-        selfIssued = ChainFacts.sameName(certificate.subject, certificate.subjectDER, certificate.issuer, certificate.issuerDER)
+        selfIssued = ChainFacts.sameName(
+            certificate.subject,
+            certificate.subjectDER,
+            certificate.issuer,
+            certificate.issuerDER
+        )
         selfSigned = selfIssued && SignatureCheck(certificate, signedBy: certificate) != .invalid
     }
 
@@ -144,7 +148,11 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
     /// `ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId` (RFC 5280 §4.2.1.12), read here because
     /// swift-certificates does not expose a purpose's OID.
     private static func purposes(_ ext: Certificate.Extension) throws -> [String] {
-        let oids = try DER.sequence(of: ASN1ObjectIdentifier.self, identifier: .sequence, rootNode: try DER.parse(ext.value))
+        let oids = try DER.sequence(
+            of: ASN1ObjectIdentifier.self,
+            identifier: .sequence,
+            rootNode: try DER.parse(ext.value)
+        )
         return oids.map { oid in
             switch oid {
             case [1, 3, 6, 1, 5, 5, 7, 3, 1]: "serverAuth"

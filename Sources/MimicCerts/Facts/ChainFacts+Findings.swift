@@ -9,11 +9,22 @@ extension ChainFacts {
     ///   - critDays: within this many days it is CRITICAL.
     public func findings(warnDays: Int = 30, critDays: Int = 7) -> [Finding] {
         var findings: [Finding] = []
-        func add(_ code: FindingCode, _ evidence: String, severity: Severity? = nil, about: CertificateFacts? = nil, days: Int? = nil) {
+        func add(
+            _ code: FindingCode,
+            _ evidence: String,
+            severity: Severity? = nil,
+            about: CertificateFacts? = nil,
+            days: Int? = nil
+        ) {
             findings.append(
                 Finding(
-                    code, severity: severity, phase: .verification, evidence: evidence, source: "facts",
-                    depth: about?.position, days: days
+                    code,
+                    severity: severity,
+                    phase: .verification,
+                    evidence: evidence,
+                    source: "facts",
+                    depth: about?.position,
+                    days: days
                 )
             )
         }
@@ -25,13 +36,16 @@ extension ChainFacts {
                 // Whole days since expiry, so "expired 3 days ago" reads as a person would count it.
                 let ago = Int((checkedAt.timeIntervalSince(certificate.notAfter) / 86_400).rounded(.towardZero))
                 add(
-                    .expired, "\(certificate.label) expired \(ago) day(s) ago (notAfter \(Self.iso(certificate.notAfter)))",
-                    about: certificate, days: -ago
+                    .expired,
+                    "\(certificate.label) expired \(ago) day(s) ago (notAfter \(Self.iso(certificate.notAfter)))",
+                    about: certificate,
+                    days: -ago
                 )
             }
             if certificate.isNotYetValid(at: checkedAt) {
                 add(
-                    .notYetValid, "\(certificate.label) is not valid before \(Self.iso(certificate.notBefore))",
+                    .notYetValid,
+                    "\(certificate.label) is not valid before \(Self.iso(certificate.notBefore))",
                     about: certificate
                 )
             }
@@ -41,8 +55,11 @@ extension ChainFacts {
             let days = soonest.daysLeft(at: checkedAt)
             if days <= warnDays {
                 add(
-                    .expiringSoon, "\(soonest.label) expires in \(days) day(s) (notAfter \(Self.iso(soonest.notAfter)))",
-                    severity: days <= critDays ? .critical : .warning, about: soonest, days: days
+                    .expiringSoon,
+                    "\(soonest.label) expires in \(days) day(s) (notAfter \(Self.iso(soonest.notAfter)))",
+                    severity: days <= critDays ? .critical : .warning,
+                    about: soonest,
+                    days: days
                 )
             }
         }
@@ -51,7 +68,8 @@ extension ChainFacts {
         if let leaf, let hostname {
             switch hostnameMatch {
             case .mismatch:
-                let names = leaf.hasSubjectAlternativeNames
+                let names =
+                    leaf.hasSubjectAlternativeNames
                     ? "subjectAltName [\(leaf.subjectAlternativeNames.joined(separator: ", "))]"
                     : "no subjectAltName, CN [\(leaf.commonNames.joined(separator: ", "))]"
                 add(.hostnameMismatch, "\(hostname) does not match \(leaf.label): \(names)", about: leaf)
@@ -59,7 +77,8 @@ extension ChainFacts {
                 add(
                     .hostnameMismatch,
                     "\(hostname) matched only the subject CN; RFC 9525 clients reject it (CN=\(cn), no subjectAltName)",
-                    severity: .warning, about: leaf
+                    severity: .warning,
+                    about: leaf
                 )
             case .matched, .notChecked:
                 break
@@ -76,7 +95,8 @@ extension ChainFacts {
                 } else if top.isCA {
                     add(
                         .untrustedRoot,
-                        "issuer \(top.issuer) of CA \(top.label) was not served and is not a trust anchor", about: top
+                        "issuer \(top.issuer) of CA \(top.label) was not served and is not a trust anchor",
+                        about: top
                     )
                 } else {
                     add(
@@ -100,7 +120,8 @@ extension ChainFacts {
         }
         for position in unrelated where certificates.indices.contains(position) {
             add(
-                .chainOrder, "\(certificates[position].label) is on no path from the leaf (unrelated certificate served)",
+                .chainOrder,
+                "\(certificates[position].label) is on no path from the leaf (unrelated certificate served)",
                 about: certificates[position]
             )
         }
@@ -108,19 +129,30 @@ extension ChainFacts {
         // Strength.
         for certificate in weakKeys {
             add(
-                .weakKey, "\(certificate.label) has a \(certificate.keySize.map(String.init) ?? "?")-bit \(certificate.keyType) key",
+                .weakKey,
+                "\(certificate.label) has a \(certificate.keySize.map(String.init) ?? "?")-bit \(certificate.keyType) key",
                 about: certificate
             )
         }
         for certificate in weakSignatures {
-            add(.weakSignature, "\(certificate.label) is signed with \(certificate.signatureAlgorithm)", about: certificate)
+            add(
+                .weakSignature,
+                "\(certificate.label) is signed with \(certificate.signatureAlgorithm)",
+                about: certificate
+            )
         }
 
         // Basic constraints: issuers in the path that may not issue, and path lengths exceeded. The anchor's cA flag
         // is the trust store's business; its pathLenConstraint is still enforced by OpenSSL and GnuTLS.
         for (index, certificate) in onPath.enumerated() where index > 0 {
-            if !certificate.isCA, certificate.position != nil, !(anchor != nil && anchorCertificate == nil && index == path.count - 1) {
-                add(.notACA, "\(certificate.label) issued \(onPath[index - 1].label) but is not a CA", about: certificate)
+            if !certificate.isCA, certificate.position != nil,
+                !(anchor != nil && anchorCertificate == nil && index == path.count - 1)
+            {
+                add(
+                    .notACA,
+                    "\(certificate.label) issued \(onPath[index - 1].label) but is not a CA",
+                    about: certificate
+                )
             }
             if let limit = certificate.pathLength {
                 let below = onPath[1..<index].filter { !$0.selfIssued }.count
@@ -136,9 +168,12 @@ extension ChainFacts {
 
         // Purpose: the leaf must be fit for a TLS server.
         if let leaf {
-            if let purposes = leaf.extendedKeyUsage, !purposes.contains("serverAuth"), !purposes.contains("anyExtendedKeyUsage") {
+            if let purposes = leaf.extendedKeyUsage, !purposes.contains("serverAuth"),
+                !purposes.contains("anyExtendedKeyUsage")
+            {
                 add(
-                    .wrongPurpose, "\(leaf.label) extendedKeyUsage [\(purposes.joined(separator: ", "))] lacks serverAuth",
+                    .wrongPurpose,
+                    "\(leaf.label) extendedKeyUsage [\(purposes.joined(separator: ", "))] lacks serverAuth",
                     about: leaf
                 )
             }

@@ -43,7 +43,8 @@ public struct ChainFacts: Sendable, Codable {
 
     /// The path's certificates from the leaf up, ending with the trust anchor when it was not served.
     public var pathCertificates: [CertificateFacts] {
-        path.compactMap { certificates.indices.contains($0) ? certificates[$0] : nil } + [anchorCertificate].compactMap { $0 }
+        path.compactMap { certificates.indices.contains($0) ? certificates[$0] : nil }
+            + [anchorCertificate].compactMap { $0 }
     }
 
     /// The fewest whole days left on any certificate of the path (anchor included), at `checkedAt`.
@@ -160,7 +161,10 @@ private struct PathWalk {
             let candidates = served.indices.filter { index in
                 !path.contains(index)
                     && ChainFacts.sameName(
-                        served[index].subject, served[index].subjectDER, certificate.issuer, certificate.issuerDER
+                        served[index].subject,
+                        served[index].subjectDER,
+                        certificate.issuer,
+                        certificate.issuerDER
                     )
             }
             if let (index, check) = Self.issuer(of: certificate, among: candidates.map { ($0, served[$0]) }) {

@@ -75,7 +75,9 @@ public enum HostnameMatcher {
         var name = Substring(name)
         if name.hasSuffix(".") { name = name.dropLast() }
         guard !name.isEmpty, name.utf8.count <= 253 else { return nil }
-        let lowered = Substring(String(decoding: name.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self))
+        let lowered = Substring(
+            String(decoding: name.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+        )
         let labels = lowered.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.allSatisfy({ !$0.isEmpty }) else { return nil }
         return labels

@@ -57,12 +57,13 @@ struct ParsedCertificate: Sendable {
         self.der = der
         do {
             let root = try DER.parse(der)
-            var fields: (
-                tbs: ArraySlice<UInt8>, version: Int, serial: [UInt8], innerAlgorithm: AlgorithmIdentifierInfo,
-                issuer: ASN1Node, notBefore: Date, notAfter: Date, subject: ASN1Node, spki: ASN1Node,
-                extensions: [Certificate.Extension], outerAlgorithm: AlgorithmIdentifierInfo,
-                signature: ArraySlice<UInt8>
-            )? = nil
+            var fields:
+                (
+                    tbs: ArraySlice<UInt8>, version: Int, serial: [UInt8], innerAlgorithm: AlgorithmIdentifierInfo,
+                    issuer: ASN1Node, notBefore: Date, notAfter: Date, subject: ASN1Node, spki: ASN1Node,
+                    extensions: [Certificate.Extension], outerAlgorithm: AlgorithmIdentifierInfo,
+                    signature: ArraySlice<UInt8>
+                )? = nil
             try DER.sequence(root, identifier: .sequence) { nodes in
                 guard let tbsNode = nodes.next(), let algorithmNode = nodes.next(), let signatureNode = nodes.next()
                 else { throw ParseError("certificate: fewer than three fields") }

@@ -12,7 +12,12 @@ enum SignatureCheck: Sendable, Equatable {
 
     /// Checks `subject`'s signature against `issuer`'s public key.
     init(_ subject: ParsedCertificate, signedBy issuer: ParsedCertificate) {
-        self = Self.check(subject.signature, tbs: subject.tbsBytes, signature: subject.signatureBytes, key: issuer.publicKey)
+        self = Self.check(
+            subject.signature,
+            tbs: subject.tbsBytes,
+            signature: subject.signatureBytes,
+            key: issuer.publicKey
+        )
     }
 
     private static func check(
@@ -31,7 +36,8 @@ enum SignatureCheck: Sendable, Equatable {
             let padding = _RSA.Signing.Padding.insecurePKCS1v1_5
             let ok: Bool
             switch algorithm.hash {
-            case .sha1: ok = publicKey.isValidSignature(rsaSignature, for: Insecure.SHA1.hash(data: tbs), padding: padding)
+            case .sha1:
+                ok = publicKey.isValidSignature(rsaSignature, for: Insecure.SHA1.hash(data: tbs), padding: padding)
             case .sha256: ok = publicKey.isValidSignature(rsaSignature, for: SHA256.hash(data: tbs), padding: padding)
             case .sha384: ok = publicKey.isValidSignature(rsaSignature, for: SHA384.hash(data: tbs), padding: padding)
             case .sha512: ok = publicKey.isValidSignature(rsaSignature, for: SHA512.hash(data: tbs), padding: padding)

@@ -96,11 +96,20 @@ enum FactsTestPKI {
         return FactsTestCert(certificate: certificate, key: key)
     }
 
-    static func root(_ name: String = "Facts Root", key: FactsTestKey = .p256(), now: Date, pathLength: Int? = nil)
+    static func root(
+        _ name: String = "Facts Root",
+        key: FactsTestKey = .p256(),
+        now: Date,
+        pathLength: Int? = nil
+    )
         throws -> FactsTestCert
     {
         try make(
-            name, key: key, now: now, validFrom: -30 * day, validUntil: 3_650 * day,
+            name,
+            key: key,
+            now: now,
+            validFrom: -30 * day,
+            validUntil: 3_650 * day,
             basicConstraints: .isCertificateAuthority(maxPathLength: pathLength),
             keyUsage: KeyUsage(keyCertSign: true, cRLSign: true)
         )
@@ -117,7 +126,12 @@ enum FactsTestPKI {
         isCA: Bool = true
     ) throws -> FactsTestCert {
         try make(
-            name, key: key, issuer: issuer, now: now, validFrom: validFrom, validUntil: validUntil,
+            name,
+            key: key,
+            issuer: issuer,
+            now: now,
+            validFrom: validFrom,
+            validUntil: validUntil,
             basicConstraints: isCA ? .isCertificateAuthority(maxPathLength: pathLength) : .notCertificateAuthority,
             keyUsage: KeyUsage(keyCertSign: true, cRLSign: true)
         )
@@ -136,8 +150,14 @@ enum FactsTestPKI {
         signatureAlgorithm: Certificate.SignatureAlgorithm? = nil
     ) throws -> FactsTestCert {
         try make(
-            hostname, key: key, issuer: issuer, now: now, validFrom: validFrom, validUntil: validUntil,
-            keyUsage: keyUsage, extendedKeyUsage: extendedKeyUsage,
+            hostname,
+            key: key,
+            issuer: issuer,
+            now: now,
+            validFrom: validFrom,
+            validUntil: validUntil,
+            keyUsage: keyUsage,
+            extendedKeyUsage: extendedKeyUsage,
             subjectAlternativeNames: subjectAlternativeNames ?? [.dnsName(hostname)],
             signatureAlgorithm: signatureAlgorithm
         )
