@@ -1,0 +1,184 @@
+import Crypto
+import Foundation
+import SwiftASN1
+import X509
+
+/// What one certificate says about itself, read from its DER with no TLS library involved.
+///
+/// Names follow OpenSSL's spelling where one exists (`sha256WithRSAEncryption`, `ecdsa-with-SHA256`), so that
+/// reports read the same whichever backend served the chain.
+public struct CertificateFacts: Sendable, Hashable, Codable {
+    /// Position in the chain as served (0 = leaf); nil for a trust anchor that the server did not send.
+    public var position: Int?
+    /// X.509 version (1, 2 or 3).
+    public var version: Int
+    /// RFC 4514 string, most specific RDN first (`CN=mail.example.test,O=Mimic`).
+    public var subject: String
+    /// RFC 4514 string of the issuer's name as this certificate states it.
+    public var issuer: String
+    /// The subject's common names, in order (usually one, often none in modern leaves).
+    public var commonNames: [String]
+    /// Serial number, upper-case hex without separators.
+    public var serial: String
+    /// True when the certificate has a subjectAltName extension, even one with no DNS or IP entry; RFC 6125
+    /// falls back to the CN only when it is absent.
+    public var hasSubjectAlternativeNames: Bool
+    /// `DNS:mail.example.test`, `IP:127.0.0.1`, `IP:2001:db8::1`, `email:…`, `URI:…`, `DirName:…`, `othername:…`.
+    public var subjectAlternativeNames: [String]
+    public var notBefore: Date
+    public var notAfter: Date
+    /// `RSA`, `RSA-PSS`, `DSA`, `EC`, `Ed25519`, `Ed448`, or the key algorithm's dotted OID.
+    public var keyType: String
+    /// RSA modulus bits, DSA prime bits, EC curve bits; nil when unknown.
+    public var keySize: Int?
+    /// `P-256`, `P-384`, `P-521`, `secp256k1`, `brainpoolP256r1`, `Ed25519`…; nil for RSA and DSA.
+    public var curve: String?
+    /// The signature algorithm, OpenSSL's name (`sha256WithRSAEncryption`, `ecdsa-with-SHA256`, `rsassaPss`).
+    public var signatureAlgorithm: String
+    /// The signature's digest (`SHA-256`, `SHA-1`, `MD5`); nil for EdDSA and unknown algorithms.
+    public var signatureHash: String?
+    /// SHA-256 of the DER, upper-case hex, colon-separated (`AB:CD:…`), as `openssl x509 -fingerprint` shows.
+    public var sha256Fingerprint: String
+    /// basicConstraints cA.
+    public var isCA: Bool
+    /// basicConstraints pathLenConstraint.
+    public var pathLength: Int?
+    /// keyUsage bits by RFC 5280 name (`digitalSignature`, `keyEncipherment`, `keyCertSign`…); nil without the
+    /// extension.
+    public var keyUsage: [String]?
+    /// extendedKeyUsage purposes (`serverAuth`, `clientAuth`, `anyExtendedKeyUsage`, or a dotted OID); nil
+    /// without the extension.
+    public var extendedKeyUsage: [String]?
+    /// The subject equals the issuer.
+    public var selfIssued: Bool
+    /// Self-issued, and its signature verifies with its own key. When the algorithm is one that cannot be
+    /// checked here (MD5, DSA, RSA-PSS) a self-issued certificate counts as self-signed.
+    public var selfSigned: Bool
+    /// RSA/DSA under 2048 bits, EC under 224 bits.
+    public var hasWeakKey: Bool
+    /// Signed over MD2, MD4, MD5 or SHA-1.
+    public var hasWeakSignature: Bool
+
+    /// Whole days from `date` to notAfter, rounded down: 0 on the last day, negative once expired.
+    public func daysLeft(at date: Date = Date()) -> Int {
+        Int((notAfter.timeIntervalSince(date) / 86_400).rounded(.down))
+    }
+
+    /// Expired at `date` (RFC 5280: notAfter is the last valid second).
+    public func isExpired(at date: Date = Date()) -> Bool { date > notAfter }
+
+    /// Not valid yet at `date`.
+    public func isNotYetValid(at date: Date = Date()) -> Bool { date < notBefore }
+
+    /// "subject [position N]" or "subject [trust anchor]", for evidence strings.
+    public var label: String {
+        if let position { "\(subject) [position \(position)]" } else { "\(subject) [trust anchor]" }
+    }
+
+    init(_ certificate: ParsedCertificate, position: Int?) throws(ParseError) {
+        self.position = position
+        version = certificate.version
+        subject = certificate.subject.description
+        issuer = certificate.issuer.description
+        commonNames = certificate.subject.flatMap { $0 }.compactMap { attribute in
+            attribute.type == .RDNAttributeType.commonName
+                ? String(attribute.value) ?? attribute.value.description : nil
+        }
+        serial = certificate.serial.drop(while: { $0 == 0 }).map { String(format: "%02X", $0) }.joined()
+        if serial.isEmpty { serial = "00" }
+        notBefore = certificate.notBefore
+        notAfter = certificate.notAfter
+        keyType = certificate.publicKey.typeName
+        keySize = certificate.publicKey.bits
+        curve = certificate.publicKey.curveName
+        hasWeakKey = certificate.publicKey.isWeak
+        signatureAlgorithm = certificate.signature.name
+        signatureHash = certificate.signature.hash?.rawValue
+        hasWeakSignature = certificate.signature.hash?.isWeak ?? false
+        sha256Fingerprint = SHA256.hash(data: certificate.der).map { String(format: "%02X", $0) }.joined(separator: ":")
+
+        let extensions = certificate.extensions
+        do {
+            switch try extensions.basicConstraints {
+            case .isCertificateAuthority(let maxPathLength)?:
+                isCA = true
+                pathLength = maxPathLength
+            case .notCertificateAuthority?, nil:
+                isCA = false
+                pathLength = nil
+            }
+        } catch {
+            throw ParseError("basicConstraints: \(error)")
+        }
+        do {
+            keyUsage = try extensions.keyUsage.map(Self.names)
+        } catch {
+            throw ParseError("keyUsage: \(error)")
+        }
+        do {
+            extendedKeyUsage = try extensions[oid: OID.extendedKeyUsage].map(Self.purposes)
+        } catch {
+            throw ParseError("extendedKeyUsage: \(error)")
+        }
+        do {
+            let names = try extensions.subjectAlternativeNames
+            hasSubjectAlternativeNames = names != nil
+            subjectAlternativeNames = names.map { $0.map(Self.string) } ?? []
+        } catch {
+            throw ParseError("subjectAltName: \(error)")
+        }
+        selfIssued = ChainFacts.sameName(
+            certificate.subject,
+            certificate.subjectDER,
+            certificate.issuer,
+            certificate.issuerDER
+        )
+        selfSigned = selfIssued && SignatureCheck(certificate, signedBy: certificate) != .invalid
+    }
+
+    private static func names(_ usage: KeyUsage) -> [String] {
+        [
+            (usage.digitalSignature, "digitalSignature"), (usage.nonRepudiation, "nonRepudiation"),
+            (usage.keyEncipherment, "keyEncipherment"), (usage.dataEncipherment, "dataEncipherment"),
+            (usage.keyAgreement, "keyAgreement"), (usage.keyCertSign, "keyCertSign"), (usage.cRLSign, "cRLSign"),
+            (usage.encipherOnly, "encipherOnly"), (usage.decipherOnly, "decipherOnly"),
+        ].compactMap { $0.0 ? $0.1 : nil }
+    }
+
+    /// `ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId` (RFC 5280 §4.2.1.12), read here because
+    /// swift-certificates does not expose a purpose's OID.
+    private static func purposes(_ ext: Certificate.Extension) throws -> [String] {
+        let oids = try DER.sequence(
+            of: ASN1ObjectIdentifier.self,
+            identifier: .sequence,
+            rootNode: try DER.parse(ext.value)
+        )
+        return oids.map { oid in
+            switch oid {
+            case [1, 3, 6, 1, 5, 5, 7, 3, 1]: "serverAuth"
+            case [1, 3, 6, 1, 5, 5, 7, 3, 2]: "clientAuth"
+            case [1, 3, 6, 1, 5, 5, 7, 3, 3]: "codeSigning"
+            case [1, 3, 6, 1, 5, 5, 7, 3, 4]: "emailProtection"
+            case [1, 3, 6, 1, 5, 5, 7, 3, 8]: "timeStamping"
+            case [1, 3, 6, 1, 5, 5, 7, 3, 9]: "OCSPSigning"
+            case [2, 5, 29, 37, 0]: "anyExtendedKeyUsage"
+            case [1, 3, 6, 1, 4, 1, 311, 10, 3, 3], [2, 16, 840, 1, 113730, 4, 1]: "serverGatedCrypto"
+            default: oid.description
+            }
+        }
+    }
+
+    private static func string(_ name: GeneralName) -> String {
+        switch name {
+        case .dnsName(let dns): "DNS:\(dns)"
+        case .ipAddress(let octets): "IP:\(IPAddress.string(Array(octets.bytes)))"
+        case .rfc822Name(let email): "email:\(email)"
+        case .uniformResourceIdentifier(let uri): "URI:\(uri)"
+        case .directoryName(let dn): "DirName:\(dn)"
+        case .registeredID(let oid): "RID:\(oid)"
+        case .otherName(let other): "othername:\(other.typeID)"
+        case .x400Address: "X400Name:<unsupported>"
+        case .ediPartyName: "EdiPartyName:<unsupported>"
+        }
+    }
+}
