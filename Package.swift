@@ -79,7 +79,16 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
-        .testTarget(name: "MimicCertsTests", dependencies: ["MimicCerts"]),
+        .testTarget(
+            name: "MimicCertsTests",
+            dependencies: [
+                "MimicCerts",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         .testTarget(name: "MimicDialogsTests", dependencies: ["MimicDialogs"]),
         .testTarget(
             name: "MimicNetTests",
