@@ -70,17 +70,13 @@ extension CertificateSpec {
             self.issuer = issuer == "self" ? nil : issuer
         }
         if let subjectValue = fields["subject"] {
-            if case .null = subjectValue {
-                subject = SubjectSpec()
-            } else {
-                let subjectFields = try reader.fields(
-                    subjectValue, at: path("subject"), allowed: ["common_name", "organization"])
-                subject = SubjectSpec(
-                    commonName: try reader.optionalString(
-                        subjectFields["common_name"], at: path("subject.common_name")),
-                    organization: try reader.optionalString(
-                        subjectFields["organization"], at: path("subject.organization")))
-            }
+            // `subject: {}` is an empty subject (no CN, no O); leaving the key out gives the default.
+            let subjectFields = try reader.fields(
+                subjectValue, at: path("subject"), allowed: ["common_name", "organization"])
+            subject = SubjectSpec(
+                commonName: try reader.optionalString(subjectFields["common_name"], at: path("subject.common_name")),
+                organization: try reader.optionalString(
+                    subjectFields["organization"], at: path("subject.organization")))
         }
         if let sansValue = fields["sans"] {
             sans = try reader.list(sansValue, at: path("sans")) { element, itemPath in

@@ -28,4 +28,26 @@ public struct ChainSpecError: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     public var errorDescription: String? { description }
+
+    /// The spec error inside `error`: itself, or the one a Decoder (Yams' `YAMLDecoder` wraps errors thrown
+    /// during decoding in `DecodingError.dataCorrupted`) carries as its underlying error.
+    public init?(unwrapping error: any Error) {
+        var current: (any Error)? = error
+        for _ in 0..<8 {
+            guard let candidate = current else { return nil }
+            if let specError = candidate as? ChainSpecError {
+                self = specError
+                return
+            }
+            guard let decodingError = candidate as? DecodingError else { return nil }
+            switch decodingError {
+            case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context),
+                .valueNotFound(_, let context):
+                current = context.underlyingError
+            @unknown default:
+                return nil
+            }
+        }
+        return nil
+    }
 }

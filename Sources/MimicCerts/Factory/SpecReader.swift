@@ -36,6 +36,8 @@ final class SpecReader {
             guard allowed.contains(pair.key) else {
                 throw error(path, "unknown key '\(pair.key)' (expected one of: \(allowed.joined(separator: ", ")))")
             }
+            // An explicit null means the same as leaving the key out (JSON writers emit them for nil optionals).
+            if case .null = pair.value { continue }
             result[pair.key] = pair.value
         }
         return result
