@@ -14,9 +14,12 @@ import Testing
         let leafName = try #require(minted.servedNames.first)
         return try FactoryFixture.run(
             FactoryFixture.opensslPath,
-            ["verify", "-CAfile", dir.appendingPathComponent("ca.pem").path,
-             "-untrusted", dir.appendingPathComponent("chain.pem").path]
-                + extra + [dir.appendingPathComponent("\(leafName).pem").path])
+            [
+                "verify", "-CAfile", dir.appendingPathComponent("ca.pem").path,
+                "-untrusted", dir.appendingPathComponent("chain.pem").path,
+            ]
+                + extra + [dir.appendingPathComponent("\(leafName).pem").path]
+        )
     }
 
     @Test func goodVerifies() throws {

@@ -65,7 +65,11 @@ import Yams
         ("  - name: leaf", "  - name: intermediate", "certificates[1].name", 5, "duplicate"),
     ])
     func malformedSpecsNameFieldAndLine(
-        original: String, replacement: String, field: String, line: Int, message: String
+        original: String,
+        replacement: String,
+        field: String,
+        line: Int,
+        message: String
     ) throws {
         #expect(Self.good.contains(original))
         let yaml = Self.good.replacingOccurrences(of: original, with: replacement)
@@ -100,7 +104,8 @@ import Yams
         let factory = FactoryFixture.sharedFactory()
         let cycle = ChainSpec(
             certificates: [CertificateSpec(name: "x", issuer: "y"), CertificateSpec(name: "y", issuer: "x")],
-            serve: ["x"])
+            serve: ["x"]
+        )
         let error = #expect(throws: ChainSpecError.self) { try factory.mint(cycle, hostname: "h") }
         #expect(error?.field == "certificates[0].issuer")
         #expect(error?.line == nil)
@@ -124,7 +129,9 @@ import Yams
         }
         #expect(scalarList?.field == "serve")
         #expect(scalarList?.line == 3)
-        let missingServe = #expect(throws: ChainSpecError.self) { try ChainSpec.parse(yaml: "certificates:\n  - name: leaf\n") }
+        let missingServe = #expect(throws: ChainSpecError.self) {
+            try ChainSpec.parse(yaml: "certificates:\n  - name: leaf\n")
+        }
         #expect(missingServe?.field == "serve")
         let notYAML = #expect(throws: ChainSpecError.self) { try ChainSpec.parse(yaml: "certificates: [\n") }
         #expect(notYAML?.message.contains("not valid YAML") == true)

@@ -1,9 +1,9 @@
+import Crypto
 import Foundation
+import SwiftASN1
 import Testing
 import X509
-import Crypto
 import _CryptoExtras
-import SwiftASN1
 
 @testable import MimicCerts
 
@@ -69,7 +69,11 @@ enum FactoryFixture {
     }
 
     /// Runs a program with a deadline; returns its exit status and combined output.
-    static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 20) throws -> (
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        timeout: TimeInterval = 20
+    ) throws -> (
         status: Int32, output: String
     ) {
         let process = Process()

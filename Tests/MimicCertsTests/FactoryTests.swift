@@ -69,7 +69,8 @@ import X509
                 CertificateSpec(name: "cache-int", issuer: "local-ca", ca: true),
                 CertificateSpec(name: "cache-leaf", issuer: "cache-int", sans: [.dns("mail.example.test")]),
             ],
-            serve: ["cache-leaf", "cache-int"])
+            serve: ["cache-leaf", "cache-int"]
+        )
         let first = try CertificateFactory(home: home).mint(spec, hostname: "mail.example.test")
         let keys = home.appendingPathComponent(".keys")
         #expect(try FactoryFixture.mode(of: keys) == 0o700)
@@ -98,9 +99,13 @@ import X509
         let dir = FactoryFixture.makeTemporaryHome(prefix: "write").appendingPathComponent("good")
         defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
         try minted.write(to: dir)
-        let chain = try PEM.decodeCertificates(String(contentsOf: dir.appendingPathComponent("chain.pem"), encoding: .utf8))
+        let chain = try PEM.decodeCertificates(
+            String(contentsOf: dir.appendingPathComponent("chain.pem"), encoding: .utf8)
+        )
         #expect(chain == minted.served)
-        let anchors = try PEM.decodeCertificates(String(contentsOf: dir.appendingPathComponent("ca.pem"), encoding: .utf8))
+        let anchors = try PEM.decodeCertificates(
+            String(contentsOf: dir.appendingPathComponent("ca.pem"), encoding: .utf8)
+        )
         #expect(anchors == minted.anchors)
         #expect(try String(contentsOf: dir.appendingPathComponent("leaf.key"), encoding: .utf8) == minted.leafKeyPEM)
         #expect(try FactoryFixture.mode(of: dir.appendingPathComponent("leaf.key")) == 0o600)
@@ -117,10 +122,13 @@ import X509
                 CertificateSpec(name: "own-leaf", issuer: "own-root", sans: [.dns("mail.example.test")]),
             ],
             serve: ["own-leaf", "own-root"],
-            trust: ["own-root"])
+            trust: ["own-root"]
+        )
         let factory = FactoryFixture.sharedFactory()
         let minted = try factory.mint(spec, name: "own", hostname: "mail.example.test")
-        #expect(minted.anchors == [try factory.localCA().certificateDER, try #require(minted.certificates["own-root"])])
+        #expect(
+            minted.anchors == [try factory.localCA().certificateDER, try #require(minted.certificates["own-root"])]
+        )
         #expect(minted.name == "own")
     }
 
@@ -147,12 +155,20 @@ import X509
         let der: [UInt8] = Array(0..<200).map { UInt8($0) }
         let text = PEM.encode(der: der, label: "CERTIFICATE")
         #expect(text.split(separator: "\n").dropFirst().dropLast().allSatisfy { $0.count <= 64 })
-        #expect(try PEM.decodeCertificates("junk before\n" + text + "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" + text) == [der, der])
+        #expect(
+            try PEM.decodeCertificates(
+                "junk before\n" + text + "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" + text
+            ) == [der, der]
+        )
         #expect(throws: PEM.DecodingError.self) { try PEM.decodeCertificates("-----BEGIN CERTIFICATE-----\nAAAA\n") }
-        #expect(throws: PEM.DecodingError.self) { try PEM.decodeCertificates("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n") }
+        #expect(throws: PEM.DecodingError.self) {
+            try PEM.decodeCertificates("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n")
+        }
         #expect(throws: PEM.DecodingError.self) { try PEM.decodeCertificates("no blocks at all") }
         let huge = String(repeating: "A", count: PEM.maximumInputBytes + 1)
         #expect(throws: PEM.DecodingError.self) { try PEM.decodeCertificates(huge) }
-        #expect(try PEM.decodeCertificates(data: Data([0x30, 0x03, 0x02, 0x01, 0x00])) == [[0x30, 0x03, 0x02, 0x01, 0x00]])
+        #expect(
+            try PEM.decodeCertificates(data: Data([0x30, 0x03, 0x02, 0x01, 0x00])) == [[0x30, 0x03, 0x02, 0x01, 0x00]]
+        )
     }
 }

@@ -1,9 +1,9 @@
+import Crypto
 import Foundation
 import MimicCore
 import Testing
 import X509
 import _CryptoExtras
-import Crypto
 
 @testable import MimicCerts
 
@@ -42,7 +42,9 @@ import Crypto
         #expect(minted.name == name)
         #expect(minted.hostname == profile.hostname)
         #expect(minted.servedNames == profile.spec.serve)
-        #expect(minted.served == profile.spec.serve.map { $0 == "local-ca" ? ca.certificateDER : minted.certificates[$0] })
+        #expect(
+            minted.served == profile.spec.serve.map { $0 == "local-ca" ? ca.certificateDER : minted.certificates[$0] }
+        )
         #expect(minted.anchors.first == ca.certificateDER)
         #expect(minted.anchors.count == 1 + (profile.spec.trust?.count ?? 0))
         #expect(Set(minted.certificates.keys) == Set(profile.spec.certificates.map(\.name)))
@@ -103,8 +105,10 @@ import Crypto
             #expect(ekuNames == expectedEKU, "\(context) EKU")
 
             let keyUsage = try certificate.extensions.keyUsage
-            let expectedKU = spec.keyUsage
-                ?? (spec.ca ? [.keyCertSign, .cRLSign]
+            let expectedKU =
+                spec.keyUsage
+                ?? (spec.ca
+                    ? [.keyCertSign, .cRLSign]
                     : (spec.key.isRSA ? [.digitalSignature, .keyEncipherment] : [.digitalSignature]))
             #expect(keyUsage?.keyCertSign == expectedKU.contains(.keyCertSign), "\(context) KU")
             #expect(keyUsage?.digitalSignature == expectedKU.contains(.digitalSignature), "\(context) KU")
@@ -115,7 +119,10 @@ import Crypto
         let first = try #require(profile.spec.serve.first)
         #expect(minted.leafKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----"))
         let leafDER = try #require(minted.certificates[first])
-        let keySPKI = try Self.publicKeySPKI(ofPKCS8: minted.leafKeyPEM, type: profile.spec.certificate(named: first)!.key)
+        let keySPKI = try Self.publicKeySPKI(
+            ofPKCS8: minted.leafKeyPEM,
+            type: profile.spec.certificate(named: first)!.key
+        )
         #expect(keySPKI == Array(try FactoryFixture.subjectPublicKeyInfo(of: leafDER)))
     }
 
@@ -130,29 +137,42 @@ import Crypto
     @Test func datesFollowTheReferenceTime() throws {
         let reference = Date(timeIntervalSince1970: 1_700_000_000)
         let factory = FactoryFixture.sharedFactory(referenceTime: reference)
-        let expired = try Certificate(derEncoded: try #require(try factory.mint(profile: "expired-leaf").certificates["leaf"]))
+        let expired = try Certificate(
+            derEncoded: try #require(try factory.mint(profile: "expired-leaf").certificates["leaf"])
+        )
         #expect(expired.notValidAfter == reference - 3 * 86_400)
         #expect(expired.notValidBefore == reference - 93 * 86_400)
-        let soon = try Certificate(derEncoded: try #require(try factory.mint(profile: "expiring-soon").certificates["leaf"]))
+        let soon = try Certificate(
+            derEncoded: try #require(try factory.mint(profile: "expiring-soon").certificates["leaf"])
+        )
         #expect(soon.notValidAfter == reference + 10 * 86_400)
-        let future = try Certificate(derEncoded: try #require(try factory.mint(profile: "not-yet-valid").certificates["leaf"]))
+        let future = try Certificate(
+            derEncoded: try #require(try factory.mint(profile: "not-yet-valid").certificates["leaf"])
+        )
         #expect(future.notValidBefore == reference + 2 * 86_400)
         let intermediate = try Certificate(
-            derEncoded: try #require(try factory.mint(profile: "expired-intermediate").certificates["intermediate"]))
+            derEncoded: try #require(try factory.mint(profile: "expired-intermediate").certificates["intermediate"])
+        )
         #expect(intermediate.notValidAfter == reference - 2 * 86_400)
     }
 
     @Test func specificProfilesHaveTheirDefect() throws {
         let factory = FactoryFixture.sharedFactory()
 
-        let cnOnly = try Certificate(derEncoded: try #require(try factory.mint(profile: "cn-only-no-san").certificates["leaf"]))
+        let cnOnly = try Certificate(
+            derEncoded: try #require(try factory.mint(profile: "cn-only-no-san").certificates["leaf"])
+        )
         #expect(try cnOnly.extensions.subjectAlternativeNames == nil)
         #expect(FactoryFixture.commonNames(cnOnly.subject) == ["mail.example.test"])
 
         let ip = try factory.mint(profile: "ip-san")
         #expect(ip.hostname == "127.0.0.1")
         let ipLeaf = try Certificate(derEncoded: try #require(ip.certificates["leaf"]))
-        #expect(try ipLeaf.extensions.subjectAlternativeNames.map(Array.init) == [.ipAddress(.init(contentBytes: [127, 0, 0, 1]))])
+        #expect(
+            try ipLeaf.extensions.subjectAlternativeNames.map(Array.init) == [
+                .ipAddress(.init(contentBytes: [127, 0, 0, 1]))
+            ]
+        )
 
         let deep = try factory.mint(profile: "wildcard-too-deep")
         #expect(deep.hostname == "a.mail.example.test")
@@ -166,7 +186,9 @@ import Crypto
         let intA = try Certificate(derEncoded: try #require(reversed.certificates["int-a"]))
         #expect(intB.issuer == intA.subject)
 
-        let selfSigned = try Certificate(derEncoded: try #require(try factory.mint(profile: "self-signed").certificates["leaf"]))
+        let selfSigned = try Certificate(
+            derEncoded: try #require(try factory.mint(profile: "self-signed").certificates["leaf"])
+        )
         #expect(selfSigned.issuer == selfSigned.subject)
         #expect(selfSigned.publicKey.isValidSignature(selfSigned.signature, for: selfSigned))
 
@@ -176,10 +198,14 @@ import Crypto
         #expect(!untrusted.anchors.contains(try #require(untrusted.certificates["root"])))
         #expect(root.issuer == root.subject)
 
-        let sha1 = try Certificate(derEncoded: try #require(try factory.mint(profile: "sha1-leaf").certificates["leaf"]))
+        let sha1 = try Certificate(
+            derEncoded: try #require(try factory.mint(profile: "sha1-leaf").certificates["leaf"])
+        )
         #expect(sha1.signatureAlgorithm == .sha1WithRSAEncryption)
 
-        let notCA = try Certificate(derEncoded: try #require(try factory.mint(profile: "intermediate-not-ca").certificates["intermediate"]))
+        let notCA = try Certificate(
+            derEncoded: try #require(try factory.mint(profile: "intermediate-not-ca").certificates["intermediate"])
+        )
         #expect(try notCA.extensions.basicConstraints == .notCertificateAuthority)
         #expect(try notCA.extensions.keyUsage?.keyCertSign == true)
 
@@ -187,7 +213,9 @@ import Crypto
         let limited = try Certificate(derEncoded: try #require(pathLength.certificates["int-a"]))
         #expect(try limited.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
 
-        let clientOnly = try Certificate(derEncoded: try #require(try factory.mint(profile: "eku-client-only").certificates["leaf"]))
+        let clientOnly = try Certificate(
+            derEncoded: try #require(try factory.mint(profile: "eku-client-only").certificates["leaf"])
+        )
         #expect(try clientOnly.extensions.extendedKeyUsage.map(Array.init) == [.clientAuth])
 
         let extra = try factory.mint(profile: "extra-unrelated-cert")
@@ -216,7 +244,9 @@ import Crypto
                 sans: [dns:mail.example.test]
             serve: [leaf]
             """
-        let noExpect = #expect(throws: ChainSpecError.self) { try ChainProfile.parse(yaml: base, name: "t", file: "t.yaml") }
+        let noExpect = #expect(throws: ChainSpecError.self) {
+            try ChainProfile.parse(yaml: base, name: "t", file: "t.yaml")
+        }
         #expect(noExpect?.field == "expect")
 
         let badCode = #expect(throws: ChainSpecError.self) {
@@ -228,7 +258,10 @@ import Crypto
 
         let undeclared = #expect(throws: ChainSpecError.self) {
             try ChainProfile.parse(
-                yaml: base + "\nexpect:\n  findings: []\n  openssl: [expired]\n", name: "t", file: "t.yaml")
+                yaml: base + "\nexpect:\n  findings: []\n  openssl: [expired]\n",
+                name: "t",
+                file: "t.yaml"
+            )
         }
         #expect(undeclared?.field == "expect.divergence")
 
@@ -237,7 +270,9 @@ import Crypto
         }
         #expect(wrongName?.field == "name")
 
-        #expect(throws: ChainSpecError.self) { try ChainProfile.load(named: "../etc/passwd", in: FactoryFixture.profilesDirectory) }
+        #expect(throws: ChainSpecError.self) {
+            try ChainProfile.load(named: "../etc/passwd", in: FactoryFixture.profilesDirectory)
+        }
         let unknown = #expect(throws: ChainSpecError.self) {
             try ChainProfile.load(named: "no-such-profile", in: FactoryFixture.profilesDirectory)
         }

@@ -151,13 +151,18 @@ private struct Minter {
                 ?? SubjectKeyIdentifier(hash: ca.key.publicKey).keyIdentifier
         case let issuer?:
             let parent = try mint(issuer)
-            (issuerName, issuerKey, issuerKeyIdentifier) = (parent.certificate.subject, parent.key, parent.keyIdentifier)
+            (issuerName, issuerKey, issuerKeyIdentifier) = (
+                parent.certificate.subject, parent.key, parent.keyIdentifier
+            )
         }
 
         let signature = certificateSpec.signature ?? .default(for: issuerKey.type)
         let extensions = try Self.extensions(
-            for: certificateSpec, subjectIsEmpty: subject.isEmpty, keyIdentifier: keyIdentifier,
-            authorityKeyIdentifier: issuerKeyIdentifier)
+            for: certificateSpec,
+            subjectIsEmpty: subject.isEmpty,
+            keyIdentifier: keyIdentifier,
+            authorityKeyIdentifier: issuerKeyIdentifier
+        )
         let certificate = try Certificate(
             version: .v3,
             serialNumber: .init(),
@@ -170,7 +175,12 @@ private struct Minter {
             extensions: extensions,
             issuerPrivateKey: issuerKey.privateKey
         )
-        let result = Minted(certificate: certificate, der: try certificate.derBytes(), key: key, keyIdentifier: keyIdentifier)
+        let result = Minted(
+            certificate: certificate,
+            der: try certificate.derBytes(),
+            key: key,
+            keyIdentifier: keyIdentifier
+        )
         minted[name] = result
         return result
     }
@@ -183,7 +193,8 @@ private struct Minter {
             ?? SubjectSpec(
                 commonName: !certificate.ca && !certificate.sans.isEmpty
                     ? certificate.sans[0].value : "Mimic \(chainName) \(certificate.name)",
-                organization: "Mimic")
+                organization: "Mimic"
+            )
         return try DistinguishedName {
             if let organization = subject.organization { OrganizationName(organization) }
             if let commonName = subject.commonName { CommonName(commonName) }
@@ -205,7 +216,8 @@ private struct Minter {
         let sans: [GeneralName] = certificate.sans.map { san in
             switch san {
             case .dns(let name): .dnsName(name)
-            case .ip(let address): .ipAddress(ASN1OctetString(contentBytes: ArraySlice(IPAddress.bytes(of: address) ?? [])))
+            case .ip(let address):
+                .ipAddress(ASN1OctetString(contentBytes: ArraySlice(IPAddress.bytes(of: address) ?? [])))
             }
         }
         let basicConstraints: BasicConstraints =
@@ -218,7 +230,9 @@ private struct Minter {
                         digitalSignature: keyUsage.contains(.digitalSignature),
                         keyEncipherment: keyUsage.contains(.keyEncipherment),
                         keyCertSign: keyUsage.contains(.keyCertSign),
-                        cRLSign: keyUsage.contains(.cRLSign)))
+                        cRLSign: keyUsage.contains(.cRLSign)
+                    )
+                )
             }
             if !extendedKeyUsage.isEmpty {
                 try ExtendedKeyUsage(
@@ -227,7 +241,8 @@ private struct Minter {
                         case .serverAuth: .serverAuth
                         case .clientAuth: .clientAuth
                         }
-                    })
+                    }
+                )
             }
             SubjectKeyIdentifier(keyIdentifier: keyIdentifier)
             AuthorityKeyIdentifier(keyIdentifier: authorityKeyIdentifier)

@@ -25,7 +25,9 @@ public struct ChainProfile: Sendable, Hashable {
         public var divergence: String?
 
         public init(
-            findings: [FindingCode], openssl: [FindingCode]? = nil, gnutls: [FindingCode]? = nil,
+            findings: [FindingCode],
+            openssl: [FindingCode]? = nil,
+            gnutls: [FindingCode]? = nil,
             divergence: String? = nil
         ) {
             self.findings = findings
@@ -43,8 +45,12 @@ public struct ChainProfile: Sendable, Hashable {
     }
 
     public init(
-        name: String, summary: String, hostname: String = defaultHostname, spec: ChainSpec,
-        expectation: Expectation = Expectation(findings: []), file: URL? = nil
+        name: String,
+        summary: String,
+        hostname: String = defaultHostname,
+        spec: ChainSpec,
+        expectation: Expectation = Expectation(findings: []),
+        file: URL? = nil
     ) {
         self.name = name
         self.summary = summary
@@ -82,8 +88,13 @@ public struct ChainProfile: Sendable, Hashable {
         }
         let expectation = try parseExpectation(expectValue, reader: reader)
         return ChainProfile(
-            name: name, summary: summary, hostname: hostname, spec: spec, expectation: expectation,
-            file: file.map { URL(fileURLWithPath: $0) })
+            name: name,
+            summary: summary,
+            hostname: hostname,
+            spec: spec,
+            expectation: expectation,
+            file: file.map { URL(fileURLWithPath: $0) }
+        )
     }
 
     private static func parseExpectation(_ value: SpecValue, reader: SpecReader) throws -> Expectation {
@@ -98,8 +109,11 @@ public struct ChainProfile: Sendable, Hashable {
             throw reader.error("expect.findings", "missing (the findings both backends report; [] for none)")
         }
         let expectation = Expectation(
-            findings: findings, openssl: try codes("openssl"), gnutls: try codes("gnutls"),
-            divergence: try reader.optionalString(fields["divergence"], at: "expect.divergence"))
+            findings: findings,
+            openssl: try codes("openssl"),
+            gnutls: try codes("gnutls"),
+            divergence: try reader.optionalString(fields["divergence"], at: "expect.divergence")
+        )
         let differ = Set(expectation.findings(for: .openssl)) != Set(expectation.findings(for: .gnutls))
         if differ, expectation.divergence?.isEmpty ?? true {
             throw reader.error("expect.divergence", "the backends' findings differ: say why in divergence")
@@ -118,7 +132,8 @@ public struct ChainProfile: Sendable, Hashable {
             throw ChainSpecError(
                 field: "profile",
                 message: "no profile '\(name)' in \(directory.path)"
-                    + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"))
+                    + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))")
+            )
         }
         return try parse(yaml: text, name: name, file: url.path)
     }

@@ -36,7 +36,10 @@ extension ChainSpec: Decodable {
     init(fields: [String: SpecValue], at prefix: String, reader: SpecReader) throws {
         func path(_ key: String) -> String { SpecReader.join(prefix, key) }
         guard let certificatesValue = fields["certificates"] else {
-            throw reader.error(prefix.isEmpty ? "certificates" : path("certificates"), "missing (a list of certificates)")
+            throw reader.error(
+                prefix.isEmpty ? "certificates" : path("certificates"),
+                "missing (a list of certificates)"
+            )
         }
         let certificates = try reader.list(certificatesValue, at: path("certificates")) { value, field in
             try CertificateSpec(value: value, at: field, reader: reader)
@@ -72,19 +75,28 @@ extension CertificateSpec {
         if let subjectValue = fields["subject"] {
             // `subject: {}` is an empty subject (no CN, no O); leaving the key out gives the default.
             let subjectFields = try reader.fields(
-                subjectValue, at: path("subject"), allowed: ["common_name", "organization"])
+                subjectValue,
+                at: path("subject"),
+                allowed: ["common_name", "organization"]
+            )
             subject = SubjectSpec(
                 commonName: try reader.optionalString(subjectFields["common_name"], at: path("subject.common_name")),
                 organization: try reader.optionalString(
-                    subjectFields["organization"], at: path("subject.organization")))
+                    subjectFields["organization"],
+                    at: path("subject.organization")
+                )
+            )
         }
         if let sansValue = fields["sans"] {
             sans = try reader.list(sansValue, at: path("sans")) { element, itemPath in
                 let text = try reader.string(element, at: itemPath)
                 guard let san = SANSpec(text) else {
                     throw reader.error(
-                        itemPath, "bad SAN '\(text)' (expected dns:NAME or ip:ADDRESS, e.g. dns:mail.example.test, "
-                            + "ip:127.0.0.1, ip:::1)", line: element.line)
+                        itemPath,
+                        "bad SAN '\(text)' (expected dns:NAME or ip:ADDRESS, e.g. dns:mail.example.test, "
+                            + "ip:127.0.0.1, ip:::1)",
+                        line: element.line
+                    )
                 }
                 return san
             }
@@ -94,8 +106,11 @@ extension CertificateSpec {
             let text = try reader.string(durationValue, at: path(key))
             guard let offset = RelativeTime(text) else {
                 throw reader.error(
-                    path(key), "bad duration '\(text)' (expected a signed offset such as -30d, +90d, -2h, +1y; "
-                        + "units s, m, h, d, w, y)", line: durationValue.line)
+                    path(key),
+                    "bad duration '\(text)' (expected a signed offset such as -30d, +90d, -2h, +1y; "
+                        + "units s, m, h, d, w, y)",
+                    line: durationValue.line
+                )
             }
             self[keyPath: keyPath] = offset
         }

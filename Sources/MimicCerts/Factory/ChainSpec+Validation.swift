@@ -37,18 +37,23 @@ extension ChainSpec {
             if let issuer = certificate.issuer, issuer != CertificateSpec.localCA, indexByName[issuer] == nil {
                 let known = ([CertificateSpec.localCA, "self"] + certificates.map(\.name)).joined(separator: ", ")
                 throw reader.error(
-                    "\(field).issuer", "unknown issuer '\(issuer)' (expected one of: \(known))")
+                    "\(field).issuer",
+                    "unknown issuer '\(issuer)' (expected one of: \(known))"
+                )
             }
             if certificate.pathLength != nil, !certificate.ca {
                 throw reader.error(
-                    "\(field).path_length", "path_length needs ca: true (BasicConstraints carries it only for CAs)")
+                    "\(field).path_length",
+                    "path_length needs ca: true (BasicConstraints carries it only for CAs)"
+                )
             }
             if let signature = certificate.signature {
                 let issuerKey = issuerKeyType(of: certificate)
                 if signature.isRSA != issuerKey.isRSA {
                     throw reader.error(
                         "\(field).signature",
-                        "'\(signature)' cannot be made with the issuer's \(issuerKey) key")
+                        "'\(signature)' cannot be made with the issuer's \(issuerKey) key"
+                    )
                 }
             }
             // Follow the issuer links: a cycle would make minting recurse forever.
@@ -77,14 +82,15 @@ extension ChainSpec {
                     throw reader.error(field, "the local CA cannot be served first (its key would be the server's)")
                 }
             } else if indexByName[name] == nil {
-                throw reader.error(
-                    field, "unknown certificate '\(name)' (expected one of: \(certificates.map(\.name).joined(separator: ", ")))")
+                let known = certificates.map(\.name).joined(separator: ", ")
+                throw reader.error(field, "unknown certificate '\(name)' (expected one of: \(known))")
             }
         }
         for (index, name) in (trust ?? []).enumerated() where indexByName[name] == nil {
             throw reader.error(
                 path("trust[\(index)]"),
-                "unknown certificate '\(name)' (expected one of: \(certificates.map(\.name).joined(separator: ", ")))")
+                "unknown certificate '\(name)' (expected one of: \(certificates.map(\.name).joined(separator: ", ")))"
+            )
         }
     }
 

@@ -31,7 +31,10 @@ enum FactoryFiles {
         } else {
             do {
                 try FileManager.default.createDirectory(
-                    at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(mode)])
+                    at: url,
+                    withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: Int(mode)]
+                )
             } catch {
                 // Another process may have made it in between; only a missing directory is a failure.
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue
@@ -45,7 +48,8 @@ enum FactoryFiles {
     static func writeAtomically(_ bytes: [UInt8], to url: URL, mode: mode_t) throws {
         let directory = url.deletingLastPathComponent()
         let temp = directory.appendingPathComponent(
-            ".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString).tmp")
+            ".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString).tmp"
+        )
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL, mode)
         guard fd >= 0 else {
             throw FactoryFileError(path: temp.path, message: "cannot create: \(String(cString: strerror(errno)))")
@@ -100,7 +104,10 @@ enum FactoryFiles {
     static func withLock<T>(_ lockFile: URL, _ body: () throws -> T) throws -> T {
         let fd = open(lockFile.path, O_RDWR | O_CREAT, 0o600)
         guard fd >= 0 else {
-            throw FactoryFileError(path: lockFile.path, message: "cannot open lock: \(String(cString: strerror(errno)))")
+            throw FactoryFileError(
+                path: lockFile.path,
+                message: "cannot open lock: \(String(cString: strerror(errno)))"
+            )
         }
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {

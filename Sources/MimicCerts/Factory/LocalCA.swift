@@ -85,11 +85,15 @@ public struct LocalCA: Sendable {
         }
         guard let keyPEM = try FactoryFiles.readText(keyPath), let key = FactoryKey.load(keyType, pem: keyPEM) else {
             throw FactoryFileError(
-                path: keyPath.path, message: "missing or not a P-256 PKCS#8 key (delete ca.pem and ca.key to remake the CA)")
+                path: keyPath.path,
+                message: "missing or not a P-256 PKCS#8 key (delete ca.pem and ca.key to remake the CA)"
+            )
         }
         guard key.publicKey == certificate.publicKey else {
             throw FactoryFileError(
-                path: keyPath.path, message: "does not match ca.pem (delete ca.pem and ca.key to remake the CA)")
+                path: keyPath.path,
+                message: "does not match ca.pem (delete ca.pem and ca.key to remake the CA)"
+            )
         }
         return LocalCA(certificate: certificate, der: der, key: key, pemPath: pemPath, keyPath: keyPath)
     }

@@ -51,8 +51,10 @@ public struct MintedChain: Sendable, Hashable {
         try FactoryFiles.writeAtomically(anchorsPEM, to: dir.appendingPathComponent("ca.pem"), mode: 0o644)
         for (certificateName, der) in certificates.sorted(by: { $0.key < $1.key }) {
             try FactoryFiles.writeAtomically(
-                PEM.encode(der: der, label: "CERTIFICATE"), to: dir.appendingPathComponent("\(certificateName).pem"),
-                mode: 0o644)
+                PEM.encode(der: der, label: "CERTIFICATE"),
+                to: dir.appendingPathComponent("\(certificateName).pem"),
+                mode: 0o644
+            )
         }
     }
 }

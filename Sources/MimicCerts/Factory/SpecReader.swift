@@ -25,8 +25,11 @@ final class SpecReader {
     /// The mapping's fields by key; any key outside `allowed` is an error naming it.
     func fields(_ value: SpecValue, at field: String, allowed: [String]) throws -> [String: SpecValue] {
         guard case .mapping(let pairs, let line) = value else {
-            throw error(field.isEmpty ? "(document)" : field, "expected a mapping, found \(value.kindName)",
-                line: value.line)
+            throw error(
+                field.isEmpty ? "(document)" : field,
+                "expected a mapping, found \(value.kindName)",
+                line: value.line
+            )
         }
         note(field, line: line)
         var result: [String: SpecValue] = [:]
@@ -70,8 +73,10 @@ final class SpecReader {
         let text = try string(value, at: field)
         guard let number = Int(text), range.contains(number) else {
             throw error(
-                field, "expected an integer in \(range.lowerBound)...\(range.upperBound), found '\(text)'",
-                line: value.line)
+                field,
+                "expected an integer in \(range.lowerBound)...\(range.upperBound), found '\(text)'",
+                line: value.line
+            )
         }
         return number
     }
@@ -94,7 +99,11 @@ final class SpecReader {
         try list(value, at: field) { element, path in try string(element, at: path) }
     }
 
-    func enumValue<T: RawRepresentable & CaseIterable>(_ value: SpecValue, at field: String, as type: T.Type) throws
+    func enumValue<T: RawRepresentable & CaseIterable>(
+        _ value: SpecValue,
+        at field: String,
+        as type: T.Type
+    ) throws
         -> T where T.RawValue == String
     {
         let text = try string(value, at: field)

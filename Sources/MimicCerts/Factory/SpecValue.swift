@@ -47,13 +47,20 @@ indirect enum SpecValue: Sendable {
             for (keyNode, valueNode) in mapping {
                 guard case .scalar(let key) = keyNode else {
                     throw ChainSpecError(
-                        field: field, message: "mapping keys must be plain strings", file: file,
-                        line: keyNode.mark?.line ?? line)
+                        field: field,
+                        message: "mapping keys must be plain strings",
+                        file: file,
+                        line: keyNode.mark?.line ?? line
+                    )
                 }
                 let path = field.isEmpty ? key.string : "\(field).\(key.string)"
                 if pairs.contains(where: { $0.key == key.string }) {
                     throw ChainSpecError(
-                        field: path, message: "duplicate key", file: file, line: keyNode.mark?.line ?? line)
+                        field: path,
+                        message: "duplicate key",
+                        file: file,
+                        line: keyNode.mark?.line ?? line
+                    )
                 }
                 pairs.append((key.string, keyNode.mark?.line, try SpecValue(node: valueNode, field: path, file: file)))
             }
