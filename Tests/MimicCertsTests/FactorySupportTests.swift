@@ -15,8 +15,14 @@ enum FactoryFixture {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("certs/profiles", isDirectory: true)
 
-    /// One temporary home for the whole test run, so the RSA keys are generated once per run.
-    static let sharedHome: URL = makeTemporaryHome(prefix: "shared")
+    /// One home for every test run (never the repository's certs/local), so RSA keys are generated once.
+    /// A fixed path, so runs reuse its keys and leave nothing new behind; the factory's locking and atomic renames
+    /// make concurrent runs safe.
+    static let sharedHome: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-certs-tests-shared")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
 
     /// Whole seconds: certificate times carry no fractions, so offsets compare exactly.
     static let referenceTime = Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970))
@@ -79,7 +85,9 @@ enum FactoryFixture {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let outputFile = makeTemporaryHome(prefix: "out").appendingPathComponent("output.txt")
+        let outputDirectory = makeTemporaryHome(prefix: "out")
+        defer { try? FileManager.default.removeItem(at: outputDirectory) }
+        let outputFile = outputDirectory.appendingPathComponent("output.txt")
         _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: outputFile)
         defer { try? handle.close() }
