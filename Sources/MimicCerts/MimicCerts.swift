@@ -1,2 +1,0 @@
-// The certificate factory and chain facts live here.
-import MimicCore
