@@ -110,19 +110,19 @@ public struct LDAPClientDialog: ClientDialog {
             switch framer.next() {
             case .needMoreBytes:
                 return actions
-            case .invalid(let reason):
-                return actions
-                    + fail(core.failure(currentPhase, .unexpectedReply, words: escaped(framer.buffer, limit: 64), detail: reason))
+            case .invalid(let reason, let evidence):
+                core.summary.transcript.append(.received, "unframeable bytes: \(evidence)")
+                return actions + fail(core.failure(currentPhase, .unexpectedReply, words: evidence, detail: reason))
             case .message(let bytes):
                 let message: LDAPMessage
                 do throws(BERError) {
                     message = try LDAPMessage(decoding: bytes, maxDepth: core.options.limits.maxBERDepth)
                 } catch {
-                    core.summary.transcript.append(.received, "undecodable message: \(escaped(bytes, limit: 64))")
+                    core.summary.transcript.append(.received, "undecodable message: \(hexDump(bytes))")
                     return actions
                         + fail(
                             core.failure(
-                                currentPhase, .unexpectedReply, words: escaped(bytes, limit: 64),
+                                currentPhase, .unexpectedReply, words: hexDump(bytes),
                                 detail: "malformed LDAPMessage: \(error)"))
                 }
                 core.summary.transcript.append(.received, Self.describe(message))

@@ -183,13 +183,17 @@ enum LDAPResultCode {
 }
 
 /// Splits a byte stream into whole LDAPMessages without trusting the peer's lengths: the tag must be SEQUENCE,
-/// the length definite and under the limit. Restartable at any offset.
+/// the length definite and under the limit. Restartable at any offset, and deterministic: a verdict and its
+/// evidence depend only on the bytes examined to reach it, never on how they were segmented.
 struct LDAPFramer: Sendable {
     enum Next: Sendable, Hashable {
         case message([UInt8])
         case needMoreBytes
-        case invalid(String)
+        case invalid(reason: String, evidence: String)
     }
+
+    /// How much of a non-LDAP reply (a text greeting on the wrong port) is kept as evidence.
+    static let foreignEvidenceBytes = 64
 
     let maxMessageBytes: Int
     private(set) var buffer: [UInt8] = []
@@ -203,7 +207,13 @@ struct LDAPFramer: Sendable {
     mutating func next() -> Next {
         guard let tag = buffer.first else { return .needMoreBytes }
         guard tag == LDAPMessage.Tag.sequence else {
-            return .invalid("not an LDAPMessage (first byte \(hex(tag)))")
+            // Wait for a line or a few bytes so the evidence says what answered (`220 … ESMTP`).
+            let end = buffer.firstIndex(of: 0x0A).map { $0 + 1 } ?? buffer.count
+            guard end <= buffer.count, buffer.contains(0x0A) || buffer.count >= Self.foreignEvidenceBytes else {
+                return .needMoreBytes
+            }
+            let evidence = escaped(buffer.prefix(min(end, Self.foreignEvidenceBytes)))
+            return .invalid(reason: "not an LDAPMessage (first byte \(hex(tag)))", evidence: evidence)
         }
         do throws(BERError) {
             guard let (_, headerLength, contentLength) = try BER.header(buffer[...], limit: maxMessageBytes) else {
@@ -211,14 +221,32 @@ struct LDAPFramer: Sendable {
             }
             let total = headerLength + contentLength
             guard total <= maxMessageBytes else {
-                return .invalid(BERError.tooLarge(total, limit: maxMessageBytes).description)
+                return .invalid(
+                    reason: BERError.tooLarge(total, limit: maxMessageBytes).description,
+                    evidence: hexDump(buffer.prefix(headerLength)))
             }
             guard buffer.count >= total else { return .needMoreBytes }
             let message = Array(buffer[..<total])
             buffer.removeFirst(total)
             return .message(message)
         } catch {
-            return .invalid(error.description)
+            // A length over the limit is decided on all its octets; the other header errors on the first one.
+            var examined = 2
+            if case .tooLarge = error, buffer.count > 1 { examined += Int(buffer[1] & 0x7F) }
+            return .invalid(reason: error.description, evidence: hexDump(buffer.prefix(examined)))
         }
     }
+}
+
+/// `30 84 00 00 00 0c`: binary evidence as people read it in packet dumps.
+func hexDump(_ bytes: some Sequence<UInt8>, limit: Int = 64) -> String {
+    var parts: [String] = []
+    for byte in bytes {
+        if parts.count == limit {
+            parts.append("…")
+            break
+        }
+        parts.append(String(hex(byte).dropFirst(2)))
+    }
+    return parts.joined(separator: " ")
 }
