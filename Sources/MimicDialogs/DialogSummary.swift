@@ -68,7 +68,8 @@ public struct DialogFailure: Error, Sendable, Hashable, CustomStringConvertible 
     public var detail: String
     public var transcript: Transcript
 
-    public init(phase: Phase, code: FindingCode, serverWords: String, detail: String, transcript: Transcript = .init()) {
+    public init(phase: Phase, code: FindingCode, serverWords: String, detail: String, transcript: Transcript = .init())
+    {
         self.phase = phase
         self.code = code
         self.serverWords = serverWords

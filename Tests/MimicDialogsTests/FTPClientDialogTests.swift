@@ -5,7 +5,13 @@ import Testing
 
 @Suite("FTP client dialog")
 struct FTPClientDialogTests {
-    static let banner = Step.lines("220-Welcome to the FTP service", "220-Second line", "123 a line that starts with digits", " indented", "220 Ready")
+    static let banner = Step.lines(
+        "220-Welcome to the FTP service",
+        "220-Second line",
+        "123 a line that starts with digits",
+        " indented",
+        "220 Ready"
+    )
     static let feat = Step.lines("211-Features:", " AUTH TLS", " PBSZ", " PROT", " EPSV", " UTF8", "211 End")
 
     @Test("full AUTH TLS dialog with EPSV, data channel and LIST")
@@ -18,10 +24,14 @@ struct FTPClientDialogTests {
                 .lines("229 Entering Extended Passive Mode (|||6446|)"), .dataOpened,
                 .lines("150 Here comes the directory listing."), .lines("226 Directory send OK."),
                 .lines("221 Goodbye."),
-            ])
-        #expect(actions.sentBytes == [
-            "FEAT\r\n", "AUTH TLS\r\n", "PBSZ 0\r\n", "PROT P\r\n", "EPSV\r\n", "LIST\r\n", "QUIT\r\n",
-        ].map { Array($0.utf8) })
+            ]
+        )
+        #expect(
+            actions.sentBytes
+                == [
+                    "FEAT\r\n", "AUTH TLS\r\n", "PBSZ 0\r\n", "PROT P\r\n", "EPSV\r\n", "LIST\r\n", "QUIT\r\n",
+                ].map { Array($0.utf8) }
+        )
         #expect(actions.startsTLS)
         let channel = try #require(actions.dataChannel)
         #expect(channel.host == nil)
@@ -44,7 +54,10 @@ struct FTPClientDialogTests {
 
     @Test("120 then 220 greeting")
     func preliminaryGreeting() {
-        let actions = runStable(FTPClientDialog(options: options()), [.lines("120 Service ready in 1 minute"), .lines("220 ok")])
+        let actions = runStable(
+            FTPClientDialog(options: options()),
+            [.lines("120 Service ready in 1 minute"), .lines("220 ok")]
+        )
         #expect(actions.sent == ["FEAT\r\n"])
     }
 
@@ -54,48 +67,56 @@ struct FTPClientDialogTests {
             FTPClientDialog(options: options()),
             [
                 .lines("220 ok"), .lines("500 FEAT not understood"), .lines("234 go"), .tls, .lines("200 ok"),
-                .lines("200 ok"), .lines("502 EPSV not implemented"), .lines("227 Entering Passive Mode (127,0,0,1,19,137)."),
-            ])
+                .lines("200 ok"), .lines("502 EPSV not implemented"),
+                .lines("227 Entering Passive Mode (127,0,0,1,19,137)."),
+            ]
+        )
         #expect(actions.sent.suffix(2) == ["EPSV\r\n", "PASV\r\n"])
         let channel = try #require(actions.dataChannel)
         #expect(channel.host == "127.0.0.1")
         #expect(channel.port == 19 * 256 + 137)
     }
 
-    @Test("EPSV replies parse strictly", arguments: [
-        ("Entering Extended Passive Mode (|||6446|)", 6446 as Int?),
-        ("Extended (!!!1!)", 1),
-        ("ok (|||65535|)", 65535),
-        ("ok (|||65536|)", nil),
-        ("ok (|||0|)", nil),
-        ("ok (|||123456|)", nil),
-        ("ok (||6446|)", nil),
-        ("ok (|!|6446|)", nil),
-        ("ok (|||6446)", nil),
-        ("ok (|||6446|", nil),
-        ("ok |||6446|", nil),
-        ("ok (111234561)", nil),
-        ("ok (|||)", nil),
-        ("(", nil),
-    ])
+    @Test(
+        "EPSV replies parse strictly",
+        arguments: [
+            ("Entering Extended Passive Mode (|||6446|)", 6446 as Int?),
+            ("Extended (!!!1!)", 1),
+            ("ok (|||65535|)", 65535),
+            ("ok (|||65536|)", nil),
+            ("ok (|||0|)", nil),
+            ("ok (|||123456|)", nil),
+            ("ok (||6446|)", nil),
+            ("ok (|!|6446|)", nil),
+            ("ok (|||6446)", nil),
+            ("ok (|||6446|", nil),
+            ("ok |||6446|", nil),
+            ("ok (111234561)", nil),
+            ("ok (|||)", nil),
+            ("(", nil),
+        ]
+    )
     func epsv(text: String, port: Int?) {
         #expect(FTPPassiveReply.epsvPort(text) == port)
     }
 
-    @Test("PASV replies parse strictly", arguments: [
-        ("Entering Passive Mode (192,168,1,2,19,137).", "192.168.1.2:5001"),
-        ("=10,0,0,1,0,21", "10.0.0.1:21"),
-        ("Entering Passive Mode (10,0,0,1,255,255)", "10.0.0.1:65535"),
-        ("(256,0,0,1,1,1)", nil),
-        ("(1,2,3,4,0,0)", nil),
-        ("(1,2,3,4,5)", nil),
-        ("(1,2,3,4,5,6789)", nil),
-        ("(1,2,3,4,5,6,7)", nil),
-        ("(1, 2,3,4,5,6)", nil),
-        ("(0001,2,3,4,5,6)", nil),
-        ("no numbers", nil),
-        ("", nil),
-    ] as [(String, String?)])
+    @Test(
+        "PASV replies parse strictly",
+        arguments: [
+            ("Entering Passive Mode (192,168,1,2,19,137).", "192.168.1.2:5001"),
+            ("=10,0,0,1,0,21", "10.0.0.1:21"),
+            ("Entering Passive Mode (10,0,0,1,255,255)", "10.0.0.1:65535"),
+            ("(256,0,0,1,1,1)", nil),
+            ("(1,2,3,4,0,0)", nil),
+            ("(1,2,3,4,5)", nil),
+            ("(1,2,3,4,5,6789)", nil),
+            ("(1,2,3,4,5,6,7)", nil),
+            ("(1, 2,3,4,5,6)", nil),
+            ("(0001,2,3,4,5,6)", nil),
+            ("no numbers", nil),
+            ("", nil),
+        ] as [(String, String?)]
+    )
     func pasv(text: String, endpoint: String?) {
         let parsed = FTPPassiveReply.pasvEndpoint(text).map { "\($0.host):\($0.port)" }
         #expect(parsed == endpoint)
@@ -109,7 +130,9 @@ struct FTPClientDialogTests {
         #expect(try #require(epsv.failure).phase == .dataChannel)
         #expect(epsv.dataChannel == nil)
         let pasv = runStable(
-            FTPClientDialog(options: options()), prefix + [.lines("500 no"), .lines("227 Passive (300,1,1,1,1,1)")])
+            FTPClientDialog(options: options()),
+            prefix + [.lines("500 no"), .lines("227 Passive (300,1,1,1,1,1)")]
+        )
         #expect(try #require(pasv.failure).phase == .dataChannel)
     }
 
@@ -117,7 +140,8 @@ struct FTPClientDialogTests {
     func authRefused() throws {
         let actions = runStable(
             FTPClientDialog(options: options()),
-            [.lines("220 ok"), Self.feat, .lines("534 Policy requires SSL."), .lines("504 Unknown AUTH type")])
+            [.lines("220 ok"), Self.feat, .lines("534 Policy requires SSL."), .lines("504 Unknown AUTH type")]
+        )
         #expect(actions.sent == ["FEAT\r\n", "AUTH TLS\r\n", "AUTH SSL\r\n", "QUIT\r\n"])
         let failure = try #require(actions.failure)
         #expect(failure.code == .startTLSRejected)
@@ -130,7 +154,8 @@ struct FTPClientDialogTests {
     func authSSLWorks() throws {
         let actions = runStable(
             FTPClientDialog(options: options()),
-            [.lines("220 ok"), Self.feat, .lines("500 AUTH TLS unknown"), .lines("234 AUTH SSL ok")])
+            [.lines("220 ok"), Self.feat, .lines("500 AUTH TLS unknown"), .lines("234 AUTH SSL ok")]
+        )
         #expect(actions.sent == ["FEAT\r\n", "AUTH TLS\r\n", "AUTH SSL\r\n"])
         #expect(actions.findings.first?.severity == .warning)
         #expect(try #require(actions.failure).detail.contains("AUTH SSL accepted"))
@@ -140,16 +165,23 @@ struct FTPClientDialogTests {
     @Test("FEAT without AUTH TLS: not offered; injection after 234; PROT P refused")
     func otherShapes() throws {
         let notOffered = runStable(
-            FTPClientDialog(options: options()), [.lines("220 ok"), .lines("211-Features:", " UTF8", "211 End")])
+            FTPClientDialog(options: options()),
+            [.lines("220 ok"), .lines("211-Features:", " UTF8", "211 End")]
+        )
         #expect(try #require(notOffered.failure).code == .startTLSNotOffered)
         let injected = run(
-            FTPClientDialog(options: options()), [.lines("220 ok"), Self.feat, .server("234 go\r\n220 injected\r\n")])
+            FTPClientDialog(options: options()),
+            [.lines("220 ok"), Self.feat, .server("234 go\r\n220 injected\r\n")]
+        )
         #expect(try #require(injected.failure).code == .plaintextInjection)
         #expect(!injected.startsTLS)
         let prot = runStable(
             FTPClientDialog(options: options()),
-            [.lines("220 ok"), Self.feat, .lines("234 go"), .tls, .lines("200 ok"), .lines("534 PROT P refused"),
-             .lines("221 bye")])
+            [
+                .lines("220 ok"), Self.feat, .lines("234 go"), .tls, .lines("200 ok"), .lines("534 PROT P refused"),
+                .lines("221 bye"),
+            ]
+        )
         #expect(prot.findings.map(\.code) == [.startTLSRejected])
         #expect(prot.findings.first?.phase == .dataChannel)
         #expect(prot.sent.suffix(2) == ["PROT P\r\n", "QUIT\r\n"])
@@ -163,8 +195,11 @@ struct FTPClientDialogTests {
         }
         let list = runStable(
             FTPClientDialog(options: options(.implicit)),
-            [.lines("220 ok"), Self.feat, .lines("200 ok"), .lines("200 ok"), .lines("229 (|||2000|)"), .dataOpened,
-             .lines("522 SSL connection failed: session reuse required"), .lines("221 bye")])
+            [
+                .lines("220 ok"), Self.feat, .lines("200 ok"), .lines("200 ok"), .lines("229 (|||2000|)"), .dataOpened,
+                .lines("522 SSL connection failed: session reuse required"), .lines("221 bye"),
+            ]
+        )
         #expect(list.sent == ["FEAT\r\n", "PBSZ 0\r\n", "PROT P\r\n", "EPSV\r\n", "LIST\r\n", "QUIT\r\n"])
         #expect(list.findings.map(\.phase) == [.dataChannel])
         #expect(try #require(list.summary).capabilitiesAfterTLS.contains("AUTH TLS"))
@@ -182,7 +217,10 @@ struct FTPClientDialogTests {
 
     @Test("multi-line reply with no end and an over-long line are bounded")
     func bounded() throws {
-        let endless = run(FTPClientDialog(options: options()), [.server("220-x\r\n" + String(repeating: "220-y\r\n", count: 1000))])
+        let endless = run(
+            FTPClientDialog(options: options()),
+            [.server("220-x\r\n" + String(repeating: "220-y\r\n", count: 1000))]
+        )
         #expect(try #require(endless.failure).code == .unexpectedReply)
         let long = run(FTPClientDialog(options: options()), [.server(String(repeating: "2", count: 9000))])
         #expect(try #require(long.failure).code == .unexpectedReply)

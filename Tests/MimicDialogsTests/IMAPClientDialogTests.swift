@@ -10,12 +10,18 @@ struct IMAPClientDialogTests {
         let actions = runStable(
             IMAPClientDialog(options: options()),
             [
-                .lines("* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED] Dovecot ready."),
+                .lines(
+                    "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED] Dovecot ready."
+                ),
                 .lines("a001 OK Begin TLS negotiation now."),
                 .tls,
-                .lines("* CAPABILITY IMAP4rev1 AUTH=PLAIN", "a002 OK Pre-login capabilities listed, post-login capabilities have more."),
+                .lines(
+                    "* CAPABILITY IMAP4rev1 AUTH=PLAIN",
+                    "a002 OK Pre-login capabilities listed, post-login capabilities have more."
+                ),
                 .lines("* BYE Logging out", "a003 OK Logout completed."),
-            ])
+            ]
+        )
         #expect(actions.sent == ["a001 STARTTLS\r\n", "a002 CAPABILITY\r\n", "a003 LOGOUT\r\n"])
         #expect(actions.startsTLS)
         let summary = try #require(actions.summary)
@@ -31,7 +37,8 @@ struct IMAPClientDialogTests {
                 .lines("* OK IMAP4 ready"),
                 .lines("* OK [ALERT] maintenance tonight", "* CAPABILITY IMAP4rev1 starttls", "a001 OK done"),
                 .lines("a002 OK go"),
-            ])
+            ]
+        )
         #expect(actions.sent == ["a001 CAPABILITY\r\n", "a002 STARTTLS\r\n"])
         #expect(actions.startsTLS)
     }
@@ -40,7 +47,8 @@ struct IMAPClientDialogTests {
     func greetingWithoutStartTLS() throws {
         let actions = runStable(
             IMAPClientDialog(options: options()),
-            [.lines("* OK [CAPABILITY IMAP4rev1] hi"), .lines("* CAPABILITY IMAP4rev1", "a001 OK done")])
+            [.lines("* OK [CAPABILITY IMAP4rev1] hi"), .lines("* CAPABILITY IMAP4rev1", "a001 OK done")]
+        )
         #expect(actions.sent == ["a001 CAPABILITY\r\n", "a002 LOGOUT\r\n"])
         #expect(try #require(actions.failure).code == .startTLSNotOffered)
     }
@@ -49,13 +57,17 @@ struct IMAPClientDialogTests {
     func taggedCapabilityCode() {
         let actions = runStable(
             IMAPClientDialog(options: options()),
-            [.lines("* OK hi"), .lines("a001 OK [CAPABILITY IMAP4rev1 STARTTLS] done")])
+            [.lines("* OK hi"), .lines("a001 OK [CAPABILITY IMAP4rev1 STARTTLS] done")]
+        )
         #expect(actions.sent.last == "a002 STARTTLS\r\n")
     }
 
     @Test("PREAUTH in STARTTLS mode: reported, LOGOUT, no TLS")
     func preauth() throws {
-        let actions = runStable(IMAPClientDialog(options: options()), [.lines("* PREAUTH [CAPABILITY IMAP4rev1] ready")])
+        let actions = runStable(
+            IMAPClientDialog(options: options()),
+            [.lines("* PREAUTH [CAPABILITY IMAP4rev1] ready")]
+        )
         let failure = try #require(actions.failure)
         #expect(failure.code == .startTLSNotOffered)
         #expect(failure.phase == .greeting)
@@ -68,7 +80,8 @@ struct IMAPClientDialogTests {
     func preauthImplicit() throws {
         let actions = runStable(
             IMAPClientDialog(options: options(.implicit)),
-            [.lines("* PREAUTH ready"), .lines("* CAPABILITY IMAP4rev1", "a001 OK"), .lines("a002 OK bye")])
+            [.lines("* PREAUTH ready"), .lines("* CAPABILITY IMAP4rev1", "a001 OK"), .lines("a002 OK bye")]
+        )
         #expect(actions.sent == ["a001 CAPABILITY\r\n", "a002 LOGOUT\r\n"])
         #expect(actions.summary != nil)
     }
@@ -80,13 +93,17 @@ struct IMAPClientDialogTests {
         #expect(actions.sent.isEmpty)
     }
 
-    @Test("STARTTLS answered NO or BAD: startTLSRejected with the reply", arguments: [
-        "a002 NO [UNAVAILABLE] TLS not available", "a002 BAD Unknown command",
-    ])
+    @Test(
+        "STARTTLS answered NO or BAD: startTLSRejected with the reply",
+        arguments: [
+            "a002 NO [UNAVAILABLE] TLS not available", "a002 BAD Unknown command",
+        ]
+    )
     func refused(line: String) throws {
         let actions = runStable(
             IMAPClientDialog(options: options()),
-            [.lines("* OK hi"), .lines("* CAPABILITY IMAP4rev1 STARTTLS", "a001 OK"), .lines(line)])
+            [.lines("* OK hi"), .lines("* CAPABILITY IMAP4rev1 STARTTLS", "a001 OK"), .lines(line)]
+        )
         let failure = try #require(actions.failure)
         #expect(failure.code == .startTLSRejected)
         #expect(failure.serverWords == line)
@@ -98,7 +115,8 @@ struct IMAPClientDialogTests {
     func injection() throws {
         let actions = run(
             IMAPClientDialog(options: options()),
-            [.lines("* OK [CAPABILITY IMAP4rev1 STARTTLS] hi"), .server("a001 OK Begin TLS\r\nB OK injected\r\n")])
+            [.lines("* OK [CAPABILITY IMAP4rev1 STARTTLS] hi"), .server("a001 OK Begin TLS\r\nB OK injected\r\n")]
+        )
         #expect(try #require(actions.failure).code == .plaintextInjection)
         #expect(!actions.startsTLS)
     }
@@ -107,7 +125,11 @@ struct IMAPClientDialogTests {
     func untaggedBeforeOK() {
         let actions = runStable(
             IMAPClientDialog(options: options()),
-            [.lines("* OK [CAPABILITY STARTTLS] hi"), .lines("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] cached", "a001 OK go")])
+            [
+                .lines("* OK [CAPABILITY STARTTLS] hi"),
+                .lines("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] cached", "a001 OK go"),
+            ]
+        )
         #expect(actions.findings.map(\.code) == [.unexpectedReply])
         #expect(actions.startsTLS)
     }

@@ -16,8 +16,13 @@ struct POP3ClientDialogTests {
                 .tls,
                 .lines("+OK", "CAPA", "USER", "."),
                 .lines("+OK Logging out."),
-            ])
-        #expect(actions.sentBytes == [Array("CAPA\r\n".utf8), Array("STLS\r\n".utf8), Array("CAPA\r\n".utf8), Array("QUIT\r\n".utf8)])
+            ]
+        )
+        #expect(
+            actions.sentBytes == [
+                Array("CAPA\r\n".utf8), Array("STLS\r\n".utf8), Array("CAPA\r\n".utf8), Array("QUIT\r\n".utf8),
+            ]
+        )
         let summary = try #require(actions.summary)
         #expect(summary.capabilitiesBeforeTLS == ["CAPA", "TOP", "UIDL", ".dot-stuffed", "STLS", "SASL PLAIN"])
         #expect(summary.capabilitiesAfterTLS == ["CAPA", "USER"])
@@ -28,13 +33,15 @@ struct POP3ClientDialogTests {
     func withoutCAPA() throws {
         let ok = runStable(
             POP3ClientDialog(options: options()),
-            [.lines("+OK POP3 ready"), .lines("-ERR unknown command"), .lines("+OK go")])
+            [.lines("+OK POP3 ready"), .lines("-ERR unknown command"), .lines("+OK go")]
+        )
         #expect(ok.sent == ["CAPA\r\n", "STLS\r\n"])
         #expect(ok.startsTLS)
         #expect(ok.findings.isEmpty)
         let refused = runStable(
             POP3ClientDialog(options: options()),
-            [.lines("+OK POP3 ready"), .lines("-ERR unknown command"), .lines("-ERR unknown command")])
+            [.lines("+OK POP3 ready"), .lines("-ERR unknown command"), .lines("-ERR unknown command")]
+        )
         #expect(try #require(refused.failure).code == .startTLSNotOffered)
         #expect(refused.sent.last == "QUIT\r\n")
     }
@@ -49,7 +56,8 @@ struct POP3ClientDialogTests {
     func refused() throws {
         let actions = runStable(
             POP3ClientDialog(options: options()),
-            [.lines("+OK hi"), .lines("+OK", "STLS", "."), .lines("-ERR TLS not available")])
+            [.lines("+OK hi"), .lines("+OK", "STLS", "."), .lines("-ERR TLS not available")]
+        )
         let failure = try #require(actions.failure)
         #expect(failure.code == .startTLSRejected)
         #expect(failure.serverWords == "-ERR TLS not available")
@@ -67,7 +75,8 @@ struct POP3ClientDialogTests {
     func injection() throws {
         let actions = run(
             POP3ClientDialog(options: options()),
-            [.lines("+OK hi"), .lines("+OK", "STLS", "."), .server("+OK go\r\n+OK injected\r\n")])
+            [.lines("+OK hi"), .lines("+OK", "STLS", "."), .server("+OK go\r\n+OK injected\r\n")]
+        )
         #expect(try #require(actions.failure).code == .plaintextInjection)
         #expect(!actions.startsTLS)
     }
@@ -77,14 +86,18 @@ struct POP3ClientDialogTests {
         let garbage = runStable(POP3ClientDialog(options: options()), [.lines("* OK IMAP here")])
         #expect(try #require(garbage.failure).code == .unexpectedReply)
         let endless = run(
-            POP3ClientDialog(options: options()), [.lines("+OK hi"), .server("+OK\r\n" + String(repeating: "X\r\n", count: 1200))])
+            POP3ClientDialog(options: options()),
+            [.lines("+OK hi"), .server("+OK\r\n" + String(repeating: "X\r\n", count: 1200))]
+        )
         #expect(try #require(endless.failure).code == .unexpectedReply)
     }
 
     @Test("implicit mode: CAPA and QUIT")
     func implicit() throws {
         let actions = runStable(
-            POP3ClientDialog(options: options(.implicit)), [.lines("+OK hi"), .lines("+OK", "USER", "."), .lines("+OK bye")])
+            POP3ClientDialog(options: options(.implicit)),
+            [.lines("+OK hi"), .lines("+OK", "USER", "."), .lines("+OK bye")]
+        )
         #expect(actions.sent == ["CAPA\r\n", "QUIT\r\n"])
         #expect(try #require(actions.summary).capabilitiesAfterTLS == ["USER"])
     }

@@ -18,11 +18,15 @@ struct SMTPClientDialogTests {
                 .tls,
                 .lines("250-mx.example.test", "250-AUTH PLAIN LOGIN", "250 8BITMIME"),
                 .lines("221 2.0.0 Bye"),
-            ])
-        #expect(actions.sentBytes == [
-            Array("EHLO probe.mimic.test\r\n".utf8), Array("STARTTLS\r\n".utf8), Array("EHLO probe.mimic.test\r\n".utf8),
-            Array("QUIT\r\n".utf8),
-        ])
+            ]
+        )
+        #expect(
+            actions.sentBytes == [
+                Array("EHLO probe.mimic.test\r\n".utf8), Array("STARTTLS\r\n".utf8),
+                Array("EHLO probe.mimic.test\r\n".utf8),
+                Array("QUIT\r\n".utf8),
+            ]
+        )
         #expect(actions.startsTLS)
         let summary = try #require(actions.summary)
         #expect(summary.greeting == ["mx.example.test ESMTP Postfix"])
@@ -31,7 +35,10 @@ struct SMTPClientDialogTests {
         #expect(summary.upgradeAdvertised)
         #expect(summary.upgradeReply == "220 2.0.0 Ready to start TLS")
         #expect(!summary.bareLineFeeds)
-        #expect(summary.transcript.entries.first == .init(direction: .received, text: "220 mx.example.test ESMTP Postfix", crlf: true))
+        #expect(
+            summary.transcript.entries.first
+                == .init(direction: .received, text: "220 mx.example.test ESMTP Postfix", crlf: true)
+        )
         // The startTLS action comes right after the go-ahead, before anything post-TLS is sent.
         let startIndex = try #require(actions.firstIndex(of: .startTLS(leftover: [])))
         #expect(Array(actions[..<startIndex]).sent == ["EHLO probe.mimic.test\r\n", "STARTTLS\r\n"])
@@ -46,19 +53,27 @@ struct SMTPClientDialogTests {
         #expect(dialog.received(Array("\n".utf8)).sent == ["EHLO probe.mimic.test\r\n"])
         runStable(
             SMTPClientDialog(options: options()),
-            [.lines("220-mx.example.test ESMTP Postfix", "220 mx.example.test ESMTP Postfix"), Self.ehlo])
+            [.lines("220-mx.example.test ESMTP Postfix", "220 mx.example.test ESMTP Postfix"), Self.ehlo]
+        )
     }
 
     @Test("a 10-line banner (MDaemon) is one greeting")
     func tenLineBanner() throws {
         let banner = (1...9).map { "220-line \($0) of the banner" } + ["220 mail.example.test ESMTP MDaemon ready"]
         let actions = runStable(
-            SMTPClientDialog(options: options()), [.server(banner.map { $0 + "\r\n" }.joined()), Self.ehlo])
+            SMTPClientDialog(options: options()),
+            [.server(banner.map { $0 + "\r\n" }.joined()), Self.ehlo]
+        )
         #expect(actions.sent == ["EHLO probe.mimic.test\r\n", "STARTTLS\r\n"])
         var dialog = SMTPClientDialog(options: options())
         _ = dialog.start()
         let summaryActions = run(
-            dialog, [.server(banner.map { $0 + "\r\n" }.joined()), Self.ehlo, .lines("220 go"), .tls, .lines("250 x"), .lines("221 bye")])
+            dialog,
+            [
+                .server(banner.map { $0 + "\r\n" }.joined()), Self.ehlo, .lines("220 go"), .tls, .lines("250 x"),
+                .lines("221 bye"),
+            ]
+        )
         #expect(try #require(summaryActions.summary).greeting.count == 10)
     }
 
@@ -66,7 +81,8 @@ struct SMTPClientDialogTests {
     func startTLSLastLineNoESMTP() {
         let actions = runStable(
             SMTPClientDialog(options: options()),
-            [.lines("220 mail.example.test"), .lines("250-mail.example.test Hello", "250 starttls")])
+            [.lines("220 mail.example.test"), .lines("250-mail.example.test Hello", "250 starttls")]
+        )
         #expect(actions.sent == ["EHLO probe.mimic.test\r\n", "STARTTLS\r\n"])
         #expect(actions.failure == nil)
     }
@@ -83,8 +99,11 @@ struct SMTPClientDialogTests {
     func bareLF() throws {
         let actions = runStable(
             SMTPClientDialog(options: options()),
-            [.server("220 mx.example.test ESMTP\n"), .server("250-mx\n250 STARTTLS\n"), .server("220 go\r\n"), .tls,
-             .lines("250 mx"), .lines("221 bye")])
+            [
+                .server("220 mx.example.test ESMTP\n"), .server("250-mx\n250 STARTTLS\n"), .server("220 go\r\n"), .tls,
+                .lines("250 mx"), .lines("221 bye"),
+            ]
+        )
         #expect(actions.findings.count == 1)
         #expect(actions.findings.first?.code == .unexpectedReply)
         #expect(actions.findings.first?.severity == .warning)
@@ -93,12 +112,15 @@ struct SMTPClientDialogTests {
         #expect(summary.transcript.entries.first?.crlf == false)
     }
 
-    @Test("greeting 554 and 421 are greetingRejected; garbage is unexpectedReply", arguments: [
-        ("554 5.7.1 No SMTP service here", FindingCode.greetingRejected),
-        ("421 4.3.2 Service shutting down", .greetingRejected),
-        ("SSH-2.0-OpenSSH_9.2", .unexpectedReply),
-        ("250 not a greeting", .unexpectedReply),
-    ])
+    @Test(
+        "greeting 554 and 421 are greetingRejected; garbage is unexpectedReply",
+        arguments: [
+            ("554 5.7.1 No SMTP service here", FindingCode.greetingRejected),
+            ("421 4.3.2 Service shutting down", .greetingRejected),
+            ("SSH-2.0-OpenSSH_9.2", .unexpectedReply),
+            ("250 not a greeting", .unexpectedReply),
+        ]
+    )
     func rejectedGreeting(line: String, code: FindingCode) throws {
         let actions = runStable(SMTPClientDialog(options: options()), [.lines(line)])
         let failure = try #require(actions.failure)
@@ -108,13 +130,18 @@ struct SMTPClientDialogTests {
         #expect(actions.sent.isEmpty)
     }
 
-    @Test("STARTTLS refused with 454 or 502: startTLSRejected with the server's words, QUIT, no TLS", arguments: [
-        "454 4.7.0 TLS not available due to local problem", "502 5.5.1 Command not implemented",
-        "501 5.5.4 Syntax error",
-    ])
+    @Test(
+        "STARTTLS refused with 454 or 502: startTLSRejected with the server's words, QUIT, no TLS",
+        arguments: [
+            "454 4.7.0 TLS not available due to local problem", "502 5.5.1 Command not implemented",
+            "501 5.5.4 Syntax error",
+        ]
+    )
     func refused(line: String) throws {
         let actions = runStable(
-            SMTPClientDialog(options: options()), [.lines("220 mx ESMTP"), Self.ehlo, .lines(line)])
+            SMTPClientDialog(options: options()),
+            [.lines("220 mx ESMTP"), Self.ehlo, .lines(line)]
+        )
         let failure = try #require(actions.failure)
         #expect(failure.code == .startTLSRejected)
         #expect(failure.phase == .upgrade)
@@ -145,7 +172,8 @@ struct SMTPClientDialogTests {
     func injectionSameSegment() throws {
         let actions = run(
             SMTPClientDialog(options: options()),
-            [.lines("220 mx ESMTP"), Self.ehlo, .server("220 2.0.0 Ready to start TLS\r\n250 injected\r\n")])
+            [.lines("220 mx ESMTP"), Self.ehlo, .server("220 2.0.0 Ready to start TLS\r\n250 injected\r\n")]
+        )
         let failure = try #require(actions.failure)
         #expect(failure.code == .plaintextInjection)
         #expect(failure.serverWords == "250 injected\\x0D\\x0A")
@@ -155,7 +183,9 @@ struct SMTPClientDialogTests {
         for offset in 1..<goAhead.utf8.count {
             let split = run(
                 SMTPClientDialog(options: options()),
-                [.lines("220 mx ESMTP"), Self.ehlo, .server(goAhead + "250 injected\r\n")], chunking: .split(offset))
+                [.lines("220 mx ESMTP"), Self.ehlo, .server(goAhead + "250 injected\r\n")],
+                chunking: .split(offset)
+            )
             #expect(split == actions, "split at \(offset)")
         }
     }
@@ -177,16 +207,22 @@ struct SMTPClientDialogTests {
         let long = run(SMTPClientDialog(options: options()), [.server("220 " + String(repeating: "a", count: 10_000))])
         #expect(try #require(long.failure).code == .unexpectedReply)
         #expect(try #require(long.failure).detail.contains("8192"))
-        let longWithLF = run(SMTPClientDialog(options: options()), [.server("220 " + String(repeating: "a", count: 9_000) + "\r\n")])
+        let longWithLF = run(
+            SMTPClientDialog(options: options()),
+            [.server("220 " + String(repeating: "a", count: 9_000) + "\r\n")]
+        )
         #expect(try #require(longWithLF.failure).code == .unexpectedReply)
         // Exactly at the limit is fine.
         let atLimit = run(
-            SMTPClientDialog(options: options()), [.server("220 " + String(repeating: "a", count: 8188) + "\r\n")])
+            SMTPClientDialog(options: options()),
+            [.server("220 " + String(repeating: "a", count: 8188) + "\r\n")]
+        )
         #expect(atLimit.failure == nil)
         #expect(atLimit.sent == ["EHLO probe.mimic.test\r\n"])
         let many = run(
             SMTPClientDialog(options: options()),
-            [.server(String(repeating: "220-more\r\n", count: 1001) + "220 end\r\n")])
+            [.server(String(repeating: "220-more\r\n", count: 1001) + "220 end\r\n")]
+        )
         #expect(try #require(many.failure).detail.contains("1000 lines"))
         let mixed = runStable(SMTPClientDialog(options: options()), [.lines("220-a", "250 b")])
         #expect(try #require(mixed.failure).code == .unexpectedReply)
@@ -196,7 +232,8 @@ struct SMTPClientDialogTests {
     func implicit() throws {
         let actions = runStable(
             SMTPClientDialog(options: options(.implicit)),
-            [.lines("220 smtps.example.test ESMTP"), .lines("250-smtps", "250 AUTH PLAIN"), .lines("221 bye")])
+            [.lines("220 smtps.example.test ESMTP"), .lines("250-smtps", "250 AUTH PLAIN"), .lines("221 bye")]
+        )
         #expect(actions.sent == ["EHLO probe.mimic.test\r\n", "QUIT\r\n"])
         #expect(!actions.startsTLS)
         #expect(try #require(actions.summary).capabilitiesAfterTLS == ["AUTH PLAIN"])
@@ -207,12 +244,45 @@ struct SMTPClientDialogTests {
         let early = run(SMTPClientDialog(options: options()), [.server("220-partial\r\n"), .closed])
         #expect(try #require(early.failure).code == .closed)
         let late = run(
-            SMTPClientDialog(options: options(.implicit)), [.lines("220 x"), .lines("250 x"), .closed])
+            SMTPClientDialog(options: options(.implicit)),
+            [.lines("220 x"), .lines("250 x"), .closed]
+        )
         #expect(late.summary != nil)
     }
 
     @Test("mode none is refused at start")
     func modeNone() {
         #expect(run(SMTPClientDialog(options: options(.none)), []).failure?.code == .modeMismatch)
+    }
+
+    @Test("EHLO rejected (rate limiting, sslyze #606): unexpectedReply in capabilities with the reply")
+    func ehloRejected() throws {
+        let actions = runStable(
+            SMTPClientDialog(options: options()),
+            [.lines("220 mx ESMTP"), .lines("421-4.7.0 Too many connections", "421 4.7.0 Try again later")])
+        let failure = try #require(actions.failure)
+        #expect(failure.code == .unexpectedReply)
+        #expect(failure.phase == .capabilities)
+        #expect(failure.serverWords == "421-4.7.0 Too many connections\n421 4.7.0 Try again later")
+        #expect(actions.sent == ["EHLO probe.mimic.test\r\n"])
+    }
+
+    @Test("EHLO refused after TLS fails in the post-TLS phase")
+    func postTLSEHLORefused() throws {
+        let actions = runStable(
+            SMTPClientDialog(options: options()),
+            [.lines("220 mx"), Self.ehlo, .lines("220 go"), .tls, .lines("554 5.7.1 no")])
+        #expect(actions.startsTLS)
+        #expect(try #require(actions.failure).phase == .postTLS)
+    }
+
+    @Test("events out of order are ignored, never a trap")
+    func outOfOrder() {
+        var dialog = SMTPClientDialog(options: options())
+        #expect(dialog.tlsEstablished().isEmpty)
+        #expect(dialog.received(Array("220 early\r\n".utf8)).isEmpty)
+        #expect(dialog.start().sent == ["EHLO probe.mimic.test\r\n"])
+        #expect(dialog.start().isEmpty)
+        #expect(dialog.dataChannelOpened().isEmpty)
     }
 }

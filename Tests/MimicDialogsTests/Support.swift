@@ -60,16 +60,19 @@ func run(_ dialog: some ClientDialog, _ steps: [Step], chunking: Chunking = .who
 /// Returns the actions of the whole run.
 @discardableResult
 func runStable(
-    _ make: @autoclosure () -> some ClientDialog, _ steps: [Step], sourceLocation: SourceLocation = #_sourceLocation
+    _ make: @autoclosure () -> some ClientDialog,
+    _ steps: [Step],
+    sourceLocation: SourceLocation = #_sourceLocation
 ) -> [DialogAction] {
     let reference = run(make(), steps)
-    let longest = steps.map { step -> Int in
-        switch step {
-        case .server(let text): text.utf8.count
-        case .serverBytes(let bytes): bytes.count
-        default: 0
-        }
-    }.max() ?? 0
+    let longest =
+        steps.map { step -> Int in
+            switch step {
+            case .server(let text): text.utf8.count
+            case .serverBytes(let bytes): bytes.count
+            default: 0
+            }
+        }.max() ?? 0
     var chunkings: [Chunking] = [.byteByByte]
     chunkings += (1..<max(longest, 1)).map { .split($0) }
     for chunking in chunkings {

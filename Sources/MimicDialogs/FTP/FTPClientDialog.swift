@@ -68,7 +68,8 @@ public struct FTPClientDialog: LineDialog {
         switch core.options.mode {
         case .startTLS: state = .greeting(afterTLS: false)
         case .implicit: state = .greeting(afterTLS: true)
-        case .none: return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "FTP dialog needs a TLS mode"))
+        case .none:
+            return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "FTP dialog needs a TLS mode"))
         }
         return drain()
     }
@@ -105,8 +106,12 @@ public struct FTPClientDialog: LineDialog {
         default:
             return fail(
                 core.failure(
-                    currentPhase, .closed, words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection"))
+                    currentPhase,
+                    .closed,
+                    words: escaped(core.reader.bufferedBytes),
+                    detail: "the server closed the connection"
+                )
+            )
         }
     }
 
@@ -165,8 +170,12 @@ public struct FTPClientDialog: LineDialog {
                     core.send("QUIT"),
                     .failed(
                         core.failure(
-                            .capabilities, .startTLSNotOffered, words: reply.display,
-                            detail: "FEAT does not list AUTH TLS")),
+                            .capabilities,
+                            .startTLSNotOffered,
+                            words: reply.display,
+                            detail: "FEAT does not list AUTH TLS"
+                        )
+                    ),
                 ]
             }
             state = .authTLS(advertisement)
@@ -190,15 +199,23 @@ public struct FTPClientDialog: LineDialog {
             if reply.code == 234 {
                 // The server now waits for a handshake: nothing more can be said in plaintext.
                 let warning = Finding(
-                    .startTLSRejected, severity: .warning, phase: .upgrade,
-                    evidence: "AUTH TLS refused but AUTH SSL accepted: \(reply.display)", source: "dialog")
+                    .startTLSRejected,
+                    severity: .warning,
+                    phase: .upgrade,
+                    evidence: "AUTH TLS refused but AUTH SSL accepted: \(reply.display)",
+                    source: "dialog"
+                )
                 state = .failed
                 return [
                     core.finding(warning),
                     .failed(
                         core.failure(
-                            .upgrade, code, words: refusal,
-                            detail: "AUTH TLS refused (AUTH SSL accepted: \(reply.display))")),
+                            .upgrade,
+                            code,
+                            words: refusal,
+                            detail: "AUTH TLS refused (AUTH SSL accepted: \(reply.display))"
+                        )
+                    ),
                 ]
             }
             state = .failed
@@ -206,7 +223,12 @@ public struct FTPClientDialog: LineDialog {
                 core.send("QUIT"),
                 .failed(
                     core.failure(
-                        .upgrade, code, words: refusal, detail: "AUTH TLS refused (AUTH SSL: \(reply.display))")),
+                        .upgrade,
+                        code,
+                        words: refusal,
+                        detail: "AUTH TLS refused (AUTH SSL: \(reply.display))"
+                    )
+                ),
             ]
 
         case .pbsz:
@@ -221,9 +243,11 @@ public struct FTPClientDialog: LineDialog {
             guard reply.isPositive else {
                 // RFC 4217 §9: without PROT P the data channel stays plaintext.
                 let finding = Finding(
-                    .startTLSRejected, phase: .dataChannel,
+                    .startTLSRejected,
+                    phase: .dataChannel,
                     evidence: "PROT P refused, so the data channel would be plaintext: \(reply.display)",
-                    source: "dialog")
+                    source: "dialog"
+                )
                 return [core.finding(finding)] + quit()
             }
             guard core.options.ftpDataChannel else { return quit() }
@@ -237,7 +261,8 @@ public struct FTPClientDialog: LineDialog {
             }
             guard let port = FTPPassiveReply.epsvPort(reply.first) else {
                 return fail(
-                    core.failure(.dataChannel, .unexpectedReply, words: reply.display, detail: "malformed EPSV reply"))
+                    core.failure(.dataChannel, .unexpectedReply, words: reply.display, detail: "malformed EPSV reply")
+                )
             }
             return openDataChannel(host: nil, port: port, command: "EPSV")
 
@@ -248,15 +273,20 @@ public struct FTPClientDialog: LineDialog {
             }
             guard let endpoint = FTPPassiveReply.pasvEndpoint(reply.first) else {
                 return fail(
-                    core.failure(.dataChannel, .unexpectedReply, words: reply.display, detail: "malformed PASV reply"))
+                    core.failure(.dataChannel, .unexpectedReply, words: reply.display, detail: "malformed PASV reply")
+                )
             }
             return openDataChannel(host: endpoint.host, port: endpoint.port, command: "PASV")
 
         case .awaitingDataChannel:
             return fail(
                 core.failure(
-                    .dataChannel, .unexpectedReply, words: reply.display,
-                    detail: "reply while no command was outstanding"))
+                    .dataChannel,
+                    .unexpectedReply,
+                    words: reply.display,
+                    detail: "reply while no command was outstanding"
+                )
+            )
 
         case .list:
             if reply.isPreliminary { return [] }
@@ -284,7 +314,13 @@ public struct FTPClientDialog: LineDialog {
     }
 
     private func warning(_ phase: Phase, _ what: String, _ reply: CodedReply) -> Finding {
-        Finding(.unexpectedReply, severity: .warning, phase: phase, evidence: "\(what): \(reply.display)", source: "dialog")
+        Finding(
+            .unexpectedReply,
+            severity: .warning,
+            phase: phase,
+            evidence: "\(what): \(reply.display)",
+            source: "dialog"
+        )
     }
 
     /// `AUTH TLS`, `AUTH TLS;SSL;`, `AUTH SSL TLS` (RFC 4217 §6 lists the mechanisms after AUTH).

@@ -35,7 +35,8 @@ public struct HTTPClientDialog: LineDialog {
         guard state == .idle else { return [] }
         guard core.options.mode == .implicit else {
             return fail(
-                core.failure(.postTLS, .modeMismatch, words: "", detail: "the HTTP dialog runs over implicit TLS only"))
+                core.failure(.postTLS, .modeMismatch, words: "", detail: "the HTTP dialog runs over implicit TLS only")
+            )
         }
         state = .statusLine
         let request = ["HEAD / HTTP/1.1", "Host: \(hostHeader)", "User-Agent: mimic", "Connection: close", ""]
@@ -54,8 +55,12 @@ public struct HTTPClientDialog: LineDialog {
         default:
             return fail(
                 core.failure(
-                    .postTLS, .closed, words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection before the end of the headers"))
+                    .postTLS,
+                    .closed,
+                    words: escaped(core.reader.bufferedBytes),
+                    detail: "the server closed the connection before the end of the headers"
+                )
+            )
         }
     }
 
@@ -72,7 +77,9 @@ public struct HTTPClientDialog: LineDialog {
             guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3,
                 let status = Int(parts[1]), (100...599).contains(status)
             else {
-                return fail(core.failure(.postTLS, .unexpectedReply, words: line.display, detail: "not an HTTP/1.x status line"))
+                return fail(
+                    core.failure(.postTLS, .unexpectedReply, words: line.display, detail: "not an HTTP/1.x status line")
+                )
             }
             core.summary.httpStatus = status
             core.summary.httpReason = parts.count > 2 ? String(parts[2]) : ""
@@ -98,7 +105,9 @@ public struct HTTPClientDialog: LineDialog {
                 return []
             }
             guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
-                return fail(core.failure(.postTLS, .unexpectedReply, words: line.display, detail: "malformed header field"))
+                return fail(
+                    core.failure(.postTLS, .unexpectedReply, words: line.display, detail: "malformed header field")
+                )
             }
             let name = text[..<colon].lowercased()
             let value = text[text.index(after: colon)...].trimmingCharacters(in: " \t")

@@ -76,8 +76,12 @@ public struct IMAPClientDialog: LineDialog {
         default:
             return fail(
                 core.failure(
-                    currentPhase, .closed, words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection"))
+                    currentPhase,
+                    .closed,
+                    words: escaped(core.reader.bufferedBytes),
+                    detail: "the server closed the connection"
+                )
+            )
         }
     }
 
@@ -108,7 +112,9 @@ public struct IMAPClientDialog: LineDialog {
         case .tagged(let tag, let status, let rest):
             return tagged(tag, status, rest, line)
         case .continuation, .malformed:
-            return fail(core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "not an IMAP response"))
+            return fail(
+                core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "not an IMAP response")
+            )
         }
     }
 
@@ -128,9 +134,12 @@ public struct IMAPClientDialog: LineDialog {
                 command("LOGOUT") { _ in .failed },
                 .failed(
                     core.failure(
-                        .greeting, .startTLSNotOffered, words: line.display,
+                        .greeting,
+                        .startTLSNotOffered,
+                        words: line.display,
                         detail: "PREAUTH greeting: the session is authenticated in plaintext, so STARTTLS is impossible"
-                    )),
+                    )
+                ),
             ]
         case "BYE":
             return fail(core.failure(.greeting, .greetingRejected, words: line.display, detail: "BYE greeting"))
@@ -159,7 +168,8 @@ public struct IMAPClientDialog: LineDialog {
             return []
         case ("BYE", _):
             return fail(
-                core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "the server said BYE"))
+                core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "the server said BYE")
+            )
         case ("CAPABILITY", .capability):
             pendingCapabilities += IMAPResponse.atoms(Substring(rest))
             return []
@@ -168,9 +178,13 @@ public struct IMAPClientDialog: LineDialog {
             return [
                 core.finding(
                     Finding(
-                        .unexpectedReply, severity: .warning, phase: .upgrade,
+                        .unexpectedReply,
+                        severity: .warning,
+                        phase: .upgrade,
                         evidence: "untagged response before the STARTTLS completion: \(line.display)",
-                        source: "dialog"))
+                        source: "dialog"
+                    )
+                )
             ]
         default:
             return []
@@ -187,13 +201,15 @@ public struct IMAPClientDialog: LineDialog {
         }
         guard tag == expected else {
             return fail(
-                core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "expected tag \(expected)"))
+                core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "expected tag \(expected)")
+            )
         }
         switch state {
         case .capability(_, let afterTLS):
             guard status == "OK" else {
                 return fail(
-                    core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "CAPABILITY refused"))
+                    core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "CAPABILITY refused")
+                )
             }
             var capabilities = pendingCapabilities
             pendingCapabilities = []
@@ -212,8 +228,12 @@ public struct IMAPClientDialog: LineDialog {
                     command("LOGOUT") { _ in .failed },
                     .failed(
                         core.failure(
-                            .capabilities, .startTLSNotOffered, words: line.display,
-                            detail: "CAPABILITY does not list STARTTLS: \(capabilities.joined(separator: " "))")),
+                            .capabilities,
+                            .startTLSNotOffered,
+                            words: line.display,
+                            detail: "CAPABILITY does not list STARTTLS: \(capabilities.joined(separator: " "))"
+                        )
+                    ),
                 ]
             }
             return [command("STARTTLS") { .startTLS(tag: $0, advertised: advertised) }]
@@ -221,8 +241,11 @@ public struct IMAPClientDialog: LineDialog {
         case .startTLS(_, let advertised):
             guard status == "OK" else {
                 let failure = core.failure(
-                    .upgrade, advertised ? .startTLSRejected : .startTLSNotOffered, words: line.display,
-                    detail: advertised ? "STARTTLS refused" : "STARTTLS (not advertised) refused")
+                    .upgrade,
+                    advertised ? .startTLSRejected : .startTLSNotOffered,
+                    words: line.display,
+                    detail: advertised ? "STARTTLS refused" : "STARTTLS (not advertised) refused"
+                )
                 return [command("LOGOUT") { _ in .failed }, .failed(failure)]
             }
             var actions: [DialogAction] = []

@@ -44,7 +44,9 @@ public struct LDAPClientDialog: ClientDialog {
         case .startTLS:
             let id = takeMessageID()
             state = .extended(messageID: id)
-            return [core.send(LDAPMessage.startTLSRequest(messageID: id), as: "ExtendedRequest StartTLS (messageID \(id))")]
+            return [
+                core.send(LDAPMessage.startTLSRequest(messageID: id), as: "ExtendedRequest StartTLS (messageID \(id))")
+            ]
                 + drain()
         case .implicit:
             return search() + drain()
@@ -73,7 +75,13 @@ public struct LDAPClientDialog: ClientDialog {
         case .completed, .failed: return []
         default:
             return fail(
-                core.failure(currentPhase, .closed, words: escaped(framer.buffer), detail: "the server closed the connection"))
+                core.failure(
+                    currentPhase,
+                    .closed,
+                    words: escaped(framer.buffer),
+                    detail: "the server closed the connection"
+                )
+            )
         }
     }
 
@@ -88,7 +96,8 @@ public struct LDAPClientDialog: ClientDialog {
         return [
             core.send(
                 LDAPMessage.rootDSESearch(messageID: id, attributes: Self.rootDSEAttributes),
-                as: "SearchRequest RootDSE (messageID \(id))")
+                as: "SearchRequest RootDSE (messageID \(id))"
+            )
         ]
     }
 
@@ -122,8 +131,12 @@ public struct LDAPClientDialog: ClientDialog {
                     return actions
                         + fail(
                             core.failure(
-                                currentPhase, .unexpectedReply, words: hexDump(bytes),
-                                detail: "malformed LDAPMessage: \(error)"))
+                                currentPhase,
+                                .unexpectedReply,
+                                words: hexDump(bytes),
+                                detail: "malformed LDAPMessage: \(error)"
+                            )
+                        )
                 }
                 core.summary.transcript.append(.received, Self.describe(message))
                 actions += handle(message)
@@ -137,8 +150,12 @@ public struct LDAPClientDialog: ClientDialog {
             let upgrading = if case .extended = state { true } else { false }
             return fail(
                 core.failure(
-                    currentPhase, upgrading ? .startTLSRejected : .unexpectedReply,
-                    words: "Notice of Disconnection: \(result)", detail: "the server is closing the connection"))
+                    currentPhase,
+                    upgrading ? .startTLSRejected : .unexpectedReply,
+                    words: "Notice of Disconnection: \(result)",
+                    detail: "the server is closing the connection"
+                )
+            )
         }
         let expected: Int
         switch state {
@@ -148,13 +165,19 @@ public struct LDAPClientDialog: ClientDialog {
         guard message.messageID == expected else {
             return fail(
                 core.failure(
-                    currentPhase, .unexpectedReply, words: Self.describe(message),
-                    detail: "messageID mismatch: expected \(expected), got \(message.messageID)"))
+                    currentPhase,
+                    .unexpectedReply,
+                    words: Self.describe(message),
+                    detail: "messageID mismatch: expected \(expected), got \(message.messageID)"
+                )
+            )
         }
         switch (state, message.operation) {
         case (.extended, .extendedResponse(let result, _, _)):
             guard result.code == 0 else {
-                return fail(core.failure(.upgrade, .startTLSRejected, words: result.description, detail: "StartTLS refused"))
+                return fail(
+                    core.failure(.upgrade, .startTLSRejected, words: result.description, detail: "StartTLS refused")
+                )
             }
             core.summary.upgradeReply = result.description
             state = .awaitingTLS
@@ -179,8 +202,14 @@ public struct LDAPClientDialog: ClientDialog {
                 actions.append(
                     core.finding(
                         Finding(
-                            .unexpectedReply, severity: .warning, phase: .postTLS,
-                            evidence: "anonymous RootDSE read refused: \(result)", source: "dialog")))
+                            .unexpectedReply,
+                            severity: .warning,
+                            phase: .postTLS,
+                            evidence: "anonymous RootDSE read refused: \(result)",
+                            source: "dialog"
+                        )
+                    )
+                )
             }
             let id = takeMessageID()
             actions.append(core.send(LDAPMessage.unbind(messageID: id), as: "UnbindRequest (messageID \(id))"))
@@ -191,7 +220,12 @@ public struct LDAPClientDialog: ClientDialog {
         default:
             return fail(
                 core.failure(
-                    currentPhase, .unexpectedReply, words: Self.describe(message), detail: "unexpected protocolOp"))
+                    currentPhase,
+                    .unexpectedReply,
+                    words: Self.describe(message),
+                    detail: "unexpected protocolOp"
+                )
+            )
         }
     }
 

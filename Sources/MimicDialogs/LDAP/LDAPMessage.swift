@@ -107,7 +107,10 @@ struct LDAPMessage: Sendable, Hashable {
 
     /// ExtendedRequest ::= [APPLICATION 23] SEQUENCE { requestName [0] LDAPOID, requestValue [1] OPTIONAL }
     static func startTLSRequest(messageID: Int) -> [UInt8] {
-        encode(messageID: messageID, BER.element(Tag.extendedRequest, BER.octetString(startTLSOID, tag: Tag.requestName)))
+        encode(
+            messageID: messageID,
+            BER.element(Tag.extendedRequest, BER.octetString(startTLSOID, tag: Tag.requestName))
+        )
     }
 
     /// An anonymous RootDSE read: base "", scope baseObject, filter (objectClass=*) (RFC 4512 §5.1).
@@ -223,7 +226,8 @@ struct LDAPFramer: Sendable {
             guard total <= maxMessageBytes else {
                 return .invalid(
                     reason: BERError.tooLarge(total, limit: maxMessageBytes).description,
-                    evidence: hexDump(buffer.prefix(headerLength)))
+                    evidence: hexDump(buffer.prefix(headerLength))
+                )
             }
             guard buffer.count >= total else { return .needMoreBytes }
             let message = Array(buffer[..<total])

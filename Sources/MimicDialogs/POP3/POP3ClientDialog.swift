@@ -60,7 +60,8 @@ public struct POP3ClientDialog: LineDialog {
         switch core.options.mode {
         case .startTLS: state = .greeting(afterTLS: false)
         case .implicit: state = .greeting(afterTLS: true)
-        case .none: return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "POP3 dialog needs a TLS mode"))
+        case .none:
+            return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "POP3 dialog needs a TLS mode"))
         }
         return drain()
     }
@@ -84,8 +85,12 @@ public struct POP3ClientDialog: LineDialog {
         default:
             return fail(
                 core.failure(
-                    currentPhase, .closed, words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection"))
+                    currentPhase,
+                    .closed,
+                    words: escaped(core.reader.bufferedBytes),
+                    detail: "the server closed the connection"
+                )
+            )
         }
     }
 
@@ -115,7 +120,8 @@ public struct POP3ClientDialog: LineDialog {
         core.replyEnded()
         guard let status = status(line) else {
             return fail(
-                core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "neither +OK nor -ERR"))
+                core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "neither +OK nor -ERR")
+            )
         }
         switch (state, status) {
         case (.greeting(let afterTLS), .ok(let text)):
@@ -183,8 +189,12 @@ public struct POP3ClientDialog: LineDialog {
                     core.send("QUIT"),
                     .failed(
                         core.failure(
-                            .capabilities, .startTLSNotOffered, words: capabilities.joined(separator: "\n"),
-                            detail: "CAPA does not list STLS")),
+                            .capabilities,
+                            .startTLSNotOffered,
+                            words: capabilities.joined(separator: "\n"),
+                            detail: "CAPA does not list STLS"
+                        )
+                    ),
                 ]
             }
             state = .stls(advertised ? .advertised : .notAdvertised)

@@ -52,7 +52,8 @@ public struct SMTPClientDialog: LineDialog {
         switch core.options.mode {
         case .startTLS: state = .greeting(afterTLS: false)
         case .implicit: state = .greeting(afterTLS: true)
-        case .none: return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "SMTP dialog needs a TLS mode"))
+        case .none:
+            return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "SMTP dialog needs a TLS mode"))
         }
         return drain()
     }
@@ -77,8 +78,12 @@ public struct SMTPClientDialog: LineDialog {
             let phase = currentPhase
             return fail(
                 core.failure(
-                    phase, .closed, words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection"))
+                    phase,
+                    .closed,
+                    words: escaped(core.reader.bufferedBytes),
+                    detail: "the server closed the connection"
+                )
+            )
         }
     }
 
@@ -126,8 +131,12 @@ public struct SMTPClientDialog: LineDialog {
                     core.send("QUIT"),
                     .failed(
                         core.failure(
-                            .capabilities, .startTLSNotOffered, words: reply.display,
-                            detail: "EHLO reply does not advertise STARTTLS")),
+                            .capabilities,
+                            .startTLSNotOffered,
+                            words: reply.display,
+                            detail: "EHLO reply does not advertise STARTTLS"
+                        )
+                    ),
                 ]
             }
             state = .startTLS(advertised: advertised)
@@ -137,8 +146,11 @@ public struct SMTPClientDialog: LineDialog {
             guard reply.code == 220 else {
                 state = .failed
                 let failure = core.failure(
-                    .upgrade, advertised ? .startTLSRejected : .startTLSNotOffered, words: reply.display,
-                    detail: advertised ? "STARTTLS refused" : "STARTTLS (not advertised) refused")
+                    .upgrade,
+                    advertised ? .startTLSRejected : .startTLSNotOffered,
+                    words: reply.display,
+                    detail: advertised ? "STARTTLS refused" : "STARTTLS (not advertised) refused"
+                )
                 return [core.send("QUIT"), .failed(failure)]
             }
             var actions: [DialogAction] = []
@@ -165,6 +177,10 @@ public struct SMTPClientDialog: LineDialog {
 /// The warning for an upgrade the server accepted without advertising it (grommunio/gromox #3).
 func notAdvertisedButAccepted(_ reply: String) -> Finding {
     Finding(
-        .startTLSNotOffered, severity: .warning, phase: .upgrade,
-        evidence: "upgrade accepted although not advertised: \(reply)", source: "dialog")
+        .startTLSNotOffered,
+        severity: .warning,
+        phase: .upgrade,
+        evidence: "upgrade accepted although not advertised: \(reply)",
+        source: "dialog"
+    )
 }

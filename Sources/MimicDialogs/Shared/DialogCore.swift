@@ -41,8 +41,13 @@ struct DialogCore: Sendable {
         return [
             finding(
                 Finding(
-                    .unexpectedReply, severity: .warning, phase: phase,
-                    evidence: "line ended with a bare LF instead of CRLF: \(line.display)", source: "dialog"))
+                    .unexpectedReply,
+                    severity: .warning,
+                    phase: phase,
+                    evidence: "line ended with a bare LF instead of CRLF: \(line.display)",
+                    source: "dialog"
+                )
+            )
         ]
     }
 
@@ -75,8 +80,11 @@ struct DialogCore: Sendable {
     /// The failure for bytes that arrived after the go-ahead and before the handshake (CVE-2011-0411 shape).
     func injection(_ bytes: some Sequence<UInt8>, phase: Phase = .upgrade) -> DialogFailure {
         failure(
-            phase, .plaintextInjection, words: escaped(bytes),
-            detail: "plaintext received after the go-ahead and before the TLS handshake; not starting TLS")
+            phase,
+            .plaintextInjection,
+            words: escaped(bytes),
+            detail: "plaintext received after the go-ahead and before the TLS handshake; not starting TLS"
+        )
     }
 }
 
@@ -116,11 +124,19 @@ extension LineDialog {
             case .lineTooLong(let evidence):
                 let limit = core.options.limits.maxLineLength
                 return actions
-                    + fail(core.failure(currentPhase, .unexpectedReply, words: evidence, detail: "line exceeds \(limit) bytes"))
+                    + fail(
+                        core.failure(
+                            currentPhase,
+                            .unexpectedReply,
+                            words: evidence,
+                            detail: "line exceeds \(limit) bytes"
+                        )
+                    )
             case .line(let line):
                 actions += core.record(line, phase: currentPhase)
                 if let over = core.replyOverLimit {
-                    return actions + fail(core.failure(currentPhase, .unexpectedReply, words: line.display, detail: over))
+                    return actions
+                        + fail(core.failure(currentPhase, .unexpectedReply, words: line.display, detail: over))
                 }
                 actions += handle(line)
             }
