@@ -1,0 +1,131 @@
+import MimicCore
+
+/// One HTTP/1.1 `HEAD /` over an established TLS connection (implicit mode only), reading the status line
+/// and the header block (RFC 9112 §4, §5), bounded by the dialog limits.
+public struct HTTPClientDialog: LineDialog {
+    private enum State: Sendable, Hashable {
+        case idle
+        case statusLine
+        case headers
+        case completed
+        case failed
+    }
+
+    private var state: State = .idle
+    var core: DialogCore
+
+    public init(options: DialogOptions = DialogOptions(mode: .implicit)) {
+        core = DialogCore(serviceProtocol: .https, options: options)
+    }
+
+    public var serviceProtocol: ServiceProtocol { .https }
+
+    var isReading: Bool { state == .statusLine || state == .headers }
+    var isAwaitingTLS: Bool { false }
+    var currentPhase: Phase { .postTLS }
+
+    /// `Host: name` or `Host: name:port` when the port is not 443; IPv6 literals bracketed (RFC 9110 §7.2).
+    var hostHeader: String {
+        let host = core.options.host.contains(":") ? "[\(core.options.host)]" : core.options.host
+        guard let port = core.options.port, port != 443 else { return host }
+        return "\(host):\(port)"
+    }
+
+    public mutating func start() -> [DialogAction] {
+        guard state == .idle else { return [] }
+        guard core.options.mode == .implicit else {
+            return fail(
+                core.failure(.postTLS, .modeMismatch, words: "", detail: "the HTTP dialog runs over implicit TLS only")
+            )
+        }
+        state = .statusLine
+        let request = ["HEAD / HTTP/1.1", "Host: \(hostHeader)", "User-Agent: mimic", "Connection: close", ""]
+        return request.map { core.send($0) } + drain()
+    }
+
+    public mutating func received(_ bytes: [UInt8]) -> [DialogAction] {
+        receiveLines(bytes, isTerminal: state == .completed || state == .failed)
+    }
+
+    public mutating func tlsEstablished() -> [DialogAction] { [] }
+
+    public mutating func closed() -> [DialogAction] {
+        switch state {
+        case .completed, .failed: return []
+        default:
+            return fail(
+                core.failure(
+                    .postTLS,
+                    .closed,
+                    words: escaped(core.reader.bufferedBytes),
+                    detail: "the server closed the connection before the end of the headers"
+                )
+            )
+        }
+    }
+
+    mutating func fail(_ failure: DialogFailure) -> [DialogAction] {
+        state = .failed
+        return [.failed(failure)]
+    }
+
+    mutating func handle(_ line: ReceivedLine) -> [DialogAction] {
+        switch state {
+        case .statusLine:
+            // status-line = HTTP-version SP status-code SP [ reason-phrase ]
+            let parts = line.text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3,
+                let status = Int(parts[1]), (100...599).contains(status)
+            else {
+                return fail(
+                    core.failure(.postTLS, .unexpectedReply, words: line.display, detail: "not an HTTP/1.x status line")
+                )
+            }
+            core.summary.httpStatus = status
+            core.summary.httpReason = parts.count > 2 ? String(parts[2]) : ""
+            core.summary.httpHeaders = []
+            state = .headers
+            return []
+
+        case .headers:
+            guard !line.bytes.isEmpty else {
+                core.replyEnded()
+                // Interim responses (100, 103 Early Hints) precede the final one.
+                if let status = core.summary.httpStatus, status < 200, status != 101 {
+                    state = .statusLine
+                    return []
+                }
+                state = .completed
+                return [.completed(core.summary)]
+            }
+            let text = line.text
+            if text.first == " " || text.first == "\t", !core.summary.httpHeaders.isEmpty {
+                // obs-fold: a continuation of the previous field's value.
+                core.summary.httpHeaders[core.summary.httpHeaders.count - 1].value += " " + text.trimmingLeadingSpace
+                return []
+            }
+            guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
+                return fail(
+                    core.failure(.postTLS, .unexpectedReply, words: line.display, detail: "malformed header field")
+                )
+            }
+            let name = text[..<colon].lowercased()
+            let value = text[text.index(after: colon)...].trimmingCharacters(in: " \t")
+            core.summary.httpHeaders.append(DialogSummary.HTTPHeader(name: name, value: value))
+            return []
+
+        case .idle, .completed, .failed:
+            return []
+        }
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        let isTrimmed = { (c: Character) in set.contains(c) }
+        var slice = self[...]
+        while let first = slice.first, isTrimmed(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isTrimmed(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
