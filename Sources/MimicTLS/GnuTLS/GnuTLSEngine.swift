@@ -189,6 +189,9 @@ final class GnuTLSEngine: TLSEngine {
             let code = Int32(truncatingIfNeeded: rc)
             switch code {
             case GNUTLS_E_AGAIN, GNUTLS_E_INTERRUPTED:
+                // A post-handshake message (a TLS 1.3 ticket, a key update) also ends in AGAIN even when more
+                // records are buffered behind it: go on while there are bytes GnuTLS has not looked at.
+                if inbound.count > inboundOffset || gnutls_record_check_pending(session) > 0 { continue }
                 break reading
             case GNUTLS_E_REHANDSHAKE:
                 // Renegotiation is refused politely; the peer decides whether to go on without it.
