@@ -215,6 +215,11 @@ struct GnuTLSEngineTests {
         #expect(secondClient.report.sessionResumed)
         #expect(secondServer.report.sessionResumed)
         #expect(secondClient.report.negotiatedVersion == version)
+        // The resumed session still knows the peer's chain, so the verdict is reported again.
+        #expect(secondClient.report.peerChain == pki.servedChain)
+        #expect(secondClient.report.verification?.accepted == true)
+        // A resumed TLS 1.2 session runs no key exchange; TLS 1.3 resumption here is psk_dhe_ke and does.
+        #expect((secondClient.report.keyExchangeGroup == nil) == (version == .tls1_2))
 
         // Another server context has another ticket key: the same session does not resume there.
         let otherServer = try GnuTLSContext(configuration: pki.serverConfiguration()).makeEngine()

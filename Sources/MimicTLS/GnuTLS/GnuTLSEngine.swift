@@ -299,6 +299,10 @@ final class GnuTLSEngine: TLSEngine {
             report.keyExchangeGroup = Self.groupName(gnutls_group_get(session))
         }
         if completed { report.sessionResumed = gnutls_session_is_resumed(session) != 0 }
+        // GnuTLS reports the original session's group for a resumed TLS 1.2 session, where no key exchange ran.
+        if report.sessionResumed && report.negotiatedVersion.map({ $0 < .tls1_3 }) == true {
+            report.keyExchangeGroup = nil
+        }
 
         var alpn = gnutls_datum_t(data: nil, size: 0)
         if gnutls_alpn_get_selected_protocol(session, &alpn) >= 0 {
