@@ -97,6 +97,41 @@ struct GnuTLSEngineTests {
     /// A TLS 1.2 client meeting a TLS 1.3-only GnuTLS server: GnuTLS accepts "1.2" as the legacy version every
     /// 1.3 client advertises, then finds no TLS 1.2 suite enabled, so the failure is handshake_failure, not
     /// protocol_version (OpenSSL sends protocol_version here).
+    @Test func priorityFollowsTheVersionBounds() {
+        func priority(_ minimum: TLSVersion?, _ maximum: TLSVersion?) -> String {
+            GnuTLSContext.priorityString(for: TLSConfiguration(role: .client, minimumVersion: minimum, maximumVersion: maximum))
+        }
+        #expect(priority(nil, nil) == "NORMAL")
+        #expect(priority(.tls1_2, nil) == "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3")
+        #expect(priority(nil, .tls1_2) == "NORMAL:-VERS-ALL:+VERS-TLS1.2")
+        #expect(priority(.tls1_0, .tls1_1) == "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+AES-128-CBC:+AES-256-CBC:+SHA1")
+        var configured = TLSConfiguration(role: .server, minimumVersion: .tls1_3)
+        configured.priority = "SECURE256"
+        #expect(GnuTLSContext.priorityString(for: configured) == "SECURE256")
+    }
+
+    @Test func staticRSAKeyExchangeHasNoGroup() throws {
+        let pki = try TestPKI(rsaLeaf: true)
+        var client = pki.clientConfiguration()
+        var server = pki.serverConfiguration()
+        client.priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA"
+        server.priority = client.priority
+        let (c, s, outcome) = try GnuTLSTesting.handshake(client: client, server: server)
+        #expect(outcome.client.isComplete && outcome.server.isComplete)
+        #expect(c.report.cipherSuite?.hasPrefix("TLS_RSA_WITH_") == true)
+        #expect(c.report.keyExchangeGroup == nil)
+        #expect(s.report.keyExchangeGroup == nil)
+    }
+
+    @Test func inboundBufferIsBounded() throws {
+        let pki = try TestPKI()
+        let server = try GnuTLSContext(configuration: pki.serverConfiguration()).makeEngine()
+        let block = [UInt8](repeating: 0x16, count: 1024 * 1024)
+        for _ in 0...GnuTLSEngine.maximumInbound / block.count { server.receivedFromNetwork(block) }
+        let failure = try #require(server.handshake().failure)
+        #expect(failure.reason.contains("not yet consumed"))
+    }
+
     @Test func versionMismatchAroundTLS12FailsWithHandshakeFailure() throws {
         let pki = try TestPKI()
         let (client, server, outcome) = try GnuTLSTesting.handshake(
@@ -267,8 +302,8 @@ struct GnuTLSEngineTests {
     }
 
     @Test func reversedChainIsServedReversed() throws {
-        // The key belongs to certificateChain[0]; a chain served "intermediate first" is modelled by a server
-        // whose first certificate is the leaf followed by the rest reversed, and by the extreme case below.
+        // The key belongs to certificateChain[0], so the leaf leads; what follows it is served reversed
+        // (root before the intermediate that it signed).
         let pki = try TestPKI()
         let reversed = [pki.leaf, pki.root, pki.intermediate]
         let (client, _, outcome) = try GnuTLSTesting.handshake(

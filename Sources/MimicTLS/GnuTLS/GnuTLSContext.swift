@@ -120,8 +120,11 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         // what was asked for.
         parts += versions.map { "+VERS-TLS\($0.rawValue)" }
         if lowest.isLegacy {
-            // TLS 1.0/1.1 have no AEAD suites: they need CBC ciphers with SHA-1 MACs and SHA-1 handshake signatures.
-            parts += ["+AES-128-CBC", "+AES-256-CBC", "+SHA1", "+SIGN-ALL", "%VERIFY_ALLOW_SIGN_WITH_SHA1"]
+            // TLS 1.0/1.1 have no AEAD suites: they need CBC ciphers with SHA-1 MACs. GnuTLS 3.7's NORMAL has
+            // them (and Debian ships no /etc/gnutls/config to remove them), but a system policy may trim NORMAL;
+            // naming them keeps a legacy handshake possible. Handshake signatures of TLS 1.0/1.1 are not
+            // negotiated, and certificates are verified outside the handshake, so nothing else is needed.
+            parts += ["+AES-128-CBC", "+AES-256-CBC", "+SHA1"]
         }
         return parts.joined(separator: ":")
     }

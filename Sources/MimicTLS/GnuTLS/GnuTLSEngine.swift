@@ -81,18 +81,18 @@ final class GnuTLSEngine: TLSEngine {
 
     private func setALPN(_ protocols: [String]) throws(TLSFailure) {
         guard !protocols.isEmpty else { return }
-        // The datums point into `storage`, which lives until the call returns; GnuTLS copies them.
-        var storage = protocols.map { Array($0.utf8) }
-        var datums: [gnutls_datum_t] = []
-        for index in storage.indices {
-            storage[index].withUnsafeMutableBufferPointer { buffer in
-                datums.append(gnutls_datum_t(data: buffer.baseAddress, size: UInt32(buffer.count)))
-            }
+        // GnuTLS copies the names; the copies made here live until the call returns.
+        let names = protocols.map { name -> UnsafeMutableBufferPointer<UInt8> in
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(name.utf8.count, 1))
+            _ = buffer.initialize(from: name.utf8)
+            return buffer
+        }
+        defer { names.forEach { $0.deallocate() } }
+        let datums = zip(names, protocols).map { buffer, name in
+            gnutls_datum_t(data: buffer.baseAddress, size: UInt32(truncatingIfNeeded: name.utf8.count))
         }
         let flags = role == .server ? UInt32(GNUTLS_ALPN_SERVER_PRECEDENCE.rawValue) : 0
-        let rc = withExtendedLifetime(storage) {
-            gnutls_alpn_set_protocols(session, datums, UInt32(datums.count), flags)
-        }
+        let rc = gnutls_alpn_set_protocols(session, datums, UInt32(datums.count), flags)
         if rc < 0 { throw GnuTLSLibrary.failure("gnutls_alpn_set_protocols", rc) }
     }
 
