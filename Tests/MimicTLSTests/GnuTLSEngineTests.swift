@@ -99,12 +99,16 @@ struct GnuTLSEngineTests {
     /// protocol_version (OpenSSL sends protocol_version here).
     @Test func priorityFollowsTheVersionBounds() {
         func priority(_ minimum: TLSVersion?, _ maximum: TLSVersion?) -> String {
-            GnuTLSContext.priorityString(for: TLSConfiguration(role: .client, minimumVersion: minimum, maximumVersion: maximum))
+            GnuTLSContext.priorityString(
+                for: TLSConfiguration(role: .client, minimumVersion: minimum, maximumVersion: maximum)
+            )
         }
         #expect(priority(nil, nil) == "NORMAL")
         #expect(priority(.tls1_2, nil) == "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3")
         #expect(priority(nil, .tls1_2) == "NORMAL:-VERS-ALL:+VERS-TLS1.2")
-        #expect(priority(.tls1_0, .tls1_1) == "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+AES-128-CBC:+AES-256-CBC:+SHA1")
+        #expect(
+            priority(.tls1_0, .tls1_1) == "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+AES-128-CBC:+AES-256-CBC:+SHA1"
+        )
         var configured = TLSConfiguration(role: .server, minimumVersion: .tls1_3)
         configured.priority = "SECURE256"
         #expect(GnuTLSContext.priorityString(for: configured) == "SECURE256")
@@ -324,12 +328,25 @@ struct GnuTLSEngineTests {
 
         let cases: [(TestPKI, TLSConfiguration, TLSConfiguration, FindingCode)] = [
             (expired, expired.clientConfiguration(), expired.serverConfiguration(), .expired),
-            (pki, pki.clientConfiguration(serverName: "wrong.example.test"), pki.serverConfiguration(), .hostnameMismatch),
+            (
+                pki, pki.clientConfiguration(serverName: "wrong.example.test"), pki.serverConfiguration(),
+                .hostnameMismatch
+            ),
             (pki, pki.clientConfiguration(), pki.serverConfiguration(chain: [pki.leaf]), .incompleteChain),
-            (pki, { var c = pki.clientConfiguration(); c.trustAnchors = []; return c }(), pki.serverConfiguration(), .untrustedRoot),
+            (
+                pki,
+                {
+                    var c = pki.clientConfiguration()
+                    c.trustAnchors = []
+                    return c
+                }(), pki.serverConfiguration(), .untrustedRoot
+            ),
         ]
         for (pki, clientConfiguration, serverConfiguration, expected) in cases {
-            let (client, _, outcome) = try GnuTLSTesting.handshake(client: clientConfiguration, server: serverConfiguration)
+            let (client, _, outcome) = try GnuTLSTesting.handshake(
+                client: clientConfiguration,
+                server: serverConfiguration
+            )
             // The handshake never fails on verification.
             #expect(outcome.client.isComplete && outcome.server.isComplete)
             let verification = try #require(client.report.verification)
@@ -396,7 +413,8 @@ struct GnuTLSEngineTests {
     @Test func garbageAfterTheHandshakeFailsTheRead() throws {
         let pki = try TestPKI()
         let (client, server, outcome) = try GnuTLSTesting.handshake(
-            client: pki.clientConfiguration(), server: pki.serverConfiguration()
+            client: pki.clientConfiguration(),
+            server: pki.serverConfiguration()
         )
         try #require(outcome.server.isComplete)
         _ = client

@@ -187,7 +187,10 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
 
     /// GnuTLS does not pair a key with a certificate handed over by the retrieve function; a mismatch would only
     /// surface as a failed handshake signature on the client. Comparing the public keys says it at load time.
-    private static func checkKeyMatches(key: OpaquePointer, leaf: UnsafeMutablePointer<gnutls_pcert_st>) throws(TLSFailure) {
+    private static func checkKeyMatches(
+        key: OpaquePointer,
+        leaf: UnsafeMutablePointer<gnutls_pcert_st>
+    ) throws(TLSFailure) {
         var fromKey: OpaquePointer?
         guard gnutls_pubkey_init(&fromKey) >= 0, let fromKey else { return }
         defer { gnutls_pubkey_deinit(fromKey) }
@@ -266,10 +269,14 @@ private func gnutlsRetrieveServedChain(
 }
 
 /// Runs `body` with a datum pointing at `bytes` (valid only inside `body`; GnuTLS copies what it keeps).
-fileprivate func withDatum<R>(_ bytes: [UInt8], _ body: (inout gnutls_datum_t) throws(TLSFailure) -> R) throws(TLSFailure) -> R {
+private func withDatum<R>(
+    _ bytes: [UInt8],
+    _ body: (inout gnutls_datum_t) throws(TLSFailure) -> R
+) throws(TLSFailure) -> R {
     var copy = bytes
     let count = copy.count
-    return try copy.withUnsafeMutableBufferPointer { (buffer: inout UnsafeMutableBufferPointer<UInt8>) throws(TLSFailure) -> R in
+    return try copy.withUnsafeMutableBufferPointer {
+        (buffer: inout UnsafeMutableBufferPointer<UInt8>) throws(TLSFailure) -> R in
         // An empty array has no base address; GnuTLS rejects a NULL datum with its own error.
         var datum = gnutls_datum_t(data: buffer.baseAddress, size: UInt32(truncatingIfNeeded: count))
         return try body(&datum)
@@ -277,7 +284,7 @@ fileprivate func withDatum<R>(_ bytes: [UInt8], _ body: (inout gnutls_datum_t) t
 }
 
 /// Copies a GnuTLS-owned datum into Swift bytes.
-fileprivate func bytes(of datum: gnutls_datum_t) -> [UInt8] {
+private func bytes(of datum: gnutls_datum_t) -> [UInt8] {
     guard let data = datum.data, datum.size > 0 else { return [] }
     return Array(UnsafeBufferPointer(start: data, count: Int(datum.size)))
 }

@@ -1,10 +1,11 @@
+private import CGnuTLS
+import MimicCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-private import CGnuTLS
-import MimicCore
 
 /// A sans-I/O GnuTLS session: network bytes are buffered in memory and handed to GnuTLS by the pull callback;
 /// what GnuTLS writes lands in an outbound buffer the caller drains. GnuTLS never blocks: an empty inbound
@@ -126,7 +127,10 @@ final class GnuTLSEngine: TLSEngine {
             }
             if rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED { return .incomplete }
             if rc == GNUTLS_E_WARNING_ALERT_RECEIVED {
-                report.alertReceived = TLSAlert(code: UInt8(truncatingIfNeeded: gnutls_alert_get(session).rawValue), fatal: false)
+                report.alertReceived = TLSAlert(
+                    code: UInt8(truncatingIfNeeded: gnutls_alert_get(session).rawValue),
+                    fatal: false
+                )
                 continue
             }
             if gnutls_error_is_fatal(rc) == 0 { continue }
@@ -198,7 +202,10 @@ final class GnuTLSEngine: TLSEngine {
                 _ = gnutls_alert_send(session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION)
                 report.alertSent = TLSAlert(code: UInt8(GNUTLS_A_NO_RENEGOTIATION.rawValue), fatal: false)
             case GNUTLS_E_WARNING_ALERT_RECEIVED:
-                report.alertReceived = TLSAlert(code: UInt8(truncatingIfNeeded: gnutls_alert_get(session).rawValue), fatal: false)
+                report.alertReceived = TLSAlert(
+                    code: UInt8(truncatingIfNeeded: gnutls_alert_get(session).rawValue),
+                    fatal: false
+                )
             default:
                 if gnutls_error_is_fatal(code) == 0 { continue }
                 failure = fail(failureSendingAlert(code, call: "gnutls_record_recv"))
@@ -315,7 +322,10 @@ final class GnuTLSEngine: TLSEngine {
             var size = name.count
             var type: UInt32 = 0
             if gnutls_server_name_get(session, &name, &size, &type, 0) >= 0, type == GNUTLS_NAME_DNS.rawValue {
-                report.serverName = String(decoding: name.prefix(min(size, name.count)).prefix { $0 != 0 }, as: UTF8.self)
+                report.serverName = String(
+                    decoding: name.prefix(min(size, name.count)).prefix { $0 != 0 },
+                    as: UTF8.self
+                )
             }
         }
 
@@ -405,7 +415,7 @@ extension GnuTLSEngine {
 }
 
 /// Copies a GnuTLS-owned datum into Swift bytes.
-fileprivate func bytes(of datum: gnutls_datum_t) -> [UInt8] {
+private func bytes(of datum: gnutls_datum_t) -> [UInt8] {
     guard let data = datum.data, datum.size > 0 else { return [] }
     return Array(UnsafeBufferPointer(start: data, count: Int(datum.size)))
 }

@@ -1,11 +1,12 @@
+private import CGnuTLS
+import Foundation
+import MimicCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-private import CGnuTLS
-import MimicCore
 
 /// Offline chain verification with GnuTLS: a trust list holding only the given anchors (never the system store),
 /// `gnutls_x509_trust_list_verify_crt2` with the hostname and the serverAuth purpose, and the MEDIUM profile so
@@ -24,12 +25,16 @@ enum GnuTLSVerifier: TLSChainVerifier {
     /// Serialises verifications (see the type's documentation).
     private static let verifyLock = NSLock()
 
-    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult {
+    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult
+    {
         let hostname = hostname.flatMap { $0.isEmpty ? nil : $0 }
         func rejected(_ raw: VerificationResult.RawError) -> VerificationResult {
             VerificationResult(
-                backend: .gnutls, accepted: false, rawErrors: [raw],
-                findings: GnuTLSFindingMap.findings(for: [raw], facts: GnuTLSChainFacts()), hostname: hostname
+                backend: .gnutls,
+                accepted: false,
+                rawErrors: [raw],
+                findings: GnuTLSFindingMap.findings(for: [raw], facts: GnuTLSChainFacts()),
+                hostname: hostname
             )
         }
         do {
@@ -38,20 +43,27 @@ enum GnuTLSVerifier: TLSChainVerifier {
             return rejected(.init(code: error.libraryError ?? "GNUTLS_E_INTERNAL_ERROR", value: -1, text: error.reason))
         }
         guard !chain.isEmpty else {
-            return rejected(.init(
-                code: "GNUTLS_E_NO_CERTIFICATE_FOUND", value: Int(GNUTLS_E_NO_CERTIFICATE_FOUND),
-                text: "no certificate to verify"
-            ))
+            return rejected(
+                .init(
+                    code: "GNUTLS_E_NO_CERTIFICATE_FOUND",
+                    value: Int(GNUTLS_E_NO_CERTIFICATE_FOUND),
+                    text: "no certificate to verify"
+                )
+            )
         }
 
         let certificates = X509List()
         for (index, der) in chain.enumerated() {
             let rc = certificates.append(der)
             if rc < 0 {
-                return rejected(.init(
-                    code: GnuTLSLibrary.errorName(rc) ?? "GNUTLS_E_\(rc)", value: Int(rc),
-                    text: "certificate \(index) could not be parsed: \(GnuTLSLibrary.errorText(rc))", depth: index
-                ))
+                return rejected(
+                    .init(
+                        code: GnuTLSLibrary.errorName(rc) ?? "GNUTLS_E_\(rc)",
+                        value: Int(rc),
+                        text: "certificate \(index) could not be parsed: \(GnuTLSLibrary.errorText(rc))",
+                        depth: index
+                    )
+                )
             }
         }
 
@@ -92,8 +104,14 @@ enum GnuTLSVerifier: TLSChainVerifier {
         var list: OpaquePointer?
         var rc = gnutls_x509_trust_list_init(&list, 0)
         guard rc >= 0, let list else {
-            return (0, .init(code: GnuTLSLibrary.errorName(rc) ?? "GNUTLS_E_\(rc)", value: Int(rc),
-                             text: "gnutls_x509_trust_list_init: \(GnuTLSLibrary.errorText(rc))"))
+            return (
+                0,
+                .init(
+                    code: GnuTLSLibrary.errorName(rc) ?? "GNUTLS_E_\(rc)",
+                    value: Int(rc),
+                    text: "gnutls_x509_trust_list_init: \(GnuTLSLibrary.errorText(rc))"
+                )
+            )
         }
         // 1: the list owns (and frees) the anchors added to it.
         defer { gnutls_x509_trust_list_deinit(list, 1) }
@@ -113,21 +131,44 @@ enum GnuTLSVerifier: TLSChainVerifier {
         rc = hostnameBytes.withUnsafeMutableBufferPointer { host in
             purpose.withUnsafeMutableBufferPointer { oid in
                 var data: [gnutls_typed_vdata_st] = [
-                    gnutls_typed_vdata_st(type: GNUTLS_DT_KEY_PURPOSE_OID, data: oid.baseAddress, size: UInt32(oid.count - 1))
+                    gnutls_typed_vdata_st(
+                        type: GNUTLS_DT_KEY_PURPOSE_OID,
+                        data: oid.baseAddress,
+                        size: UInt32(oid.count - 1)
+                    )
                 ]
                 if hostname != nil {
-                    data.append(gnutls_typed_vdata_st(
-                        type: GNUTLS_DT_DNS_HOSTNAME, data: host.baseAddress, size: UInt32(host.count - 1)
-                    ))
+                    data.append(
+                        gnutls_typed_vdata_st(
+                            type: GNUTLS_DT_DNS_HOSTNAME,
+                            data: host.baseAddress,
+                            size: UInt32(host.count - 1)
+                        )
+                    )
                 }
                 return certificates.withPointers { crts, count in
-                    gnutls_x509_trust_list_verify_crt2(list, crts, count, &data, UInt32(data.count), flags, &status, nil)
+                    gnutls_x509_trust_list_verify_crt2(
+                        list,
+                        crts,
+                        count,
+                        &data,
+                        UInt32(data.count),
+                        flags,
+                        &status,
+                        nil
+                    )
                 }
             }
         }
         if rc < 0 {
-            return (0, .init(code: GnuTLSLibrary.errorName(rc) ?? "GNUTLS_E_\(rc)", value: Int(rc),
-                             text: "gnutls_x509_trust_list_verify_crt2: \(GnuTLSLibrary.errorText(rc))"))
+            return (
+                0,
+                .init(
+                    code: GnuTLSLibrary.errorName(rc) ?? "GNUTLS_E_\(rc)",
+                    value: Int(rc),
+                    text: "gnutls_x509_trust_list_verify_crt2: \(GnuTLSLibrary.errorText(rc))"
+                )
+            )
         }
         return (status, nil)
     }
@@ -138,7 +179,8 @@ enum GnuTLSVerifier: TLSChainVerifier {
         guard gnutls_certificate_verification_status_print(bit, GNUTLS_CRT_X509, &out, 0) >= 0 else { return nil }
         defer { mimic_gnutls_free(out.data) }
         var text = String(decoding: bytes(of: out), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        for preamble in ["The certificate is NOT trusted.", "The certificate is trusted."] where text.hasPrefix(preamble) {
+        for preamble in ["The certificate is NOT trusted.", "The certificate is trusted."]
+        where text.hasPrefix(preamble) {
             text = String(text.dropFirst(preamble.count)).trimmingCharacters(in: .whitespaces)
         }
         return text.isEmpty ? nil : text
@@ -163,7 +205,8 @@ enum GnuTLSVerifier: TLSChainVerifier {
             var critical: UInt32 = 0
             var ca: UInt32 = 0
             var pathLength: Int32 = 0
-            facts.topOfPathIsCA = gnutls_x509_crt_get_basic_constraints(top, &critical, &ca, &pathLength) >= 0 && ca != 0
+            facts.topOfPathIsCA =
+                gnutls_x509_crt_get_basic_constraints(top, &critical, &ca, &pathLength) >= 0 && ca != 0
         }
 
         for (index, crt) in crts.enumerated() {
@@ -253,7 +296,7 @@ private func systemClock(_ out: UnsafeMutablePointer<time_t>?) -> time_t {
 }
 
 /// Copies a GnuTLS-owned datum into Swift bytes.
-fileprivate func bytes(of datum: gnutls_datum_t) -> [UInt8] {
+private func bytes(of datum: gnutls_datum_t) -> [UInt8] {
     guard let data = datum.data, datum.size > 0 else { return [] }
     return Array(UnsafeBufferPointer(start: data, count: Int(datum.size)))
 }
