@@ -1,21 +1,290 @@
 private import CGnuTLS
 import MimicCore
 
-// Placeholder until the GnuTLS engine lands.
+/// Long-lived GnuTLS state for one configuration: credentials, the served chain and key, the priority cache and
+/// the server's session ticket key. Immutable after `init`, so it is shared freely across threads; engines made
+/// from it hold a strong reference, so it outlives every session that points at it.
 final class GnuTLSContext: TLSContext, @unchecked Sendable {
-    static var libraryVersion: String { "GnuTLS " + String(cString: gnutls_check_version(nil)) }
+    /// `GnuTLS 3.7.9`.
+    static var libraryVersion: String { GnuTLSLibrary.version }
+
     let backend = TLSBackend.gnutls
     let configuration: TLSConfiguration
+    /// The priority string in force, as built from the configuration (kept for reports and errors).
+    let priorityString: String
+
+    let credentials: OpaquePointer
+    let priority: OpaquePointer
+    /// The served chain as GnuTLS's pre-parsed certificates, exactly in the configured order.
+    fileprivate let served: UnsafeMutablePointer<gnutls_pcert_st>?
+    fileprivate let servedCount: Int
+    fileprivate let privateKey: OpaquePointer?
+    /// One ticket key per context: every server engine of this context can decrypt every other's tickets.
+    fileprivate let ticketKey: UnsafeMutablePointer<gnutls_datum_t>
+
     init(configuration: TLSConfiguration) throws(TLSFailure) {
+        try GnuTLSLibrary.ensureInitialized()
         self.configuration = configuration
-        throw TLSFailure(reason: "GnuTLS engine not built yet")
+        self.priorityString = Self.priorityString(for: configuration)
+
+        // Everything is built into locals first and released by `cleanup` if a later step throws.
+        var credentials: OpaquePointer?
+        var priority: OpaquePointer?
+        var served: UnsafeMutablePointer<gnutls_pcert_st>?
+        var servedCount = 0
+        var privateKey: OpaquePointer?
+        let ticketKey = UnsafeMutablePointer<gnutls_datum_t>.allocate(capacity: 1)
+        ticketKey.initialize(to: gnutls_datum_t(data: nil, size: 0))
+        func cleanup() {
+            if let credentials { gnutls_certificate_free_credentials(credentials) }
+            if let priority { gnutls_priority_deinit(priority) }
+            Self.release(served: served, count: servedCount, privateKey: privateKey, ticketKey: ticketKey)
+        }
+
+        do throws(TLSFailure) {
+            var rc = gnutls_certificate_allocate_credentials(&credentials)
+            guard rc >= 0, let allocated = credentials else {
+                throw GnuTLSLibrary.failure("gnutls_certificate_allocate_credentials", rc)
+            }
+
+            var errorPosition: UnsafePointer<CChar>?
+            rc = gnutls_priority_init(&priority, priorityString, &errorPosition)
+            if rc < 0 {
+                let at = errorPosition.map { " at \"\(String(cString: $0))\"" } ?? ""
+                var failure = GnuTLSLibrary.failure("gnutls_priority_init(\"\(priorityString)\")", rc)
+                failure.reason += at
+                throw failure
+            }
+
+            if !configuration.certificateChain.isEmpty || configuration.privateKey != nil {
+                (served, servedCount, privateKey) = try Self.loadChain(configuration)
+                // The retrieve function hands GnuTLS the chain as given. gnutls_certificate_set_x509_key and
+                // friends may reorder a chain; a scenario that serves a misordered chain must send it misordered.
+                gnutls_certificate_set_retrieve_function2(allocated, gnutlsRetrieveServedChain)
+            }
+
+            if configuration.role == .server && configuration.sessionResumption {
+                rc = gnutls_session_ticket_key_generate(ticketKey)
+                if rc < 0 { throw GnuTLSLibrary.failure("gnutls_session_ticket_key_generate", rc) }
+            }
+        } catch {
+            cleanup()
+            throw error
+        }
+
+        // Non-nil: the do block above throws otherwise.
+        self.credentials = credentials!
+        self.priority = priority!
+        self.served = served
+        self.servedCount = servedCount
+        self.privateKey = privateKey
+        self.ticketKey = ticketKey
     }
-    func makeEngine() throws(TLSFailure) -> any TLSEngine { throw TLSFailure(reason: "not built yet") }
+
+    deinit {
+        gnutls_certificate_free_credentials(credentials)
+        gnutls_priority_deinit(priority)
+        Self.release(served: served, count: servedCount, privateKey: privateKey, ticketKey: ticketKey)
+    }
+
+    func makeEngine() throws(TLSFailure) -> any TLSEngine {
+        try GnuTLSEngine(context: self)
+    }
+
+    /// Configures a fresh session with what the context holds (called by the engine).
+    func configure(session: OpaquePointer) throws(TLSFailure) {
+        var rc = gnutls_priority_set(session, priority)
+        if rc < 0 { throw GnuTLSLibrary.failure("gnutls_priority_set", rc) }
+        rc = gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials))
+        if rc < 0 { throw GnuTLSLibrary.failure("gnutls_credentials_set", rc) }
+        // The retrieve callback finds the chain through the session pointer; the engine keeps `self` alive.
+        gnutls_session_set_ptr(session, Unmanaged.passUnretained(self).toOpaque())
+        if configuration.role == .server && configuration.sessionResumption {
+            rc = gnutls_session_ticket_enable_server(session, ticketKey)
+            if rc < 0 { throw GnuTLSLibrary.failure("gnutls_session_ticket_enable_server", rc) }
+        }
+    }
+
+    // MARK: - Priority
+
+    /// `configuration.priority` when set; otherwise NORMAL restricted to the version bounds, with what legacy
+    /// versions need to really handshake when the bounds reach below TLS 1.2.
+    static func priorityString(for configuration: TLSConfiguration) -> String {
+        if let priority = configuration.priority { return priority }
+        if configuration.minimumVersion == nil && configuration.maximumVersion == nil { return "NORMAL" }
+        let highest = configuration.maximumVersion ?? .tls1_3
+        let lowest = configuration.minimumVersion ?? min(.tls1_2, highest)
+        let versions = TLSVersion.allCases.filter { $0 >= lowest && $0 <= highest }
+        var parts = ["NORMAL", "-VERS-ALL"]
+        // An empty range (minimum above maximum) enables no version: GnuTLS then refuses to handshake, which is
+        // what was asked for.
+        parts += versions.map { "+VERS-TLS\($0.rawValue)" }
+        if lowest.isLegacy {
+            // TLS 1.0/1.1 have no AEAD suites: they need CBC ciphers with SHA-1 MACs. GnuTLS 3.7's NORMAL has
+            // them (and Debian ships no /etc/gnutls/config to remove them), but a system policy may trim NORMAL;
+            // naming them keeps a legacy handshake possible. Handshake signatures of TLS 1.0/1.1 are not
+            // negotiated, and certificates are verified outside the handshake, so nothing else is needed.
+            parts += ["+AES-128-CBC", "+AES-256-CBC", "+SHA1"]
+        }
+        return parts.joined(separator: ":")
+    }
+
+    // MARK: - Served chain
+
+    private static func loadChain(
+        _ configuration: TLSConfiguration
+    ) throws(TLSFailure) -> (UnsafeMutablePointer<gnutls_pcert_st>, Int, OpaquePointer) {
+        guard let keyBytes = configuration.privateKey else {
+            throw TLSFailure(reason: "a certificate chain was configured without its private key")
+        }
+        guard !configuration.certificateChain.isEmpty else {
+            throw TLSFailure(reason: "a private key was configured without a certificate chain")
+        }
+
+        var key: OpaquePointer?
+        var rc = gnutls_privkey_init(&key)
+        guard rc >= 0, let key else { throw GnuTLSLibrary.failure("gnutls_privkey_init", rc) }
+        let format: gnutls_x509_crt_fmt_t
+        let raw: [UInt8]
+        switch keyBytes {
+        case .pem(let text):
+            format = GNUTLS_X509_FMT_PEM
+            raw = Array(text.utf8)
+        case .pkcs8DER(let der):
+            format = GNUTLS_X509_FMT_DER
+            raw = der
+        }
+        do throws(TLSFailure) {
+            rc = try withDatum(raw) { (datum) throws(TLSFailure) -> Int32 in
+                gnutls_privkey_import_x509_raw(key, &datum, format, nil, 0)
+            }
+            if rc < 0 { throw GnuTLSLibrary.failure("private key: gnutls_privkey_import_x509_raw", rc) }
+        } catch {
+            gnutls_privkey_deinit(key)
+            throw error
+        }
+
+        let count = configuration.certificateChain.count
+        let pcerts = UnsafeMutablePointer<gnutls_pcert_st>.allocate(capacity: count)
+        var imported = 0
+        do throws(TLSFailure) {
+            for (index, der) in configuration.certificateChain.enumerated() {
+                rc = try withDatum(der) { (datum) throws(TLSFailure) -> Int32 in
+                    gnutls_pcert_import_x509_raw(pcerts + index, &datum, GNUTLS_X509_FMT_DER, 0)
+                }
+                if rc < 0 {
+                    throw GnuTLSLibrary.failure("certificate \(index) of the chain: gnutls_pcert_import_x509_raw", rc)
+                }
+                imported += 1
+            }
+            try checkKeyMatches(key: key, leaf: pcerts)
+        } catch {
+            release(served: pcerts, count: imported, privateKey: key, ticketKey: nil)
+            throw error
+        }
+        return (pcerts, count, key)
+    }
+
+    /// GnuTLS does not pair a key with a certificate handed over by the retrieve function; a mismatch would only
+    /// surface as a failed handshake signature on the client. Comparing the public keys says it at load time.
+    private static func checkKeyMatches(
+        key: OpaquePointer,
+        leaf: UnsafeMutablePointer<gnutls_pcert_st>
+    ) throws(TLSFailure) {
+        var fromKey: OpaquePointer?
+        guard gnutls_pubkey_init(&fromKey) >= 0, let fromKey else { return }
+        defer { gnutls_pubkey_deinit(fromKey) }
+        guard gnutls_pubkey_import_privkey(fromKey, key, 0, 0) >= 0 else { return }
+        var keyDER = gnutls_datum_t(data: nil, size: 0)
+        var leafDER = gnutls_datum_t(data: nil, size: 0)
+        defer {
+            mimic_gnutls_free(keyDER.data)
+            mimic_gnutls_free(leafDER.data)
+        }
+        guard gnutls_pubkey_export2(fromKey, GNUTLS_X509_FMT_DER, &keyDER) >= 0,
+            gnutls_pubkey_export2(leaf.pointee.pubkey, GNUTLS_X509_FMT_DER, &leafDER) >= 0
+        else { return }
+        if bytes(of: keyDER) != bytes(of: leafDER) {
+            throw TLSFailure(
+                reason: "the private key does not match the public key of certificateChain[0]",
+                libraryError: "GNUTLS_E_CERTIFICATE_KEY_MISMATCH"
+            )
+        }
+    }
+
+    private static func release(
+        served: UnsafeMutablePointer<gnutls_pcert_st>?,
+        count: Int,
+        privateKey: OpaquePointer?,
+        ticketKey: UnsafeMutablePointer<gnutls_datum_t>?
+    ) {
+        if let served {
+            for index in 0..<count { gnutls_pcert_deinit(served + index) }
+            served.deallocate()
+        }
+        if let privateKey { gnutls_privkey_deinit(privateKey) }
+        if let ticketKey {
+            if let data = ticketKey.pointee.data {
+                gnutls_memset(data, 0, Int(ticketKey.pointee.size))
+                mimic_gnutls_free(data)
+            }
+            ticketKey.deallocate()
+        }
+    }
+
+    /// The chain and key for a session of this context (nil when none is configured).
+    fileprivate var servedChain: (UnsafeMutablePointer<gnutls_pcert_st>, UInt32, OpaquePointer)? {
+        guard let served, let privateKey, servedCount > 0 else { return nil }
+        return (served, UInt32(servedCount), privateKey)
+    }
 }
 
-enum GnuTLSVerifier: TLSChainVerifier {
-    static let backend = TLSBackend.gnutls
-    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult {
-        VerificationResult(backend: .gnutls, accepted: false, rawErrors: [], findings: [], hostname: hostname)
+/// GnuTLS asks for the certificate when it needs one (server: always; client: on a certificate request).
+/// The chain and key stay owned by the context: with the `function2` interface GnuTLS does not free them.
+private func gnutlsRetrieveServedChain(
+    session: OpaquePointer?,
+    requestedCAs: UnsafePointer<gnutls_datum_t>?,
+    requestedCount: Int32,
+    algorithms: UnsafePointer<gnutls_pk_algorithm_t>?,
+    algorithmCount: Int32,
+    pcerts: UnsafeMutablePointer<UnsafeMutablePointer<gnutls_pcert_st>?>?,
+    pcertCount: UnsafeMutablePointer<UInt32>?,
+    privateKey: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    guard let session, let pcerts, let pcertCount, let privateKey,
+        let pointer = gnutls_session_get_ptr(session)
+    else { return -1 }
+    let context = Unmanaged<GnuTLSContext>.fromOpaque(pointer).takeUnretainedValue()
+    guard let (chain, count, key) = context.servedChain else {
+        // No certificate: an empty list, which a client may send and a server's handshake fails on.
+        pcertCount.pointee = 0
+        pcerts.pointee = nil
+        privateKey.pointee = nil
+        return 0
     }
+    pcerts.pointee = chain
+    pcertCount.pointee = count
+    privateKey.pointee = key
+    return 0
+}
+
+/// Runs `body` with a datum pointing at `bytes` (valid only inside `body`; GnuTLS copies what it keeps).
+private func withDatum<R>(
+    _ bytes: [UInt8],
+    _ body: (inout gnutls_datum_t) throws(TLSFailure) -> R
+) throws(TLSFailure) -> R {
+    var copy = bytes
+    let count = copy.count
+    return try copy.withUnsafeMutableBufferPointer {
+        (buffer: inout UnsafeMutableBufferPointer<UInt8>) throws(TLSFailure) -> R in
+        // An empty array has no base address; GnuTLS rejects a NULL datum with its own error.
+        var datum = gnutls_datum_t(data: buffer.baseAddress, size: UInt32(truncatingIfNeeded: count))
+        return try body(&datum)
+    }
+}
+
+/// Copies a GnuTLS-owned datum into Swift bytes.
+private func bytes(of datum: gnutls_datum_t) -> [UInt8] {
+    guard let data = datum.data, datum.size > 0 else { return [] }
+    return Array(UnsafeBufferPointer(start: data, count: Int(datum.size)))
 }
