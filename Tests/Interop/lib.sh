@@ -34,12 +34,16 @@ port_open() {
     timeout 2 bash -c "exec 3<>/dev/tcp/$INTEROP_HOST/$1" 2>/dev/null
 }
 
-# wait_port PORT SERVER LOGFILE: poll until the port accepts, at most
-# INTEROP_PORT_DEADLINE seconds.
+# wait_port PORT SERVER LOGFILE [PID]: poll until the port accepts, at most
+# INTEROP_PORT_DEADLINE seconds; give up at once if PID (when given) exits.
 wait_port() {
-    local port=$1 server=$2 logfile=$3
+    local port=$1 server=$2 logfile=$3 pid=${4:-}
     local end=$((SECONDS + INTEROP_PORT_DEADLINE))
     while ! port_open "$port"; do
+        if [ -n "$pid" ] && ! pid_alive "$pid"; then
+            say "$server: exited (pid $pid) before 127.0.0.1:$port accepted (log: $logfile)"
+            return 1
+        fi
         if [ "$SECONDS" -ge "$end" ]; then
             say "$server: 127.0.0.1:$port not accepting after ${INTEROP_PORT_DEADLINE}s (log: $logfile)"
             return 1
@@ -67,7 +71,24 @@ pid_from() {
     head -n1 "$1" | tr -dc 0-9
 }
 
-pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+# pid_alive PID: the process exists and is not a zombie (an exited daemon
+# waits for PID 1 to reap it, which may take a while in a container).
+pid_alive() {
+    [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# pid_is PID BINARY: the live process PID runs /usr/sbin/BINARY or
+# /usr/lib/postfix/sbin/BINARY, so a stale pidfile whose number was reused by
+# an unrelated process is never signalled.
+pid_is() {
+    pid_alive "$1" || return 1
+    local exe
+    exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+    [ "$(basename "${exe% (deleted)}")" = "$2" ]
+}
 
 # wait_pid_gone PID SECONDS
 wait_pid_gone() {
@@ -78,11 +99,16 @@ wait_pid_gone() {
     done
 }
 
-# stop_pidfile NAME PIDFILE: TERM the PID, wait, KILL it if it outlives the deadline.
+# stop_pidfile NAME PIDFILE BINARY: TERM the PID (when it runs BINARY), wait,
+# KILL it if it outlives the deadline.
 stop_pidfile() {
-    local name=$1 pidfile=$2 pid
+    local name=$1 pidfile=$2 binary=$3 pid
     pid=$(pid_from "$pidfile")
     if ! pid_alive "$pid"; then
+        return 0
+    fi
+    if ! pid_is "$pid" "$binary"; then
+        say "$name: pid $pid from $pidfile is not $binary any more; not signalling it"
         return 0
     fi
     kill -TERM "$pid" 2>/dev/null

@@ -44,12 +44,17 @@ while [ "$d" != / ]; do
 done
 
 # Refuse to start over running instances.
-for pf in "$RUN"/postfix/spool/pid/master.pid "$RUN"/dovecot/run/master.pid \
-          "$RUN"/vsftpd/explicit.pid "$RUN"/vsftpd/implicit.pid "$RUN"/slapd/slapd.pid \
-          "$RUN"/nginx/nginx.pid; do
-    pid=$(pid_from "$pf")
-    pid_alive "$pid" && die "an instance from $RUN is still running (pid $pid, $pf): run stop.sh $RUN first"
-done
+while read -r pf bin; do
+    pid=$(pid_from "$RUN/$pf")
+    pid_is "$pid" "$bin" && die "an instance from $RUN is still running (pid $pid, $RUN/$pf): run stop.sh $RUN first"
+done <<LIST
+postfix/spool/pid/master.pid master
+dovecot/run/master.pid dovecot
+vsftpd/explicit.pid vsftpd
+vsftpd/implicit.pid vsftpd
+slapd/slapd.pid slapd
+nginx/nginx.pid nginx
+LIST
 
 port() { echo $((BASE + $1)); }
 for off in $(seq 0 10) $(seq $INTEROP_PASV_EXPLICIT_FIRST $INTEROP_PASV_IMPLICIT_LAST); do
@@ -85,12 +90,14 @@ fail() {
     exit 1
 }
 
-# wait_ports SERVER LOG OFFSET...
+# wait_ports SERVER LOG PIDFILE OFFSET...: the PID (once its pidfile exists)
+# is watched so a server that dies is reported at once, not at the deadline.
 wait_ports() {
-    local server=$1 logfile=$2 off
-    shift 2
+    local server=$1 logfile=$2 pidfile=$3 off
+    shift 3
     for off in "$@"; do
-        wait_port "$(port "$off")" "$server" "$logfile" || fail "$server" "$logfile"
+        wait_port "$(port "$off")" "$server" "$logfile" "$(pid_from "$pidfile")" \
+            || fail "$server" "$logfile"
     done
 }
 
@@ -169,7 +176,7 @@ MASTER
         fail postfix "$log"
     fi
     STARTED+=(postfix)
-    wait_ports postfix "$log" 0 1
+    wait_ports postfix "$log" "$dir/spool/pid/master.pid" 0 1
 }
 
 # --- dovecot -------------------------------------------------------------
@@ -232,7 +239,7 @@ CONF
         fail dovecot "$log"
     fi
     STARTED+=(dovecot)
-    wait_ports dovecot "$log" 2 3 4 5
+    wait_ports dovecot "$log" "$dir/run/master.pid" 2 3 4 5
 }
 
 # --- vsftpd --------------------------------------------------------------
@@ -304,12 +311,7 @@ start_vsftpd() {
         setsid vsftpd "$dir/$name.conf" </dev/null >>"$dir/$name.stderr" 2>&1 &
         echo $! >"$dir/$name.pid"
         STARTED+=("vsftpd-$name")
-        sleep 0.1
-        if ! pid_alive "$(pid_from "$dir/$name.pid")"; then
-            cat "$dir/$name.stderr" >>"$log"
-            fail "vsftpd-$name" "$log"
-        fi
-        wait_port "$p" "vsftpd-$name" "$log" || { cat "$dir/$name.stderr" >>"$log"; fail "vsftpd-$name" "$log"; }
+        wait_port "$p" "vsftpd-$name" "$log" "$(pid_from "$dir/$name.pid")" || { cat "$dir/$name.stderr" >>"$log"; fail "vsftpd-$name" "$log"; }
     done
 }
 
@@ -328,13 +330,14 @@ TLSVerifyClient never
 CONF
     : >>"$log"
     # -d keeps slapd in the foreground (so this PID is slapd) and logs to
-    # stderr; 256 = stats (connections, operations, TLS).
+    # stderr; 320 = stats (connections, operations, TLS) + config (so a bad
+    # line is named in the log).
     setsid slapd -f "$dir/slapd.conf" \
         -h "ldap://127.0.0.1:$(port 8)/ ldaps://127.0.0.1:$(port 9)/" \
-        -d 256 </dev/null >>"$log" 2>&1 &
+        -d 320 </dev/null >>"$log" 2>&1 &
     echo $! >"$dir/slapd.pid"
     STARTED+=(slapd)
-    wait_ports slapd "$log" 8 9
+    wait_ports slapd "$log" "$dir/slapd.pid" 8 9
 }
 
 # --- nginx ---------------------------------------------------------------
@@ -374,7 +377,7 @@ CONF
         fail nginx "$log"
     fi
     STARTED+=(nginx)
-    wait_ports nginx "$log" 10
+    wait_ports nginx "$log" "$dir/nginx.pid" 10
 }
 
 start_postfix

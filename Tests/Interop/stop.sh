@@ -17,20 +17,20 @@ rc=0
 # postfix: its own stop, then make sure the master is gone.
 pf=$RUN/postfix/spool/pid/master.pid
 pid=$(pid_from "$pf")
-if pid_alive "$pid"; then
+if pid_is "$pid" master; then
     postfix -c "$RUN/postfix" stop </dev/null >>"$RUN/postfix/postfix.log" 2>&1
     if ! wait_pid_gone "$pid" "$INTEROP_STOP_DEADLINE"; then
-        stop_pidfile postfix "$pf" || rc=1
+        stop_pidfile postfix "$pf" master || rc=1
     else
         say "postfix: stopped pid $pid"
     fi
 fi
 
-stop_pidfile dovecot "$RUN/dovecot/run/master.pid" || rc=1
-stop_pidfile vsftpd-explicit "$RUN/vsftpd/explicit.pid" || rc=1
-stop_pidfile vsftpd-implicit "$RUN/vsftpd/implicit.pid" || rc=1
-stop_pidfile slapd "$RUN/slapd/slapd.pid" || rc=1
-stop_pidfile nginx "$RUN/nginx/nginx.pid" || rc=1
+stop_pidfile dovecot "$RUN/dovecot/run/master.pid" dovecot || rc=1
+stop_pidfile vsftpd-explicit "$RUN/vsftpd/explicit.pid" vsftpd || rc=1
+stop_pidfile vsftpd-implicit "$RUN/vsftpd/implicit.pid" vsftpd || rc=1
+stop_pidfile slapd "$RUN/slapd/slapd.pid" slapd || rc=1
+stop_pidfile nginx "$RUN/nginx/nginx.pid" nginx || rc=1
 
 if [ -s "$RUN/base_port" ]; then
     base=$(pid_from "$RUN/base_port")
