@@ -7,7 +7,8 @@
 #    exactly CERT_DIR/chain.pem (same certificates, same order, nothing added);
 #  - curl --ssl-reqd LISTs over FTP (explicit and implicit): the TLS data
 #    channel must resume the control session (vsftpd require_ssl_reuse), and
-#    curl --no-sessionid must be refused (522) to show the reuse is enforced;
+#    curl --no-sessionid must be refused (522) to show the reuse is enforced,
+#    and a clear data channel (curl --ftp-ssl-control, no PROT P) too;
 #  - curl -k GETs the HTTPS page; ldapsearch reads the RootDSE anonymously
 #    over StartTLS (-ZZ) and LDAPS.
 # One PASS/FAIL line per check, then "N passed, N failed"; exits 1 on any failure.
@@ -103,6 +104,16 @@ check_ftp() {
         pass "ftp $port $mode curl --no-sessionid: refused with 522 (reuse required)"
     else
         fail "ftp $port $mode curl --no-sessionid: failed, but not with 522: $(tr '\n' ' ' <"$out")"
+    fi
+    [ "$mode" = starttls ] || return 0
+    # TLS on the control channel only (no PROT P): the clear data channel must be refused.
+    if timeout "$T" curl -sS -k --ftp-ssl-control --max-time "$T" \
+            -u anonymous:probe@example.test "$url" >"$out" 2>&1; then
+        fail "ftp $port $mode curl --ftp-ssl-control: LIST over a clear data channel succeeded"
+    elif grep -q '522' "$out"; then
+        pass "ftp $port $mode curl --ftp-ssl-control: clear data channel refused with 522"
+    else
+        fail "ftp $port $mode curl --ftp-ssl-control: failed, but not with 522: $(tr '\n' ' ' <"$out")"
     fi
 }
 
