@@ -217,7 +217,7 @@ private struct Minter {
             switch san {
             case .dns(let name): .dnsName(name)
             case .ip(let address):
-                .ipAddress(ASN1OctetString(contentBytes: ArraySlice(IPAddress.bytes(of: address) ?? [])))
+                .ipAddress(ASN1OctetString(contentBytes: ArraySlice(IPAddress.parse(address) ?? [])))
             }
         }
         let basicConstraints: BasicConstraints =

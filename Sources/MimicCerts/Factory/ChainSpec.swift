@@ -115,7 +115,7 @@ public enum SANSpec: Sendable, Hashable, CustomStringConvertible {
             self = .dns(name)
         } else if text.hasPrefix("ip:") {
             let address = String(text.dropFirst(3))
-            guard IPAddress.bytes(of: address) != nil else { return nil }
+            guard IPAddress.parse(address) != nil else { return nil }
             self = .ip(address)
         } else {
             return nil
@@ -251,19 +251,4 @@ public enum ExtendedKeyUsageName: String, Sendable, Hashable, CaseIterable, Cust
     case clientAuth
 
     public var description: String { rawValue }
-}
-
-/// IPv4/IPv6 text to the bytes an iPAddress GeneralName carries.
-enum IPAddress {
-    static func bytes(of text: String) -> [UInt8]? {
-        guard text.count <= 64 else { return nil }
-        if text.contains(":") {
-            var address = in6_addr()
-            guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
-            return withUnsafeBytes(of: &address) { Array($0) }
-        }
-        var address = in_addr()
-        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
-        return withUnsafeBytes(of: &address) { Array($0) }
-    }
 }

@@ -1,10 +1,10 @@
 import Foundation
 
 /// IP literals as reference identifiers and as iPAddress SANs: parsed to octets, printed in one canonical form.
-enum IPAddress {
+public enum IPAddress {
     /// The octets of an IPv4 dotted quad (4 bytes) or an IPv6 literal (16 bytes, brackets allowed); nil for
     /// anything else, which is then a DNS name.
-    static func parse(_ text: String) -> [UInt8]? {
+    public static func parse(_ text: String) -> [UInt8]? {
         var text = Substring(text)
         if text.hasPrefix("["), text.hasSuffix("]") {
             text = text.dropFirst().dropLast()
@@ -15,7 +15,7 @@ enum IPAddress {
     }
 
     /// Dotted quad for 4 octets, RFC 5952 text for 16, hex otherwise (a malformed SAN still shows).
-    static func string(_ octets: [UInt8]) -> String {
+    public static func string(_ octets: [UInt8]) -> String {
         switch octets.count {
         case 4:
             return octets.map(String.init).joined(separator: ".")
