@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openssl / gnutls-cli clients the tests compare against.
 APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config
 
-.PHONY: setup build test demo bench clean
+.PHONY: setup build test demo bench clean trust-store
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -32,3 +32,13 @@ demo: build
 
 clean:
 	rm -rf .build
+
+# Refreshes the bundled trust store from Debian's ca-certificates (Mozilla's roots), dated, so a probe of a
+# real server never consults the OS store at run time.
+trust-store:
+	@dpkg -s ca-certificates >/dev/null 2>&1 || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q ca-certificates
+	@{ echo "# Mozilla's root certificates as shipped by Debian's ca-certificates $$(dpkg-query -W -f='$${Version}' ca-certificates)"; \
+	   echo "# Bundled by 'make trust-store' on $$(date -u +%Y-%m-%d). Mimic reads this file, never the OS store."; \
+	   for f in /usr/share/ca-certificates/mozilla/*.crt; do echo "# $$(basename $$f .crt)"; cat "$$f"; done; \
+	 } > certs/trust/mozilla-roots.pem
+	@echo "certs/trust/mozilla-roots.pem: $$(grep -c 'BEGIN CERTIFICATE' certs/trust/mozilla-roots.pem) roots"

@@ -1,10 +1,39 @@
 import ArgumentParser
+import Foundation
 import MimicScenarios
 
 @main
 struct Mimic: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mimic",
-        abstract: "A test bench for TLS monitors: misbehaving mail, FTP, LDAP and HTTPS servers and a two-library probe."
+        abstract: "A test bench for TLS monitors: misbehaving mail, FTP, LDAP and HTTPS servers and a two-library probe.",
+        discussion: """
+            Mimic validates through OpenSSL and GnuTLS side by side and never consults the OS trust store.
+            Certificates come from the profiles in certs/profiles (or $MIMIC_CERTS/profiles), signed by a local CA
+            created on first use under certs/local/.
+
+            Exit codes: 0 accepted, 2 rejected, 3 usage or input error.
+            """,
+        version: MimicVersion.string,
+        subcommands: [ProbeCommand.self, VerifyCommand.self, CertsCommand.self]
     )
+
+    /// Argument Parser exits 64 on a usage error; Mimic's convention (the monitoring one) is 3.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                printError(fullMessage(for: error))
+                Foundation.exit(MimicExit.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -39,6 +39,9 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// The engine's report so far (complete once the handshake event has fired).
     public var report: HandshakeReport { engine.report }
 
+    /// The session to resume on a later connection (the FTPS data channel resumes the control channel's).
+    public func sessionForResumption() -> TLSSession? { engine.sessionForResumption() }
+
     public func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { startHandshake(context: context) }
     }

@@ -1,0 +1,285 @@
+import MimicCore
+import MimicDialogs
+import MimicTLS
+import NIOCore
+
+/// What one connection of a probe ended with, before the verdict is worked out.
+struct ProbeOutcome {
+    var summary: DialogSummary?
+    var failure: DialogFailure?
+    var findings: [Finding] = []
+    var transcript: Transcript = Transcript()
+    var handshake: HandshakeReport?
+    var handshakeFailed = false
+    var dataChannel: HandshakeReport?
+    var timings: [ProbeReport.Timing] = []
+    var plaintextFromImplicitPort: String?
+    var networkFailure: Finding?
+}
+
+/// Drives one client dialog over one connection: executes the dialog's actions, inserts the TLS engine at the
+/// front of the pipeline at the upgrade, enforces a deadline per phase and one overall, and never writes
+/// anything after a failed upgrade.
+final class ProbeConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var dialog: any ClientDialog
+    private let mode: TLSMode
+    private let deadlines: ProbeDeadlines
+    private let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine
+    private let openDataChannel: @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
+    private let recorder: FirstBytesRecorder
+    private let promise: EventLoopPromise<ProbeOutcome>
+    private let connectStarted: NIODeadline
+
+    private var outcome = ProbeOutcome()
+    private var phase: Phase = .connect
+    private var phaseStarted: NIODeadline = .now()
+    private var phaseTimer: Scheduled<Void>?
+    private var overallTimer: Scheduled<Void>?
+    private var tlsHandler: TLSEngineHandler?
+    private var pendingDataChannel: EventLoopFuture<DataChannelResult>?
+    private var finished = false
+
+    init(
+        dialog: any ClientDialog,
+        mode: TLSMode,
+        deadlines: ProbeDeadlines,
+        recorder: FirstBytesRecorder,
+        promise: EventLoopPromise<ProbeOutcome>,
+        connectStarted: NIODeadline,
+        makeEngine: @escaping @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine,
+        openDataChannel: @escaping @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
+    ) {
+        self.dialog = dialog
+        self.mode = mode
+        self.deadlines = deadlines
+        self.recorder = recorder
+        self.promise = promise
+        self.connectStarted = connectStarted
+        self.makeEngine = makeEngine
+        self.openDataChannel = openDataChannel
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let overall = TimeAmount.milliseconds(Int64(deadlines.overall * 1000))
+        overallTimer = context.eventLoop.scheduleTask(in: overall) { [weak self] in
+            self?.timedOut(context: context, what: "the whole probe (\(Self.seconds(overall)))")
+        }
+        if context.channel.isActive { begin(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        begin(context: context)
+        context.fireChannelActive()
+    }
+
+    private var begun = false
+
+    private func begin(context: ChannelHandlerContext) {
+        guard !begun else { return }
+        begun = true
+        phaseStarted = .now()
+        outcome.timings.append(
+            ProbeReport.Timing(phase: .connect, milliseconds: Double((phaseStarted - connectStarted).nanoseconds) / 1e6))
+        switch mode {
+        case .implicit:
+            enter(.handshake, context: context)
+            startTLS(context: context, session: nil)
+        case .startTLS, .none:
+            enter(.greeting, context: context)
+            perform(dialog.start(), context: context)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !finished else { return }
+        var buffer = unwrapInboundIn(data)
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        if phase == .greeting || phase == .capabilities || phase == .postTLS || phase == .upgrade {
+            restartPhaseTimer(context: context)
+        }
+        perform(dialog.received(bytes), context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? TLSHandshakeEvent, !finished else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch event {
+        case .completed(let report):
+            outcome.handshake = report
+            enter(.postTLS, context: context)
+            switch mode {
+            case .implicit: perform(dialog.start(), context: context)
+            case .startTLS, .none: perform(dialog.tlsEstablished(), context: context)
+            }
+        case .failed(let report):
+            outcome.handshake = report
+            outcome.handshakeFailed = true
+            if mode == .implicit { outcome.plaintextFromImplicitPort = recorder.plaintextLine }
+            finish(context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !finished {
+            perform(dialog.closed(), context: context)
+            if !finished {
+                outcome.networkFailure = Finding(.closed, phase: phase, evidence: "the server closed the connection")
+                finish(context: context)
+            }
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !finished else { return }
+        if let failure = error as? TLSFailure {
+            outcome.findings.append(Finding(.handshakeFailure, phase: phase, evidence: failure.description))
+        } else if "\(error)".contains("reset") || "\(error)".contains("ECONNRESET") {
+            outcome.networkFailure = Finding(.reset, phase: phase, evidence: "\(error)")
+        } else {
+            outcome.networkFailure = Finding(.closed, phase: phase, evidence: "\(error)")
+        }
+        finish(context: context)
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [DialogAction], context: ChannelHandlerContext) {
+        for action in actions {
+            guard !finished else { return }
+            switch action {
+            case .send(let bytes):
+                if phase == .greeting { enter(.capabilities, context: context) }
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+                restartPhaseTimer(context: context)
+            case .startTLS(let leftover):
+                // The dialog reports injection itself; a non-empty leftover here must still never reach TLS.
+                guard leftover.isEmpty else {
+                    outcome.findings.append(
+                        Finding(.plaintextInjection, phase: .upgrade, evidence: "\(leftover.count) bytes after the go-ahead"))
+                    finish(context: context)
+                    return
+                }
+                enter(.handshake, context: context)
+                startTLS(context: context, session: nil)
+            case .openDataChannel(let host, let port):
+                enter(.dataChannel, context: context)
+                let future = openDataChannel(host, port, tlsHandler?.sessionForResumption(), context.eventLoop)
+                pendingDataChannel = future
+                future.whenComplete { [weak self] result in
+                    guard let self, !self.finished else { return }
+                    switch result {
+                    case .success(let data):
+                        self.outcome.dataChannel = data.handshake
+                        if let failure = data.failure {
+                            self.perform(self.dialog.dataChannelFailed(failure), context: context)
+                        }
+                    case .failure(let error):
+                        self.perform(self.dialog.dataChannelFailed("\(error)"), context: context)
+                    }
+                }
+                // The server accepts the data connection and starts its TLS only once it has the transfer
+                // command (vsftpd): ask for the listing as soon as the TCP connection is up.
+                perform(dialog.dataChannelOpened(), context: context)
+            case .finding(let finding):
+                outcome.findings.append(finding)
+            case .completed(let summary):
+                outcome.summary = summary
+                outcome.transcript = summary.transcript
+                finish(context: context)
+            case .failed(let failure):
+                outcome.failure = failure
+                outcome.transcript = failure.transcript
+                finish(context: context)
+            }
+        }
+    }
+
+    private func startTLS(context: ChannelHandlerContext, session: TLSSession?) {
+        do {
+            let engine = try makeEngine(session)
+            let handler = TLSEngineHandler(engine: engine)
+            tlsHandler = handler
+            let timeout = TimeAmount.milliseconds(Int64(deadlines.handshake * 1000))
+            restartPhaseTimer(context: context, timeout: timeout)
+            // In front of everything, so that from now on every byte in either direction is TLS.
+            try context.pipeline.syncOperations.addHandler(handler, position: .first)
+        } catch {
+            outcome.findings.append(Finding(.handshakeFailure, phase: .handshake, evidence: "\(error)"))
+            finish(context: context)
+        }
+    }
+
+    // MARK: - Phases and deadlines
+
+    private func enter(_ next: Phase, context: ChannelHandlerContext) {
+        guard next != phase else { return }
+        let now = NIODeadline.now()
+        if phase != .connect {
+            outcome.timings.append(
+                ProbeReport.Timing(phase: phase, milliseconds: Double((now - phaseStarted).nanoseconds) / 1e6))
+        }
+        phase = next
+        phaseStarted = now
+        restartPhaseTimer(context: context)
+    }
+
+    private func restartPhaseTimer(context: ChannelHandlerContext, timeout: TimeAmount? = nil) {
+        phaseTimer?.cancel()
+        let limit = timeout ?? .milliseconds(Int64((phase == .handshake ? deadlines.handshake : deadlines.reply) * 1000))
+        phaseTimer = context.eventLoop.scheduleTask(in: limit) { [weak self] in
+            guard let self else { return }
+            self.timedOut(context: context, what: "\(self.phase) (\(Self.seconds(limit)) without an answer)")
+        }
+    }
+
+    private func timedOut(context: ChannelHandlerContext, what: String) {
+        guard !finished else { return }
+        outcome.networkFailure = Finding(.timeout, phase: phase, evidence: "deadline passed in \(what)")
+        outcome.transcript = dialog.transcript
+        if phase == .handshake, let report = tlsHandler?.report {
+            outcome.handshake = report
+            outcome.handshakeFailed = true
+        }
+        finish(context: context)
+    }
+
+    private func finish(context: ChannelHandlerContext) {
+        guard !finished else { return }
+        finished = true
+        phaseTimer?.cancel()
+        overallTimer?.cancel()
+        let now = NIODeadline.now()
+        outcome.timings.append(
+            ProbeReport.Timing(phase: phase, milliseconds: Double((now - phaseStarted).nanoseconds) / 1e6))
+        if outcome.transcript.entries.isEmpty { outcome.transcript = dialog.transcript }
+        if outcome.handshake == nil, let report = tlsHandler?.report, report.completed || report.failure != nil {
+            outcome.handshake = report
+        }
+        let result = outcome
+        let promise = self.promise
+        let close = { context.close(promise: nil) }
+        if let pending = pendingDataChannel {
+            // Let the data channel report its handshake before the verdict is made; it has its own deadline.
+            pending.whenComplete { dataResult in
+                var final = result
+                if case .success(let data) = dataResult { final.dataChannel = data.handshake ?? final.dataChannel }
+                promise.succeed(final)
+            }
+            close()
+        } else {
+            close()
+            promise.succeed(result)
+        }
+    }
+
+    static func seconds(_ amount: TimeAmount) -> String {
+        let value = Double(amount.nanoseconds) / 1e9
+        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+}

@@ -1,0 +1,65 @@
+import MimicCore
+import MimicDialogs
+import MimicTLS
+
+/// Deadlines for each phase of a probe and for the whole of it. Every network wait has one.
+public struct ProbeDeadlines: Sendable, Hashable, Codable {
+    public var connect: Double
+    /// Each reply in the plaintext dialog, the greeting included.
+    public var reply: Double
+    public var handshake: Double
+    /// The whole probe of one target through one backend.
+    public var overall: Double
+
+    public init(connect: Double = 5, reply: Double = 10, handshake: Double = 10, overall: Double = 30) {
+        self.connect = connect
+        self.reply = reply
+        self.handshake = handshake
+        self.overall = overall
+    }
+
+    /// Every deadline bounded by one timeout (`--timeout`): phases get the timeout, the whole probe three times it.
+    public init(timeout: Double) {
+        self.init(connect: timeout, reply: timeout, handshake: timeout, overall: timeout * 3)
+    }
+}
+
+/// How to probe.
+public struct ProbeOptions: Sendable {
+    public var backends: [TLSBackend]
+    /// Trust anchors (DER). Never the OS store.
+    public var trustAnchors: [[UInt8]]
+    public var deadlines: ProbeDeadlines
+    public var warnDays: Int
+    public var critDays: Int
+    public var ehloName: String
+    public var tryStartTLSAnyway: Bool
+    public var minimumVersion: TLSVersion?
+    public var maximumVersion: TLSVersion?
+    /// FTP: open the data channel after PROT P and hand-shake on it.
+    public var ftpDataChannel: Bool
+
+    public init(
+        backends: [TLSBackend] = TLSBackend.allCases,
+        trustAnchors: [[UInt8]] = [],
+        deadlines: ProbeDeadlines = ProbeDeadlines(),
+        warnDays: Int = 30,
+        critDays: Int = 7,
+        ehloName: String = DialogOptions().ehloName,
+        tryStartTLSAnyway: Bool = false,
+        minimumVersion: TLSVersion? = nil,
+        maximumVersion: TLSVersion? = nil,
+        ftpDataChannel: Bool = true
+    ) {
+        self.backends = backends
+        self.trustAnchors = trustAnchors
+        self.deadlines = deadlines
+        self.warnDays = warnDays
+        self.critDays = critDays
+        self.ehloName = ehloName
+        self.tryStartTLSAnyway = tryStartTLSAnyway
+        self.minimumVersion = minimumVersion
+        self.maximumVersion = maximumVersion
+        self.ftpDataChannel = ftpDataChannel
+    }
+}

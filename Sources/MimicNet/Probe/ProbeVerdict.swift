@@ -1,0 +1,85 @@
+import Foundation
+import MimicCerts
+import MimicCore
+import MimicDialogs
+import MimicTLS
+
+/// Turns what a connection saw into findings: the dialog's, the handshake's, the backend's verification, the
+/// library-independent chain facts, and the network's.
+enum ProbeVerdict {
+    static func assemble(_ base: ProbeReport, outcome: ProbeOutcome, options: ProbeOptions) -> ProbeReport {
+        var report = base
+        report.timings = outcome.timings
+        report.transcript = outcome.transcript.entries.map(\.description)
+        if let summary = outcome.summary { report.dialog = ProbeReport.DialogFacts(summary) }
+        report.handshake = outcome.handshake
+        report.dataChannel = outcome.dataChannel
+
+        var findings = outcome.findings
+        if let failure = outcome.failure { findings.append(failure.finding) }
+        if let network = outcome.networkFailure { findings.append(network) }
+
+        if let handshake = outcome.handshake {
+            if handshake.completed {
+                findings += tlsFindings(handshake, phase: .handshake)
+                let certificate = CertificateVerdict(
+                    verification: handshake.verification,
+                    chain: handshake.peerChain,
+                    anchors: options.trustAnchors,
+                    hostname: report.target.verifyName,
+                    warnDays: options.warnDays,
+                    critDays: options.critDays
+                )
+                report.chain = certificate.facts
+                findings += certificate.findings
+            } else if outcome.handshakeFailed || handshake.failure != nil {
+                if let line = outcome.plaintextFromImplicitPort {
+                    findings.append(
+                        Finding(
+                            .modeMismatch, phase: .handshake,
+                            evidence: "the implicit-TLS port answered in plaintext: \(line)"))
+                } else if !findings.contains(where: { $0.code == .timeout }) {
+                    findings.append(handshakeFailure(handshake))
+                }
+            }
+        }
+        if let data = outcome.dataChannel, data.completed {
+            findings += tlsFindings(data, phase: .dataChannel)
+            if data.peerChain != outcome.handshake?.peerChain {
+                findings.append(
+                    Finding(
+                        .unexpectedReply, severity: .warning, phase: .dataChannel,
+                        evidence: "the data channel served another certificate chain than the control channel"))
+            }
+        }
+        report.findings = findings
+        return report
+    }
+
+    static func tlsFindings(_ handshake: HandshakeReport, phase: Phase) -> [Finding] {
+        var findings: [Finding] = []
+        if let version = handshake.negotiatedVersion, version.isLegacy {
+            findings.append(
+                Finding(.legacyVersion, phase: phase, evidence: "negotiated \(version.displayName) (RFC 8996)",
+                        source: handshake.backend.rawValue))
+        }
+        if let suite = handshake.cipherSuite,
+            ["_RC4_", "_3DES_", "_DES_", "_NULL_", "_EXPORT", "_anon_", "_MD5"].contains(where: suite.contains)
+        {
+            findings.append(
+                Finding(.weakCipher, phase: phase, evidence: "negotiated \(suite)", source: handshake.backend.rawValue))
+        }
+        return findings
+    }
+
+    static func handshakeFailure(_ handshake: HandshakeReport) -> Finding {
+        let failure = handshake.failure
+        let text = failure?.description ?? "the handshake did not complete"
+        let lowered = text.lowercased()
+        let code: FindingCode = lowered.contains("no shared cipher") || lowered.contains("no_shared_cipher")
+            || lowered.contains("insufficient_security") ? .noSharedCipher : .handshakeFailure
+        return Finding(
+            code, phase: .handshake, evidence: text, source: handshake.backend.rawValue,
+            rawCode: failure?.libraryError)
+    }
+}

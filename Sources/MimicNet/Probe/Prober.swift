@@ -1,0 +1,180 @@
+import Foundation
+import MimicCerts
+import MimicCore
+import MimicDialogs
+import MimicTLS
+import NIOCore
+import NIOPosix
+
+/// Speaks each protocol natively up to the TLS hello, hand-shakes through each requested backend on its own
+/// connection, and reports what it saw with a verdict.
+public final class Prober: Sendable {
+    private let group: any EventLoopGroup
+
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.group = group
+    }
+
+    /// Probes one target through every backend in `options`, each on its own connection, concurrently.
+    public func probe(_ target: ProbeTarget, options: ProbeOptions) async -> [ProbeReport] {
+        await withTaskGroup(of: (Int, ProbeReport).self) { tasks in
+            for (index, backend) in options.backends.enumerated() {
+                tasks.addTask { (index, await self.probe(target, backend: backend, options: options)) }
+            }
+            var reports: [(Int, ProbeReport)] = []
+            for await report in tasks { reports.append(report) }
+            return reports.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Probes many targets, at most `concurrency` at a time; results in the order of `targets`.
+    public func probe(_ targets: [ProbeTarget], options: ProbeOptions, concurrency: Int = 8) async -> [[ProbeReport]] {
+        await withTaskGroup(of: (Int, [ProbeReport]).self) { tasks in
+            var results = Array(repeating: [ProbeReport](), count: targets.count)
+            var next = 0
+            func launch() {
+                guard next < targets.count else { return }
+                let index = next
+                next += 1
+                tasks.addTask { (index, await self.probe(targets[index], options: options)) }
+            }
+            for _ in 0..<max(1, concurrency) { launch() }
+            for await (index, reports) in tasks {
+                results[index] = reports
+                launch()
+            }
+            return results
+        }
+    }
+
+    /// One connection, one backend.
+    public func probe(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions) async -> ProbeReport {
+        let started = Date()
+        var report = ProbeReport(
+            target: target,
+            backend: backend,
+            libraryVersion: TLSBackends.libraryVersion(backend),
+            startedAt: started,
+            timings: [],
+            transcript: [],
+            findings: []
+        )
+        let tlsContext: any TLSContext
+        do {
+            tlsContext = try TLSBackends.makeContext(
+                backend,
+                configuration: TLSConfiguration(
+                    role: .client,
+                    minimumVersion: options.minimumVersion,
+                    maximumVersion: options.maximumVersion,
+                    serverName: target.sniName,
+                    trustAnchors: options.trustAnchors,
+                    verifyHostname: target.verifyName
+                )
+            )
+        } catch {
+            report.findings.append(Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)"))
+            return report
+        }
+        let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine = { session throws(TLSFailure) in
+            guard let session else { return try tlsContext.makeEngine() }
+            var configuration = tlsContext.configuration
+            configuration.resumeSession = session
+            return try TLSBackends.makeContext(backend, configuration: configuration).makeEngine()
+        }
+        let dialogOptions = DialogOptions(
+            mode: target.mode,
+            tryStartTLSAnyway: options.tryStartTLSAnyway,
+            ehloName: options.ehloName,
+            host: target.verifyName,
+            port: target.port,
+            ftpDataChannel: options.ftpDataChannel
+        )
+        let deadlines = options.deadlines
+        let controlHost = target.host
+        let eventLoop = group.next()
+        let promise = eventLoop.makePromise(of: ProbeOutcome.self)
+        let connectStarted = NIODeadline.now()
+        let openDataChannel: @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult> = {
+            host, port, session, loop in
+            Self.openDataChannel(
+                host: host ?? controlHost, port: port, session: session, makeEngine: makeEngine,
+                deadline: deadlines.handshake + deadlines.reply, on: loop)
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(.milliseconds(Int64(deadlines.connect * 1000)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let recorder = FirstBytesRecorder()
+                    let handler = ProbeConnectionHandler(
+                        dialog: ClientDialogs.make(for: target.serviceProtocol, options: dialogOptions),
+                        mode: target.mode,
+                        deadlines: deadlines,
+                        recorder: recorder,
+                        promise: promise,
+                        connectStarted: connectStarted,
+                        makeEngine: makeEngine,
+                        openDataChannel: openDataChannel
+                    )
+                    try channel.pipeline.syncOperations.addHandlers([recorder, handler])
+                }
+            }
+        do {
+            _ = try await bootstrap.connect(host: target.host, port: target.port).get()
+        } catch {
+            promise.fail(error)
+            let elapsed = Double((NIODeadline.now() - connectStarted).nanoseconds) / 1e6
+            report.timings = [ProbeReport.Timing(phase: .connect, milliseconds: elapsed)]
+            report.findings = [Self.connectFinding(error, target: target)]
+            return report
+        }
+        let outcome: ProbeOutcome
+        do {
+            outcome = try await promise.futureResult.get()
+        } catch {
+            report.findings = [Finding(.closed, severity: .unknown, phase: .connect, evidence: "\(error)")]
+            return report
+        }
+        return ProbeVerdict.assemble(report, outcome: outcome, options: options)
+    }
+
+    static func connectFinding(_ error: any Error, target: ProbeTarget) -> Finding {
+        let text = "\(error)"
+        if case .connectTimeout? = error as? ChannelError {
+            return Finding(.timeout, phase: .connect, evidence: "no connection to \(target.host):\(target.port) in time")
+        }
+        if text.contains("connectTimeout") {
+            return Finding(.timeout, phase: .connect, evidence: "no connection to \(target.host):\(target.port) in time")
+        }
+        if text.lowercased().contains("refused") {
+            return Finding(.refused, phase: .connect, evidence: "connection to \(target.host):\(target.port) refused")
+        }
+        return Finding(.refused, phase: .connect, evidence: "cannot connect to \(target.host):\(target.port): \(text)")
+    }
+
+    static func openDataChannel(
+        host: String,
+        port: Int,
+        session: TLSSession?,
+        makeEngine: @escaping @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine,
+        deadline: Double,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<DataChannelResult> {
+        let promise = eventLoop.makePromise(of: DataChannelResult.self)
+        let limit = TimeAmount.milliseconds(Int64(deadline * 1000))
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(limit)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let tls = TLSEngineHandler(engine: try makeEngine(session))
+                    try channel.pipeline.syncOperations.addHandlers([
+                        tls, DataChannelHandler(promise: promise, tls: tls, deadline: limit),
+                    ])
+                }
+            }
+        bootstrap.connect(host: host, port: port).whenFailure { error in
+            promise.succeed(DataChannelResult(handshake: nil, failure: "data channel connect: \(error)", bytes: 0))
+        }
+        return promise.futureResult
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import MimicCerts
+import MimicCore
+import MimicNet
+import MimicTLS
+
+/// Output formats for `mimic probe`.
+public enum ProbeFormat: String, Sendable, CaseIterable, Codable {
+    case text
+    case json
+    /// One Nagios plugin line per target, with perfdata.
+    case nagios
+}
+
+/// The reports of one target, one per backend.
+public struct ProbeResult: Sendable, Codable {
+    public var target: ProbeTarget
+    public var reports: [ProbeReport]
+
+    public init(target: ProbeTarget, reports: [ProbeReport]) {
+        self.target = target
+        self.reports = reports
+    }
+
+    public var severity: Severity { reports.map(\.severity).max() ?? .unknown }
+
+    /// Every finding, once per code and phase, naming the backends that reported it.
+    public var mergedFindings: [(Finding, [TLSBackend])] {
+        var merged: [(Finding, [TLSBackend])] = []
+        for report in reports {
+            for finding in report.findings {
+                if let index = merged.firstIndex(where: { $0.0.code == finding.code && $0.0.phase == finding.phase }) {
+                    if !merged[index].1.contains(report.backend) { merged[index].1.append(report.backend) }
+                } else {
+                    merged.append((finding, [report.backend]))
+                }
+            }
+        }
+        return merged
+    }
+}
+
+public enum ProbeRendering {
+    public static func render(_ results: [ProbeResult], format: ProbeFormat, warnDays: Int = 30, critDays: Int = 7)
+        -> String
+    {
+        switch format {
+        case .json: JSONReport.encode(results)
+        case .nagios: results.map { nagios($0, warnDays: warnDays, critDays: critDays) }.joined(separator: "\n")
+        case .text: results.map(text).joined(separator: "\n\n")
+        }
+    }
+
+    /// The worst severity of all targets, as a Nagios exit code.
+    public static func exitCode(_ results: [ProbeResult]) -> Int32 {
+        (results.map(\.severity).max() ?? .unknown).exitCode
+    }
+
+    // MARK: - Text
+
+    public static func text(_ result: ProbeResult) -> String {
+        var out: [String] = []
+        let target = result.target
+        let name = target.serverName.map { "  servername \($0)" } ?? ""
+        out.append("\(target)\(name)")
+        if let first = result.reports.first, !first.transcript.isEmpty {
+            out.append("Dialog (\(first.backend.displayName) connection)")
+            out += first.transcript.prefix(60).map { "  \($0)" }
+            if first.transcript.count > 60 { out.append("  … \(first.transcript.count - 60) more lines (see --format json)") }
+        }
+        out.append("")
+        var table = TextTable(header: [""] + result.reports.map { "\($0.backend.displayName) \(shortVersion($0.libraryVersion))" })
+        table.add(["handshake"] + result.reports.map(handshakeCell))
+        table.add(["cipher"] + result.reports.map { $0.handshake?.cipherSuite ?? "-" })
+        table.add(["group"] + result.reports.map { $0.handshake?.keyExchangeGroup ?? "-" })
+        table.add(["chain served"] + result.reports.map { report in
+            guard let handshake = report.handshake, handshake.completed else { return "-" }
+            return "\(handshake.peerChain.count) certificate(s)"
+        })
+        if result.reports.contains(where: { $0.dataChannel != nil }) {
+            table.add(["data channel"] + result.reports.map { report in
+                guard let data = report.dataChannel else { return "-" }
+                guard data.completed else { return "failed" }
+                return "\(data.negotiatedVersion?.displayName ?? "?")\(data.sessionResumed ? ", resumed" : ", NOT resumed")"
+            })
+        }
+        table.add(["verification"] + result.reports.map { report in
+            guard let verification = report.handshake?.verification else { return "-" }
+            return verification.accepted ? "accepted" : "REJECTED"
+        })
+        table.add(["raw codes"] + result.reports.map { report in
+            let raw = report.handshake?.verification?.rawErrors ?? []
+            return raw.isEmpty ? "-" : raw.map { error in error.depth.map { "\(error.code)@\($0)" } ?? error.code }
+                .joined(separator: "\n")
+        })
+        table.add(["timings"] + result.reports.map { report in
+            report.timings.map { "\($0.phase) \(String(format: "%.1f", $0.milliseconds)) ms" }.joined(separator: "\n")
+        })
+        table.add(["verdict"] + result.reports.map { "\($0.severity)\n" + ($0.verdict.codes.map(\.rawValue).joined(separator: "\n")) })
+        out.append(table.render(separator: "   "))
+        if let leaf = result.reports.compactMap({ $0.chain?.leaf }).first {
+            out.append("")
+            out.append("Leaf")
+            out += ChainVerification.describe(leaf, at: Date()).map { "  " + $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let findings = result.mergedFindings
+        if !findings.isEmpty {
+            out.append("")
+            out.append("Findings")
+            for (finding, backends) in findings {
+                let who = backends.count == result.reports.count && backends.count > 1 ? "all" : backends.map(\.rawValue).joined(separator: ",")
+                out.append("  \(finding.severity.rawValue.padding(to: 8)) \(finding.code.rawValue) [\(finding.phase), \(who)]: \(finding.evidence)")
+            }
+        }
+        out.append("")
+        out.append("Result: \(result.severity)")
+        return out.joined(separator: "\n")
+    }
+
+    static func handshakeCell(_ report: ProbeReport) -> String {
+        guard let handshake = report.handshake else { return "not reached" }
+        guard handshake.completed else {
+            if let alert = handshake.alertReceived ?? handshake.failure?.alertReceived { return "FAILED (alert \(alert.name))" }
+            return "FAILED"
+        }
+        return (handshake.negotiatedVersion?.displayName ?? "?") + (handshake.alpn.map { ", ALPN \($0)" } ?? "")
+    }
+
+    static func shortVersion(_ library: String) -> String {
+        library.split(separator: " ").dropFirst().first.map(String.init) ?? library
+    }
+
+    // MARK: - Nagios
+
+    /// `MIMIC CRITICAL - submission://host:587 (starttls): expired [openssl,gnutls] | days_left=-3;30;7 …`
+    public static func nagios(_ result: ProbeResult, warnDays: Int = 30, critDays: Int = 7) -> String {
+        let severity = result.severity
+        let problems = result.mergedFindings.filter { $0.0.severity != .ok }
+        let summary: String
+        if problems.isEmpty {
+            let leaf = result.reports.compactMap { $0.chain?.leaf }.first
+            let version = result.reports.compactMap { $0.handshake?.negotiatedVersion?.displayName }.first ?? "TLS"
+            summary = "\(version) OK through \(result.reports.map(\.backend.rawValue).joined(separator: ", "))"
+                + (leaf.map { ", leaf expires in \($0.daysLeft(at: Date())) days" } ?? "")
+        } else {
+            summary = problems.map { finding, backends in
+                "\(finding.code.rawValue) [\(backends.map(\.rawValue).joined(separator: ","))]"
+            }.joined(separator: ", ")
+        }
+        var perf: [String] = []
+        if let days = result.reports.compactMap({ $0.chain?.minimumDaysLeft }).min() {
+            perf.append("days_left=\(days);\(warnDays):;\(critDays):")
+        }
+        for report in result.reports {
+            for timing in report.timings {
+                perf.append("'\(report.backend.rawValue)_\(timing.phase.rawValue)_ms'=\(String(format: "%.1f", timing.milliseconds))ms")
+            }
+        }
+        let line = "MIMIC \(severity) - \(result.target): \(summary)"
+        return perf.isEmpty ? line : line + " | " + perf.joined(separator: " ")
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import MimicCerts
+import MimicCore
+import MimicNet
+import MimicTLS
+
+/// One chain judged offline by each TLS backend side by side, with the library-independent chain facts.
+///
+/// This is what `mimic verify` prints, and what the handshake matrix compares with a live handshake: the same
+/// library code verifies in both places.
+public struct ChainVerification: Sendable, Codable {
+    /// One backend's judgement.
+    public struct BackendResult: Sendable, Codable {
+        public var backend: TLSBackend
+        public var libraryVersion: String
+        public var verification: VerificationResult
+        /// The backend's findings plus what only the chain facts say, as the probe would report them.
+        public var findings: [Finding]
+
+        /// The library's own answer.
+        public var accepted: Bool { verification.accepted }
+        public var verdict: Verdict { Verdict(findings: findings) }
+    }
+
+    public var hostname: String?
+    public var time: Date
+    public var facts: ChainFacts
+    public var factFindings: [Finding]
+    public var backends: [BackendResult]
+
+    /// True when every backend accepts the chain.
+    public var accepted: Bool { backends.allSatisfy(\.accepted) }
+
+    /// Everything found, by the backends and the facts, for the overall severity.
+    public var verdict: Verdict { Verdict(findings: backends.flatMap(\.findings) + factFindings) }
+
+    /// `mimic verify`'s exit status: 0 every backend accepts, 2 any rejects.
+    public var exitCode: Int32 { accepted ? 0 : 2 }
+
+    public init(
+        chain: [[UInt8]],
+        anchors: [[UInt8]],
+        hostname: String?,
+        at time: Date? = nil,
+        backends: [TLSBackend] = TLSBackend.allCases,
+        warnDays: Int = 30,
+        critDays: Int = 7
+    ) throws(ChainFactsError) {
+        self.hostname = hostname
+        self.time = time ?? Date()
+        self.facts = try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: self.time)
+        self.factFindings = facts.findings(warnDays: warnDays, critDays: critDays)
+        let checkedAt = self.time
+        self.backends = backends.map { backend in
+            let verification = TLSBackends.verify(
+                backend,
+                chain: chain,
+                anchors: anchors,
+                hostname: hostname,
+                at: time?.timeIntervalSince1970
+            )
+            return BackendResult(
+                backend: backend,
+                libraryVersion: TLSBackends.libraryVersion(backend),
+                verification: verification,
+                findings: CertificateVerdict(
+                    verification: verification, chain: chain, anchors: anchors, hostname: hostname, at: checkedAt,
+                    warnDays: warnDays, critDays: critDays
+                ).findings
+            )
+        }
+    }
+}
