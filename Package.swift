@@ -99,7 +99,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MimicScenariosTests", dependencies: ["MimicScenarios"]),
+        .testTarget(
+            name: "MimicScenariosTests",
+            dependencies: ["MimicScenarios", "MimicCerts", "MimicTLS", "MimicNet", "MimicCore"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -47,8 +47,8 @@ public struct LocalCA: Sendable {
                 CommonName(commonName)
                 OrganizationName(organization)
             }
-            // A day of slack before now, so clocks slightly behind still accept it.
-            let notBefore = min(referenceTime, Date()).addingTimeInterval(-86_400)
+            // Back-dated a year so that verifying at a past time (`--at=-30d`) still finds the CA valid.
+            let notBefore = min(referenceTime, Date()).addingTimeInterval(-365 * 86_400)
             let certificate = try Certificate(
                 version: .v3,
                 serialNumber: .init(),

@@ -31,6 +31,8 @@ public struct ProfileMatrix: Sendable {
         public var profile: String
         public var summary: String
         public var hostname: String
+        /// The certificates the server served, by their names in the profile, in order.
+        public var servedNames: [String]
         public var cells: [Cell]
         public var divergence: String?
         public var matches: Bool { cells.allSatisfy(\.matches) }
@@ -83,6 +85,7 @@ public struct ProfileMatrix: Sendable {
                     profile: profile.name,
                     summary: profile.summary,
                     hostname: profile.hostname,
+                    servedNames: minted.servedNames,
                     cells: cells,
                     divergence: profile.expectation.divergence
                 )

@@ -37,7 +37,7 @@ extension ChainVerification {
             }
         }
         out.append("")
-        var table = TextTable(header: [""] + backends.map { "\($0.backend.displayName) (\($0.libraryVersion))" })
+        var table = TextTable(header: [""] + backends.map(\.libraryVersion))
         table.add(["library"] + backends.map { $0.accepted ? "ACCEPT" : "REJECT" })
         table.add(["library says"] + backends.map { Self.codes($0.verification.findings) })
         table.add(["verdict"] + backends.map { "\($0.verdict.severity)\n" + Self.codes($0.findings) })

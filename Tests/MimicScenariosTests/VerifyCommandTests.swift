@@ -1,0 +1,122 @@
+import Foundation
+import MimicCerts
+import MimicCore
+import Testing
+
+/// `mimic verify` as a person runs it: the built executable on minted files, its output and its exit status.
+@Suite("mimic verify")
+struct VerifyCommandTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = Fixtures.mimicExecutable
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting so a large output cannot fill the pipe and block the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            Issue.record("mimic \(arguments) did not finish in 30 s")
+        }
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static let outDirectory = URL(fileURLWithPath: NSTemporaryDirectory())
+        .appendingPathComponent("mimic-verify-tests-\(getpid())")
+
+    static func minted(_ profile: String) throws -> URL {
+        let folder = outDirectory.appendingPathComponent(profile)
+        try Fixtures.factory.mint(profile: profile).write(to: folder)
+        return folder
+    }
+
+    @Test("prints the verdicts the profile expects, for every profile", arguments: ProfileMatrixTests.profileNames)
+    func everyProfile(name: String) throws {
+        let folder = try Self.minted(name)
+        let profile = try ChainProfile.load(named: name, in: Fixtures.profiles)
+        let run = try Self.run([
+            "verify", "--chain", folder.appendingPathComponent("chain.pem").path,
+            "--ca", folder.appendingPathComponent("ca.pem").path, "--host", profile.hostname, "--format", "json",
+        ])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let backends = try #require(json["backends"] as? [[String: Any]])
+        #expect(backends.count == 2)
+        var anyRejected = false
+        for backend in backends {
+            let name = try #require(backend["backend"] as? String)
+            let library = try #require(TLSBackend(rawValue: name))
+            let findings = try #require(backend["findings"] as? [[String: Any]])
+            let codes = Set(findings.compactMap { $0["code"] as? String })
+            #expect(
+                codes == Set(profile.expectedFindings(for: library).map(\.rawValue)),
+                "\(profile.name) \(library): \(codes)")
+            let verification = try #require(backend["verification"] as? [String: Any])
+            if verification["accepted"] as? Bool == false { anyRejected = true }
+        }
+        #expect(run.status == (anyRejected ? 2 : 0), "\(profile.name): exit \(run.status)")
+    }
+
+    @Test("text output shows both libraries side by side and the result line")
+    func text() throws {
+        let folder = try Self.minted("expired-leaf")
+        let run = try Self.run([
+            "verify", "--chain", folder.appendingPathComponent("chain.pem").path,
+            "--ca", folder.appendingPathComponent("ca.pem").path, "--host", "mail.example.test",
+        ])
+        #expect(run.status == 2)
+        #expect(run.stdout.contains("X509_V_ERR_CERT_HAS_EXPIRED@0"))
+        #expect(run.stdout.contains("GNUTLS_CERT_EXPIRED"))
+        #expect(run.stdout.contains("Result: CRITICAL"))
+    }
+
+    @Test("--at moves the clock: an expired leaf verifies at a time it was valid")
+    func at() throws {
+        let folder = try Self.minted("expired-leaf")
+        let run = try Self.run([
+            "verify", "--chain", folder.appendingPathComponent("chain.pem").path,
+            "--ca", folder.appendingPathComponent("ca.pem").path, "--host", "mail.example.test", "--at=-5d",
+        ])
+        #expect(run.status == 0, "\(run.stdout)")
+    }
+
+    @Test("--backend gnutls asks one library only")
+    func oneBackend() throws {
+        let folder = try Self.minted("good")
+        let run = try Self.run([
+            "verify", "--chain", folder.appendingPathComponent("chain.pem").path,
+            "--ca", folder.appendingPathComponent("ca.pem").path, "--backend", "gnutls", "--format", "json",
+        ])
+        #expect(run.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        #expect((json?["backends"] as? [Any])?.count == 1)
+    }
+
+    @Test("bad input: a clear message and exit 3, no trace", arguments: [
+        (["verify", "--chain", "/nonexistent/chain.pem", "--ca", "/nonexistent/ca.pem"], "no such file"),
+        (["verify", "--chain", "/etc/hostname", "--ca", "/etc/hostname"], "no CERTIFICATE block"),
+        (["verify", "--chain", "/etc/hostname"], "--ca"),
+        (["verify", "--chain", "a", "--ca", "b", "--backend", "schannel"], "schannel"),
+        (["verify", "--chain", "a", "--ca", "b", "--at", "yesterday-ish"], "cannot read 'yesterday-ish'"),
+    ])
+    func badInput(arguments: [String], message: String) throws {
+        let run = try Self.run(arguments)
+        #expect(run.status == 3, "exit \(run.status): \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("Stack dump"))
+    }
+}
