@@ -72,6 +72,9 @@ public struct DialogOptions: Sendable, Hashable {
     public var port: Int?
     /// FTP: open a data channel after PROT P (EPSV, else PASV) and list it.
     public var ftpDataChannel: Bool
+    /// FTP: who logs in over TLS before the data channel is asked for.
+    public var ftpUser: String
+    public var ftpPassword: String
     public var limits: DialogLimits
 
     public init(
@@ -81,6 +84,8 @@ public struct DialogOptions: Sendable, Hashable {
         host: String = "localhost",
         port: Int? = nil,
         ftpDataChannel: Bool = true,
+        ftpUser: String = "anonymous",
+        ftpPassword: String = "probe@mimic.test",
         limits: DialogLimits = DialogLimits()
     ) {
         self.mode = mode
@@ -89,6 +94,8 @@ public struct DialogOptions: Sendable, Hashable {
         self.host = host
         self.port = port
         self.ftpDataChannel = ftpDataChannel
+        self.ftpUser = ftpUser
+        self.ftpPassword = ftpPassword
         self.limits = limits
     }
 }

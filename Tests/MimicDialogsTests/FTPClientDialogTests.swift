@@ -21,6 +21,7 @@ struct FTPClientDialogTests {
             [
                 Self.banner, Self.feat, .lines("234 Proceed with negotiation."), .tls,
                 .lines("200 PBSZ set to 0."), .lines("200 PROT now Private."),
+                .lines("331 Please specify the password."), .lines("230 Login successful."),
                 .lines("229 Entering Extended Passive Mode (|||6446|)"), .dataOpened,
                 .lines("150 Here comes the directory listing."), .lines("226 Directory send OK."),
                 .lines("221 Goodbye."),
@@ -29,9 +30,11 @@ struct FTPClientDialogTests {
         #expect(
             actions.sentBytes
                 == [
-                    "FEAT\r\n", "AUTH TLS\r\n", "PBSZ 0\r\n", "PROT P\r\n", "EPSV\r\n", "LIST\r\n", "QUIT\r\n",
+                    "FEAT\r\n", "AUTH TLS\r\n", "PBSZ 0\r\n", "PROT P\r\n", "USER anonymous\r\n",
+                    "PASS probe@mimic.test\r\n", "EPSV\r\n", "LIST\r\n", "QUIT\r\n",
                 ].map { Array($0.utf8) }
         )
+        #expect(try #require(actions.summary).transcript.entries.contains { $0.text == "PASS ****" })
         #expect(actions.startsTLS)
         let channel = try #require(actions.dataChannel)
         #expect(channel.host == nil)
@@ -67,7 +70,7 @@ struct FTPClientDialogTests {
             FTPClientDialog(options: options()),
             [
                 .lines("220 ok"), .lines("500 FEAT not understood"), .lines("234 go"), .tls, .lines("200 ok"),
-                .lines("200 ok"), .lines("502 EPSV not implemented"),
+                .lines("200 ok"), .lines("230 no password needed"), .lines("502 EPSV not implemented"),
                 .lines("227 Entering Passive Mode (127,0,0,1,19,137)."),
             ]
         )
@@ -124,7 +127,10 @@ struct FTPClientDialogTests {
 
     @Test("malformed EPSV or PASV reply is a dataChannel failure")
     func malformedPassive() throws {
-        let prefix: [Step] = [.lines("220 ok"), Self.feat, .lines("234 go"), .tls, .lines("200 ok"), .lines("200 ok")]
+        let prefix: [Step] = [
+            .lines("220 ok"), Self.feat, .lines("234 go"), .tls, .lines("200 ok"), .lines("200 ok"), .lines("331 pass"),
+            .lines("230 in"),
+        ]
         let epsv = runStable(FTPClientDialog(options: options()), prefix + [.lines("229 Extended (|||99999|)")])
         #expect(try #require(epsv.failure).code == .unexpectedReply)
         #expect(try #require(epsv.failure).phase == .dataChannel)
@@ -196,20 +202,35 @@ struct FTPClientDialogTests {
         let list = runStable(
             FTPClientDialog(options: options(.implicit)),
             [
-                .lines("220 ok"), Self.feat, .lines("200 ok"), .lines("200 ok"), .lines("229 (|||2000|)"), .dataOpened,
+                .lines("220 ok"), Self.feat, .lines("200 ok"), .lines("200 ok"), .lines("230 in"), .lines("229 (|||2000|)"),
+                .dataOpened,
                 .lines("522 SSL connection failed: session reuse required"), .lines("221 bye"),
             ]
         )
-        #expect(list.sent == ["FEAT\r\n", "PBSZ 0\r\n", "PROT P\r\n", "EPSV\r\n", "LIST\r\n", "QUIT\r\n"])
+        #expect(
+            list.sent == [
+                "FEAT\r\n", "PBSZ 0\r\n", "PROT P\r\n", "USER anonymous\r\n", "EPSV\r\n", "LIST\r\n", "QUIT\r\n",
+            ])
         #expect(list.findings.map(\.phase) == [.dataChannel])
         #expect(try #require(list.summary).capabilitiesAfterTLS.contains("AUTH TLS"))
+    }
+
+    @Test("a refused login ends the dialog politely with a warning, no data channel")
+    func loginRefused() throws {
+        let actions = runStable(
+            FTPClientDialog(options: options(.implicit)),
+            [.lines("220 ok"), Self.feat, .lines("200 ok"), .lines("200 ok"), .lines("331 pass"), .lines("530 no")]
+        )
+        #expect(actions.sent.suffix(2) == ["PASS probe@mimic.test\r\n", "QUIT\r\n"])
+        #expect(actions.findings.map(\.severity) == [.warning])
+        #expect(actions.dataChannel == nil)
     }
 
     @Test("data channel that could not open: QUIT, completed")
     func dataChannelFailed() throws {
         var dialog = FTPClientDialog(options: options(.implicit))
         _ = dialog.start()
-        _ = dialog.received(Array("220 ok\r\n500 no\r\n200 ok\r\n200 ok\r\n229 (|||2000|)\r\n".utf8))
+        _ = dialog.received(Array("220 ok\r\n500 no\r\n200 ok\r\n200 ok\r\n230 in\r\n229 (|||2000|)\r\n".utf8))
         #expect(dialog.dataChannelFailed("connection refused").sent == ["QUIT\r\n"])
         let done = dialog.received(Array("221 bye\r\n".utf8))
         #expect(try #require(done.summary).dataChannelReply == "data channel not opened: connection refused")

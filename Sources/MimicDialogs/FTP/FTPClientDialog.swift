@@ -2,7 +2,7 @@ import MimicCore
 
 /// FTP control-channel dialog up to AUTH TLS and after it (RFC 959, RFC 2228, RFC 4217).
 ///
-/// Steps: banner → FEAT → AUTH TLS → [TLS] → PBSZ 0 → PROT P → EPSV (else PASV) → `.openDataChannel` →
+/// Steps: banner → FEAT → AUTH TLS → [TLS] → PBSZ 0 → PROT P → USER/PASS → EPSV (else PASV) → `.openDataChannel` →
 /// LIST → QUIT; in implicit mode the banner and FEAT come over TLS and the rest follows.
 ///
 /// FEAT that works and lacks `AUTH TLS` counts as "not offered"; FEAT that is refused says nothing, so AUTH TLS
@@ -24,6 +24,8 @@ public struct FTPClientDialog: LineDialog {
         case awaitingTLS
         case pbsz
         case prot
+        case user
+        case pass
         case epsv
         case pasv
         case awaitingDataChannel
@@ -57,7 +59,7 @@ public struct FTPClientDialog: LineDialog {
         case .idle, .greeting: .greeting
         case .feat(let afterTLS): afterTLS ? .postTLS : .capabilities
         case .authTLS, .authSSL, .awaitingTLS: .upgrade
-        case .pbsz, .prot: .postTLS
+        case .pbsz, .prot, .user, .pass: .postTLS
         case .epsv, .pasv, .awaitingDataChannel, .list: .dataChannel
         case .quit, .completed, .failed: .close
         }
@@ -251,6 +253,29 @@ public struct FTPClientDialog: LineDialog {
                 return [core.finding(finding)] + quit()
             }
             guard core.options.ftpDataChannel else { return quit() }
+            // Servers list only for a logged-in user (vsftpd answers PASV before login with 530): log in
+            // over TLS, anonymously unless told otherwise, then ask for the data channel.
+            state = .user
+            return [core.send("USER \(core.options.ftpUser)")]
+
+        case .user:
+            switch reply.code {
+            case 230:
+                state = .epsv
+                return [core.send("EPSV")]
+            case 331, 332:
+                state = .pass
+                return [core.sendSecret("PASS", core.options.ftpPassword)]
+            default:
+                return [core.finding(warning(.postTLS, "login refused; the data channel was not tried", reply))]
+                    + quit()
+            }
+
+        case .pass:
+            guard reply.isPositive else {
+                return [core.finding(warning(.postTLS, "login refused; the data channel was not tried", reply))]
+                    + quit()
+            }
             state = .epsv
             return [core.send("EPSV")]
 

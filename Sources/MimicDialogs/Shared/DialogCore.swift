@@ -23,6 +23,12 @@ struct DialogCore: Sendable {
         return .send(Array(line.utf8) + [0x0D, 0x0A])
     }
 
+    /// A command whose argument is a secret: sent in full, recorded as `COMMAND ****`.
+    mutating func sendSecret(_ command: String, _ secret: String) -> DialogAction {
+        summary.transcript.append(.sent, "\(command) ****")
+        return .send(Array("\(command) \(secret)".utf8) + [0x0D, 0x0A])
+    }
+
     /// Bytes of a binary protocol, recorded under a readable name.
     mutating func send(_ bytes: [UInt8], as description: String) -> DialogAction {
         summary.transcript.append(.sent, description)
