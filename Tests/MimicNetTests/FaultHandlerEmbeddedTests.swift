@@ -15,7 +15,10 @@ struct FaultHandlerEmbeddedTests {
     ) throws -> (EmbeddedChannel, NetworkFaultHandler, EmbeddedEventLoop) {
         let loop = EmbeddedEventLoop()
         let handler = NetworkFaultHandler(
-            faults: faults, maximumQueuedBytes: maximumQueuedBytes, stallLimit: stallLimit)
+            faults: faults,
+            maximumQueuedBytes: maximumQueuedBytes,
+            stallLimit: stallLimit
+        )
         let channel = EmbeddedChannel(handler: handler, loop: loop)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 25)).wait()
         return (channel, handler, loop)

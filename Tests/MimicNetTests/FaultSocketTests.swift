@@ -32,7 +32,9 @@ struct FaultSocketTests {
     @Test func trickleSpreadsTheGreetingOverTime() async throws {
         let greeting = "220 slow\r\n"  // 10 bytes: 5 pieces of 2, 4 intervals apart at least
         let server = try await FaultServer.start(
-            faults: [.trickle(bytes: 2, intervalMilliseconds: 60)], greeting: greeting)
+            faults: [.trickle(bytes: 2, intervalMilliseconds: 60)],
+            greeting: greeting
+        )
         let trace = try await withClient(port: server.port) { client in
             client.read(for: .seconds(5)) { $0.hasSuffix("\r\n") }
         }

@@ -189,7 +189,9 @@ public final class NetworkFaultHandler: ChannelDuplexHandler {
         }
         queuedBytes += buffer.readableBytes
         let readyAt = context.eventLoop.now + (active.latency ?? .zero)
-        queue.append(.write(HeldWrite(buffer: buffer, promise: promise, readyAt: readyAt, flushed: false, faults: active)))
+        queue.append(
+            .write(HeldWrite(buffer: buffer, promise: promise, readyAt: readyAt, flushed: false, faults: active))
+        )
     }
 
     public func flush(context: ChannelHandlerContext) {
