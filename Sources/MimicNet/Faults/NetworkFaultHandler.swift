@@ -9,7 +9,8 @@ import Darwin
 /// Makes a server connection misbehave at the network level: latency, trickle, slicing, stall, reset, close after N.
 ///
 /// Put it at the front of the server pipeline (`position: .first`, closest to the socket) so that it shapes every
-/// byte, ciphertext included, once a TLS handler is added behind it. The server's dialog handler calls
+/// byte, ciphertext included, once a TLS handler is added behind it — add that one with
+/// `position: .after(faultHandler)`, not `.first`, or the faults would shape plaintext. The server's dialog handler calls
 /// `enter(_:)` as the conversation moves on; each write is shaped by the faults of the phase in which it was made
 /// (see `NetworkFault` for when each kind takes effect).
 ///
@@ -94,7 +95,8 @@ public final class NetworkFaultHandler: ChannelDuplexHandler {
 
     /// Moves the connection into `phase`: its faults (and the `any` faults) apply from now on, the previous
     /// phase's stop applying to later writes. Writes already held keep the faults they were made under.
-    /// Entering the current phase again changes nothing. Call it on the channel's event loop.
+    /// Entering the current phase again changes nothing; entering `.any` leaves only the `any` faults in force.
+    /// Call it on the channel's event loop.
     public func enter(_ phase: FaultPhase) {
         guard phase != self.phase else { return }
         self.phase = phase
