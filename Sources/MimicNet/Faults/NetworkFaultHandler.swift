@@ -10,9 +10,9 @@ import Darwin
 ///
 /// Put it at the front of the server pipeline (`position: .first`, closest to the socket) so that it shapes every
 /// byte, ciphertext included, once a TLS handler is added behind it — add that one with
-/// `position: .after(faultHandler)`, not `.first`, or the faults would shape plaintext. The server's dialog handler calls
-/// `enter(_:)` as the conversation moves on; each write is shaped by the faults of the phase in which it was made
-/// (see `NetworkFault` for when each kind takes effect).
+/// `position: .after(faultHandler)`, not `.first`, or the faults would shape plaintext. The server's dialog
+/// handler calls `enter(_:)` as the conversation moves on; each write is shaped by the faults of the phase in which
+/// it was made (see `NetworkFault` for when each kind takes effect).
 ///
 /// Writes that a fault holds back wait in a queue bounded by `maximumQueuedBytes` (overflow closes the connection)
 /// and are released by tasks scheduled on the channel's event loop. A write's promise completes when its last
