@@ -45,7 +45,8 @@ enum ProbeVerdict {
         }
         if let data = outcome.dataChannel, data.completed {
             findings += tlsFindings(data, phase: .dataChannel)
-            if data.peerChain != outcome.handshake?.peerChain {
+            // A resumed session sends no certificate: only a full handshake can show another chain.
+            if !data.sessionResumed, !data.peerChain.isEmpty, data.peerChain != outcome.handshake?.peerChain {
                 findings.append(
                     Finding(
                         .unexpectedReply, severity: .warning, phase: .dataChannel,

@@ -135,7 +135,32 @@ public final class Prober: Sendable {
             report.findings = [Finding(.closed, severity: .unknown, phase: .connect, evidence: "\(error)")]
             return report
         }
-        return ProbeVerdict.assemble(report, outcome: outcome, options: options)
+        let assembled = ProbeVerdict.assemble(report, outcome: outcome, options: options)
+        return await explainSilentGreeting(assembled, options: options)
+    }
+
+    /// A STARTTLS port that says nothing may be an implicit-TLS port waiting for a ClientHello (a monitor
+    /// configured for the wrong mode). One more connection that opens with a ClientHello tells the two apart.
+    private func explainSilentGreeting(_ report: ProbeReport, options: ProbeOptions) async -> ProbeReport {
+        guard report.target.mode == .startTLS,
+            let index = report.findings.firstIndex(where: { $0.code == .timeout && $0.phase == .greeting })
+        else { return report }
+        var implicitTarget = report.target
+        implicitTarget.mode = .implicit
+        var quick = options
+        quick.deadlines = ProbeDeadlines(
+            connect: options.deadlines.connect, reply: 2, handshake: min(options.deadlines.handshake, 5),
+            overall: min(options.deadlines.overall, 10))
+        quick.ftpDataChannel = false
+        let second = await probe(implicitTarget, backend: report.backend, options: quick)
+        guard let handshake = second.handshake, handshake.completed else { return report }
+        var explained = report
+        explained.findings[index] = Finding(
+            .modeMismatch, phase: .greeting,
+            evidence: "no greeting in STARTTLS mode, but the port completes a TLS handshake "
+                + "(\(handshake.negotiatedVersion?.displayName ?? "TLS")): it speaks implicit TLS",
+            source: report.backend.rawValue)
+        return explained
     }
 
     static func connectFinding(_ error: any Error, target: ProbeTarget) -> Finding {

@@ -1,0 +1,203 @@
+import Foundation
+import MimicCerts
+import MimicCore
+import MimicNet
+import Testing
+
+/// The interop tier: the probe against REAL servers from Debian (postfix, dovecot, vsftpd, slapd, nginx) on
+/// loopback high ports, each serving a chain from the certificate factory, through both TLS backends.
+///
+/// `MIMIC_SKIP_INTEROP=1` skips this tier explicitly (and says so); nothing else skips it. When the servers
+/// cannot be installed or started, the tests fail with the script's own words.
+@Suite("Real servers", .serialized, .enabled(if: RealServers.enabled, "MIMIC_SKIP_INTEROP=1 skips the interop tier"))
+struct RealServerTests {
+    /// The chains the tier serves, each with the verdict both backends must reach on every service.
+    static let chains: [(profile: String, expected: Set<FindingCode>)] = [
+        ("good", []),
+        ("expired-leaf", [.expired]),
+        ("missing-intermediate", [.incompleteChain]),
+        ("wrong-host", [.hostnameMismatch]),
+    ]
+
+    @Test("every server, both modes, both backends: the verdict the chain deserves", arguments: 0..<chains.count)
+    func chain(index: Int) async throws {
+        let (profile, expected) = Self.chains[index]
+        let servers = try RealServers.start(profile: profile, basePort: 23_000 + index * 100)
+        defer { servers.stop() }
+        #expect(servers.services.count == 11, "services: \(servers.services)")
+
+        let options = ProbeOptions(trustAnchors: servers.minted.anchors, deadlines: ProbeDeadlines(timeout: 10))
+        let targets = servers.services.map { service in
+            ProbeTarget(
+                host: "127.0.0.1", port: service.port, serviceProtocol: service.serviceProtocol, mode: service.mode,
+                serverName: servers.minted.hostname)
+        }
+        let results = await Prober().probe(targets, options: options, concurrency: 4)
+        for (target, reports) in zip(targets, results) {
+            #expect(reports.map(\.backend) == [.openssl, .gnutls])
+            for report in reports {
+                let where_ = "\(profile) \(target) via \(report.backend)"
+                let handshake = try #require(report.handshake, "\(where_): no handshake; \(report.findings)")
+                #expect(handshake.completed, "\(where_): \(report.findings)")
+                #expect(Set(report.verdict.codes) == expected, "\(where_): \(report.findings)")
+                #expect(handshake.peerChain.count == servers.minted.served.count, "\(where_): chain as served")
+                #expect(report.dialog != nil, "\(where_): the dialog ran to its end")
+                if target.serviceProtocol == .ftp {
+                    // vsftpd requires the data channel to resume the control channel's session.
+                    let data = try #require(report.dataChannel, "\(where_): no data channel")
+                    #expect(data.completed && data.sessionResumed, "\(where_): data channel \(data)")
+                    #expect(report.dialog?.dataChannelReply?.hasPrefix("226") == true, "\(where_): LIST")
+                }
+                if target.mode == .startTLS {
+                    #expect(report.dialog?.upgradeAdvertised == true, "\(where_)")
+                }
+            }
+        }
+    }
+
+    @Test("mimic probe prints what the tests assert, in text, json and nagios")
+    func commandLine() async throws {
+        let servers = try RealServers.start(profile: "expired-leaf", basePort: 23_500)
+        defer { servers.stop() }
+        let caFile = servers.certificates.appendingPathComponent("ca.pem").path
+        let urls = servers.services.map { service -> String in
+            "\(service.serviceProtocol)://127.0.0.1:\(service.port)"
+        }
+        for (url, service) in zip(urls, servers.services) {
+            let common = [
+                "probe", url, "--mode", service.mode.rawValue, "--servername", "mail.example.test", "--ca-file", caFile,
+            ]
+            let nagios = try Command.run(common + ["--format", "nagios"])
+            #expect(nagios.status == 2, "\(url): \(nagios.stdout)\(nagios.stderr)")
+            #expect(nagios.stdout.hasPrefix("MIMIC CRITICAL - "), "\(url): \(nagios.stdout)")
+            #expect(nagios.stdout.contains("expired [openssl,gnutls]"), "\(url): \(nagios.stdout)")
+            #expect(nagios.stdout.contains("days_left=-"), "\(url): \(nagios.stdout)")
+
+            let json = try Command.run(common + ["--format", "json"])
+            #expect(json.status == 2)
+            let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+            let reports = try #require(decoded?.first?["reports"] as? [[String: Any]], "\(url): \(json.stdout)")
+            #expect(reports.count == 2)
+            for report in reports {
+                let findings = report["findings"] as? [[String: Any]] ?? []
+                #expect(Set(findings.compactMap { $0["code"] as? String }) == ["expired"], "\(url): \(findings)")
+                let handshake = report["handshake"] as? [String: Any]
+                #expect(handshake?["completed"] as? Bool == true)
+            }
+
+            let text = try Command.run(common)
+            #expect(text.status == 2)
+            #expect(text.stdout.contains("X509_V_ERR_CERT_HAS_EXPIRED@0"), "\(url)")
+            #expect(text.stdout.contains("GNUTLS_CERT_EXPIRED"), "\(url)")
+            #expect(text.stdout.contains("Result: CRITICAL"), "\(url)")
+        }
+    }
+}
+
+/// Starts and stops the real servers through the shell scripts in Tests/Interop.
+struct RealServers {
+    struct Service: Sendable {
+        var serviceProtocol: ServiceProtocol
+        var port: Int
+        var mode: TLSMode
+    }
+
+    static var enabled: Bool { ProcessInfo.processInfo.environment["MIMIC_SKIP_INTEROP"] != "1" }
+
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let scripts = repository.appendingPathComponent("Tests/Interop")
+    static let factory = CertificateFactory(
+        home: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("mimic-interop-tests-home"),
+        profiles: repository.appendingPathComponent("certs/profiles"))
+
+    let minted: MintedChain
+    let certificates: URL
+    let runDirectory: URL
+    let services: [Service]
+
+    static func start(profile: String, basePort: Int) throws -> RealServers {
+        let install = try Command.shell(scripts.appendingPathComponent("install.sh").path, [], timeout: 900)
+        guard install.status == 0 else {
+            throw InteropFailure("install.sh failed (\(install.status)):\n\(install.stdout)\(install.stderr)")
+        }
+        let base = URL(fileURLWithPath: "/tmp").appendingPathComponent("mimic-interop-\(getpid())-\(profile)")
+        try? FileManager.default.removeItem(at: base)
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        // The servers' own unprivileged users must reach the files.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base.path)
+        let certificates = base.appendingPathComponent("certs")
+        let minted = try factory.mint(profile: profile)
+        try minted.write(to: certificates)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: certificates.path)
+        let run = base.appendingPathComponent("run")
+        let start = try Command.shell(
+            scripts.appendingPathComponent("start.sh").path, [certificates.path, run.path, "\(basePort)"], timeout: 120)
+        guard start.status == 0 else {
+            _ = try? Command.shell(scripts.appendingPathComponent("stop.sh").path, [run.path], timeout: 60)
+            throw InteropFailure("start.sh failed (\(start.status)):\n\(start.stdout)\(start.stderr)")
+        }
+        let services = start.stdout.split(separator: "\n").compactMap { line -> Service? in
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, let serviceProtocol = ServiceProtocol(rawValue: String(fields[0])),
+                let port = Int(fields[1]), let mode = TLSMode(rawValue: String(fields[2]))
+            else { return nil }
+            return Service(serviceProtocol: serviceProtocol, port: port, mode: mode)
+        }
+        return RealServers(minted: minted, certificates: certificates, runDirectory: run, services: services)
+    }
+
+    func stop() {
+        let stop = try? Command.shell(Self.scripts.appendingPathComponent("stop.sh").path, [runDirectory.path], timeout: 60)
+        if stop?.status != 0 { Issue.record("stop.sh failed: \(stop?.stdout ?? "")\(stop?.stderr ?? "")") }
+    }
+}
+
+struct InteropFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a program with a deadline and collects its output.
+enum Command {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `mimic` executable built beside the tests.
+    static var mimic: URL {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("mimic")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return RealServers.repository.appendingPathComponent(".build/debug/mimic")
+    }
+
+    static func run(_ arguments: [String], timeout: Int = 60) throws -> Result {
+        try shell(mimic.path, arguments, timeout: timeout)
+    }
+
+    /// `timeout(1)` enforces the deadline even if the child ignores SIGTERM (it sends SIGKILL 5 s later).
+    static func shell(_ program: String, _ arguments: [String], timeout: Int) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["-k", "5", "\(timeout)", program] + arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
