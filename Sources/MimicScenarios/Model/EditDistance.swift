@@ -19,6 +19,11 @@ enum EditDistance {
 
     /// The closest candidate when it is close enough to be a likely typo, else nil.
     static func suggestion(for word: String, among candidates: [String]) -> String? {
+        // An abbreviation (`crit`, `long_form`) is a likely typo however far it is by edits.
+        let extensions = candidates.filter { word.count >= 3 && $0.lowercased().hasPrefix(word.lowercased()) }
+        if extensions.count == 1 { return extensions[0] }
+        // Three characters or fewer ("1.4", "tls") are too short for an edit distance to mean anything.
+        guard word.count > 3 else { return nil }
         let threshold = max(2, word.count / 3)
         let scored = candidates.map { ($0, distance(word, $0)) }.filter { $0.1 <= threshold }
         return scored.min { $0.1 < $1.1 }?.0

@@ -153,7 +153,7 @@ public struct ScenarioLoader: Sendable {
         case .parser(let context, let problem, let mark, _):
             return at(mark, "YAML syntax error: \(problem)" + (context.map { " (\($0.text) at \($0.mark))" } ?? ""))
         case .composer(let context, let problem, let mark, _):
-            return at(mark, "YAML error: \(problem)" + (context.map { " (\($0.text) at \($0.mark))" } ?? ""))
+            return at(mark, "YAML error: " + (context.map { "\($0.text), " } ?? "") + problem)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return at(context.mark, "key \(keys) appears more than once in the same mapping")

@@ -150,7 +150,9 @@ struct YAMLValue {
         if let match = pairs.first(where: { $0.0 == text }) { return match.1 }
         let listed = names.joined(separator: ", ")
         if let suggestion = EditDistance.suggestion(for: text, among: names) {
-            throw error("bad \(what) '\(text)' (did you mean '\(suggestion)'? expected one of: \(listed))")
+            // A long list after a good guess only buries the guess.
+            let rest = names.count > 8 ? "" : " expected one of: \(listed)"
+            throw error("bad \(what) '\(text)' (did you mean '\(suggestion)'?\(rest))")
         }
         throw error("bad \(what) '\(text)' (expected one of: \(listed))")
     }
