@@ -104,7 +104,14 @@ struct ModelLoaderTests {
         let s = try one("ftp-auth-tls-refused.yaml")
         #expect(s.server.address == "::1")
         #expect(s.dialog.refuseGreeting == "421")
-        #expect(s.dialog.ftp == FTPSpec(authTLS: .refuse(reply: "534 Policy requires SSL"), authSSL: .accept, dataChannel: .plaintext))
+        #expect(
+            s.dialog.ftp
+                == FTPSpec(
+                    authTLS: .refuse(reply: "534 Policy requires SSL"),
+                    authSSL: .accept,
+                    dataChannel: .plaintext
+                )
+        )
         #expect(s.network == [NetworkFault(phase: .greeting, kind: .latency(.milliseconds(100)))])
     }
 
@@ -207,12 +214,27 @@ struct ModelLoaderTests {
     @Test("duplicate ids across files: the later file is reported and the earlier one kept")
     func duplicateAcrossFiles() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-dup-\(UUID())")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("b/c"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("b/c"),
+            withIntermediateDirectories: true
+        )
         defer { try? FileManager.default.removeItem(at: directory) }
         let body = "summary: s\nserver: { protocol: smtp, tls: none, backend: openssl }\nexpect: { verdict: [] }\n"
-        try ("id: same\n" + body).write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
-        try ("id: same\n" + body).write(to: directory.appendingPathComponent("b/c/d.yml"), atomically: true, encoding: .utf8)
-        try ("id: other\n" + body).write(to: directory.appendingPathComponent("b/e.yaml"), atomically: true, encoding: .utf8)
+        try ("id: same\n" + body).write(
+            to: directory.appendingPathComponent("a.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
+        try ("id: same\n" + body).write(
+            to: directory.appendingPathComponent("b/c/d.yml"),
+            atomically: true,
+            encoding: .utf8
+        )
+        try ("id: other\n" + body).write(
+            to: directory.appendingPathComponent("b/e.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
         try "{}".write(to: directory.appendingPathComponent("schema.json"), atomically: true, encoding: .utf8)
         try "not yaml".write(to: directory.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
         let (scenarios, errors) = ScenarioLoader().load(paths: [directory])
@@ -223,10 +245,13 @@ struct ModelLoaderTests {
         #expect(error.message.contains("a.yaml:1:5"))
     }
 
-    @Test("durations", arguments: [
-        ("0", Duration.zero), ("0s", .zero), ("250ms", .milliseconds(250)), ("2s", .seconds(2)),
-        ("1.5s", .milliseconds(1500)), ("1m", .seconds(60)),
-    ])
+    @Test(
+        "durations",
+        arguments: [
+            ("0", Duration.zero), ("0s", .zero), ("250ms", .milliseconds(250)), ("2s", .seconds(2)),
+            ("1.5s", .milliseconds(1500)), ("1m", .seconds(60)),
+        ]
+    )
     func durations(text: String, expected: Duration) {
         #expect(YAMLValue.parseDuration(text) == expected)
     }
@@ -259,14 +284,22 @@ struct ModelLoaderTests {
             ScenarioError(location: at, path: "dialog.starttls.reply", message: "expected a string, got a mapping")
                 .description == "scenarios/smtp/x.yaml:7:12: dialog.starttls.reply: expected a string, got a mapping"
         )
-        #expect(ScenarioError(location: at, path: "", message: "empty file").description == "scenarios/smtp/x.yaml:7:12: empty file")
+        #expect(
+            ScenarioError(location: at, path: "", message: "empty file").description
+                == "scenarios/smtp/x.yaml:7:12: empty file"
+        )
     }
 
     @Test("relative URLs keep relative names in locations")
     func relativeNames() {
         let base = ModelFixtures.repositoryRoot
-        let relative = URL(fileURLWithPath: "Tests/MimicScenariosTests/Fixtures/valid/imap-preauth.yaml", relativeTo: base)
-        #expect(ScenarioLoader.displayName(of: relative) == "Tests/MimicScenariosTests/Fixtures/valid/imap-preauth.yaml")
+        let relative = URL(
+            fileURLWithPath: "Tests/MimicScenariosTests/Fixtures/valid/imap-preauth.yaml",
+            relativeTo: base
+        )
+        #expect(
+            ScenarioLoader.displayName(of: relative) == "Tests/MimicScenariosTests/Fixtures/valid/imap-preauth.yaml"
+        )
         let (scenarios, errors) = loader.load(paths: [relative])
         #expect(errors.isEmpty)
         #expect(scenarios.first?.source.file == "Tests/MimicScenariosTests/Fixtures/valid/imap-preauth.yaml")

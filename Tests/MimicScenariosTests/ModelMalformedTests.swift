@@ -39,7 +39,10 @@ struct ModelMalformedTests {
         #expect(ModelFixtures.malformedNames().count >= 30)
     }
 
-    @Test("each malformed file is rejected at the line, column and field its header names", arguments: ModelFixtures.malformedNames())
+    @Test(
+        "each malformed file is rejected at the line, column and field its header names",
+        arguments: ModelFixtures.malformedNames()
+    )
     func rejected(name: String) throws {
         let file = ModelFixtures.malformed.appendingPathComponent(name)
         let text = try String(contentsOf: file, encoding: .utf8)
@@ -75,6 +78,24 @@ struct ModelMalformedTests {
             #expect(error.line == 1 && error.column == 1)
             #expect(error.message.contains("1 MiB"))
         }
+    }
+
+    @Test("aliases that expand exponentially are refused without being expanded")
+    func billionLaughs() throws {
+        var yaml = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for level in 1...9 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            yaml += "a\(level): &a\(level) [\(refs)]\n"
+        }
+        yaml += "id: x\nsummary: s\nserver: { protocol: smtp, tls: none, backend: openssl }\nexpect: { verdict: [] }\n"
+        let started = ContinuousClock.now
+        do {
+            _ = try ScenarioLoader().load(yaml: yaml, file: "laughs.yaml")
+            Issue.record("loaded a billion laughs")
+        } catch {
+            #expect(error.message.contains("YAML nodes"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test("a path that does not exist is an error, not a silent empty load")

@@ -31,19 +31,22 @@ struct ModelSchemaTests {
         #expect(Set(root["required"] as? [String] ?? []) == ["id", "summary", "server", "expect"])
     }
 
-    @Test("every section lists exactly the keys the loader accepts", arguments: [
-        (["server"], ScenarioDecoder.serverKeys),
-        (["pki"], ScenarioDecoder.pkiKeys),
-        (["tls"], ScenarioDecoder.tlsKeys),
-        (["dialog"], ScenarioDecoder.dialogKeys),
-        (["dialog", "capabilities"], ScenarioDecoder.capabilityKeys),
-        (["dialog", "starttls"], ScenarioDecoder.startTLSKeys),
-        (["dialog", "ldap"], ScenarioDecoder.ldapKeys),
-        (["dialog", "ftp"], ScenarioDecoder.ftpKeys),
-        (["probe"], ScenarioDecoder.probeKeys),
-        (["expect"], ScenarioDecoder.expectKeys),
-        (["matrix"], ScenarioDecoder.matrixKeys),
-    ])
+    @Test(
+        "every section lists exactly the keys the loader accepts",
+        arguments: [
+            (["server"], ScenarioDecoder.serverKeys),
+            (["pki"], ScenarioDecoder.pkiKeys),
+            (["tls"], ScenarioDecoder.tlsKeys),
+            (["dialog"], ScenarioDecoder.dialogKeys),
+            (["dialog", "capabilities"], ScenarioDecoder.capabilityKeys),
+            (["dialog", "starttls"], ScenarioDecoder.startTLSKeys),
+            (["dialog", "ldap"], ScenarioDecoder.ldapKeys),
+            (["dialog", "ftp"], ScenarioDecoder.ftpKeys),
+            (["probe"], ScenarioDecoder.probeKeys),
+            (["expect"], ScenarioDecoder.expectKeys),
+            (["matrix"], ScenarioDecoder.matrixKeys),
+        ]
+    )
     func section(path: [String], keys: [String]) throws {
         #expect(Set(try properties(try schema(), path).keys) == Set(keys))
     }
@@ -64,7 +67,9 @@ struct ModelSchemaTests {
         var open: [String] = []
         func visit(_ value: Any, _ path: String) {
             if let object = value as? [String: Any] {
-                if object["properties"] != nil, object["additionalProperties"] as? Bool != false, !path.contains("allOf") {
+                if object["properties"] != nil, object["additionalProperties"] as? Bool != false,
+                    !path.contains("allOf")
+                {
                     open.append(path)
                 }
                 for (key, child) in object { visit(child, path + "/" + key) }

@@ -1,7 +1,8 @@
 /// Levenshtein distance, for "did you mean" suggestions on misspelt keys and values.
 enum EditDistance {
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        let a = Array(a.lowercased())
+        let b = Array(b.lowercased())
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
         var previous = Array(0...b.count)

@@ -37,7 +37,8 @@ public struct Expectation: Sendable, Hashable {
     public func expected(for backend: TLSBackend) -> (verdict: Set<FindingCode>, severity: Severity) {
         let override = backends[backend]
         let verdict = override?.verdict ?? self.verdict
-        let severity = override?.severity
+        let severity =
+            override?.severity
             ?? (override?.verdict != nil ? Self.defaultSeverity(for: verdict) : self.severity)
         return (Set(verdict), severity)
     }

@@ -16,7 +16,9 @@ struct ScenarioDecoder {
         "line_endings", "implicit_speaks_plaintext", "starttls_speaks_tls",
     ]
     static let capabilityKeys = ["before_tls", "after_tls"]
-    static let startTLSKeys = ["advertise", "reply", "ldap_result", "ldap_diagnostic", "transition", "inject_after_go_ahead"]
+    static let startTLSKeys = [
+        "advertise", "reply", "ldap_result", "ldap_diagnostic", "transition", "inject_after_go_ahead",
+    ]
     static let ldapKeys = ["long_form_lengths", "message_id", "notice_of_disconnection", "response_name"]
     static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel"]
     static let faultKeys = ["phase", "kind", "ms", "bytes", "interval"]
@@ -29,7 +31,9 @@ struct ScenarioDecoder {
     func decode(_ node: Node) throws(ScenarioError) -> [Scenario] {
         let root = YAMLValue(node: node, path: "", file: file)
         guard case .mapping = node else {
-            throw root.error("a scenario file must be a mapping of keys (id, summary, server, …), got \(root.kindDescription)")
+            throw root.error(
+                "a scenario file must be a mapping of keys (id, summary, server, …), got \(root.kindDescription)"
+            )
         }
         let top = try root.mapping(allowed: Scenario.topLevelKeys)
 
@@ -45,10 +49,16 @@ struct ScenarioDecoder {
         let serverValue = try top.required("server")
         let server = try serverValue.mapping(allowed: Self.serverKeys)
         let protocols = try dimension(
-            server, key: "protocol", matrix: matrix?.protocols, matrixValue: matrix?.value
+            server,
+            key: "protocol",
+            matrix: matrix?.protocols,
+            matrixValue: matrix?.value
         ) { (value) throws(ScenarioError) in try value.enumValue(ServiceProtocol.self, what: "protocol") }
         let modes = try dimension(
-            server, key: "tls", matrix: matrix?.modes, matrixValue: matrix?.value
+            server,
+            key: "tls",
+            matrix: matrix?.modes,
+            matrixValue: matrix?.value
         ) { (value) throws(ScenarioError) in try value.enumValue(TLSMode.self, what: "TLS mode") }
         let backend = try server.required("backend").enumValue(TLSBackend.self, what: "backend")
         let address = try server["address"]?.nonEmptyString() ?? ServerSpec.defaultAddress
@@ -80,7 +90,11 @@ struct ScenarioDecoder {
                     tags: tags,
                     fieldFailure: fieldFailure,
                     server: ServerSpec(
-                        serviceProtocol: serviceProtocol, mode: mode, backend: backend, address: address, port: port
+                        serviceProtocol: serviceProtocol,
+                        mode: mode,
+                        backend: backend,
+                        address: address,
+                        port: port
                     ),
                     pki: pki,
                     tls: tls,
@@ -92,8 +106,11 @@ struct ScenarioDecoder {
                     source: idValue.location
                 )
                 let validator = ScenarioValidator(
-                    root: root, protocolOrigin: protocolOrigin, modeOrigin: modeOrigin,
-                    faults: network, cell: cell
+                    root: root,
+                    protocolOrigin: protocolOrigin,
+                    modeOrigin: modeOrigin,
+                    faults: network,
+                    cell: cell
                 )
                 try validator.validate(scenario)
                 scenarios.append(scenario)
@@ -121,7 +138,9 @@ struct ScenarioDecoder {
         let mapping = try value.mapping(allowed: Self.matrixKeys)
         guard !mapping.entries.isEmpty else { throw value.error("a matrix needs a protocol and/or a tls list") }
         func axis<T: RawRepresentable & CaseIterable & Hashable>(
-            _ key: String, _ type: T.Type, what: String
+            _ key: String,
+            _ type: T.Type,
+            what: String
         ) throws(ScenarioError) -> [(T, YAMLValue)]? where T.RawValue == String {
             guard let list = mapping[key] else { return nil }
             let items = try list.list()
@@ -162,7 +181,10 @@ struct ScenarioDecoder {
     }
 
     private func checkPlaceholders(
-        in text: String, at value: YAMLValue, matrix: Matrix?, mustMentionAll: Bool
+        in text: String,
+        at value: YAMLValue,
+        matrix: Matrix?,
+        mustMentionAll: Bool
     ) throws(ScenarioError) {
         var names: [String] = []
         var rest = Substring(text)
@@ -286,7 +308,8 @@ struct ScenarioDecoder {
             guard !items.isEmpty else { throw versionsValue.error("list at least one version") }
             for item in items {
                 let version = try item.oneOf(
-                    TLSVersion.allCases.map { ($0.rawValue, $0) }, what: "TLS version"
+                    TLSVersion.allCases.map { ($0.rawValue, $0) },
+                    what: "TLS version"
                 )
                 guard !versions.contains(version) else { throw item.error("version \(version.rawValue) appears twice") }
                 versions.append(version)
@@ -302,10 +325,10 @@ struct ScenarioDecoder {
                 let name = try alertValue.nonEmptyString()
                 guard let alert = TLSSpec.alert(named: name) else {
                     let names = TLSSpec.alertNames
-                    let hint = EditDistance.suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" }
-                    throw alertValue.error(
-                        "unknown TLS alert '\(name)'\(hint ?? " (use an RFC 8446 name such as handshake_failure, or a number)")"
-                    )
+                    let hint =
+                        EditDistance.suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" }
+                        ?? " (use an RFC 8446 name such as handshake_failure, or a number)"
+                    throw alertValue.error("unknown TLS alert '\(name)'\(hint)")
                 }
                 spec.abortWithAlert = alert
             }
@@ -332,7 +355,11 @@ struct ScenarioDecoder {
             for entry in inner.entries {
                 var items: [String] = []
                 for item in try entry.value.list() { items.append(try item.nonEmptyString()) }
-                if entry.key == "before_tls" { spec.capabilities.beforeTLS = items } else { spec.capabilities.afterTLS = items }
+                if entry.key == "before_tls" {
+                    spec.capabilities.beforeTLS = items
+                } else {
+                    spec.capabilities.afterTLS = items
+                }
             }
         }
         if let startTLS = mapping["starttls"] { spec.startTLS = try decodeStartTLS(startTLS) }
@@ -380,9 +407,12 @@ struct ScenarioDecoder {
             } else {
                 let oid = try name.nonEmptyString()
                 let arcs = oid.split(separator: ".", omittingEmptySubsequences: false)
-                guard arcs.count >= 2, arcs.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
+                guard arcs.count >= 2,
+                    arcs.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
                 else {
-                    throw name.error("expected true, false or a dotted OID such as 1.3.6.1.4.1.1466.20037, got '\(oid)'")
+                    throw name.error(
+                        "expected true, false or a dotted OID such as 1.3.6.1.4.1.1466.20037, got '\(oid)'"
+                    )
                 }
                 spec.responseName = oid == "1.3.6.1.4.1.1466.20037" ? .startTLS : .custom(oid)
             }
@@ -427,7 +457,8 @@ struct ScenarioDecoder {
             case "slice", "close_after": parameters = ["bytes"]
             default: parameters = []
             }
-            for entry in mapping.entries where !["phase", "kind"].contains(entry.key) && !parameters.contains(entry.key) {
+            for entry in mapping.entries
+            where !["phase", "kind"].contains(entry.key) && !parameters.contains(entry.key) {
                 let takes = parameters.isEmpty ? "no parameters" : parameters.joined(separator: ", ")
                 throw entry.value.error("'\(entry.key)' does not apply to kind '\(kindName)' (it takes \(takes))")
             }
@@ -449,7 +480,9 @@ struct ScenarioDecoder {
             default:
                 kind = .reset
             }
-            faults.append(DecodedFault(fault: NetworkFault(phase: phase, kind: kind), origin: item, phaseOrigin: phaseValue))
+            faults.append(
+                DecodedFault(fault: NetworkFault(phase: phase, kind: kind), origin: item, phaseOrigin: phaseValue)
+            )
         }
         return faults
     }

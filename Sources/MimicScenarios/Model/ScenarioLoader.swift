@@ -23,7 +23,8 @@ public struct ScenarioLoader: Sendable {
             let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
             if let size = attributes[.size] as? NSNumber, size.intValue > Self.maximumFileSize {
                 throw ScenarioError(
-                    location: start, path: "",
+                    location: start,
+                    path: "",
                     message: "file is \(size.intValue) bytes; scenario files are limited to 1 MiB"
                 )
             }
@@ -36,7 +37,9 @@ public struct ScenarioLoader: Sendable {
         // The attribute check can race a growing file; the bound must hold for the bytes actually read.
         guard data.count <= Self.maximumFileSize else {
             throw ScenarioError(
-                location: start, path: "", message: "file is \(data.count) bytes; scenario files are limited to 1 MiB"
+                location: start,
+                path: "",
+                message: "file is \(data.count) bytes; scenario files are limited to 1 MiB"
             )
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -60,7 +63,20 @@ public struct ScenarioLoader: Sendable {
             throw ScenarioError(location: start, path: "", message: "YAML error: \(error)")
         }
         guard let node, !Self.isNull(node) else {
-            throw ScenarioError(location: start, path: "", message: "empty file: a scenario needs at least id, summary, server and expect")
+            throw ScenarioError(
+                location: start,
+                path: "",
+                message: "empty file: a scenario needs at least id, summary, server and expect"
+            )
+        }
+        // Aliases share nodes, so a small file can denote an exponentially large tree ("billion laughs"):
+        // bound the tree before anything walks or re-serialises it.
+        var budget = Self.maximumNodes
+        guard Self.fits(node, budget: &budget) else {
+            throw ScenarioError(
+                location: start, path: "",
+                message: "the document expands to more than \(Self.maximumNodes) YAML nodes (aliases nested too deep?)"
+            )
         }
         return try ScenarioDecoder(file: file, knownProfiles: knownProfiles).decode(node)
     }
@@ -77,7 +93,11 @@ public struct ScenarioLoader: Sendable {
                 let loaded = try load(file: file)
                 if let clash = loaded.first(where: { firstSeen[$0.id] != nil }), let first = firstSeen[clash.id] {
                     errors.append(
-                        ScenarioError(location: clash.source, path: "id", message: "duplicate id '\(clash.id)' (first defined at \(first))")
+                        ScenarioError(
+                            location: clash.source,
+                            path: "id",
+                            message: "duplicate id '\(clash.id)' (first defined at \(first))"
+                        )
                     )
                     continue
                 }
@@ -98,7 +118,8 @@ public struct ScenarioLoader: Sendable {
             guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
                 errors.append(
                     ScenarioError(
-                        location: SourceLocation(file: displayName(of: path), line: 1, column: 1), path: "",
+                        location: SourceLocation(file: displayName(of: path), line: 1, column: 1),
+                        path: "",
                         message: "no such file or directory"
                     )
                 )
@@ -134,6 +155,26 @@ public struct ScenarioLoader: Sendable {
         url.baseURL == nil ? url.path : url.relativePath
     }
 
+    /// More nodes than any hand-written scenario has, few enough to walk in microseconds.
+    static let maximumNodes = 100_000
+
+    private static func fits(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar, .alias:
+            return true
+        case .sequence(let sequence):
+            for child in sequence where !fits(child, budget: &budget) { return false }
+            return true
+        case .mapping(let mapping):
+            for (key, value) in mapping where !fits(key, budget: &budget) || !fits(value, budget: &budget) {
+                return false
+            }
+            return true
+        }
+    }
+
     private static func isNull(_ node: Node) -> Bool {
         if case .scalar = node, node.tagName == .null { return true }
         return false
@@ -158,10 +199,16 @@ public struct ScenarioLoader: Sendable {
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return at(context.mark, "key \(keys) appears more than once in the same mapping")
         case .reader(let problem, let offset, _, let yaml):
-            var line = 1, column = 1
+            var line = 1
+            var column = 1
             if let offset {
                 for character in yaml.prefix(offset) {
-                    if character == "\n" { line += 1; column = 1 } else { column += 1 }
+                    if character == "\n" {
+                        line += 1
+                        column = 1
+                    } else {
+                        column += 1
+                    }
                 }
             }
             return at(line: line, column: column, "cannot read the YAML: \(problem)")

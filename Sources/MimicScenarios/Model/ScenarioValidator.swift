@@ -27,18 +27,24 @@ struct ScenarioValidator {
         }
         if scenario.tls.ciphers != nil && scenario.server.backend != .openssl {
             throw fail(
-                at: "tls", "ciphers",
+                at: "tls",
+                "ciphers",
                 "an OpenSSL cipher list, but server.backend is \(scenario.server.backend); use tls.priority"
             )
         }
         if scenario.tls.priority != nil && scenario.server.backend != .gnutls {
             throw fail(
-                at: "tls", "priority",
+                at: "tls",
+                "priority",
                 "a GnuTLS priority string, but server.backend is \(scenario.server.backend); use tls.ciphers"
             )
         }
         if scenario.tls.abortWithAlert != nil && scenario.tls.closeMidHandshake {
-            throw fail(at: "tls", "close_mid_handshake", "give either abort_with_alert or close_mid_handshake, not both")
+            throw fail(
+                at: "tls",
+                "close_mid_handshake",
+                "give either abort_with_alert or close_mid_handshake, not both"
+            )
         }
 
         // Dialog knobs that belong to some protocols only.
@@ -66,13 +72,22 @@ struct ScenarioValidator {
             }
             if proto != .ldap {
                 if startTLS.ldapResult != nil {
-                    throw fail(at: ["dialog", "starttls", "ldap_result"], "an LDAP result code, but server.protocol is \(proto); use reply")
+                    throw fail(
+                        at: ["dialog", "starttls", "ldap_result"],
+                        "an LDAP result code, but server.protocol is \(proto); use reply"
+                    )
                 }
                 if startTLS.ldapDiagnostic != nil {
-                    throw fail(at: ["dialog", "starttls", "ldap_diagnostic"], "an LDAP diagnostic, but server.protocol is \(proto); use reply")
+                    throw fail(
+                        at: ["dialog", "starttls", "ldap_diagnostic"],
+                        "an LDAP diagnostic, but server.protocol is \(proto); use reply"
+                    )
                 }
             } else if startTLS.reply != nil {
-                throw fail(at: ["dialog", "starttls", "reply"], "LDAP answers StartTLS with an ExtendedResponse; use ldap_result and ldap_diagnostic")
+                throw fail(
+                    at: ["dialog", "starttls", "reply"],
+                    "LDAP answers StartTLS with an ExtendedResponse; use ldap_result and ldap_diagnostic"
+                )
             }
         }
         if dialog.preauth && proto != .imap {
@@ -134,7 +149,11 @@ struct ScenarioValidator {
             )
         }
         if outcomes.count <= 1 && scenario.expect.divergence != nil {
-            throw fail(at: "expect", "divergence", "the backends are expected to agree, so there is no divergence to explain")
+            throw fail(
+                at: "expect",
+                "divergence",
+                "the backends are expected to agree, so there is no divergence to explain"
+            )
         }
     }
 
@@ -155,7 +174,9 @@ struct ScenarioValidator {
             let follows = refusal.dropFirst(3).first
             guard code.count == 3, code.allSatisfy({ $0.isASCII && $0.isNumber }), "45".contains(code.first!),
                 follows == nil || follows == " " || follows == "-"
-            else { return "\(proto) refuses a session with a 4xx or 5xx reply (421, \"554 No service\"), got '\(refusal)'" }
+            else {
+                return "\(proto) refuses a session with a 4xx or 5xx reply (421, \"554 No service\"), got '\(refusal)'"
+            }
             return nil
         case .imap:
             return refusal.hasPrefix("* BYE") ? nil : "IMAP refuses a session with '* BYE …', got '\(refusal)'"
@@ -189,7 +210,11 @@ struct ScenarioValidator {
         var current = root
         for key in keys {
             guard case .mapping(let mapping) = current.node, let child = mapping[key] else { break }
-            current = YAMLValue(node: child, path: current.path.isEmpty ? key : "\(current.path).\(key)", file: root.file)
+            current = YAMLValue(
+                node: child,
+                path: current.path.isEmpty ? key : "\(current.path).\(key)",
+                file: root.file
+            )
         }
         let path = keys.joined(separator: ".")
         return ScenarioError(location: current.location, path: path, message: message + cellNote)

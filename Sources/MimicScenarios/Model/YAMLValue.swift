@@ -66,7 +66,7 @@ struct YAMLValue {
     func int(in range: ClosedRange<Int>) throws(ScenarioError) -> Int {
         guard let text = scalarText, node.tagName == .int else { throw mismatch("an integer") }
         guard let value = Int(text.replacingOccurrences(of: "_", with: "")) ?? node.int else {
-            throw mismatch("an integer")
+            throw error("\(text) is out of range (\(range.lowerBound)...\(range.upperBound))")
         }
         guard range.contains(value) else {
             throw error("\(value) is out of range (\(range.lowerBound)...\(range.upperBound))")
