@@ -61,7 +61,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .target(name: "MimicScenarios", dependencies: ["MimicCore", "MimicTLS", "MimicCerts", "MimicNet"]),
+        .target(
+            name: "MimicScenarios",
+            dependencies: [
+                "MimicCore", "MimicTLS", "MimicCerts", "MimicNet",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
 
         .executableTarget(
             name: "mimic",

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+@testable import MimicScenarios
+
+/// Every file in Fixtures/malformed starts with `# expect: LINE[:COLUMN] PATH "FRAGMENT"`: the loader must
+/// reject it with exactly one error at that place, naming that field path (`-` for none), with the fragment
+/// in its message.
+@Suite("Malformed scenario files")
+struct ModelMalformedTests {
+    struct Expectation {
+        var line: Int
+        var column: Int?
+        var path: String
+        var fragment: String?
+    }
+
+    static func expectation(in text: String) -> Expectation? {
+        guard let header = text.split(separator: "\n", maxSplits: 1).first, header.hasPrefix("# expect: ") else {
+            return nil
+        }
+        var rest = header.dropFirst("# expect: ".count)
+        var fragment: String?
+        if let quote = rest.firstIndex(of: "\""), rest.last == "\"" {
+            fragment = String(rest[rest.index(after: quote)..<rest.index(before: rest.endIndex)])
+            rest = rest[..<quote]
+        }
+        let words = rest.split(separator: " ")
+        guard words.count == 2 else { return nil }
+        let position = words[0].split(separator: ":")
+        guard let line = position.first.flatMap({ Int($0) }) else { return nil }
+        let column = position.count > 1 ? Int(position[1]) : nil
+        let path = words[1] == "-" ? "" : String(words[1])
+        return Expectation(line: line, column: column, path: path, fragment: fragment)
+    }
+
+    @Test("the corpus is big enough to mean something")
+    func corpusSize() {
+        #expect(ModelFixtures.malformedNames().count >= 30)
+    }
+
+    @Test(
+        "each malformed file is rejected at the line, column and field its header names",
+        arguments: ModelFixtures.malformedNames()
+    )
+    func rejected(name: String) throws {
+        let file = ModelFixtures.malformed.appendingPathComponent(name)
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let expected = try #require(Self.expectation(in: text), "\(name) has no '# expect:' header")
+
+        // The valid fixtures load first, so a file that repeats one of their ids is the one reported.
+        let loader = ScenarioLoader(knownProfiles: ModelFixtures.profiles)
+        let (scenarios, errors) = loader.load(paths: [ModelFixtures.valid, file])
+        #expect(errors.count == 1, "\(name): \(errors)")
+        let error = try #require(errors.first)
+        #expect(error.file.hasSuffix("/malformed/\(name)"), "\(error)")
+        #expect(error.line == expected.line, "\(error)")
+        if let column = expected.column { #expect(error.column == column, "\(error)") }
+        #expect(error.path == expected.path, "\(error)")
+        if let fragment = expected.fragment { #expect(error.message.contains(fragment), "\(error)") }
+        #expect(!scenarios.contains { $0.source.file == error.file })
+
+        // The rendering is the compiler-style one editors and CI annotate.
+        let prefix = "\(error.file):\(error.line):\(error.column): "
+        #expect(error.description.hasPrefix(prefix + (expected.path.isEmpty ? "" : expected.path + ": ")))
+    }
+
+    @Test("a file over 1 MiB is rejected before it is parsed")
+    func oversized() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-oversized-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let line = "# " + String(repeating: "x", count: 1021) + "\n"
+        try String(repeating: line, count: 1025).write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: ScenarioError.self) { try ScenarioLoader().load(file: file) }
+        do {
+            _ = try ScenarioLoader().load(file: file)
+        } catch {
+            #expect(error.line == 1 && error.column == 1)
+            #expect(error.message.contains("1 MiB"))
+        }
+    }
+
+    @Test("aliases that expand exponentially are refused without being expanded")
+    func billionLaughs() throws {
+        var yaml = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for level in 1...9 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            yaml += "a\(level): &a\(level) [\(refs)]\n"
+        }
+        yaml += "id: x\nsummary: s\nserver: { protocol: smtp, tls: none, backend: openssl }\nexpect: { verdict: [] }\n"
+        let started = ContinuousClock.now
+        do {
+            _ = try ScenarioLoader().load(yaml: yaml, file: "laughs.yaml")
+            Issue.record("loaded a billion laughs")
+        } catch {
+            #expect(error.message.contains("YAML nodes"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test("a path that does not exist is an error, not a silent empty load")
+    func missingPath() {
+        let missing = ModelFixtures.valid.appendingPathComponent("no-such-dir")
+        let (scenarios, errors) = ScenarioLoader().load(paths: [missing])
+        #expect(scenarios.isEmpty)
+        #expect(errors.count == 1)
+        #expect(errors.first?.message == "no such file or directory")
+    }
+
+    @Test("invalid UTF-8 is reported at the start of the file")
+    func invalidUTF8() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-latin1-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data([0x69, 0x64, 0x3A, 0x20, 0xE9, 0xFF, 0x0A]).write(to: file)
+        do {
+            _ = try ScenarioLoader().load(file: file)
+            Issue.record("loaded invalid UTF-8")
+        } catch {
+            #expect(error.message.contains("UTF-8"))
+        }
+    }
+
+    @Test("without a profile list, any profile name is accepted; with one, unknown names are rejected")
+    func profileCheckIsOptional() throws {
+        let yaml = """
+            id: x
+            summary: s
+            server: { protocol: smtp, tls: starttls, backend: openssl }
+            pki: { profile: homemade }
+            expect: { verdict: [] }
+            """
+        #expect(try ScenarioLoader().load(yaml: yaml, file: "x.yaml").count == 1)
+        #expect(throws: ScenarioError.self) {
+            try ScenarioLoader(knownProfiles: ["good"]).load(yaml: yaml, file: "x.yaml")
+        }
+    }
+}
