@@ -57,19 +57,50 @@ struct SNISelectionTests {
     }
 
     static let cases: [Case] = [
-        Case(sni: "mail.example.test", key: "Mail.Example.Test", chain: { $0.mail.servedChain }, anchor: { $0.mail.root }),
-        Case(sni: "MAIL.example.TEST", key: "Mail.Example.Test", chain: { $0.mail.servedChain }, anchor: { $0.mail.root }),
-        Case(sni: nil, key: "default", chain: { $0.fallback.servedChain }, anchor: { $0.fallback.root }),
-        Case(sni: "other.example.test", key: "default", chain: { $0.fallback.servedChain }, anchor: { $0.fallback.root }),
         Case(
-            sni: "smtp.wild.example.test", key: "*.wild.example.test",
-            chain: { $0.wildcard.servedChain }, anchor: { $0.wildcard.root }),
-        Case(sni: "a.b.wild.example.test", key: "default", chain: { $0.fallback.servedChain }, anchor: { $0.fallback.root }),
-        Case(sni: "wild.example.test", key: "default", chain: { $0.fallback.servedChain }, anchor: { $0.fallback.root }),
+            sni: "mail.example.test",
+            key: "Mail.Example.Test",
+            chain: { $0.mail.servedChain },
+            anchor: { $0.mail.root }
+        ),
+        Case(
+            sni: "MAIL.example.TEST",
+            key: "Mail.Example.Test",
+            chain: { $0.mail.servedChain },
+            anchor: { $0.mail.root }
+        ),
+        Case(sni: nil, key: "default", chain: { $0.fallback.servedChain }, anchor: { $0.fallback.root }),
+        Case(
+            sni: "other.example.test",
+            key: "default",
+            chain: { $0.fallback.servedChain },
+            anchor: { $0.fallback.root }
+        ),
+        Case(
+            sni: "smtp.wild.example.test",
+            key: "*.wild.example.test",
+            chain: { $0.wildcard.servedChain },
+            anchor: { $0.wildcard.root }
+        ),
+        Case(
+            sni: "a.b.wild.example.test",
+            key: "default",
+            chain: { $0.fallback.servedChain },
+            anchor: { $0.fallback.root }
+        ),
+        Case(
+            sni: "wild.example.test",
+            key: "default",
+            chain: { $0.fallback.servedChain },
+            anchor: { $0.fallback.root }
+        ),
         Case(sni: "bare.example.test", key: "bare.example.test", chain: { [$0.bare.leaf] }, anchor: { $0.bare.root }),
         Case(
-            sni: "odd.example.test", key: "odd.example.test",
-            chain: { [$0.mail.leaf, $0.mail.root, $0.mail.intermediate] }, anchor: { $0.mail.root }),
+            sni: "odd.example.test",
+            key: "odd.example.test",
+            chain: { [$0.mail.leaf, $0.mail.root, $0.mail.intermediate] },
+            anchor: { $0.mail.root }
+        ),
     ]
 
     @Test("the chain served for each name", arguments: BackendPair.all, cases)
@@ -97,7 +128,10 @@ struct SNISelectionTests {
             #expect(client.report.servedCredential == nil, "a client serves nothing")
             // The well-formed named chains verify; the others are served as configured, broken on purpose.
             if testCase.key == "Mail.Example.Test" || testCase.key == "*.wild.example.test" {
-                #expect(client.report.verification?.accepted == true, "\(version): \(client.report.verification?.rawErrors ?? [])")
+                #expect(
+                    client.report.verification?.accepted == true,
+                    "\(version): \(client.report.verification?.rawErrors ?? [])"
+                )
             }
         }
     }
@@ -115,8 +149,10 @@ struct SNISelectionTests {
         #expect(server.report.serverName == "mail.example.test")
     }
 
-    @Test("a named credential whose key does not match its leaf is refused when the context is built",
-        arguments: [TLSBackend.openssl, .gnutls])
+    @Test(
+        "a named credential whose key does not match its leaf is refused when the context is built",
+        arguments: [TLSBackend.openssl, .gnutls]
+    )
     func mismatchedKey(backend: TLSBackend) throws {
         let pkis = try Self.pkis.get()
         var configuration = pkis.fallback.serverConfiguration()

@@ -152,7 +152,8 @@ struct ServerMisbehaviourTests {
 
     @Test(
         "cut after N bytes of the first flight",
-        arguments: BackendPair.all, [
+        arguments: BackendPair.all,
+        [
             FlightCut(version: .tls1_2, bytes: 5), FlightCut(version: .tls1_2, bytes: 60),
             FlightCut(version: .tls1_2, bytes: nil), FlightCut(version: .tls1_3, bytes: 5),
             FlightCut(version: .tls1_3, bytes: 100),
@@ -177,8 +178,10 @@ struct ServerMisbehaviourTests {
 
     /// TLS 1.3 puts the server's whole handshake in its first flight: a client given all of it finishes, and the
     /// cut only shows as an end of stream after the handshake.
-    @Test("a whole TLS 1.3 first flight lets the client finish; the end of stream then reads as closed",
-        arguments: BackendPair.all)
+    @Test(
+        "a whole TLS 1.3 first flight lets the client finish; the end of stream then reads as closed",
+        arguments: BackendPair.all
+    )
     func cutAfterWholeTLS13Flight(pair: BackendPair) throws {
         let (client, _, sent) = try firstFlight(pair: pair, cut: .afterServerHello(bytes: nil), version: .tls1_3)
         client.receivedFromNetwork(sent)
@@ -190,8 +193,10 @@ struct ServerMisbehaviourTests {
         #expect(client.report.alertReceived == nil, "no close_notify came")
     }
 
-    @Test("the pump, byte by byte: a cut leaves the client incomplete until the end of stream",
-        arguments: BackendPair.all)
+    @Test(
+        "the pump, byte by byte: a cut leaves the client incomplete until the end of stream",
+        arguments: BackendPair.all
+    )
     func cutThroughThePump(pair: BackendPair) throws {
         let pki = try Self.pki.get()
         var serverConfiguration = pki.serverConfiguration(maximumVersion: .tls1_2)
@@ -235,9 +240,12 @@ struct ServerMisbehaviourTests {
         #expect(client.report.failure == nil)
     }
 
-    @Test("end of stream before anything was received fails the client's handshake", arguments: [
-        TLSBackend.openssl, .gnutls,
-    ])
+    @Test(
+        "end of stream before anything was received fails the client's handshake",
+        arguments: [
+            TLSBackend.openssl, .gnutls,
+        ]
+    )
     func endOfStreamBeforeAnything(backend: TLSBackend) throws {
         let pki = try Self.pki.get()
         let client = try TLSBackends.makeContext(backend, configuration: pki.clientConfiguration()).makeEngine()
@@ -252,7 +260,8 @@ struct ServerMisbehaviourTests {
 
     @Test(
         "a server asking for a client certificate: each client answers with none and completes",
-        arguments: BackendPair.all, [TLSVersion.tls1_2, .tls1_3]
+        arguments: BackendPair.all,
+        [TLSVersion.tls1_2, .tls1_3]
     )
     func clientCertificateRequest(pair: BackendPair, version: TLSVersion) throws {
         let pki = try Self.pki.get()

@@ -191,7 +191,8 @@ final class GnuTLSEngine: TLSEngine {
     /// `GNUTLS_E_USER_ERROR`, before anything is sent).
     fileprivate func clientHelloArrived() -> Bool {
         let configuration = context.configuration
-        stoppedAtClientHello = configuration.abortWithAlert != nil || configuration.closeMidHandshake == .afterClientHello
+        stoppedAtClientHello =
+            configuration.abortWithAlert != nil || configuration.closeMidHandshake == .afterClientHello
         return stoppedAtClientHello
     }
 

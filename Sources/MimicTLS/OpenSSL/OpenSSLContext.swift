@@ -15,11 +15,19 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     /// long as the context.
     private let alpnServerList: ALPNList?
     /// Server: the parsed `serverNameChains`, by key; the servername callback puts one on the connection.
-    private(set) var serverNameCredentials: [String: OpenSSLCredential] = [:]
+    let serverNameCredentials: [String: OpenSSLCredential]
 
     init(configuration: TLSConfiguration) throws(TLSFailure) {
         self.configuration = configuration
         OpenSSLErrorQueue.clear()
+        // Parsed before the SSL_CTX exists, so that a credential that fails to load leaks nothing.
+        var credentials: [String: OpenSSLCredential] = [:]
+        if configuration.role == .server {
+            for (name, credential) in configuration.serverNameChains {
+                credentials[name] = try OpenSSLCredential(credential, name: name)
+            }
+        }
+        serverNameCredentials = credentials
         guard let context = SSL_CTX_new(TLS_method()) else {
             throw Self.failure("SSL_CTX_new failed")
         }
@@ -126,9 +134,6 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
             }
         }
 
-        for (name, credential) in configuration.serverNameChains {
-            serverNameCredentials[name] = try OpenSSLCredential(credential, name: name)
-        }
         // Always set, so that every server engine reports which credential it served. It runs after the
         // ClientHello's extensions are parsed and before the certificate is chosen.
         _ = mimic_SSL_CTX_set_tlsext_servername_callback(context, openSSLServerNameCallback)
@@ -277,8 +282,10 @@ private func openSSLServerNameCallback(
     alert: UnsafeMutablePointer<Int32>?,
     argument: UnsafeMutableRawPointer?
 ) -> Int32 {
-    guard let ssl, let engine = OpenSSLEngine.from(ssl) else { return SSL_TLSEXT_ERR_OK }
-    if engine.selectCredential() { return SSL_TLSEXT_ERR_OK }
+    guard let ssl, let engine = OpenSSLEngine.from(ssl) else { return SSL_TLSEXT_ERR_NOACK }
+    // NOACK is what OpenSSL does without a callback (no empty server_name extension in the answer): a server
+    // with one chain keeps saying exactly that; a server with per-name chains acknowledges, as SNI hosts do.
+    if engine.selectCredential() { return engine.acknowledgesServerName ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK }
     alert?.pointee = SSL_AD_INTERNAL_ERROR
     return SSL_TLSEXT_ERR_ALERT_FATAL
 }

@@ -265,6 +265,9 @@ final class OpenSSLEngine: TLSEngine {
         return true
     }
 
+    /// Whether the server acknowledges the client's SNI name (only when it serves chains per name).
+    var acknowledgesServerName: Bool { !configuration.serverNameChains.isEmpty }
+
     static func from(_ ssl: OpaquePointer) -> OpenSSLEngine? {
         mimic_SSL_get_app_data(ssl).map { Unmanaged<OpenSSLEngine>.fromOpaque($0).takeUnretainedValue() }
     }
