@@ -43,6 +43,15 @@ static inline long mimic_SSL_SESS_CACHE_SERVER(void) { return SSL_SESS_CACHE_SER
 static inline long mimic_SSL_SESS_CACHE_OFF(void) { return SSL_SESS_CACHE_OFF; }
 static inline uint64_t mimic_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
 
+// Server misbehaviour and per-SNI chains.
+static inline long mimic_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *, int *, void *)) {
+    return SSL_CTX_set_tlsext_servername_callback(ctx, callback);
+}
+static inline int mimic_SSL_CLIENT_HELLO_RETRY(void) { return SSL_CLIENT_HELLO_RETRY; }
+static inline int mimic_SSL_set1_chain(SSL *ssl, STACK_OF(X509) *chain) {
+    return (int)SSL_set1_chain(ssl, chain);
+}
+
 // Security operations about certificates (ours or the peer's), as opposed to protocol choices.
 static inline int mimic_secop_is_certificate(int op) {
     int bare = op & ~SSL_SECOP_PEER;

@@ -59,6 +59,18 @@ public struct TLSFailure: Error, Sendable, Hashable, Codable, CustomStringConver
         self.alertReceived = alertReceived
     }
 
+    /// `libraryError` of a server engine that cut the handshake as configured (`closeMidHandshake`): the caller
+    /// closes the connection without sending anything.
+    public static let closeMidHandshakeError = "MIMIC_CLOSE_MID_HANDSHAKE"
+    /// `libraryError` of a server engine that aborted the handshake with its configured alert (`abortWithAlert`).
+    public static let abortWithAlertError = "MIMIC_ABORT_WITH_ALERT"
+    /// `libraryError` of an engine told by `receivedEndOfStream()` that the peer closed before the handshake
+    /// completed.
+    public static let peerClosedError = "MIMIC_PEER_CLOSED"
+
+    /// Whether the engine failed because it was configured to cut the connection mid-handshake.
+    public var isCloseMidHandshake: Bool { libraryError == Self.closeMidHandshakeError }
+
     public var description: String {
         var parts = [reason]
         if let libraryError { parts.append("[\(libraryError)]") }
@@ -83,6 +95,12 @@ public struct HandshakeReport: Sendable, Hashable, Codable {
     public var alpn: String?
     /// The SNI name the client sent (as seen by either side).
     public var serverName: String?
+    /// Server: which chain was served — the `serverNameChains` key matched, or `"default"` for
+    /// `certificateChain`. Nil until the server chose one (a handshake aborted at the ClientHello).
+    public var servedCredential: String?
+    /// Client: whether the server sent a CertificateRequest (answered with an empty list unless a client
+    /// certificate is configured).
+    public var certificateRequested: Bool
     /// The peer's chain, DER, in the order it was sent.
     public var peerChain: [[UInt8]]
     public var sessionResumed: Bool
@@ -99,13 +117,18 @@ public struct HandshakeReport: Sendable, Hashable, Codable {
         self.completed = false
         self.peerChain = []
         self.sessionResumed = false
+        self.certificateRequested = false
     }
+
+    /// `servedCredential` for the default chain.
+    public static let defaultCredential = "default"
 }
 
 extension HandshakeReport {
     private enum CodingKeys: String, CodingKey {
         case backend, libraryVersion, role, completed, negotiatedVersion, cipherSuite, keyExchangeGroup, alpn
         case serverName, peerChain, sessionResumed, verification, alertSent, alertReceived, failure
+        case servedCredential, certificateRequested
     }
 
     // The peer chain travels as base64 DER (what `openssl x509 -inform DER` and PEM bodies use), not as
@@ -121,6 +144,9 @@ extension HandshakeReport {
         try container.encodeIfPresent(keyExchangeGroup, forKey: .keyExchangeGroup)
         try container.encodeIfPresent(alpn, forKey: .alpn)
         try container.encodeIfPresent(serverName, forKey: .serverName)
+        try container.encodeIfPresent(servedCredential, forKey: .servedCredential)
+        // Written only when true, so that reports of ordinary handshakes read as before.
+        if certificateRequested { try container.encode(true, forKey: .certificateRequested) }
         try container.encode(peerChain.map { Data($0).base64EncodedString() }, forKey: .peerChain)
         try container.encode(sessionResumed, forKey: .sessionResumed)
         try container.encodeIfPresent(verification, forKey: .verification)
@@ -142,6 +168,8 @@ extension HandshakeReport {
         keyExchangeGroup = try container.decodeIfPresent(String.self, forKey: .keyExchangeGroup)
         alpn = try container.decodeIfPresent(String.self, forKey: .alpn)
         serverName = try container.decodeIfPresent(String.self, forKey: .serverName)
+        servedCredential = try container.decodeIfPresent(String.self, forKey: .servedCredential)
+        certificateRequested = try container.decodeIfPresent(Bool.self, forKey: .certificateRequested) ?? false
         peerChain = try container.decode([String].self, forKey: .peerChain).map { text in
             guard let data = Data(base64Encoded: text) else {
                 throw DecodingError.dataCorruptedError(

@@ -31,7 +31,7 @@ public struct TLSConfiguration: Sendable {
     /// priority built from the version bounds.
     public var priority: String?
 
-    /// Client: the SNI name sent. Server: ignored (see `serverNameChains` in later work).
+    /// Client: the SNI name sent. Server: ignored (the server picks its chain with `serverNameChains`).
     public var serverName: String?
     /// ALPN protocols, in preference order.
     public var alpn: [String]
@@ -54,6 +54,20 @@ public struct TLSConfiguration: Sendable {
     /// Server: accept resumption (session cache and tickets shared by every engine of one context).
     public var sessionResumption: Bool
 
+    /// Server: chains served per SNI name. Keys match the client's name case-insensitively; a key
+    /// `*.example.test` matches exactly one label in its place (`mail.example.test`, not `a.b.example.test`
+    /// nor `example.test`), and an exact key wins over a wildcard. `certificateChain`/`privateKey` is served
+    /// when the client sends no SNI or a name no key matches. Each chain is served exactly as given.
+    public var serverNameChains: [String: TLSServerCredential] = [:]
+    /// Server: answer the ClientHello with this fatal alert and fail, instead of handshaking.
+    public var abortWithAlert: TLSAlert?
+    /// Server: stop the handshake part-way and send nothing more (see `TLSHandshakeCut`). Ignored when
+    /// `abortWithAlert` is set.
+    public var closeMidHandshake: TLSHandshakeCut?
+    /// Server: send a CertificateRequest (any certificate, or none, is accepted: the request is there to see
+    /// how the client answers it, as vsftpd's `require_cert=NO` does).
+    public var requestClientCertificate: Bool = false
+
     public init(
         role: TLSRole,
         minimumVersion: TLSVersion? = nil,
@@ -69,7 +83,11 @@ public struct TLSConfiguration: Sendable {
         certificateChain: [[UInt8]] = [],
         privateKey: TLSPrivateKey? = nil,
         resumeSession: TLSSession? = nil,
-        sessionResumption: Bool = true
+        sessionResumption: Bool = true,
+        serverNameChains: [String: TLSServerCredential] = [:],
+        abortWithAlert: TLSAlert? = nil,
+        closeMidHandshake: TLSHandshakeCut? = nil,
+        requestClientCertificate: Bool = false
     ) {
         self.role = role
         self.minimumVersion = minimumVersion
@@ -86,10 +104,57 @@ public struct TLSConfiguration: Sendable {
         self.privateKey = privateKey
         self.resumeSession = resumeSession
         self.sessionResumption = sessionResumption
+        self.serverNameChains = serverNameChains
+        self.abortWithAlert = abortWithAlert
+        self.closeMidHandshake = closeMidHandshake
+        self.requestClientCertificate = requestClientCertificate
     }
 
     /// The name verification checks: `verifyHostname`, else `serverName`.
     public var effectiveVerifyHostname: String? { verifyHostname ?? serverName }
+
+    /// The `serverNameChains` key a server serves for the SNI name `name`; nil means the default chain.
+    /// Both backends choose through this one function, so they serve alike.
+    public func serverNameChainKey(for name: String?) -> String? {
+        guard let name, !serverNameChains.isEmpty else { return nil }
+        var wanted = name.lowercased()
+        // A fully qualified name's trailing dot names the same host.
+        if wanted.hasSuffix(".") { wanted.removeLast() }
+        guard !wanted.isEmpty else { return nil }
+        // Sorted, so that keys differing only in case pick the same one every time.
+        let keys = serverNameChains.keys.sorted()
+        if let exact = keys.first(where: { $0.lowercased() == wanted }) { return exact }
+        guard let dot = wanted.firstIndex(of: "."), dot != wanted.startIndex else { return nil }
+        let parent = wanted[dot...]  // ".example.test"
+        return keys.first { key in
+            let lowered = key.lowercased()
+            return lowered.hasPrefix("*.") && lowered.dropFirst() == parent
+        }
+    }
+}
+
+/// A chain and its key, served for one SNI name (`TLSConfiguration.serverNameChains`).
+public struct TLSServerCredential: Sendable, Hashable {
+    /// DER, served exactly as given: order, omissions and extras preserved.
+    public var certificateChain: [[UInt8]]
+    public var privateKey: TLSPrivateKey
+
+    public init(certificateChain: [[UInt8]], privateKey: TLSPrivateKey) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+    }
+}
+
+/// Where a misbehaving server stops its handshake, sending nothing more.
+///
+/// The engine cannot close a socket: it reports `.failed` with `TLSFailure.closeMidHandshakeError` as its
+/// `libraryError`, and the caller closes the connection without an alert (the point is a silent cut).
+public enum TLSHandshakeCut: Sendable, Hashable {
+    /// The ClientHello is read and nothing is sent back.
+    case afterClientHello
+    /// The server answers the ClientHello, but only the first `bytes` of its first flight go out
+    /// (ServerHello and, in the same flight, what follows it); nil sends the whole first flight.
+    case afterServerHello(bytes: Int?)
 }
 
 /// A session to resume on a later connection (the FTPS data channel resumes the control channel's).

@@ -30,6 +30,14 @@ public protocol TLSEngine: AnyObject {
     /// Bytes received from the peer, in order. Any amount, including one byte.
     func receivedFromNetwork(_ bytes: [UInt8])
 
+    /// The transport reached end of stream: the peer closed (or the caller gave up on) the connection.
+    ///
+    /// The engine first uses what was already received. A handshake still incomplete then fails with
+    /// `TLSFailure.peerClosedError` and no alert (nothing can be sent to a closed peer); `handshake()` keeps
+    /// returning that failure. After the handshake, `readPlaintext()` returns what is still decryptable, then
+    /// `.closed` instead of `.wouldBlock` (whether a close_notify came first shows in `report.alertReceived`).
+    func receivedEndOfStream()
+
     /// Advances the handshake as far as the bytes received so far allow.
     func handshake() -> TLSStep
 

@@ -19,6 +19,8 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
     fileprivate let served: UnsafeMutablePointer<gnutls_pcert_st>?
     fileprivate let servedCount: Int
     fileprivate let privateKey: OpaquePointer?
+    /// `serverNameChains`, loaded the same way, by key.
+    let serverNameChains: [String: LoadedChain]
     /// One ticket key per context: every server engine of this context can decrypt every other's tickets.
     fileprivate let ticketKey: UnsafeMutablePointer<gnutls_datum_t>
 
@@ -33,12 +35,14 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         var served: UnsafeMutablePointer<gnutls_pcert_st>?
         var servedCount = 0
         var privateKey: OpaquePointer?
+        var serverNameChains: [String: LoadedChain] = [:]
         let ticketKey = UnsafeMutablePointer<gnutls_datum_t>.allocate(capacity: 1)
         ticketKey.initialize(to: gnutls_datum_t(data: nil, size: 0))
         func cleanup() {
             if let credentials { gnutls_certificate_free_credentials(credentials) }
             if let priority { gnutls_priority_deinit(priority) }
             Self.release(served: served, count: servedCount, privateKey: privateKey, ticketKey: ticketKey)
+            for chain in serverNameChains.values { chain.release() }
         }
 
         do throws(TLSFailure) {
@@ -57,10 +61,25 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
             }
 
             if !configuration.certificateChain.isEmpty || configuration.privateKey != nil {
-                (served, servedCount, privateKey) = try Self.loadChain(configuration)
+                (served, servedCount, privateKey) = try Self.loadChain(
+                    configuration.certificateChain,
+                    key: configuration.privateKey,
+                    label: "certificateChain"
+                )
                 // The retrieve function hands GnuTLS the chain as given. gnutls_certificate_set_x509_key and
                 // friends may reorder a chain; a scenario that serves a misordered chain must send it misordered.
                 gnutls_certificate_set_retrieve_function2(allocated, gnutlsRetrieveServedChain)
+            }
+
+            if configuration.role == .server {
+                for (name, credential) in configuration.serverNameChains {
+                    let (pcerts, count, key) = try Self.loadChain(
+                        credential.certificateChain,
+                        key: credential.privateKey,
+                        label: "serverNameChains[\"\(name)\"]"
+                    )
+                    serverNameChains[name] = LoadedChain(pcerts: pcerts, count: UInt32(count), key: key)
+                }
             }
 
             if configuration.role == .server && configuration.sessionResumption {
@@ -78,6 +97,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         self.served = served
         self.servedCount = servedCount
         self.privateKey = privateKey
+        self.serverNameChains = serverNameChains
         self.ticketKey = ticketKey
     }
 
@@ -85,20 +105,24 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         gnutls_certificate_free_credentials(credentials)
         gnutls_priority_deinit(priority)
         Self.release(served: served, count: servedCount, privateKey: privateKey, ticketKey: ticketKey)
+        for chain in serverNameChains.values { chain.release() }
     }
 
     func makeEngine() throws(TLSFailure) -> any TLSEngine {
         try GnuTLSEngine(context: self)
     }
 
-    /// Configures a fresh session with what the context holds (called by the engine).
+    /// Configures a fresh session with what the context holds (called by the engine, which sets the session
+    /// pointer to itself: the retrieve and client hello callbacks find the engine, and the context through it).
     func configure(session: OpaquePointer) throws(TLSFailure) {
         var rc = gnutls_priority_set(session, priority)
         if rc < 0 { throw GnuTLSLibrary.failure("gnutls_priority_set", rc) }
         rc = gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials))
         if rc < 0 { throw GnuTLSLibrary.failure("gnutls_credentials_set", rc) }
-        // The retrieve callback finds the chain through the session pointer; the engine keeps `self` alive.
-        gnutls_session_set_ptr(session, Unmanaged.passUnretained(self).toOpaque())
+        if configuration.role == .server && configuration.requestClientCertificate {
+            // REQUEST, not REQUIRE: a client without a certificate answers with an empty list and goes on.
+            gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUEST)
+        }
         if configuration.role == .server && configuration.sessionResumption {
             rc = gnutls_session_ticket_enable_server(session, ticketKey)
             if rc < 0 { throw GnuTLSLibrary.failure("gnutls_session_ticket_enable_server", rc) }
@@ -132,13 +156,15 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
     // MARK: - Served chain
 
     private static func loadChain(
-        _ configuration: TLSConfiguration
+        _ certificateChain: [[UInt8]],
+        key keyBytes: TLSPrivateKey?,
+        label: String
     ) throws(TLSFailure) -> (UnsafeMutablePointer<gnutls_pcert_st>, Int, OpaquePointer) {
-        guard let keyBytes = configuration.privateKey else {
-            throw TLSFailure(reason: "a certificate chain was configured without its private key")
+        guard let keyBytes else {
+            throw TLSFailure(reason: "\(label): a certificate chain was configured without its private key")
         }
-        guard !configuration.certificateChain.isEmpty else {
-            throw TLSFailure(reason: "a private key was configured without a certificate chain")
+        guard !certificateChain.isEmpty else {
+            throw TLSFailure(reason: "\(label): a private key was configured without a certificate chain")
         }
 
         var key: OpaquePointer?
@@ -164,20 +190,23 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
             throw error
         }
 
-        let count = configuration.certificateChain.count
+        let count = certificateChain.count
         let pcerts = UnsafeMutablePointer<gnutls_pcert_st>.allocate(capacity: count)
         var imported = 0
         do throws(TLSFailure) {
-            for (index, der) in configuration.certificateChain.enumerated() {
+            for (index, der) in certificateChain.enumerated() {
                 rc = try withDatum(der) { (datum) throws(TLSFailure) -> Int32 in
                     gnutls_pcert_import_x509_raw(pcerts + index, &datum, GNUTLS_X509_FMT_DER, 0)
                 }
                 if rc < 0 {
-                    throw GnuTLSLibrary.failure("certificate \(index) of the chain: gnutls_pcert_import_x509_raw", rc)
+                    throw GnuTLSLibrary.failure(
+                        "\(label): certificate \(index) of the chain: gnutls_pcert_import_x509_raw",
+                        rc
+                    )
                 }
                 imported += 1
             }
-            try checkKeyMatches(key: key, leaf: pcerts)
+            try checkKeyMatches(key: key, leaf: pcerts, label: label)
         } catch {
             release(served: pcerts, count: imported, privateKey: key, ticketKey: nil)
             throw error
@@ -189,7 +218,8 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
     /// surface as a failed handshake signature on the client. Comparing the public keys says it at load time.
     private static func checkKeyMatches(
         key: OpaquePointer,
-        leaf: UnsafeMutablePointer<gnutls_pcert_st>
+        leaf: UnsafeMutablePointer<gnutls_pcert_st>,
+        label: String
     ) throws(TLSFailure) {
         var fromKey: OpaquePointer?
         guard gnutls_pubkey_init(&fromKey) >= 0, let fromKey else { return }
@@ -206,7 +236,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         else { return }
         if bytes(of: keyDER) != bytes(of: leafDER) {
             throw TLSFailure(
-                reason: "the private key does not match the public key of certificateChain[0]",
+                reason: "\(label): the private key does not match the public key of its first certificate",
                 libraryError: "GNUTLS_E_CERTIFICATE_KEY_MISMATCH"
             )
         }
@@ -232,10 +262,32 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         }
     }
 
-    /// The chain and key for a session of this context (nil when none is configured).
-    fileprivate var servedChain: (UnsafeMutablePointer<gnutls_pcert_st>, UInt32, OpaquePointer)? {
+    /// The default chain and key for a session of this context (nil when none is configured).
+    var servedChain: LoadedChain? {
         guard let served, let privateKey, servedCount > 0 else { return nil }
-        return (served, UInt32(servedCount), privateKey)
+        return LoadedChain(pcerts: served, count: UInt32(servedCount), key: privateKey)
+    }
+
+    /// A chain and key as the retrieve function hands them over; owned by the context.
+    /// Typed pointers stay in this file: C types may not appear in declarations other files see.
+    struct LoadedChain {
+        private let raw: UnsafeMutableRawPointer
+        let count: UInt32
+        let key: OpaquePointer
+
+        fileprivate init(pcerts: UnsafeMutablePointer<gnutls_pcert_st>, count: UInt32, key: OpaquePointer) {
+            raw = UnsafeMutableRawPointer(pcerts)
+            self.count = count
+            self.key = key
+        }
+
+        fileprivate var pcerts: UnsafeMutablePointer<gnutls_pcert_st> {
+            raw.assumingMemoryBound(to: gnutls_pcert_st.self)
+        }
+
+        fileprivate func release() {
+            GnuTLSContext.release(served: pcerts, count: Int(count), privateKey: key, ticketKey: nil)
+        }
     }
 }
 
@@ -254,17 +306,17 @@ private func gnutlsRetrieveServedChain(
     guard let session, let pcerts, let pcertCount, let privateKey,
         let pointer = gnutls_session_get_ptr(session)
     else { return -1 }
-    let context = Unmanaged<GnuTLSContext>.fromOpaque(pointer).takeUnretainedValue()
-    guard let (chain, count, key) = context.servedChain else {
+    let engine = Unmanaged<GnuTLSEngine>.fromOpaque(pointer).takeUnretainedValue()
+    guard let chain = engine.chainToServe() else {
         // No certificate: an empty list, which a client may send and a server's handshake fails on.
         pcertCount.pointee = 0
         pcerts.pointee = nil
         privateKey.pointee = nil
         return 0
     }
-    pcerts.pointee = chain
-    pcertCount.pointee = count
-    privateKey.pointee = key
+    pcerts.pointee = chain.pcerts
+    pcertCount.pointee = chain.count
+    privateKey.pointee = chain.key
     return 0
 }
 

@@ -31,6 +31,15 @@ final class GnuTLSEngine: TLSEngine {
     }
     private var state = State.handshaking
     private var peerClosed = false
+    /// The caller reported the transport's end of stream.
+    private var endOfStream = false
+    /// Server: the credential the retrieve function handed over.
+    private var servedCredential: String?
+    /// Server: the post-client-hello hook stopped the handshake (to abort with an alert or to cut).
+    private var stoppedAtClientHello = false
+    /// After a configured cut, only what `outbound` held at the cut (truncated) ever leaves; later bytes are
+    /// dropped.
+    private var silenced = false
 
     fileprivate var inbound: [UInt8] = []
     fileprivate var inboundOffset = 0
@@ -54,6 +63,13 @@ final class GnuTLSEngine: TLSEngine {
 
         // From here on `deinit` frees the session if a step throws.
         try context.configure(session: session)
+        // The retrieve function and the client hello hook find the engine (and through it the context) here.
+        gnutls_session_set_ptr(session, Unmanaged.passUnretained(self).toOpaque())
+        if configuration.role == .server
+            && (configuration.abortWithAlert != nil || configuration.closeMidHandshake == .afterClientHello)
+        {
+            gnutls_handshake_set_post_client_hello_function(session, gnutlsPostClientHello)
+        }
         gnutls_transport_set_ptr(session, Unmanaged.passUnretained(self).toOpaque())
         gnutls_transport_set_pull_function(session, gnutlsPull)
         gnutls_transport_set_pull_timeout_function(session, gnutlsPullTimeout)
@@ -115,7 +131,36 @@ final class GnuTLSEngine: TLSEngine {
         case .handshaking: break
         }
         if let failure = overflowFailure() { return .failed(fail(failure)) }
+        let step = driveHandshake()
+        guard case .incomplete = step, case .handshaking = state else { return step }
+        // A server's first output is its whole first flight (it writes nothing before the ClientHello).
+        if role == .server, case .afterServerHello(let limit)? = context.configuration.closeMidHandshake,
+            context.configuration.abortWithAlert == nil, !outbound.isEmpty
+        {
+            return .failed(cut(keeping: limit ?? .max))
+        }
+        if endOfStream {
+            fillReport(completed: false)
+            return .failed(
+                fail(
+                    TLSFailure(
+                        reason: "the peer closed the connection during the handshake",
+                        libraryError: TLSFailure.peerClosedError,
+                        alertSent: report.alertSent,
+                        alertReceived: report.alertReceived
+                    )
+                )
+            )
+        }
+        return .incomplete
+    }
 
+    func receivedEndOfStream() {
+        endOfStream = true
+        if case .handshaking = state { _ = handshake() }
+    }
+
+    private func driveHandshake() -> TLSStep {
         // Warning alerts and other non-fatal codes let the handshake go on; the bound keeps a peer that sends
         // nothing else from spinning us.
         for _ in 0..<16 {
@@ -133,10 +178,82 @@ final class GnuTLSEngine: TLSEngine {
                 )
                 continue
             }
+            if stoppedAtClientHello { return .failed(stopAtClientHello()) }
             if gnutls_error_is_fatal(rc) == 0 { continue }
             return .failed(failHandshake(rc))
         }
         return .failed(failHandshake(GNUTLS_E_INTERNAL_ERROR))
+    }
+
+    // MARK: - Server misbehaviour
+
+    /// Called by the post-client-hello hook: whether to stop there (the handshake then fails with
+    /// `GNUTLS_E_USER_ERROR`, before anything is sent).
+    fileprivate func clientHelloArrived() -> Bool {
+        let configuration = context.configuration
+        stoppedAtClientHello =
+            configuration.abortWithAlert != nil || configuration.closeMidHandshake == .afterClientHello
+        return stoppedAtClientHello
+    }
+
+    /// The handshake stopped in the hook: send the configured alert (GnuTLS sends none by itself), or nothing.
+    private func stopAtClientHello() -> TLSFailure {
+        fillReport(completed: false)
+        guard let alert = context.configuration.abortWithAlert else { return cut(keeping: 0) }
+        let description = gnutls_alert_description_t(rawValue: UInt32(alert.code))
+        let rc = gnutls_alert_send(session, GNUTLS_AL_FATAL, description)
+        var failure = TLSFailure(
+            reason: "the server aborted the handshake at the ClientHello with \(alert), as configured",
+            libraryError: TLSFailure.abortWithAlertError,
+            alertReceived: report.alertReceived
+        )
+        if rc >= 0 {
+            failure.alertSent = alert
+        } else {
+            failure.reason += "; gnutls_alert_send: \(GnuTLSLibrary.errorText(rc))"
+        }
+        return fail(failure)
+    }
+
+    /// The configured silent cut: the first `limit` bytes written so far go out, nothing else ever does.
+    private func cut(keeping limit: Int) -> TLSFailure {
+        let written = outbound.count
+        outbound = Array(outbound.prefix(max(0, limit)))
+        silenced = true
+        let what =
+            limit == 0
+            ? "after the ClientHello, sending nothing"
+            : "after \(outbound.count) of the \(written) bytes of its first flight"
+        fillReport(completed: false)
+        return fail(
+            TLSFailure(
+                reason: "the server cut the handshake \(what), as configured (closeMidHandshake)",
+                libraryError: TLSFailure.closeMidHandshakeError
+            )
+        )
+    }
+
+    /// The chain the retrieve function hands over: server, the one for the client's SNI name; client, its own
+    /// certificate (if any) when the server asks for one.
+    func chainToServe() -> GnuTLSContext.LoadedChain? {
+        guard role == .server else { return context.servedChain }
+        let key = context.configuration.serverNameChainKey(for: sniName())
+        if let key, let chain = context.serverNameChains[key] {
+            servedCredential = key
+            return chain
+        }
+        servedCredential = HandshakeReport.defaultCredential
+        return context.servedChain
+    }
+
+    /// Server: the DNS name the client sent, if any.
+    private func sniName() -> String? {
+        var name = [UInt8](repeating: 0, count: 256)
+        var size = name.count
+        var type: UInt32 = 0
+        guard gnutls_server_name_get(session, &name, &size, &type, 0) >= 0, type == GNUTLS_NAME_DNS.rawValue
+        else { return nil }
+        return String(decoding: name.prefix(min(size, name.count)).prefix { $0 != 0 }, as: UTF8.self)
     }
 
     func write(plaintext: [UInt8]) throws(TLSFailure) {
@@ -174,6 +291,9 @@ final class GnuTLSEngine: TLSEngine {
         case .handshaking: return .wouldBlock
         }
         if peerClosed { return .closed }
+        if endOfStream && inbound.count == inboundOffset && gnutls_record_check_pending(session) == 0 {
+            return .closed
+        }
         if let failure = overflowFailure() { return .failed(fail(failure)) }
 
         var received: [UInt8] = []
@@ -222,6 +342,9 @@ final class GnuTLSEngine: TLSEngine {
         defer { outbound = [] }
         return outbound
     }
+
+    /// Whether the push callback drops what GnuTLS writes (after a configured cut).
+    fileprivate var dropsOutput: Bool { silenced }
 
     func close() {
         guard case .established = state else { return }
@@ -318,15 +441,11 @@ final class GnuTLSEngine: TLSEngine {
         }
 
         if role == .server {
-            var name = [UInt8](repeating: 0, count: 256)
-            var size = name.count
-            var type: UInt32 = 0
-            if gnutls_server_name_get(session, &name, &size, &type, 0) >= 0, type == GNUTLS_NAME_DNS.rawValue {
-                report.serverName = String(
-                    decoding: name.prefix(min(size, name.count)).prefix { $0 != 0 },
-                    as: UTF8.self
-                )
-            }
+            report.serverName = sniName()
+            // A resumed session serves no certificate (and the retrieve function is not called).
+            report.servedCredential = report.sessionResumed ? nil : servedCredential
+        } else {
+            report.certificateRequested = gnutls_certificate_client_get_request_status(session) != 0
         }
 
         var count: UInt32 = 0
@@ -402,10 +521,17 @@ private func gnutlsPullTimeout(transport: UnsafeMutableRawPointer?, milliseconds
 private func gnutlsPush(transport: UnsafeMutableRawPointer?, data: UnsafeRawPointer?, size: Int) -> Int {
     guard let transport else { return -1 }
     let engine = Unmanaged<GnuTLSEngine>.fromOpaque(transport).takeUnretainedValue()
-    if let data, size > 0 {
+    if let data, size > 0, !engine.dropsOutput {
         engine.outbound.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size))
     }
     return size
+}
+
+/// Server: a whole ClientHello has been read. A negative return stops the handshake with that error.
+private func gnutlsPostClientHello(session: OpaquePointer?) -> Int32 {
+    guard let session, let pointer = gnutls_session_get_ptr(session) else { return 0 }
+    let engine = Unmanaged<GnuTLSEngine>.fromOpaque(pointer).takeUnretainedValue()
+    return engine.clientHelloArrived() ? GNUTLS_E_USER_ERROR : 0
 }
 
 extension GnuTLSEngine {

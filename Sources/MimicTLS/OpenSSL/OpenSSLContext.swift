@@ -14,10 +14,20 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     /// The server's ALPN preference list in wire format; the select callback points into it, so it lives as
     /// long as the context.
     private let alpnServerList: ALPNList?
+    /// Server: the parsed `serverNameChains`, by key; the servername callback puts one on the connection.
+    let serverNameCredentials: [String: OpenSSLCredential]
 
     init(configuration: TLSConfiguration) throws(TLSFailure) {
         self.configuration = configuration
         OpenSSLErrorQueue.clear()
+        // Parsed before the SSL_CTX exists, so that a credential that fails to load leaks nothing.
+        var credentials: [String: OpenSSLCredential] = [:]
+        if configuration.role == .server {
+            for (name, credential) in configuration.serverNameChains {
+                credentials[name] = try OpenSSLCredential(credential, name: name)
+            }
+        }
+        serverNameCredentials = credentials
         guard let context = SSL_CTX_new(TLS_method()) else {
             throw Self.failure("SSL_CTX_new failed")
         }
@@ -124,6 +134,19 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
             }
         }
 
+        // Always set, so that every server engine reports which credential it served. It runs after the
+        // ClientHello's extensions are parsed and before the certificate is chosen.
+        _ = mimic_SSL_CTX_set_tlsext_servername_callback(context, openSSLServerNameCallback)
+        if configuration.abortWithAlert != nil || configuration.closeMidHandshake == .afterClientHello {
+            // The earliest point after a whole ClientHello has been read, before anything is answered.
+            SSL_CTX_set_client_hello_cb(context, openSSLClientHelloCallback, nil)
+        }
+        if configuration.requestClientCertificate {
+            // A request without FAIL_IF_NO_PEER_CERT, and a callback that accepts whatever comes: the point is
+            // the request, not the client's certificate.
+            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, openSSLAcceptAnyPeer)
+        }
+
         if let alpnServerList {
             SSL_CTX_set_alpn_select_cb(
                 context,
@@ -154,7 +177,7 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     }
 
     /// A parsed certificate; the caller frees it.
-    private static func certificate(_ der: [UInt8], position: Int) throws(TLSFailure) -> OpaquePointer {
+    static func certificate(_ der: [UInt8], position: Int) throws(TLSFailure) -> OpaquePointer {
         let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var cursor = buffer.baseAddress
             return d2i_X509(nil, &cursor, buffer.count)
@@ -164,7 +187,7 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     }
 
     /// A parsed private key; the caller frees it.
-    private static func privateKey(_ key: TLSPrivateKey) throws(TLSFailure) -> OpaquePointer {
+    static func privateKey(_ key: TLSPrivateKey) throws(TLSFailure) -> OpaquePointer {
         switch key {
         case .pem(let pem):
             let bytes = Array(pem.utf8)
@@ -201,6 +224,94 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
         return wire
     }
 }
+
+/// One `serverNameChains` entry, parsed once: leaf, key and the rest of the chain exactly as configured.
+final class OpenSSLCredential {
+    let leaf: OpaquePointer
+    let key: OpaquePointer
+    /// `STACK_OF(X509)` of everything after the leaf, in order.
+    let chain: OpaquePointer
+
+    init(_ credential: TLSServerCredential, name: String) throws(TLSFailure) {
+        guard let first = credential.certificateChain.first else {
+            throw TLSFailure(reason: "serverNameChains[\"\(name)\"] has no certificate chain")
+        }
+        guard let chain = mimic_sk_X509_new_null() else { throw OpenSSLContext.failure("sk_X509_new_null failed") }
+        let leaf: OpaquePointer
+        do throws(TLSFailure) {
+            leaf = try OpenSSLContext.certificate(first, position: 0)
+        } catch {
+            mimic_sk_X509_pop_free(chain)
+            throw error
+        }
+        let key: OpaquePointer
+        do throws(TLSFailure) {
+            key = try OpenSSLContext.privateKey(credential.privateKey)
+        } catch {
+            X509_free(leaf)
+            mimic_sk_X509_pop_free(chain)
+            throw error
+        }
+        self.leaf = leaf
+        self.key = key
+        self.chain = chain
+        // From here on `deinit` frees all three.
+        if X509_check_private_key(leaf, key) != 1 {
+            throw OpenSSLContext.failure("serverNameChains[\"\(name)\"]: private key does not match the leaf")
+        }
+        for (index, der) in credential.certificateChain.enumerated().dropFirst() {
+            let cert = try OpenSSLContext.certificate(der, position: index)
+            // The stack takes ownership; pop_free releases it.
+            if mimic_sk_X509_push(chain, cert) <= 0 {
+                X509_free(cert)
+                throw OpenSSLContext.failure("serverNameChains[\"\(name)\"]: chain certificate \(index) rejected")
+            }
+        }
+    }
+
+    deinit {
+        X509_free(leaf)
+        EVP_PKEY_free(key)
+        mimic_sk_X509_pop_free(chain)
+    }
+}
+
+/// Server: puts the chain for the client's SNI name on the connection (see `OpenSSLEngine.selectCredential`).
+private func openSSLServerNameCallback(
+    ssl: OpaquePointer?,
+    alert: UnsafeMutablePointer<Int32>?,
+    argument: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let ssl, let engine = OpenSSLEngine.from(ssl) else { return SSL_TLSEXT_ERR_NOACK }
+    // NOACK is what OpenSSL does without a callback (no empty server_name extension in the answer): a server
+    // with one chain keeps saying exactly that; a server with per-name chains acknowledges, as SNI hosts do.
+    if engine.selectCredential() { return engine.acknowledgesServerName ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK }
+    alert?.pointee = SSL_AD_INTERNAL_ERROR
+    return SSL_TLSEXT_ERR_ALERT_FATAL
+}
+
+/// Server: the whole ClientHello has been read; abort or cut there when configured to.
+private func openSSLClientHelloCallback(
+    ssl: OpaquePointer?,
+    alert: UnsafeMutablePointer<Int32>?,
+    argument: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let ssl, let engine = OpenSSLEngine.from(ssl) else { return SSL_CLIENT_HELLO_SUCCESS }
+    switch engine.clientHelloArrived() {
+    case .proceed:
+        return SSL_CLIENT_HELLO_SUCCESS
+    case .abort(let code):
+        // OpenSSL sends this alert (for the codes it knows; the engine writes any other itself).
+        alert?.pointee = Int32(code)
+        return SSL_CLIENT_HELLO_ERROR
+    case .suspend:
+        // Suspends the handshake with nothing written: SSL_do_handshake returns WANT_CLIENT_HELLO_CB.
+        return mimic_SSL_CLIENT_HELLO_RETRY()
+    }
+}
+
+/// Server with `requestClientCertificate`: any client certificate, or none, is accepted.
+private func openSSLAcceptAnyPeer(preverified: Int32, store: OpaquePointer?) -> Int32 { 1 }
 
 /// A stable buffer holding an ALPN list in wire format, for OpenSSL to point into.
 final class ALPNList {

@@ -24,6 +24,18 @@ final class OpenSSLEngine: TLSEngine {
     private var alertSent: TLSAlert?
     private var alertReceived: TLSAlert?
 
+    /// Server: the credential the servername callback put on the connection.
+    private var servedCredential: String?
+    /// Server: the client hello callback refused the ClientHello with the configured alert.
+    private var abortedAtClientHello = false
+    /// Client: a CertificateRequest arrived (seen by the message callback).
+    private var certificateRequested = false
+    /// The caller reported the transport's end of stream.
+    private var endOfStream = false
+    /// After a configured cut, only `cutOutput` ever leaves the engine; later bytes are dropped.
+    private var silenced = false
+    private var cutOutput: [UInt8] = []
+
     /// Bytes buffered from the peer and not yet consumed. A peer (or a caller) that floods the engine beyond
     /// this gets a failure instead of unbounded memory.
     static let maximumBufferedInput = 4 * 1024 * 1024
@@ -104,6 +116,18 @@ final class OpenSSLEngine: TLSEngine {
     }
 
     func takeNetworkOutput() -> [UInt8] {
+        let drained = drainWriteBIO()
+        guard silenced else { return drained }
+        defer { cutOutput = [] }
+        return cutOutput
+    }
+
+    func receivedEndOfStream() {
+        endOfStream = true
+        if case .handshaking = state { _ = handshake() }
+    }
+
+    private func drainWriteBIO() -> [UInt8] {
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while mimic_BIO_ctrl_pending(writeBIO) > 0 {
@@ -130,14 +154,122 @@ final class OpenSSLEngine: TLSEngine {
             return .complete
         }
         let error = SSL_get_error(ssl, result)
+        if error == SSL_ERROR_WANT_CLIENT_HELLO_CB {
+            // Only our client hello callback suspends, and only to cut after the ClientHello.
+            OpenSSLErrorQueue.clear()
+            return cut(keeping: 0)
+        }
+        if abortedAtClientHello { return abortFailure() }
         if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE {
+            // A server's first output is its whole first flight (it writes nothing before the ClientHello).
+            if role == .server, case .afterServerHello(let limit)? = configuration.closeMidHandshake,
+                configuration.abortWithAlert == nil, mimic_BIO_ctrl_pending(writeBIO) > 0
+            {
+                return cut(keeping: limit ?? .max)
+            }
+            if endOfStream { return finish(failure: peerClosedFailure()) }
             return .incomplete
         }
-        let failure = failure(sslError: error)
+        return finish(failure: failure(sslError: error))
+    }
+
+    private func finish(failure: TLSFailure) -> TLSStep {
         state = .failed(failure)
         collectFacts()
         facts.failure = failure
         return .failed(failure)
+    }
+
+    /// The configured silent cut: the first `limit` bytes written so far go out, nothing else ever does.
+    private func cut(keeping limit: Int) -> TLSStep {
+        let written = drainWriteBIO()
+        cutOutput = Array(written.prefix(max(0, limit)))
+        silenced = true
+        let what =
+            limit == 0
+            ? "after the ClientHello, sending nothing"
+            : "after \(cutOutput.count) of the \(written.count) bytes of its first flight"
+        return finish(
+            failure: TLSFailure(
+                reason: "the server cut the handshake \(what), as configured (closeMidHandshake)",
+                libraryError: TLSFailure.closeMidHandshakeError
+            )
+        )
+    }
+
+    private func abortFailure() -> TLSStep {
+        let library = OpenSSLErrorQueue.drain()
+        guard let alert = configuration.abortWithAlert else { return finish(failure: failure(sslError: 0)) }
+        if alertSent == nil {
+            // OpenSSL sends only the alerts its TLS 1.x table knows (tls1_alert_code); any other code is written
+            // here as a plaintext fatal alert record, which is what a server answering a ClientHello sends.
+            let record: [UInt8] = [21, 0x03, 0x03, 0x00, 0x02, 2, alert.code]
+            record.withUnsafeBytes { _ = BIO_write(writeBIO, $0.baseAddress, Int32($0.count)) }
+            alertSent = alert
+        }
+        let detail = library.isEmpty ? "" : " (OpenSSL: \(library.text))"
+        return finish(
+            failure: TLSFailure(
+                reason: "the server aborted the handshake at the ClientHello with \(alert), as configured\(detail)",
+                libraryError: TLSFailure.abortWithAlertError,
+                alertSent: alertSent,
+                alertReceived: alertReceived
+            )
+        )
+    }
+
+    private func peerClosedFailure() -> TLSFailure {
+        TLSFailure(
+            reason: "the peer closed the connection during the handshake",
+            libraryError: TLSFailure.peerClosedError,
+            alertSent: alertSent,
+            alertReceived: alertReceived
+        )
+    }
+
+    // MARK: - Server callbacks
+
+    /// What the client hello callback should do.
+    enum ClientHelloDecision {
+        case proceed
+        case abort(UInt8)
+        case suspend
+    }
+
+    func clientHelloArrived() -> ClientHelloDecision {
+        if let alert = configuration.abortWithAlert {
+            abortedAtClientHello = true
+            return .abort(alert.code)
+        }
+        if configuration.closeMidHandshake == .afterClientHello { return .suspend }
+        return .proceed
+    }
+
+    /// Puts the credential for the client's SNI name on the connection; false when OpenSSL refused it.
+    func selectCredential() -> Bool {
+        let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+        guard let key = configuration.serverNameChainKey(for: name),
+            let credential = context.serverNameCredentials[key]
+        else {
+            servedCredential = HandshakeReport.defaultCredential
+            return true
+        }
+        // Cleared first: a leaf of another key type would otherwise sit beside the default one, and OpenSSL
+        // could pick either. The chain is set explicitly, and NO_AUTO_CHAIN keeps it exactly as configured.
+        SSL_certs_clear(ssl)
+        guard SSL_use_certificate(ssl, credential.leaf) == 1,
+            SSL_use_PrivateKey(ssl, credential.key) == 1,
+            mimic_SSL_set1_chain(ssl, credential.chain) == 1
+        else { return false }
+        servedCredential = key
+        return true
+    }
+
+    /// Whether the server acknowledges the client's SNI name (only when it serves chains per name).
+    var acknowledgesServerName: Bool { !configuration.serverNameChains.isEmpty }
+
+    static func from(_ ssl: OpaquePointer) -> OpenSSLEngine? {
+        mimic_SSL_get_app_data(ssl).map { Unmanaged<OpenSSLEngine>.fromOpaque($0).takeUnretainedValue() }
     }
 
     // MARK: - Application data
@@ -181,7 +313,8 @@ final class OpenSSLEngine: TLSEngine {
             let error = SSL_get_error(ssl, count)
             switch error {
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return received.isEmpty ? .wouldBlock : .data(received)
+                if !received.isEmpty { return .data(received) }
+                return endOfStream ? .closed : .wouldBlock
             case SSL_ERROR_ZERO_RETURN:
                 // Data before the close_notify first; the next call reports the close.
                 return received.isEmpty ? .closed : .data(received)
@@ -231,6 +364,10 @@ final class OpenSSLEngine: TLSEngine {
     }
 
     // MARK: - Alerts (from the message callback)
+
+    fileprivate func observedCertificateRequest() {
+        if role == .client { certificateRequested = true }
+    }
 
     fileprivate func observed(alert: TLSAlert, sent: Bool) {
         // The first fatal alert explains a failure; a later close_notify must not hide it.
@@ -289,6 +426,9 @@ final class OpenSSLEngine: TLSEngine {
         case .server:
             facts.serverName = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
         }
+        facts.certificateRequested = certificateRequested
+        // A resumed session serves no certificate.
+        facts.servedCredential = SSL_session_reused(ssl) == 1 ? nil : servedCredential
         facts.peerChain = peerChain()
         facts.sessionResumed = SSL_session_reused(ssl) == 1
         if role == .client, configuration.verifyPeer, !facts.peerChain.isEmpty {
@@ -353,7 +493,8 @@ extension OpenSSLEngine.State {
     fileprivate var isEstablished: Bool { if case .established = self { true } else { false } }
 }
 
-/// Sees every TLS record OpenSSL reads or writes; alerts (content type 21) are `[level, description]`.
+/// Sees every TLS record OpenSSL reads or writes; alerts (content type 21) are `[level, description]`, handshake
+/// messages (22, decrypted in TLS 1.3) start with their type.
 private func openSSLMessageCallback(
     writeP: Int32,
     version: Int32,
@@ -363,9 +504,14 @@ private func openSSLMessageCallback(
     ssl: OpaquePointer?,
     argument: UnsafeMutableRawPointer?
 ) {
-    guard contentType == SSL3_RT_ALERT, length == 2, let buffer, let ssl,
-        let engine = mimic_SSL_get_app_data(ssl)
-    else { return }
+    guard let buffer, let ssl, let engine = mimic_SSL_get_app_data(ssl) else { return }
+    if contentType == SSL3_RT_HANDSHAKE, writeP == 0, length >= 1,
+        buffer.load(fromByteOffset: 0, as: UInt8.self) == UInt8(SSL3_MT_CERTIFICATE_REQUEST)
+    {
+        Unmanaged<OpenSSLEngine>.fromOpaque(engine).takeUnretainedValue().observedCertificateRequest()
+        return
+    }
+    guard contentType == SSL3_RT_ALERT, length == 2 else { return }
     let level = buffer.load(fromByteOffset: 0, as: UInt8.self)
     let description = buffer.load(fromByteOffset: 1, as: UInt8.self)
     let alert = TLSAlert(code: description, fatal: level == 2)
