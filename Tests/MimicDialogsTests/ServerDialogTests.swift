@@ -157,10 +157,13 @@ struct ServerDialogTests {
         #expect(actions.last == .close)
     }
 
-    @Test("IMAP: LIST patterns", arguments: [
-        ("", "*", true), ("", "%", true), ("", "inbox", true), ("", "IN*", true), ("INBOX", "*", true),
-        ("", "Sent", false), ("", "INBOX.%", false), ("", "*X", true), ("", "**********************Z*", false),
-    ])
+    @Test(
+        "IMAP: LIST patterns",
+        arguments: [
+            ("", "*", true), ("", "%", true), ("", "inbox", true), ("", "IN*", true), ("INBOX", "*", true),
+            ("", "Sent", false), ("", "INBOX.%", false), ("", "*X", true), ("", "**********************Z*", false),
+        ]
+    )
     func listPatterns(reference: String, pattern: String, listed: Bool) {
         #expect(IMAPServerDialog.matches(reference + pattern, "INBOX") == listed)
     }
@@ -169,8 +172,10 @@ struct ServerDialogTests {
     func pop3Curl() {
         let actions = serve(
             POP3ServerDialog(),
-            ["CAPA\r\n", "USER user\r\n", "PASS secret\r\n", "STAT\r\n", "LIST\r\n", "UIDL\r\n", "RETR 1\r\n",
-                "LIST 1\r\n", "STLS\r\n", "QUIT\r\n"]
+            [
+                "CAPA\r\n", "USER user\r\n", "PASS secret\r\n", "STAT\r\n", "LIST\r\n", "UIDL\r\n", "RETR 1\r\n",
+                "LIST 1\r\n", "STLS\r\n", "QUIT\r\n",
+            ]
         )
         #expect(
             Array(actions.sentText.dropFirst()) == [
@@ -190,7 +195,9 @@ struct ServerDialogTests {
         #expect(actions.sentText.last == "234 Proceed with negotiation.\r\n")
         #expect(actions.last == .startTLS)
         actions = server.tlsEstablished()
-        actions += server.received(Array("USER anonymous\r\nPASS ftp@example.com\r\nPBSZ 0\r\nPROT P\r\nPWD\r\nEPSV\r\nTYPE A\r\n".utf8))
+        actions += server.received(
+            Array("USER anonymous\r\nPASS ftp@example.com\r\nPBSZ 0\r\nPROT P\r\nPWD\r\nEPSV\r\nTYPE A\r\n".utf8)
+        )
         // EPSV waits for the listener: TYPE A is not answered yet.
         #expect(actions.last == .listenForData(id: 1, tls: true))
         #expect(
@@ -200,12 +207,18 @@ struct ServerDialogTests {
             ]
         )
         actions = server.dataListenerReady(port: 50123)
-        #expect(actions.sentText == ["229 Entering Extended Passive Mode (|||50123|)\r\n", "200 Switching to ASCII mode.\r\n"])
+        #expect(
+            actions.sentText == [
+                "229 Entering Extended Passive Mode (|||50123|)\r\n", "200 Switching to ASCII mode.\r\n",
+            ]
+        )
         actions = server.received(Array("LIST\r\n".utf8))
-        #expect(actions == [
-            .send(Array("150 Here comes the directory listing.\r\n".utf8)),
-            .transferData(id: 1, bytes: Array(FTPServerDialog.listing.utf8)),
-        ])
+        #expect(
+            actions == [
+                .send(Array("150 Here comes the directory listing.\r\n".utf8)),
+                .transferData(id: 1, bytes: Array(FTPServerDialog.listing.utf8)),
+            ]
+        )
         actions = server.dataTransferFinished(ok: true)
         #expect(actions.sentText == ["226 Directory send OK.\r\n"])
         actions = server.received(Array("LIST\r\nQUIT\r\n".utf8))
@@ -258,7 +271,9 @@ struct ServerDialogTests {
         )
         #expect(actions.last == .close)
         #expect(wire(serve(HTTPServerDialog(), ["POST / HTTP/1.1\r\n\r\n"])).hasPrefix("HTTP/1.1 405 Not Allowed\r\n"))
-        #expect(wire(serve(HTTPServerDialog(), ["\u{16}\u{03}\u{01}garbage\r\n"])).hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(
+            wire(serve(HTTPServerDialog(), ["\u{16}\u{03}\u{01}garbage\r\n"])).hasPrefix("HTTP/1.1 400 Bad Request\r\n")
+        )
         #expect(wire(serve(HTTPServerDialog(), ["GET / HTTP/2.0\r\n"])).hasPrefix("HTTP/1.1 505 "))
     }
 
@@ -271,16 +286,26 @@ struct ServerDialogTests {
     func ldapStartTLSBytes() {
         let name = [0x8A, 0x16] + Array("1.3.6.1.4.1.1466.20037".utf8)
         let withName = serveBytes(LDAPServerDialog(), [Self.startTLSRequest])
-        #expect(withName.sentBytes == [0x30, 0x24, 0x02, 0x01, 0x01, 0x78, 0x1F, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00] + name)
+        #expect(
+            withName.sentBytes == [0x30, 0x24, 0x02, 0x01, 0x01, 0x78, 0x1F, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]
+                + name
+        )
         #expect(withName.last == .startTLS)
-        let openLDAP = serveBytes(LDAPServerDialog(configuration: config { $0.ldap.responseName = false }), [Self.startTLSRequest])
-        #expect(openLDAP.sentBytes == [0x30, 0x0C, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00])
+        let openLDAP = serveBytes(
+            LDAPServerDialog(configuration: config { $0.ldap.responseName = false }),
+            [Self.startTLSRequest]
+        )
+        #expect(
+            openLDAP.sentBytes == [0x30, 0x0C, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]
+        )
         let ad = serveBytes(
-            LDAPServerDialog(configuration: config {
-                $0.ldap.longFormLengths = true
-                $0.ldap.responseName = false
-                $0.ldap.resultCode = 52
-            }),
+            LDAPServerDialog(
+                configuration: config {
+                    $0.ldap.longFormLengths = true
+                    $0.ldap.responseName = false
+                    $0.ldap.resultCode = 52
+                }
+            ),
             [Self.startTLSRequest]
         )
         #expect(
@@ -296,18 +321,34 @@ struct ServerDialogTests {
     func ldapSession() throws {
         let bind: [UInt8] = [0x30, 0x0C, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00]
         let search = LDAPMessage.rootDSESearch(messageID: 2, attributes: ["supportedLDAPVersion"])
-        let whoami: [UInt8] = [0x30, 0x1E, 0x02, 0x01, 0x03, 0x77, 0x19, 0x80, 0x17] + Array("1.3.6.1.4.1.4203.1.11.3".utf8)
+        let whoami: [UInt8] =
+            [0x30, 0x1E, 0x02, 0x01, 0x03, 0x77, 0x19, 0x80, 0x17] + Array("1.3.6.1.4.1.4203.1.11.3".utf8)
         let delete: [UInt8] = [0x30, 0x08, 0x02, 0x01, 0x04, 0x4A, 0x03] + Array("c=x".utf8)
         let unbind = LDAPMessage.unbind(messageID: 5)
-        let actions = serveStable(LDAPServerDialog(configuration: config(.implicit)), bind + search + whoami + delete + unbind)
+        let actions = serveStable(
+            LDAPServerDialog(configuration: config(.implicit)),
+            bind + search + whoami + delete + unbind
+        )
         let messages = actions.compactMap { if case .send(let bytes) = $0 { bytes } else { nil } }
         #expect(messages.count == 5)
         #expect(messages[0] == [0x30, 0x0C, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00])
         let entry = try LDAPMessage(decoding: messages[1], maxDepth: 16)
-        #expect(entry.operation == .searchResultEntry(dn: "", attributes: [.init(type: "supportedLDAPVersion", values: ["3"])]))
-        #expect(try LDAPMessage(decoding: messages[2], maxDepth: 16).operation == .searchResultDone(LDAPResult(code: 0)))
+        #expect(
+            entry.operation
+                == .searchResultEntry(dn: "", attributes: [.init(type: "supportedLDAPVersion", values: ["3"])])
+        )
+        #expect(
+            try LDAPMessage(decoding: messages[2], maxDepth: 16).operation == .searchResultDone(LDAPResult(code: 0))
+        )
         let extop = try LDAPMessage(decoding: messages[3], maxDepth: 16)
-        #expect(extop.operation == .extendedResponse(LDAPResult(code: 2, diagnosticMessage: Array("unsupported extended operation".utf8)), name: nil, value: nil))
+        #expect(
+            extop.operation
+                == .extendedResponse(
+                    LDAPResult(code: 2, diagnosticMessage: Array("unsupported extended operation".utf8)),
+                    name: nil,
+                    value: nil
+                )
+        )
         #expect(Array(messages[4].prefix(7)) == [0x30, 0x1C, 0x02, 0x01, 0x04, 0x6B, 0x17])
         #expect(actions.last == .close)
     }
@@ -338,7 +379,11 @@ struct ServerDialogTests {
         #expect(wire(serve(IMAPServerDialog(configuration: stripped), [])).contains("UNSELECT] Mimic"))
         // Stripped still accepts the command; mangled refuses it as unknown.
         #expect(serve(SMTPServerDialog(configuration: stripped), ["STARTTLS\r\n"]).last == .startTLS)
-        #expect(wire(serve(SMTPServerDialog(configuration: mangled), ["STARTTLS\r\n"])).hasSuffix("502 5.5.2 Error: command not recognized\r\n"))
+        #expect(
+            wire(serve(SMTPServerDialog(configuration: mangled), ["STARTTLS\r\n"])).hasSuffix(
+                "502 5.5.2 Error: command not recognized\r\n"
+            )
+        )
     }
 
     @Test("mode none: no upgrade offered or accepted")
@@ -346,28 +391,48 @@ struct ServerDialogTests {
         let none = config(.none)
         #expect(!wire(serve(SMTPServerDialog(configuration: none), ["EHLO x\r\n"])).contains("STARTTLS"))
         #expect(wire(serve(POP3ServerDialog(configuration: none), ["STLS\r\n"])).hasSuffix("-ERR Unknown command.\r\n"))
-        #expect(!serve(LDAPServerDialog(configuration: none), [String(decoding: Self.startTLSRequest, as: UTF8.self)]).contains(.startTLS))
+        #expect(
+            !serve(LDAPServerDialog(configuration: none), [String(decoding: Self.startTLSRequest, as: UTF8.self)])
+                .contains(.startTLS)
+        )
     }
 
     @Test("injection goes out in the same write as the go-ahead")
     func injectionSameWrite() {
-        let actions = serve(SMTPServerDialog(configuration: config { $0.startTLS.injectAfterGoAhead = "250 injected" }), ["STARTTLS\r\n"])
+        let actions = serve(
+            SMTPServerDialog(configuration: config { $0.startTLS.injectAfterGoAhead = "250 injected" }),
+            ["STARTTLS\r\n"]
+        )
         #expect(actions.sentText.last == "220 2.0.0 Ready to start TLS\r\n250 injected\r\n")
         #expect(actions.last == .startTLS)
     }
 
     @Test("IMAP: a configured refusal gets the tag, a whole line goes out as written")
     func imapConfiguredReply() {
-        let tagged = serve(IMAPServerDialog(configuration: config { $0.startTLS.reply = "NO TLS unavailable" }), ["x1 STARTTLS\r\n"])
+        let tagged = serve(
+            IMAPServerDialog(configuration: config { $0.startTLS.reply = "NO TLS unavailable" }),
+            ["x1 STARTTLS\r\n"]
+        )
         #expect(tagged.sentText.last == "x1 NO TLS unavailable\r\n")
-        let wrongTag = serve(IMAPServerDialog(configuration: config { $0.startTLS.reply = "zz OK Begin TLS" }), ["x1 STARTTLS\r\n"])
+        let wrongTag = serve(
+            IMAPServerDialog(configuration: config { $0.startTLS.reply = "zz OK Begin TLS" }),
+            ["x1 STARTTLS\r\n"]
+        )
         #expect(wrongTag.sentText.last == "zz OK Begin TLS\r\n")
         #expect(!wrongTag.contains(.startTLS))
     }
 
     @Test("line ending LF: every line bare")
     func lineEndingLF() {
-        let actions = serve(SMTPServerDialog(configuration: config { $0.lineEnding = .lf; $0.multilineGreeting = true }), [])
+        let actions = serve(
+            SMTPServerDialog(
+                configuration: config {
+                    $0.lineEnding = .lf
+                    $0.multilineGreeting = true
+                }
+            ),
+            []
+        )
         #expect(wire(actions) == "220-mail.example.test ESMTP Mimic\n220 mail.example.test ESMTP Mimic\n")
     }
 
@@ -376,7 +441,10 @@ struct ServerDialogTests {
         let strict = config { $0.strictCRLF = true }
         let actions = serve(SMTPServerDialog(configuration: strict), ["EHLO x\n", "NOOP\r\n"])
         #expect(Array(actions.sentText.dropFirst()) == ["500 5.5.2 Error: bare <LF> received\r\n", "250 2.0.0 Ok\r\n"])
-        #expect(serve(IMAPServerDialog(configuration: strict), ["t1 NOOP\n"]).sentText.last == "t1 BAD Bare LF not allowed.\r\n")
+        #expect(
+            serve(IMAPServerDialog(configuration: strict), ["t1 NOOP\n"]).sentText.last
+                == "t1 BAD Bare LF not allowed.\r\n"
+        )
         // Lenient by default, as Postfix is.
         #expect(serve(SMTPServerDialog(), ["NOOP\n"]).sentText.last == "250 2.0.0 Ok\r\n")
     }
@@ -385,17 +453,26 @@ struct ServerDialogTests {
     func delays() {
         var whole = SMTPServerDialog(configuration: config { $0.greetingDelay = .seconds(2) })
         #expect(whole.start() == [.enterPhase(.greeting), .delay(milliseconds: 2000)])
-        #expect(whole.delayElapsed() == [.send(Array("220 mail.example.test ESMTP Mimic\r\n".utf8)), .enterPhase(.capabilities)])
+        #expect(
+            whole.delayElapsed() == [
+                .send(Array("220 mail.example.test ESMTP Mimic\r\n".utf8)), .enterPhase(.capabilities),
+            ]
+        )
         #expect(whole.delayElapsed().isEmpty)
 
-        var postscreen = SMTPServerDialog(configuration: config {
-            $0.greetingDelay = .milliseconds(6000)
-            $0.greetingDelayPlacement = .beforeFinalLine
-            $0.multilineGreeting = true
-        })
-        #expect(postscreen.start() == [
-            .enterPhase(.greeting), .send(Array("220-mail.example.test ESMTP Mimic\r\n".utf8)), .delay(milliseconds: 6000),
-        ])
+        var postscreen = SMTPServerDialog(
+            configuration: config {
+                $0.greetingDelay = .milliseconds(6000)
+                $0.greetingDelayPlacement = .beforeFinalLine
+                $0.multilineGreeting = true
+            }
+        )
+        #expect(
+            postscreen.start() == [
+                .enterPhase(.greeting), .send(Array("220-mail.example.test ESMTP Mimic\r\n".utf8)),
+                .delay(milliseconds: 6000),
+            ]
+        )
         // Without rejectEarlyTalk, early bytes wait and are answered after the greeting.
         #expect(postscreen.received(Array("EHLO x\r\n".utf8)).isEmpty)
         let rest = postscreen.delayElapsed()
@@ -403,7 +480,10 @@ struct ServerDialogTests {
         #expect(rest.sentText.last?.hasPrefix("250-mail.example.test") == true)
     }
 
-    @Test("early talk: during the greeting delay, or before start", arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp])
+    @Test(
+        "early talk: during the greeting delay, or before start",
+        arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp]
+    )
     func earlyTalk(serviceProtocol: ServiceProtocol) {
         let configuration = config {
             $0.rejectEarlyTalk = true
@@ -431,18 +511,31 @@ struct ServerDialogTests {
 
     @Test("refused greeting honours the delay, then closes")
     func refusedGreetingDelay() {
-        var server = POP3ServerDialog(configuration: config { $0.refuseGreeting = "-ERR busy"; $0.greetingDelay = .milliseconds(10) })
+        var server = POP3ServerDialog(
+            configuration: config {
+                $0.refuseGreeting = "-ERR busy"
+                $0.greetingDelay = .milliseconds(10)
+            }
+        )
         #expect(server.start() == [.enterPhase(.greeting), .delay(milliseconds: 10)])
         #expect(server.delayElapsed() == [.send(Array("-ERR busy\r\n".utf8)), .enterPhase(.close), .close])
     }
 
     @Test("command replies replace answers; 421 closes")
     func commandReplies() {
-        let configuration = config { $0.commandReplies = ["MAIL": "451 4.3.0 Try again later", "RCPT": "421 4.7.0 Bye"] }
-        let actions = serve(SMTPServerDialog(configuration: configuration), ["EHLO x\r\nMAIL FROM:<a>\r\nRCPT TO:<b>\r\nNOOP\r\n"])
+        let configuration = config {
+            $0.commandReplies = ["MAIL": "451 4.3.0 Try again later", "RCPT": "421 4.7.0 Bye"]
+        }
+        let actions = serve(
+            SMTPServerDialog(configuration: configuration),
+            ["EHLO x\r\nMAIL FROM:<a>\r\nRCPT TO:<b>\r\nNOOP\r\n"]
+        )
         #expect(actions.sentText.suffix(2) == ["451 4.3.0 Try again later\r\n", "421 4.7.0 Bye\r\n"])
         #expect(actions.last == .close)
-        let imap = serve(IMAPServerDialog(configuration: config { $0.commandReplies = ["LOGIN": "NO [UNAVAILABLE] Try later"] }), ["a LOGIN u p\r\n"])
+        let imap = serve(
+            IMAPServerDialog(configuration: config { $0.commandReplies = ["LOGIN": "NO [UNAVAILABLE] Try later"] }),
+            ["a LOGIN u p\r\n"]
+        )
         #expect(imap.sentText.last == "a NO [UNAVAILABLE] Try later\r\n")
     }
 
@@ -467,7 +560,10 @@ struct ServerDialogTests {
         #expect(actions.sentText.count >= 2)
     }
 
-    @Test("over-long lines are answered and closed, never buffered without bound", arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp, .https])
+    @Test(
+        "over-long lines are answered and closed, never buffered without bound",
+        arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp, .https]
+    )
     func overlong(serviceProtocol: ServiceProtocol) {
         let configuration = config { $0.limits.maxLineLength = 64 }
         var server = ServerDialogs.make(for: serviceProtocol, configuration: configuration)
@@ -495,7 +591,10 @@ struct ServerDialogTests {
         var generator = SplitMix(seed: UInt64(serviceProtocol.rawValue.utf8.count))
         for mode in [TLSMode.startTLS, .implicit, .none] {
             for _ in 0..<40 {
-                var server = ServerDialogs.make(for: serviceProtocol, configuration: config(mode) { $0.limits.maxLineLength = 256 })
+                var server = ServerDialogs.make(
+                    for: serviceProtocol,
+                    configuration: config(mode) { $0.limits.maxLineLength = 256 }
+                )
                 _ = server.start()
                 for _ in 0..<8 {
                     let count = Int(generator.next() % 300)

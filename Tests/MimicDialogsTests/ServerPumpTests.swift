@@ -241,7 +241,11 @@ struct ServerPumpTests {
 
     @Test("mangled STARTTLS: XXXXXXXA in EHLO, and the command refused", arguments: [ServiceProtocol.smtp, .imap])
     func mangled(serviceProtocol: ServiceProtocol) throws {
-        let result = pump(serviceProtocol, { $0.startTLS.advertise = .mangled }, clientOptions: options(tryAnyway: true))
+        let result = pump(
+            serviceProtocol,
+            { $0.startTLS.advertise = .mangled },
+            clientOptions: options(tryAnyway: true)
+        )
         let failure = try #require(result.failure)
         #expect(failure.code == .startTLSNotOffered)
         #expect(failure.transcript.description.contains("XXXXXXXA"))
@@ -281,7 +285,10 @@ struct ServerPumpTests {
         #expect(summary.upgradeReply == "220 Go ahead")
     }
 
-    @Test("transition false: go-ahead, then the ClientHello answered in plaintext", arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp, .ldap])
+    @Test(
+        "transition false: go-ahead, then the ClientHello answered in plaintext",
+        arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp, .ldap]
+    )
     func noTransition(serviceProtocol: ServiceProtocol) throws {
         let result = pump(serviceProtocol) { $0.startTLS.transition = false }
         #expect(result.handshakes == 0)
@@ -289,7 +296,10 @@ struct ServerPumpTests {
         #expect(!result.plaintextAfterGoAhead.isEmpty)
         #expect(result.summary == nil && result.failure == nil)
         if serviceProtocol == .smtp {
-            #expect(String(decoding: result.plaintextAfterGoAhead, as: UTF8.self) == "502 5.5.2 Error: command not recognized\r\n")
+            #expect(
+                String(decoding: result.plaintextAfterGoAhead, as: UTF8.self)
+                    == "502 5.5.2 Error: command not recognized\r\n"
+            )
         }
         if serviceProtocol == .ldap {
             #expect(result.plaintextAfterGoAhead.prefix(1) == [0x30])
@@ -307,7 +317,10 @@ struct ServerPumpTests {
         #expect(result.handshakes == 0)
     }
 
-    @Test("bytes injected after the go-ahead: plaintextInjection", arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp, .ldap])
+    @Test(
+        "bytes injected after the go-ahead: plaintextInjection",
+        arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp, .ldap]
+    )
     func injection(serviceProtocol: ServiceProtocol) throws {
         let result = pump(serviceProtocol) { $0.startTLS.injectAfterGoAhead = "250 injected" }
         let failure = try #require(result.failure)

@@ -90,8 +90,10 @@ enum BER {
     /// `84 xx xx xx xx` for every length, as Active Directory writes them.
     static func length(_ count: Int, longForm: Bool = false) -> [UInt8] {
         if longForm {
-            return [0x84, UInt8(count >> 24 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF),
-                UInt8(count & 0xFF)]
+            return [
+                0x84, UInt8(count >> 24 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF),
+                UInt8(count & 0xFF),
+            ]
         }
         if count < 0x80 { return [UInt8(count)] }
         var octets: [UInt8] = []

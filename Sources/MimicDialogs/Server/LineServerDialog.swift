@@ -92,7 +92,8 @@ extension LineServerDialog {
             guard !replied, !bytes.isEmpty else { return [] }
             core.stage = .noTransition(replied: true)
             core.note("\(bytes.count) bytes after the go-ahead, answered in plaintext: \(hexDump(bytes, limit: 16))")
-            let reply = core.configuration.startTLS.noTransitionReply.map(ServerCore.lines)
+            let reply =
+                core.configuration.startTLS.noTransitionReply.map(ServerCore.lines)
                 ?? errorReply(.garbage, line: nil)
             return reply == [""] ? [] : core.reply(reply)
         case .open:

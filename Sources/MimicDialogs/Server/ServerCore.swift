@@ -185,8 +185,10 @@ struct ServerCore: Sendable {
         }
         var actions: [ServerAction] = [.send(bytes)]
         if reader.bufferedCount > 0, !configuration.startTLS.executeInjectedCommands {
-            note("discarded \(reader.bufferedCount) bytes pipelined after the upgrade command: "
-                + escaped(reader.bufferedBytes, limit: 80))
+            note(
+                "discarded \(reader.bufferedCount) bytes pipelined after the upgrade command: "
+                    + escaped(reader.bufferedBytes, limit: 80)
+            )
             reader = LineReader(maxLineLength: configuration.limits.maxLineLength)
         }
         guard configuration.startTLS.transition else {

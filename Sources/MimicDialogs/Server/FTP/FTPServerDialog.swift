@@ -150,7 +150,9 @@ public struct FTPServerDialog: LineServerDialog {
         case "NOOP":
             return core.reply("200 NOOP ok.")
         case "OPTS":
-            return core.reply(argument.uppercased() == "UTF8 ON" ? "200 Always in UTF8 mode." : "501 Option not understood.")
+            return core.reply(
+                argument.uppercased() == "UTF8 ON" ? "200 Always in UTF8 mode." : "501 Option not understood."
+            )
         case "EPSV":
             if argument.uppercased() == "ALL" { return core.reply("200 EPSV ALL ok.") }
             return listen(extended: true)
@@ -163,7 +165,9 @@ public struct FTPServerDialog: LineServerDialog {
             passive = nil
             waiting = .transfer(id: id)
             let listing = command.verb == "NLST" ? Self.nameListing : Self.listing
-            return core.reply("150 Here comes the directory listing.") + [.transferData(id: id, bytes: Array(listing.utf8))]
+            return core.reply("150 Here comes the directory listing.") + [
+                .transferData(id: id, bytes: Array(listing.utf8))
+            ]
         case "RETR":
             return core.reply("550 Failed to open file.")
         case "STOR", "STOU", "APPE":
@@ -208,8 +212,8 @@ public struct FTPServerDialog: LineServerDialog {
     }
 
     public mutating func dataListenerFailed() -> [ServerAction] {
-        guard core.stage == .open else { return [] }
-        if case .listener = waiting { waiting = nil }
+        guard core.stage == .open, case .listener = waiting else { return [] }
+        waiting = nil
         return core.reply("425 Failed to enter passive mode.") + backFromData() + drain()
     }
 

@@ -29,7 +29,11 @@ public struct IMAPServerDialog: LineServerDialog {
 
     private var capabilities: [String] {
         let common = ["IMAP4rev1", "ID", "ENABLE", "NAMESPACE", "UNSELECT"]
-        return core.capabilities(defaultsBeforeTLS: common + ["STARTTLS"], defaultsAfterTLS: common, keyword: "STARTTLS")
+        return core.capabilities(
+            defaultsBeforeTLS: common + ["STARTTLS"],
+            defaultsAfterTLS: common,
+            keyword: "STARTTLS"
+        )
     }
 
     func defaultGreeting() -> [String] {
@@ -118,7 +122,9 @@ public struct IMAPServerDialog: LineServerDialog {
         case "AUTHENTICATE":
             return core.reply("\(tag) NO Unsupported authentication mechanism.")
         case "SELECT", "EXAMINE":
-            guard arguments.count == 1 else { return core.reply("\(tag) BAD Error in IMAP command \(verb): Missing arguments.") }
+            guard arguments.count == 1 else {
+                return core.reply("\(tag) BAD Error in IMAP command \(verb): Missing arguments.")
+            }
             guard Self.isInbox(arguments[0]) else {
                 if selected { state = .authenticated }
                 return core.reply("\(tag) NO Mailbox doesn't exist: \(arguments[0])")
@@ -135,7 +141,9 @@ public struct IMAPServerDialog: LineServerDialog {
                 "\(tag) OK [\(readOnly ? "READ-ONLY" : "READ-WRITE")] \(verb.titleCased) completed."
             )
         case "LIST", "LSUB":
-            guard arguments.count == 2 else { return core.reply("\(tag) BAD Error in IMAP command \(verb): Missing arguments.") }
+            guard arguments.count == 2 else {
+                return core.reply("\(tag) BAD Error in IMAP command \(verb): Missing arguments.")
+            }
             var lines: [String] = []
             if arguments[1].isEmpty {
                 lines.append("* \(verb) (\\Noselect) \".\" \"\"")
@@ -144,8 +152,12 @@ public struct IMAPServerDialog: LineServerDialog {
             }
             return core.reply(lines + ["\(tag) OK \(verb.titleCased) completed."])
         case "STATUS":
-            guard arguments.count == 2 else { return core.reply("\(tag) BAD Error in IMAP command STATUS: Missing arguments.") }
-            guard Self.isInbox(arguments[0]) else { return core.reply("\(tag) NO Mailbox doesn't exist: \(arguments[0])") }
+            guard arguments.count == 2 else {
+                return core.reply("\(tag) BAD Error in IMAP command STATUS: Missing arguments.")
+            }
+            guard Self.isInbox(arguments[0]) else {
+                return core.reply("\(tag) NO Mailbox doesn't exist: \(arguments[0])")
+            }
             let items = arguments[1][...].trimmingCharacters(in: "()").split(separator: " ").map { item -> String in
                 let name = item.uppercased()
                 switch name {
@@ -180,7 +192,8 @@ public struct IMAPServerDialog: LineServerDialog {
             let sub = arguments.first?.uppercased() ?? ""
             switch sub {
             case "SEARCH": return core.reply("* SEARCH", "\(tag) OK Search completed.")
-            case "FETCH", "STORE", "COPY", "MOVE", "EXPUNGE": return core.reply("\(tag) OK \(sub.titleCased) completed.")
+            case "FETCH", "STORE", "COPY", "MOVE", "EXPUNGE":
+                return core.reply("\(tag) OK \(sub.titleCased) completed.")
             default: return core.reply("\(tag) BAD Error in IMAP command UID: Unknown command.")
             }
         default:

@@ -153,7 +153,8 @@ public struct LDAPServerDialog: ServerDialog {
         guard ldap.resultCode == 0 else {
             return extendedResponse(id, code: ldap.resultCode, diagnostic: ldap.diagnosticMessage, name: name)
         }
-        var actions = core.enter(.upgrade) + extendedResponse(id, code: 0, diagnostic: ldap.diagnosticMessage, name: name)
+        var actions =
+            core.enter(.upgrade) + extendedResponse(id, code: 0, diagnostic: ldap.diagnosticMessage, name: name)
         if let injection = core.configuration.startTLS.injectAfterGoAhead, case .send(let bytes) = actions.last {
             core.record(.server, "injected: \(escaped(injection.utf8))")
             actions[actions.count - 1] = .send(bytes + Array(injection.utf8))

@@ -80,9 +80,11 @@ public struct SMTPServerDialog: LineServerDialog {
             greeted = true
             resetTransaction()
             let lines = [host] + capabilities
-            return core.reply(lines.enumerated().map { index, text in
-                (index == lines.count - 1 ? "250 " : "250-") + text
-            })
+            return core.reply(
+                lines.enumerated().map { index, text in
+                    (index == lines.count - 1 ? "250 " : "250-") + text
+                }
+            )
         case "HELO":
             guard !command.argument.isEmpty else { return core.reply("501 Syntax: HELO hostname") }
             greeted = true
