@@ -86,7 +86,15 @@ enum BER {
 
     // MARK: Encoding
 
-    static func length(_ count: Int) -> [UInt8] {
+    /// The length octets: the short form below 128, else the shortest long form; `longForm` forces
+    /// `84 xx xx xx xx` for every length, as Active Directory writes them.
+    static func length(_ count: Int, longForm: Bool = false) -> [UInt8] {
+        if longForm {
+            return [
+                0x84, UInt8(count >> 24 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF),
+                UInt8(count & 0xFF),
+            ]
+        }
         if count < 0x80 { return [UInt8(count)] }
         var octets: [UInt8] = []
         var rest = count
@@ -97,23 +105,23 @@ enum BER {
         return [0x80 | UInt8(octets.count)] + octets
     }
 
-    static func element(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
-        [tag] + length(content.count) + content
+    static func element(_ tag: UInt8, _ content: [UInt8], longForm: Bool = false) -> [UInt8] {
+        [tag] + length(content.count, longForm: longForm) + content
     }
 
     /// A minimal two's-complement INTEGER/ENUMERATED content for a small non-negative value.
-    static func integer(_ tag: UInt8, _ value: Int) -> [UInt8] {
+    static func integer(_ tag: UInt8, _ value: Int, longForm: Bool = false) -> [UInt8] {
         var octets: [UInt8] = [UInt8(value & 0xFF)]
         var rest = value >> 8
         while rest > 0 || octets[0] & 0x80 != 0 {
             octets.insert(UInt8(rest & 0xFF), at: 0)
             rest >>= 8
         }
-        return element(tag, octets)
+        return element(tag, octets, longForm: longForm)
     }
 
-    static func octetString(_ text: String, tag: UInt8 = 0x04) -> [UInt8] {
-        element(tag, Array(text.utf8))
+    static func octetString(_ text: String, tag: UInt8 = 0x04, longForm: Bool = false) -> [UInt8] {
+        element(tag, Array(text.utf8), longForm: longForm)
     }
 }
 
