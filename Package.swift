@@ -77,6 +77,9 @@ let package = Package(
             ]
         ),
 
+        // What the tests share: running real tools and servers with deadlines.
+        .target(name: "MimicTestSupport", path: "Tests/MimicTestSupport"),
+
         .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
         .testTarget(name: "MimicTLSTests", dependencies: [
                 "MimicTLS", "MimicCerts",
@@ -99,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "MimicNetTests",
             dependencies: [
-                "MimicNet", "MimicTLS", "MimicCerts",
+                "MimicNet", "MimicTLS", "MimicCerts", "MimicTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -107,7 +110,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MimicScenariosTests",
-            dependencies: ["MimicScenarios", "MimicCerts", "MimicTLS", "MimicNet", "MimicCore"]
+            dependencies: ["MimicScenarios", "MimicCerts", "MimicTLS", "MimicNet", "MimicCore", "MimicTestSupport"],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,39 +1,16 @@
 import Foundation
 import MimicCerts
 import MimicCore
+import MimicTestSupport
 import Testing
 
 /// `mimic verify` as a person runs it: the built executable on minted files, its output and its exit status.
 @Suite("mimic verify")
 struct VerifyCommandTests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = Fixtures.mimicExecutable
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting so a large output cannot fill the pipe and block the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            Issue.record("mimic \(arguments) did not finish in 30 s")
-        }
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String]) throws -> Subprocess.Result {
+        let result = try Subprocess.run(Fixtures.mimicExecutable.path, arguments, timeout: 30)
+        if result.timedOut { Issue.record("mimic \(arguments) did not finish in 30 s") }
+        return result
     }
 
     static let outDirectory = URL(fileURLWithPath: NSTemporaryDirectory())

@@ -31,7 +31,7 @@ final class DataChannelHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        timer = context.eventLoop.scheduleTask(in: deadline) { [weak self] in
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: deadline) { [weak self] in
             self?.complete(context: context, failure: "data channel: no end within \(ProbeConnectionHandler.seconds(self?.deadline ?? .zero))")
         }
     }

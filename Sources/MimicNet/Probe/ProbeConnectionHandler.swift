@@ -64,7 +64,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         let overall = TimeAmount.milliseconds(Int64(deadlines.overall * 1000))
-        overallTimer = context.eventLoop.scheduleTask(in: overall) { [weak self] in
+        overallTimer = context.eventLoop.assumeIsolated().scheduleTask(in: overall) { [weak self] in
             self?.timedOut(context: context, what: "the whole probe (\(Self.seconds(overall)))")
         }
         if context.channel.isActive { begin(context: context) }
@@ -171,7 +171,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
                 enter(.dataChannel, context: context)
                 let future = openDataChannel(host, port, tlsHandler?.sessionForResumption(), context.eventLoop)
                 pendingDataChannel = future
-                future.whenComplete { [weak self] result in
+                future.hop(to: context.eventLoop).assumeIsolated().whenComplete { [weak self] result in
                     guard let self, !self.finished else { return }
                     switch result {
                     case .success(let data):
@@ -233,7 +233,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private func restartPhaseTimer(context: ChannelHandlerContext, timeout: TimeAmount? = nil) {
         phaseTimer?.cancel()
         let limit = timeout ?? .milliseconds(Int64((phase == .handshake ? deadlines.handshake : deadlines.reply) * 1000))
-        phaseTimer = context.eventLoop.scheduleTask(in: limit) { [weak self] in
+        phaseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [weak self] in
             guard let self else { return }
             self.timedOut(context: context, what: "\(self.phase) (\(Self.seconds(limit)) without an answer)")
         }
@@ -267,7 +267,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         let close = { context.close(promise: nil) }
         if let pending = pendingDataChannel {
             // Let the data channel report its handshake before the verdict is made; it has its own deadline.
-            pending.whenComplete { dataResult in
+            pending.hop(to: context.eventLoop).assumeIsolated().whenComplete { dataResult in
                 var final = result
                 if case .success(let data) = dataResult { final.dataChannel = data.handshake ?? final.dataChannel }
                 promise.succeed(final)

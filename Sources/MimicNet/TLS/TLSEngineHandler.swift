@@ -69,6 +69,11 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     public func channelInactive(context: ChannelHandlerContext) {
         let wasHandshaking = state == .handshaking || state == .idle
+        if state != .failed && state != .closed {
+            // The engine settles what it already has (a last record, a close_notify) and learns the peer is gone.
+            engine.receivedEndOfStream()
+            if state == .active || state == .closing { deliverPlaintext(context: context) }
+        }
         state = .closed
         failPendingWrites(TLSFailure(reason: "connection closed"))
         if wasHandshaking {

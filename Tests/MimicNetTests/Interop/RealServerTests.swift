@@ -2,6 +2,7 @@ import Foundation
 import MimicCerts
 import MimicCore
 import MimicNet
+import MimicTestSupport
 import Testing
 
 /// The interop tier: the probe against REAL servers from Debian (postfix, dovecot, vsftpd, slapd, nginx) on
@@ -48,7 +49,8 @@ struct RealServerTests {
                     #expect(data.completed && data.sessionResumed, "\(where_): data channel \(data)")
                     #expect(report.dialog?.dataChannelReply?.hasPrefix("226") == true, "\(where_): LIST")
                 }
-                if target.mode == .startTLS {
+                if target.mode == .startTLS && target.serviceProtocol != .ldap {
+                    // LDAP servers do not advertise StartTLS before it is asked for (only in the RootDSE).
                     #expect(report.dialog?.upgradeAdvertised == true, "\(where_)")
                 }
             }
@@ -159,14 +161,8 @@ struct InteropFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a program with a deadline and collects its output.
+/// Runs `mimic` and the interop scripts with deadlines.
 enum Command {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// The `mimic` executable built beside the tests.
     static var mimic: URL {
         var directory = Bundle.main.bundleURL
@@ -178,26 +174,11 @@ enum Command {
         return RealServers.repository.appendingPathComponent(".build/debug/mimic")
     }
 
-    static func run(_ arguments: [String], timeout: Int = 60) throws -> Result {
-        try shell(mimic.path, arguments, timeout: timeout)
+    static func run(_ arguments: [String], timeout: Double = 60) throws -> Subprocess.Result {
+        try Subprocess.run(mimic.path, arguments, timeout: timeout)
     }
 
-    /// `timeout(1)` enforces the deadline even if the child ignores SIGTERM (it sends SIGKILL 5 s later).
-    static func shell(_ program: String, _ arguments: [String], timeout: Int) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["-k", "5", "\(timeout)", program] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    static func shell(_ program: String, _ arguments: [String], timeout: Double) throws -> Subprocess.Result {
+        try Subprocess.run(program, arguments, timeout: timeout)
     }
 }
