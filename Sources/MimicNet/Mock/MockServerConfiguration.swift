@@ -1,0 +1,76 @@
+import MimicCore
+import MimicDialogs
+import MimicTLS
+
+/// Everything one mock server needs: what it speaks, how it reaches TLS, with which library and chain, how its
+/// dialog misbehaves, and which network faults shape its bytes. Plain values; the scenario runner builds one
+/// from a scenario file, and tests build them in code.
+public struct MockServerConfiguration: Sendable {
+    /// Bounds on what one connection may cost, so a misbehaving client cannot keep a mock busy forever.
+    public struct Limits: Sendable, Hashable {
+        /// Connections served at once; more are closed on accept.
+        public var maxConnections: Int
+        /// A connection is closed after this long, whatever it is doing (seconds).
+        public var connectionLifetime: Double
+        /// A connection is closed after receiving this many bytes.
+        public var maxBytesReceived: Int
+
+        public init(maxConnections: Int = 256, connectionLifetime: Double = 60, maxBytesReceived: Int = 1 << 20) {
+            self.maxConnections = maxConnections
+            self.connectionLifetime = connectionLifetime
+            self.maxBytesReceived = maxBytesReceived
+        }
+    }
+
+    public var serviceProtocol: ServiceProtocol
+    /// `.implicit`: TLS from the first byte; `.startTLS`: plaintext dialog that upgrades; `.none`: no TLS.
+    public var mode: TLSMode
+    /// Loopback unless the user asks for another address.
+    public var host: String
+    /// 0 for an ephemeral port.
+    public var port: Int
+    /// The TLS library the server hand-shakes with.
+    public var backend: TLSBackend
+    /// The server-role TLS configuration: chain and key (served exactly as given), per-SNI chains, versions,
+    /// cipher list or priority string, abort with an alert, cut mid-handshake, client-certificate request.
+    public var tls: TLSConfiguration
+    /// The dialog and its misbehaviour knobs.
+    public var dialog: ServerDialogConfiguration
+    /// Toxiproxy-style faults, each active in its phase.
+    public var faults: [NetworkFault]
+    /// FTP `other_certificate`: the data channel's own TLS configuration; nil serves the control channel's.
+    public var dataChannelTLS: TLSConfiguration?
+    /// An implicit-TLS port that speaks the plaintext dialog instead (a mode mix-up).
+    public var implicitSpeaksPlaintext: Bool
+    /// A STARTTLS port that expects a ClientHello at once, saying nothing first (a mode mix-up).
+    public var startTLSSpeaksTLS: Bool
+    public var limits: Limits
+
+    public init(
+        serviceProtocol: ServiceProtocol,
+        mode: TLSMode,
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        backend: TLSBackend = .openssl,
+        tls: TLSConfiguration,
+        dialog: ServerDialogConfiguration? = nil,
+        faults: [NetworkFault] = [],
+        dataChannelTLS: TLSConfiguration? = nil,
+        implicitSpeaksPlaintext: Bool = false,
+        startTLSSpeaksTLS: Bool = false,
+        limits: Limits = Limits()
+    ) {
+        self.serviceProtocol = serviceProtocol
+        self.mode = mode
+        self.host = host
+        self.port = port
+        self.backend = backend
+        self.tls = tls
+        self.dialog = dialog ?? ServerDialogConfiguration(mode: mode)
+        self.faults = faults
+        self.dataChannelTLS = dataChannelTLS
+        self.implicitSpeaksPlaintext = implicitSpeaksPlaintext
+        self.startTLSSpeaksTLS = startTLSSpeaksTLS
+        self.limits = limits
+    }
+}
