@@ -6,9 +6,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # System packages the build and the tests use: the two TLS libraries' headers, and the real
 # openssl / gnutls-cli clients the tests compare against.
-APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config
+APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 ca-certificates
 
-.PHONY: setup build test demo bench clean trust-store
+.PHONY: setup setup-interop build test demo bench clean trust-store
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -23,7 +23,13 @@ setup:
 build: setup
 	$(SWIFT) build $(BUILD_FLAGS)
 
-test: setup
+# The interop tier runs real postfix, dovecot, vsftpd, slapd and nginx on loopback; they are installed here
+# (without letting their system services start) unless MIMIC_SKIP_INTEROP=1 skips that tier explicitly.
+setup-interop:
+	@if [ "$${MIMIC_SKIP_INTEROP:-0}" = 1 ]; then echo "MIMIC_SKIP_INTEROP=1: the real-server tier is skipped"; \
+	 else $(SUDO) Tests/Interop/install.sh; fi
+
+test: setup setup-interop
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 
