@@ -49,6 +49,18 @@ public struct HTTPClientDialog: LineDialog {
 
     public mutating func tlsEstablished() -> [DialogAction] { [] }
 
+    var stage: LineDialogStage {
+        switch state {
+        case .completed, .failed: .finished
+        default: .running
+        }
+    }
+
+    mutating func markCompleted() {
+        state = .completed
+    }
+
+    // Unlike the mail protocols, an HTTP server closing before the headers ended is always a failure.
     public mutating func closed() -> [DialogAction] {
         switch state {
         case .completed, .failed: return []

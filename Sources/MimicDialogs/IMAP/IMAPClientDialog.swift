@@ -67,22 +67,16 @@ public struct IMAPClientDialog: LineDialog {
         return [command("CAPABILITY") { .capability(tag: $0, afterTLS: true) }] + drain()
     }
 
-    public mutating func closed() -> [DialogAction] {
+    var stage: LineDialogStage {
         switch state {
-        case .completed, .failed: return []
-        case .logout:
-            state = .completed
-            return [.completed(core.summary)]
-        default:
-            return fail(
-                core.failure(
-                    currentPhase,
-                    .closed,
-                    words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection"
-                )
-            )
+        case .completed, .failed: .finished
+        case .logout: .quitting
+        default: .running
         }
+    }
+
+    mutating func markCompleted() {
+        state = .completed
     }
 
     mutating func fail(_ failure: DialogFailure) -> [DialogAction] {

@@ -76,22 +76,16 @@ public struct POP3ClientDialog: LineDialog {
         return [core.send("CAPA")] + drain()
     }
 
-    public mutating func closed() -> [DialogAction] {
+    var stage: LineDialogStage {
         switch state {
-        case .completed, .failed: return []
-        case .quit:
-            state = .completed
-            return [.completed(core.summary)]
-        default:
-            return fail(
-                core.failure(
-                    currentPhase,
-                    .closed,
-                    words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection"
-                )
-            )
+        case .completed, .failed: .finished
+        case .quit: .quitting
+        default: .running
         }
+    }
+
+    mutating func markCompleted() {
+        state = .completed
     }
 
     mutating func fail(_ failure: DialogFailure) -> [DialogAction] {

@@ -68,23 +68,16 @@ public struct SMTPClientDialog: LineDialog {
         return [core.send("EHLO \(core.options.ehloName)")] + drain()
     }
 
-    public mutating func closed() -> [DialogAction] {
+    var stage: LineDialogStage {
         switch state {
-        case .completed, .failed: return []
-        case .quit:
-            state = .completed
-            return [.completed(core.summary)]
-        default:
-            let phase = currentPhase
-            return fail(
-                core.failure(
-                    phase,
-                    .closed,
-                    words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection"
-                )
-            )
+        case .completed, .failed: .finished
+        case .quit: .quitting
+        default: .running
         }
+    }
+
+    mutating func markCompleted() {
+        state = .completed
     }
 
     mutating func fail(_ failure: DialogFailure) -> [DialogAction] {

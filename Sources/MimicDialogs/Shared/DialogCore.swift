@@ -95,8 +95,20 @@ struct DialogCore: Sendable {
 }
 
 /// A dialog over a line protocol; `drain()` runs the framing loop that every text dialog shares.
+/// Where a line dialog stands, for the events every line protocol handles alike.
+enum LineDialogStage {
+    case running
+    /// QUIT or LOGOUT sent: the server closing now is the expected end.
+    case quitting
+    /// Completed or failed: every further event is ignored.
+    case finished
+}
+
 protocol LineDialog: ClientDialog {
     var core: DialogCore { get set }
+    var stage: LineDialogStage { get }
+    /// Enters the completed state (after the server closed in answer to QUIT or LOGOUT).
+    mutating func markCompleted()
     /// True once `start()` ran: lines received earlier wait in the buffer.
     var isReading: Bool { get }
     /// True between the go-ahead and `tlsEstablished()`: any byte then is injection.
@@ -109,6 +121,26 @@ protocol LineDialog: ClientDialog {
 
 extension LineDialog {
     public var transcript: Transcript { core.transcript }
+
+    /// The server closed: the expected end after QUIT or LOGOUT, a failure anywhere else.
+    public mutating func closed() -> [DialogAction] {
+        switch stage {
+        case .finished:
+            return []
+        case .quitting:
+            markCompleted()
+            return [.completed(core.summary)]
+        case .running:
+            return fail(
+                core.failure(
+                    currentPhase,
+                    .closed,
+                    words: escaped(core.reader.bufferedBytes),
+                    detail: "the server closed the connection"
+                )
+            )
+        }
+    }
 
     /// The shared body of `received(_:)`.
     mutating func receiveLines(_ bytes: [UInt8], isTerminal: Bool) -> [DialogAction] {
