@@ -65,19 +65,10 @@ public struct FTPClientDialog: LineDialog {
         }
     }
 
-    public mutating func start() -> [DialogAction] {
-        guard state == .idle else { return [] }
-        switch core.options.mode {
-        case .startTLS: state = .greeting(afterTLS: false)
-        case .implicit: state = .greeting(afterTLS: true)
-        case .none:
-            return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "FTP dialog needs a TLS mode"))
-        }
-        return drain()
-    }
+    var isIdle: Bool { state == .idle }
 
-    public mutating func received(_ bytes: [UInt8]) -> [DialogAction] {
-        receiveLines(bytes, isTerminal: state == .completed || state == .failed)
+    mutating func awaitGreeting(overTLS: Bool) {
+        state = .greeting(afterTLS: overTLS)
     }
 
     public mutating func tlsEstablished() -> [DialogAction] {

@@ -43,10 +43,6 @@ public struct HTTPClientDialog: LineDialog {
         return request.map { core.send($0) } + drain()
     }
 
-    public mutating func received(_ bytes: [UInt8]) -> [DialogAction] {
-        receiveLines(bytes, isTerminal: state == .completed || state == .failed)
-    }
-
     public mutating func tlsEstablished() -> [DialogAction] { [] }
 
     var stage: LineDialogStage {
@@ -59,6 +55,11 @@ public struct HTTPClientDialog: LineDialog {
     mutating func markCompleted() {
         state = .completed
     }
+
+    var isIdle: Bool { state == .idle }
+
+    /// HTTP speaks first (see `start()`); it never waits for a greeting.
+    mutating func awaitGreeting(overTLS: Bool) {}
 
     // Unlike the mail protocols, an HTTP server closing before the headers ended is always a failure.
     public mutating func closed() -> [DialogAction] {

@@ -49,17 +49,10 @@ public struct IMAPClientDialog: LineDialog {
         }
     }
 
-    public mutating func start() -> [DialogAction] {
-        guard state == .idle else { return [] }
-        guard core.options.mode != .none else {
-            return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "IMAP dialog needs a TLS mode"))
-        }
-        state = .greeting
-        return drain()
-    }
+    var isIdle: Bool { state == .idle }
 
-    public mutating func received(_ bytes: [UInt8]) -> [DialogAction] {
-        receiveLines(bytes, isTerminal: state == .completed || state == .failed)
+    mutating func awaitGreeting(overTLS: Bool) {
+        state = .greeting
     }
 
     public mutating func tlsEstablished() -> [DialogAction] {

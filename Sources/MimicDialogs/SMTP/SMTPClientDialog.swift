@@ -47,19 +47,10 @@ public struct SMTPClientDialog: LineDialog {
         }
     }
 
-    public mutating func start() -> [DialogAction] {
-        guard state == .idle else { return [] }
-        switch core.options.mode {
-        case .startTLS: state = .greeting(afterTLS: false)
-        case .implicit: state = .greeting(afterTLS: true)
-        case .none:
-            return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "SMTP dialog needs a TLS mode"))
-        }
-        return drain()
-    }
+    var isIdle: Bool { state == .idle }
 
-    public mutating func received(_ bytes: [UInt8]) -> [DialogAction] {
-        receiveLines(bytes, isTerminal: state == .completed || state == .failed)
+    mutating func awaitGreeting(overTLS: Bool) {
+        state = .greeting(afterTLS: overTLS)
     }
 
     public mutating func tlsEstablished() -> [DialogAction] {

@@ -109,6 +109,10 @@ protocol LineDialog: ClientDialog {
     var stage: LineDialogStage { get }
     /// Enters the completed state (after the server closed in answer to QUIT or LOGOUT).
     mutating func markCompleted()
+    /// True before `start()`.
+    var isIdle: Bool { get }
+    /// Starts waiting for the greeting, which comes in plaintext or, in implicit mode, over TLS.
+    mutating func awaitGreeting(overTLS: Bool)
     /// True once `start()` ran: lines received earlier wait in the buffer.
     var isReading: Bool { get }
     /// True between the go-ahead and `tlsEstablished()`: any byte then is injection.
@@ -121,6 +125,23 @@ protocol LineDialog: ClientDialog {
 
 extension LineDialog {
     public var transcript: Transcript { core.transcript }
+
+    /// The mail and file protocols start alike: wait for the greeting, in plaintext or over implicit TLS.
+    public mutating func start() -> [DialogAction] {
+        guard isIdle else { return [] }
+        switch core.options.mode {
+        case .startTLS: awaitGreeting(overTLS: false)
+        case .implicit: awaitGreeting(overTLS: true)
+        case .none:
+            let name = serviceProtocol.rawValue.uppercased()
+            return fail(core.failure(.greeting, .modeMismatch, words: "", detail: "\(name) dialog needs a TLS mode"))
+        }
+        return drain()
+    }
+
+    public mutating func received(_ bytes: [UInt8]) -> [DialogAction] {
+        receiveLines(bytes, isTerminal: stage == .finished)
+    }
 
     /// The server closed: the expected end after QUIT or LOGOUT, a failure anywhere else.
     public mutating func closed() -> [DialogAction] {
