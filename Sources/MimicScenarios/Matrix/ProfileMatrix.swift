@@ -25,6 +25,16 @@ public struct ProfileMatrix: Sendable {
         }
 
         public var matches: Bool { Set(found) == Set(expected) }
+
+        /// What the client library said by itself, and what only the chain facts added.
+        var describedFindings: String {
+            guard handshake.completed else { return FindingCode.handshakeFailure.rawValue }
+            let library = handshake.verification?.findings.codes ?? []
+            let facts = found.filter { !library.contains($0) }
+            var text = ProfileMatrix.list(library)
+            if !facts.isEmpty { text += " +facts " + facts.map(\.rawValue).joined(separator: ",") }
+            return text
+        }
     }
 
     public struct Row: Sendable, Codable {
@@ -149,14 +159,12 @@ extension ProfileMatrix {
             let expectedText = Set(expected).count == 1 ? expected[0] : expected.joined(separator: " / ")
             table.add(
                 [row.profile, expectedText]
-                    + row.cells.map { cell in
-                        let version = cell.handshake.negotiatedVersion?.displayName ?? "no handshake"
-                        return "\(Self.list(cell.found)) (\(version))"
-                    }
+                    + row.cells.map(\.describedFindings)
                     + [row.matches ? "ok" : "MISMATCH"]
             )
         }
         var out = table.render()
+        out += "\n\n'accept' is the client library's own verdict; '+facts' marks what only Mimic's chain facts add."
         let divergences = rows.filter { $0.divergence != nil }
         if !divergences.isEmpty {
             out += "\n\nKnown divergences between the libraries (certs/DIVERGENCES.md):"
