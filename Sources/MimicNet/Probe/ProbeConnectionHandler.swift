@@ -13,7 +13,9 @@ struct ProbeOutcome {
     var handshakeFailed = false
     var dataChannel: HandshakeReport?
     var timings: [ProbeReport.Timing] = []
-    var plaintextFromImplicitPort: String?
+    /// Plaintext that arrived where the handshake was due: an implicit port greeting in plaintext, or a server
+    /// that said go ahead and went on in plaintext.
+    var plaintextInsteadOfTLS: String?
     var networkFailure: Finding?
 }
 
@@ -29,7 +31,6 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private let deadlines: ProbeDeadlines
     private let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine
     private let openDataChannel: @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
-    private let recorder: FirstBytesRecorder
     private let promise: EventLoopPromise<ProbeOutcome>
     private let connectStarted: NIODeadline
 
@@ -46,7 +47,6 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         dialog: any ClientDialog,
         mode: TLSMode,
         deadlines: ProbeDeadlines,
-        recorder: FirstBytesRecorder,
         promise: EventLoopPromise<ProbeOutcome>,
         connectStarted: NIODeadline,
         makeEngine: @escaping @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine,
@@ -55,7 +55,6 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         self.dialog = dialog
         self.mode = mode
         self.deadlines = deadlines
-        self.recorder = recorder
         self.promise = promise
         self.connectStarted = connectStarted
         self.makeEngine = makeEngine
@@ -119,7 +118,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         case .failed(let report):
             outcome.handshake = report
             outcome.handshakeFailed = true
-            if mode == .implicit { outcome.plaintextFromImplicitPort = recorder.plaintextLine }
+            outcome.plaintextInsteadOfTLS = tlsHandler?.plaintextReceived
             finish(context: context)
         }
     }
@@ -207,9 +206,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
             tlsHandler = handler
             let timeout = TimeAmount.milliseconds(Int64(deadlines.handshake * 1000))
             restartPhaseTimer(context: context, timeout: timeout)
-            // In front of every handler but the recorder of raw first bytes, so that from now on every byte in
-            // either direction is TLS.
-            try context.pipeline.syncOperations.addHandler(handler, position: .after(recorder))
+            // In front of everything, so that from now on every byte in either direction is TLS.
+            try context.pipeline.syncOperations.addHandler(handler, position: .first)
         } catch {
             outcome.findings.append(Finding(.handshakeFailure, phase: .handshake, evidence: "\(error)"))
             finish(context: context)

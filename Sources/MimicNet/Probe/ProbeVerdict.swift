@@ -33,11 +33,16 @@ enum ProbeVerdict {
                 report.chain = certificate.facts
                 findings += certificate.findings
             } else if outcome.handshakeFailed || handshake.failure != nil {
-                if let line = outcome.plaintextFromImplicitPort {
+                if let line = outcome.plaintextInsteadOfTLS, report.target.mode == .implicit {
                     findings.append(
                         Finding(
                             .modeMismatch, phase: .handshake,
                             evidence: "the implicit-TLS port answered in plaintext: \(line)"))
+                } else if let line = outcome.plaintextInsteadOfTLS {
+                    findings.append(
+                        Finding(
+                            .noTLSAfterGoAhead, phase: .handshake,
+                            evidence: "the server said go ahead, then answered the ClientHello in plaintext: \(line)"))
                 } else if !findings.contains(where: { $0.code == .timeout }) {
                     findings.append(handshakeFailure(handshake))
                 }

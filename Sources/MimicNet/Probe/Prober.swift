@@ -105,18 +105,16 @@ public final class Prober: Sendable {
             .connectTimeout(.milliseconds(Int64(deadlines.connect * 1000)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let recorder = FirstBytesRecorder()
                     let handler = ProbeConnectionHandler(
                         dialog: ClientDialogs.make(for: target.serviceProtocol, options: dialogOptions),
                         mode: target.mode,
                         deadlines: deadlines,
-                        recorder: recorder,
                         promise: promise,
                         connectStarted: connectStarted,
                         makeEngine: makeEngine,
                         openDataChannel: openDataChannel
                     )
-                    try channel.pipeline.syncOperations.addHandlers([recorder, handler])
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
         do {
