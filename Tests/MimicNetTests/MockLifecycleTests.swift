@@ -1,7 +1,7 @@
 import Foundation
 import MimicCore
 import MimicDialogs
-import MimicNet
+@testable import MimicNet
 import MimicTLS
 import Testing
 
@@ -85,6 +85,7 @@ struct MockLifecycleTests {
         let server = try await MockSupport.start(.ftp, .none)
         let port = server.port
         let stopped = StopSignal()
+        let openBeforeStop = OpenCount()
         let (greeting, passive, end) = try await withClient(port: port) { client in
             let greeting = client.read(for: .seconds(5)) { $0.hasSuffix("\r\n") }
             client.send("PASV\r\n")
@@ -94,8 +95,11 @@ struct MockLifecycleTests {
             return (greeting, passive, end)
         } stopping: {
             await stopped.waitUntilReady()
+            openBeforeStop.value = server.openChannels
             await server.stop()
         }
+        #expect(openBeforeStop.value == 2, "the control connection and its data listener")
+        #expect(server.openChannels == 0)
         #expect(greeting.text.hasPrefix("220 "))
         #expect(passive.text.hasPrefix("227 "), "\(passive.text)")
         #expect(end.end == .eof || end.end == .reset, "\(end.end)")
@@ -143,12 +147,37 @@ struct MockLifecycleTests {
         return numbers[4] * 256 + numbers[5]
     }
 
+    @Test("a data connection that never comes: the transfer fails with 425 at its deadline")
+    func dataConnectionDeadline() async throws {
+        let server = try await MockSupport.start(.ftp, .none) { $0.limits.dataConnectionTimeout = 0.3 }
+        let trace = try await withClient(port: server.port) { client in
+            _ = client.read(for: .seconds(5)) { $0.hasSuffix("\r\n") }
+            client.send("PASV\r\n")
+            _ = client.read(for: .seconds(5)) { $0.hasSuffix("\r\n") }
+            client.send("LIST\r\n")
+            return client.read(for: .seconds(5)) { $0.contains("425 ") && $0.hasSuffix("\r\n") }
+        }
+        await server.stop()
+        #expect(trace.end == .stopped, "\(trace.text)")
+        #expect(trace.text.hasPrefix("150 ") && trace.text.contains("\r\n425 "), "\(trace.text)")
+        #expect(trace.elapsed >= .milliseconds(300))
+    }
+
     @Test("a TLS context that cannot be made fails start()")
     func badConfiguration() async throws {
         let configuration = MockServerConfiguration(
             serviceProtocol: .smtp, mode: .implicit,
             tls: TLSConfiguration(role: .server, certificateChain: [[0x30, 0x00]], privateKey: .pem("not a key")))
         await #expect(throws: MockServerError.self) { _ = try await MockServer.start(configuration) }
+    }
+}
+
+final class OpenCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = -1
+    var value: Int {
+        get { lock.withLock { count } }
+        set { lock.withLock { count = newValue } }
     }
 }
 
