@@ -14,11 +14,20 @@ public struct MockServerConfiguration: Sendable {
         public var connectionLifetime: Double
         /// A connection is closed after receiving this many bytes.
         public var maxBytesReceived: Int
+        /// FTP: how long a transfer waits for the client's data connection (and its handshake) before it fails
+        /// (seconds).
+        public var dataConnectionTimeout: Double
 
-        public init(maxConnections: Int = 256, connectionLifetime: Double = 60, maxBytesReceived: Int = 1 << 20) {
+        public init(
+            maxConnections: Int = 256,
+            connectionLifetime: Double = 60,
+            maxBytesReceived: Int = 1 << 20,
+            dataConnectionTimeout: Double = 10
+        ) {
             self.maxConnections = maxConnections
             self.connectionLifetime = connectionLifetime
             self.maxBytesReceived = maxBytesReceived
+            self.dataConnectionTimeout = dataConnectionTimeout
         }
     }
 
@@ -34,7 +43,9 @@ public struct MockServerConfiguration: Sendable {
     /// The server-role TLS configuration: chain and key (served exactly as given), per-SNI chains, versions,
     /// cipher list or priority string, abort with an alert, cut mid-handshake, client-certificate request.
     public var tls: TLSConfiguration
-    /// The dialog and its misbehaviour knobs.
+    /// The dialog and its misbehaviour knobs. The server sets its `mode` to `mode` (to `.implicit` for a
+    /// STARTTLS port that speaks TLS at once, which then runs the post-TLS dialog) and its
+    /// `implicitSpeaksPlaintext` from either flag.
     public var dialog: ServerDialogConfiguration
     /// Toxiproxy-style faults, each active in its phase.
     public var faults: [NetworkFault]
