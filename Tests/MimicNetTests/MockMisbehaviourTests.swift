@@ -69,13 +69,14 @@ struct MockMisbehaviourTests {
         #expect(reports.allSatisfy { $0.severity == .critical })
     }
 
-    @Test("go-ahead without TLS: the handshake fails on the plaintext answer")
+    @Test("go-ahead without TLS: noTLSAfterGoAhead, with the server's plaintext as evidence")
     func noTransition() async throws {
         let server = try await MockSupport.start(.smtp, .startTLS) { $0.dialog.startTLS.transition = false }
         let (codes, reports) = try await codes(server)
-        // The ClientHello is answered with `500 …` in plaintext: no TLS record, so the handshake fails.
-        #expect(codes == [.handshakeFailure], "\(reports.map(\.findings))")
+        // The ClientHello is answered with `502 5.5.2 Error: command not recognized` where a TLS record was due.
+        #expect(codes == [.noTLSAfterGoAhead], "\(reports.map(\.findings))")
         #expect(reports.allSatisfy { $0.handshake?.completed == false && $0.severity == .critical })
+        #expect(reports.allSatisfy { $0.findings.first?.evidence.contains("502 5.5.2") == true }, "\(reports.map(\.findings))")
     }
 
     @Test("abort with an alert: handshakeFailure naming the alert", arguments: TLSBackend.allCases)

@@ -169,6 +169,10 @@ public final class Prober: Sendable {
         if text.contains("connectTimeout") {
             return Finding(.timeout, phase: .connect, evidence: "no connection to \(target.host):\(target.port) in time")
         }
+        if text.lowercased().contains("reset") {
+            // A server that resets at once can do so before the connect completes on this side.
+            return Finding(.reset, phase: .connect, evidence: "connection to \(target.host):\(target.port) reset")
+        }
         if text.lowercased().contains("refused") {
             return Finding(.refused, phase: .connect, evidence: "connection to \(target.host):\(target.port) refused")
         }
