@@ -162,21 +162,28 @@ public final class Prober: Sendable {
     }
 
     static func connectFinding(_ error: any Error, target: ProbeTarget) -> Finding {
-        let text = "\(error)"
+        let address = "\(target.host):\(target.port)"
         if case .connectTimeout? = error as? ChannelError {
-            return Finding(.timeout, phase: .connect, evidence: "no connection to \(target.host):\(target.port) in time")
+            return Finding(.timeout, phase: .connect, evidence: "no connection to \(address) in time")
         }
-        if text.contains("connectTimeout") {
-            return Finding(.timeout, phase: .connect, evidence: "no connection to \(target.host):\(target.port) in time")
+        // Happy eyeballs tries every address; the errno of each attempt says what happened.
+        let errnos: [CInt]
+        if let connection = error as? NIOConnectionError {
+            errnos = connection.connectionErrors.compactMap { ($0.error as? IOError)?.errnoCode }
+        } else {
+            errnos = [(error as? IOError)?.errnoCode].compactMap { $0 }
         }
-        if text.lowercased().contains("reset") {
+        if errnos.contains(ECONNREFUSED) {
+            return Finding(.refused, phase: .connect, evidence: "connection to \(address) refused")
+        }
+        if errnos.contains(ECONNRESET) {
             // A server that resets at once can do so before the connect completes on this side.
-            return Finding(.reset, phase: .connect, evidence: "connection to \(target.host):\(target.port) reset")
+            return Finding(.reset, phase: .connect, evidence: "connection to \(address) reset")
         }
-        if text.lowercased().contains("refused") {
-            return Finding(.refused, phase: .connect, evidence: "connection to \(target.host):\(target.port) refused")
+        if error is NIOConnectionError, errnos.isEmpty {
+            return Finding(.refused, phase: .resolve, evidence: "cannot resolve or reach \(address): \(error)")
         }
-        return Finding(.refused, phase: .connect, evidence: "cannot connect to \(target.host):\(target.port): \(text)")
+        return Finding(.refused, phase: .connect, evidence: "cannot connect to \(address): \(error)")
     }
 
     static func openDataChannel(

@@ -1,0 +1,37 @@
+import MimicCore
+import MimicNet
+import Testing
+
+/// The probe reaches IPv6 as well as IPv4: a mock bound to ::1, probed by address and by a name that resolves
+/// to both families.
+@Suite("Probe over IPv6")
+struct ProbeIPv6Tests {
+    @Test("a mock on [::1] is probed through both backends, implicit and STARTTLS")
+    func loopbackIPv6() async throws {
+        for mode in [TLSMode.implicit, .startTLS] {
+            let server = try await MockSupport.start(.imap, mode) { $0.host = "::1" }
+            defer { Task { await server.stop() } }
+            let reports = try await MockSupport.probe(server)
+            #expect(server.host == "::1")
+            #expect(reports.count == 2)
+            for report in reports {
+                #expect(report.handshake?.completed == true, "\(mode) \(report.backend): \(report.findings)")
+                #expect(report.findings.isEmpty, "\(mode) \(report.backend): \(report.findings)")
+            }
+        }
+    }
+
+    @Test("a probe of an address nothing listens on is refused, fast, with the address in the evidence")
+    func refused() async throws {
+        let server = try await MockSupport.start(.smtp, .implicit) { $0.host = "::1" }
+        let port = server.port
+        await server.stop()
+        let target = ProbeTarget(host: "::1", port: port, serviceProtocol: .smtp, mode: .implicit)
+        let reports = await Prober().probe(target, options: ProbeOptions(deadlines: ProbeDeadlines(timeout: 3)))
+        for report in reports {
+            #expect(report.findings.map(\.code) == [.refused], "\(report.findings)")
+            #expect(report.severity == .unknown)
+            #expect(report.findings.first?.evidence.contains("::1") == true)
+        }
+    }
+}
