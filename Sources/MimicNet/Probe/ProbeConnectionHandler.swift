@@ -13,9 +13,11 @@ struct ProbeOutcome {
     var handshakeFailed = false
     var dataChannel: HandshakeReport?
     var timings: [ProbeReport.Timing] = []
-    /// Plaintext that arrived where the handshake was due: an implicit port greeting in plaintext, or a server
-    /// that said go ahead and went on in plaintext.
-    var plaintextInsteadOfTLS: String?
+    /// The first bytes that arrived where the handshake was due (plaintext there means a mode mix-up or a server
+    /// that said go ahead and went on in plaintext).
+    var bytesWhereTLSWasDue: [UInt8] = []
+    /// TLS arrived where the plaintext dialog was due: a STARTTLS port that speaks implicit TLS.
+    var tlsWherePlaintextWasDue = false
     var networkFailure: Finding?
 }
 
@@ -75,6 +77,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     }
 
     private var begun = false
+    private var receivedPlaintext = false
 
     private func begin(context: ChannelHandlerContext) {
         guard !begun else { return }
@@ -99,6 +102,14 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         if phase == .greeting || phase == .capabilities || phase == .postTLS || phase == .upgrade {
             restartPhaseTimer(context: context)
         }
+        if tlsHandler == nil, !receivedPlaintext, PeerBytes.classify(bytes) == .tlsRecord {
+            // The server's very first bytes, before any upgrade, are TLS (an LDAP StartTLS port answering the
+            // ExtendedRequest with an alert, say).
+            outcome.tlsWherePlaintextWasDue = true
+            finish(context: context)
+            return
+        }
+        receivedPlaintext = receivedPlaintext || tlsHandler == nil
         perform(dialog.received(bytes), context: context)
     }
 
@@ -118,7 +129,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         case .failed(let report):
             outcome.handshake = report
             outcome.handshakeFailed = true
-            outcome.plaintextInsteadOfTLS = tlsHandler?.plaintextReceived
+            outcome.bytesWhereTLSWasDue = tlsHandler?.firstBytesReceived ?? []
             finish(context: context)
         }
     }

@@ -16,6 +16,12 @@ enum ProbeVerdict {
         report.dataChannel = outcome.dataChannel
 
         var findings = outcome.findings
+        if outcome.tlsWherePlaintextWasDue {
+            findings.append(
+                Finding(
+                    .modeMismatch, phase: .greeting,
+                    evidence: "TLS arrived where the plaintext dialog was due: the port speaks implicit TLS"))
+        }
         if let failure = outcome.failure { findings.append(failure.finding) }
         if let network = outcome.networkFailure { findings.append(network) }
 
@@ -33,20 +39,42 @@ enum ProbeVerdict {
                 report.chain = certificate.facts
                 findings += certificate.findings
             } else if outcome.handshakeFailed || handshake.failure != nil {
-                if let line = outcome.plaintextInsteadOfTLS, report.target.mode == .implicit {
+                let received = PeerBytes.classify(outcome.bytesWhereTLSWasDue)
+                let plaintext: Bool = {
+                    switch received {
+                    case .text, .binary: true
+                    case .tlsRecord, .nothing: false
+                    }
+                }()
+                if plaintext && report.target.mode == .implicit {
                     findings.append(
                         Finding(
                             .modeMismatch, phase: .handshake,
-                            evidence: "the implicit-TLS port answered in plaintext: \(line)"))
-                } else if let line = outcome.plaintextInsteadOfTLS {
+                            evidence: "the implicit-TLS port answered in plaintext: \(received.evidence)"))
+                } else if plaintext && PeerBytes.isTextThenTLS(outcome.bytesWhereTLSWasDue) {
+                    findings.append(
+                        Finding(
+                            .plaintextInjection, phase: .upgrade,
+                            evidence: "plaintext arrived after the go-ahead, ahead of the server's TLS: "
+                                + received.evidence))
+                } else if plaintext {
                     findings.append(
                         Finding(
                             .noTLSAfterGoAhead, phase: .handshake,
-                            evidence: "the server said go ahead, then answered the ClientHello in plaintext: \(line)"))
+                            evidence: "the server said go ahead, then answered the ClientHello in plaintext: "
+                                + received.evidence))
                 } else if !findings.contains(where: { $0.code == .timeout }) {
                     findings.append(handshakeFailure(handshake))
                 }
             }
+        }
+        if let data = outcome.dataChannel, !data.completed {
+            // RFC 4217 §9: with PROT P the data channel must be TLS; one that is not is a failed upgrade too.
+            findings.append(
+                Finding(
+                    .handshakeFailure, phase: .dataChannel,
+                    evidence: "the data channel did not hand-shake: \(data.failure?.description ?? "no TLS")",
+                    source: data.backend.rawValue, rawCode: data.failure?.libraryError))
         }
         if let data = outcome.dataChannel, data.completed {
             findings += tlsFindings(data, phase: .dataChannel)

@@ -42,15 +42,6 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// The engine's report so far (complete once the handshake event has fired).
     public var report: HandshakeReport { engine.report }
 
-    /// The first bytes received as a line of text, when they look like a plaintext protocol rather than TLS: a TLS
-    /// record starts with a content type of 20 to 24, a greeting or reply with a printable character.
-    public var plaintextReceived: String? {
-        guard let first = firstBytesReceived.first, first >= 0x20, first < 0x7F else { return nil }
-        let line = firstBytesReceived.prefix { $0 != 0x0D && $0 != 0x0A }
-        guard line.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
-        return String(decoding: line, as: UTF8.self)
-    }
-
     /// The session to resume on a later connection (the FTPS data channel resumes the control channel's).
     public func sessionForResumption() -> TLSSession? { engine.sessionForResumption() }
 
