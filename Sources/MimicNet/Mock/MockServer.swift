@@ -1,33 +1,151 @@
 import MimicCore
+import MimicDialogs
+import MimicTLS
 import NIOCore
 import NIOPosix
 
 /// A misbehaving server on loopback: the scenario's dialog, TLS library, chain and faults.
+///
+/// Every accepted connection gets a pipeline of `NetworkFaultHandler` (closest to the socket, so faults shape
+/// ciphertext too), the `TLSEngineHandler` when TLS is on (from the start for implicit TLS, inserted behind the
+/// fault handler at the STARTTLS go-ahead otherwise), and a handler that drives the protocol's `ServerDialog`.
+/// TLS contexts are made once per server and shared by its connections, so sessions resume across them (the
+/// FTPS data channel resumes the control channel's).
 public final class MockServer: Sendable {
     public let configuration: MockServerConfiguration
     /// The address actually bound (the ephemeral port resolved).
     public let host: String
     public let port: Int
 
-    init(configuration: MockServerConfiguration, host: String, port: Int) {
+    private let serverChannel: any Channel
+    private let registry: MockChannelRegistry
+
+    init(
+        configuration: MockServerConfiguration,
+        host: String,
+        port: Int,
+        serverChannel: any Channel,
+        registry: MockChannelRegistry
+    ) {
         self.configuration = configuration
         self.host = host
         self.port = port
+        self.serverChannel = serverChannel
+        self.registry = registry
     }
 
-    /// Binds and starts serving. Placeholder until the server lands.
+    /// Binds `configuration.host`:`configuration.port` (0 for an ephemeral port) and starts serving.
+    /// Throws when a TLS context cannot be made from the configuration or the address cannot be bound.
     public static func start(
         _ configuration: MockServerConfiguration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> MockServer {
-        throw MockServerError(description: "the mock server is not built yet")
+        let registry = MockChannelRegistry(maxConnections: configuration.limits.maxConnections)
+        let setup = try MockConnectionSetup(configuration: configuration, registry: registry)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                guard registry.admitConnection(channel) else {
+                    // Over the limit or stopping: a failed initializer closes the connection on accept.
+                    return channel.eventLoop.makeFailedFuture(MockServerError(description: "connection refused"))
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try MockConnectionHandler.install(on: channel, setup: setup)
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            throw MockServerError(description: "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        guard let port = channel.localAddress?.port else {
+            try? await channel.close()
+            throw MockServerError(description: "the listener has no local port")
+        }
+        return MockServer(
+            configuration: configuration,
+            host: configuration.host,
+            port: port,
+            serverChannel: channel,
+            registry: registry
+        )
     }
 
-    /// Stops accepting, closes every connection, and returns when all are closed.
-    public func stop() async {}
+    /// Control connections open now (the FTP data channels not counted).
+    public var openConnections: Int { registry.openConnections }
+
+    /// Stops accepting, closes every connection (FTP data listeners and data connections too), and returns when
+    /// all are closed.
+    public func stop() async {
+        try? await serverChannel.close()
+        let channels = registry.stop()
+        for channel in channels {
+            channel.eventLoop.execute {
+                // The first close waits behind writes a fault holds back; the second takes effect at once.
+                channel.close(promise: nil)
+                channel.close(promise: nil)
+            }
+        }
+        for channel in channels {
+            try? await channel.closeFuture.get()
+        }
+    }
 }
 
 public struct MockServerError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(description: String) { self.description = description }
+}
+
+/// What every connection of one server shares: the configuration as each connection applies it, the TLS
+/// contexts (made once), the registry.
+struct MockConnectionSetup: Sendable {
+    let configuration: MockServerConfiguration
+    /// The dialog's configuration: the server's mode, or implicit where a STARTTLS port hand-shakes at once.
+    let dialogConfiguration: ServerDialogConfiguration
+    /// The control connection's context; nil without TLS.
+    let controlTLS: (any TLSContext)?
+    /// The FTP data channel's context: `dataChannelTLS`'s own, else the control one (so sessions resume).
+    let dataTLS: (any TLSContext)?
+    let registry: MockChannelRegistry
+    /// TLS from the first byte: an implicit port (unless it speaks plaintext) or a STARTTLS port that speaks TLS.
+    let tlsFirst: Bool
+
+    init(configuration: MockServerConfiguration, registry: MockChannelRegistry) throws {
+        self.configuration = configuration
+        self.registry = registry
+        let speaksPlaintext = configuration.implicitSpeaksPlaintext || configuration.dialog.implicitSpeaksPlaintext
+        switch configuration.mode {
+        case .implicit: tlsFirst = !speaksPlaintext
+        case .startTLS: tlsFirst = configuration.startTLSSpeaksTLS
+        case .none: tlsFirst = false
+        }
+        var dialog = configuration.dialog
+        dialog.mode = configuration.mode == .startTLS && configuration.startTLSSpeaksTLS ? .implicit : configuration.mode
+        dialog.implicitSpeaksPlaintext = speaksPlaintext
+        dialogConfiguration = dialog
+
+        guard configuration.mode != .none else {
+            controlTLS = nil
+            dataTLS = nil
+            return
+        }
+        do {
+            var control = configuration.tls
+            control.role = .server
+            let controlContext = try TLSBackends.makeContext(configuration.backend, configuration: control)
+            controlTLS = controlContext
+            if var data = configuration.dataChannelTLS {
+                data.role = .server
+                dataTLS = try TLSBackends.makeContext(configuration.backend, configuration: data)
+            } else {
+                dataTLS = controlContext
+            }
+        } catch {
+            throw MockServerError(description: "cannot make the \(configuration.backend) server context: \(error)")
+        }
+    }
 }

@@ -14,11 +14,20 @@ public struct MockServerConfiguration: Sendable {
         public var connectionLifetime: Double
         /// A connection is closed after receiving this many bytes.
         public var maxBytesReceived: Int
+        /// FTP: how long a transfer waits for the client's data connection (and its handshake) before it fails
+        /// (seconds).
+        public var dataConnectionTimeout: Double
 
-        public init(maxConnections: Int = 256, connectionLifetime: Double = 60, maxBytesReceived: Int = 1 << 20) {
+        public init(
+            maxConnections: Int = 256,
+            connectionLifetime: Double = 60,
+            maxBytesReceived: Int = 1 << 20,
+            dataConnectionTimeout: Double = 10
+        ) {
             self.maxConnections = maxConnections
             self.connectionLifetime = connectionLifetime
             self.maxBytesReceived = maxBytesReceived
+            self.dataConnectionTimeout = dataConnectionTimeout
         }
     }
 

@@ -1,0 +1,274 @@
+import MimicCore
+import MimicDialogs
+import MimicTLS
+import NIOCore
+
+/// Drives one connection's `ServerDialog`: feeds it every byte read (decrypted once TLS is up) and performs the
+/// actions it returns, in order — writes, delays on the event loop, phases for the fault handler, the STARTTLS
+/// insertion of the TLS handler, the close, and the FTP data channel.
+///
+/// The last handler of the pipeline; confined to the channel's event loop. Every wait it starts has a deadline:
+/// greeting delays are capped, the connection's lifetime closes it whatever it is doing, data transfers time out.
+final class MockConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let setup: MockConnectionSetup
+    private let faultHandler: NetworkFaultHandler
+    /// Phases with a `stall` fault. A stall is a black hole: once in such a phase the connection never leaves it,
+    /// or the held greeting would go out as soon as the dialog moved on to the next phase.
+    private let stallPhases: Set<FaultPhase>
+    private var dialog: any ServerDialog
+    private var context: ChannelHandlerContext?
+    private var started = false
+    private var tlsInserted: Bool
+    private var closed = false
+    private var bytesReceived = 0
+    private var delayTask: Scheduled<Void>?
+    private var lifetimeTask: Scheduled<Void>?
+    private var listeners: [Int: MockDataListener] = [:]
+    /// The control connection's handshake, once it ended (for a requireResumption check and for diagnostics).
+    private(set) var handshake: HandshakeReport?
+
+    /// Builds the pipeline of an accepted connection: faults, TLS when it starts at once, the dialog.
+    static func install(on channel: any Channel, setup: MockConnectionSetup) throws {
+        let faultHandler = NetworkFaultHandler(
+            faults: setup.configuration.faults,
+            initialPhase: setup.tlsFirst ? .handshake : .greeting
+        )
+        let handler = MockConnectionHandler(setup: setup, faultHandler: faultHandler)
+        var handlers: [any ChannelHandler] = [faultHandler]
+        if setup.tlsFirst, let tls = setup.controlTLS {
+            handlers.append(TLSEngineHandler(engine: try tls.makeEngine()))
+        }
+        handlers.append(handler)
+        try channel.pipeline.syncOperations.addHandlers(handlers)
+    }
+
+    private init(setup: MockConnectionSetup, faultHandler: NetworkFaultHandler) {
+        self.setup = setup
+        self.faultHandler = faultHandler
+        self.stallPhases = Set(setup.configuration.faults.filter { $0.kind == .stall }.map(\.phase))
+        self.dialog = ServerDialogs.make(
+            for: setup.configuration.serviceProtocol,
+            configuration: setup.dialogConfiguration
+        )
+        self.tlsInserted = setup.tlsFirst && setup.controlTLS != nil
+    }
+
+    // MARK: - Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { begin(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        begin(context: context)
+        context.fireChannelActive()
+    }
+
+    private func begin(context: ChannelHandlerContext) {
+        guard lifetimeTask == nil, !closed else { return }
+        let lifetime = Self.timeAmount(seconds: setup.configuration.limits.connectionLifetime)
+        lifetimeTask = context.eventLoop.assumeIsolated().scheduleTask(in: lifetime) { [weak self] in
+            self?.forceClose()
+        }
+        // Without TLS first the server speaks first; otherwise the greeting waits for the handshake.
+        if !tlsInserted { startDialog() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        perform(dialog.closed())
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A TLS record failure after the handshake, a fault's overflow: nothing to say to this peer any more.
+        context.close(promise: nil)
+    }
+
+    private func tearDown() {
+        delayTask?.cancel()
+        delayTask = nil
+        lifetimeTask?.cancel()
+        lifetimeTask = nil
+        let open = listeners.values
+        listeners = [:]
+        for listener in open { listener.close() }
+    }
+
+    /// Closes now, even behind writes a fault holds back (the lifetime is up, or the peer sent too much).
+    private func forceClose() {
+        guard let context else { return }
+        context.close(promise: nil)
+        context.close(promise: nil)
+    }
+
+    // MARK: - Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed else { return }
+        let buffer = unwrapInboundIn(data)
+        bytesReceived += buffer.readableBytes
+        guard bytesReceived <= setup.configuration.limits.maxBytesReceived else {
+            forceClose()
+            return
+        }
+        perform(dialog.received(Array(buffer.readableBytesView)))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? TLSHandshakeEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch event {
+        case .completed(let report):
+            handshake = report
+            guard !closed else { return }
+            if started {
+                enterFaultPhase(.postTLS)
+                perform(dialog.tlsEstablished())
+            } else {
+                // Implicit TLS (or a STARTTLS port speaking TLS): the dialog starts behind the handshake and
+                // moves the fault phase to the greeting itself.
+                startDialog()
+            }
+        case .failed(let report):
+            handshake = report
+            // The TLS handler has sent what the engine had (an alert, or the part of a flight a cut allows) and
+            // closes the connection; nothing more goes out from here.
+            closed = true
+            context.close(promise: nil)
+        }
+    }
+
+    private func startDialog() {
+        guard !started else { return }
+        started = true
+        perform(dialog.start())
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [ServerAction]) {
+        for action in actions {
+            guard let context else { return }
+            switch action {
+            case .send(let bytes):
+                guard !closed else { continue }
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+            case .delay(let milliseconds):
+                scheduleDelay(milliseconds: milliseconds, context: context)
+            case .enterPhase(let phase):
+                if let faultPhase = FaultPhase(phase) { enterFaultPhase(faultPhase) }
+            case .startTLS:
+                startTLS(context: context)
+            case .listenForData(let id, let tls):
+                listen(id: id, tls: tls, context: context)
+            case .transferData(let id, let bytes):
+                transfer(id: id, bytes: bytes)
+            case .closeDataListener(let id):
+                listeners.removeValue(forKey: id)?.close()
+            case .close:
+                guard !closed else { continue }
+                closed = true
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    private func enterFaultPhase(_ phase: FaultPhase) {
+        guard !stallPhases.contains(faultHandler.phase) else { return }
+        faultHandler.enter(phase)
+    }
+
+    private func scheduleDelay(milliseconds: Int, context: ChannelHandlerContext) {
+        delayTask?.cancel()
+        // Bounded like every fault; the connection lifetime cuts it shorter still.
+        let wait = Int64(min(max(0, milliseconds), NetworkFault.maximumMilliseconds))
+        delayTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(wait)) { [weak self] in
+            guard let self, !self.closed else { return }
+            self.delayTask = nil
+            self.perform(self.dialog.delayElapsed())
+        }
+    }
+
+    private func startTLS(context: ChannelHandlerContext) {
+        guard !closed, !tlsInserted else { return }
+        guard let tls = setup.controlTLS else {
+            // A dialog asked for TLS on a server without any: nothing sensible follows.
+            closed = true
+            context.close(promise: nil)
+            return
+        }
+        do {
+            let handler = TLSEngineHandler(engine: try tls.makeEngine())
+            enterFaultPhase(.handshake)
+            try context.pipeline.syncOperations.addHandler(handler, position: .after(faultHandler))
+            tlsInserted = true
+        } catch {
+            closed = true
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: - FTP data channel
+
+    private func listen(id: Int, tls: Bool, context: ChannelHandlerContext) {
+        listeners.removeValue(forKey: id)?.close()
+        let tlsContext = tls ? setup.dataTLS : nil
+        if tls && tlsContext == nil {
+            perform(dialog.dataListenerFailed())
+            return
+        }
+        let listener = MockDataListener(
+            id: id,
+            tls: tlsContext,
+            requireResumption: setup.dialogConfiguration.ftp.dataChannel == .requireResumption,
+            timeout: Self.timeAmount(seconds: setup.configuration.limits.dataConnectionTimeout),
+            registry: setup.registry
+        )
+        listeners[id] = listener
+        listener.open(host: setup.configuration.host, eventLoop: context.eventLoop) { [weak self] port in
+            guard let self, !self.closed, self.listeners[id] === listener else {
+                listener.close()
+                return
+            }
+            if let port {
+                self.perform(self.dialog.dataListenerReady(port: port))
+            } else {
+                self.listeners[id] = nil
+                self.perform(self.dialog.dataListenerFailed())
+            }
+        }
+    }
+
+    private func transfer(id: Int, bytes: [UInt8]) {
+        guard let listener = listeners[id] else {
+            perform(dialog.dataTransferFinished(ok: false))
+            return
+        }
+        listener.transfer(bytes) { [weak self] ok in
+            guard let self else { return }
+            if self.listeners[id] === listener { self.listeners[id] = nil }
+            listener.close()
+            guard !self.closed else { return }
+            self.perform(self.dialog.dataTransferFinished(ok: ok))
+        }
+    }
+
+    static func timeAmount(seconds: Double) -> TimeAmount {
+        // Bounded both ways: no negative wait, none beyond the faults' ten-minute cap.
+        let capped = min(max(0, seconds.isFinite ? seconds : 0), Double(NetworkFault.maximumMilliseconds) / 1000)
+        return .nanoseconds(Int64(capped * 1_000_000_000))
+    }
+}
