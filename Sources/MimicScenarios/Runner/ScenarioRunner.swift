@@ -86,8 +86,9 @@ public struct ScenarioRunner: Sendable {
     /// Loads and prepares; any error anywhere rejects the whole input, so nothing starts on bad input.
     public func prepare(paths: [URL], filter: ScenarioFilter? = nil) -> Preparation {
         let (scenarios, loadErrors) = load(paths: paths, filter: filter)
-        guard loadErrors.isEmpty else { return .rejected(loadErrors) }
-        let (prepared, errors) = prepare(scenarios)
+        // The files that loaded are prepared too (minting listens on nothing), so one pass shows every error.
+        let (prepared, prepareErrors) = prepare(scenarios)
+        let errors = loadErrors + prepareErrors
         guard errors.isEmpty else { return .rejected(errors) }
         return .ready(prepared)
     }
