@@ -95,6 +95,29 @@ public struct ScenarioRunner: Sendable {
 
     // MARK: - Run
 
+    /// What `run(paths:filter:progress:)` gave: the run, or the input errors that stopped it before any mock
+    /// started.
+    public enum Result: Sendable {
+        case ran(ScenarioRun)
+        case rejected([ScenarioError])
+
+        /// `mimic run`'s exit code: 0 all as expected, 1 any mismatch, 2 bad input.
+        public var exitCode: Int32 {
+            switch self {
+            case .ran(let run): run.exitCode
+            case .rejected: 2
+            }
+        }
+    }
+
+    /// Loads, prepares and runs; on any input error nothing starts and every error comes back.
+    public func run(paths: [URL], filter: ScenarioFilter? = nil, progress: Progress? = nil) async -> Result {
+        switch prepare(paths: paths, filter: filter) {
+        case .rejected(let errors): .rejected(errors)
+        case .ready(let prepared): .ran(await run(prepared, progress: progress))
+        }
+    }
+
     /// Runs prepared scenarios, at most `concurrency` at a time; outcomes come back in the order given.
     public func run(_ scenarios: [PreparedScenario], progress: Progress? = nil) async -> ScenarioRun {
         let started = ContinuousClock.now
