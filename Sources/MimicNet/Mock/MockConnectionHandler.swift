@@ -15,6 +15,9 @@ final class MockConnectionHandler: ChannelInboundHandler {
 
     private let setup: MockConnectionSetup
     private let faultHandler: NetworkFaultHandler
+    /// Phases with a `stall` fault. A stall is a black hole: once in such a phase the connection never leaves it,
+    /// or the held greeting would go out as soon as the dialog moved on to the next phase.
+    private let stallPhases: Set<FaultPhase>
     private var dialog: any ServerDialog
     private var context: ChannelHandlerContext?
     private var started = false
@@ -45,6 +48,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
     private init(setup: MockConnectionSetup, faultHandler: NetworkFaultHandler) {
         self.setup = setup
         self.faultHandler = faultHandler
+        self.stallPhases = Set(setup.configuration.faults.filter { $0.kind == .stall }.map(\.phase))
         self.dialog = ServerDialogs.make(
             for: setup.configuration.serviceProtocol,
             configuration: setup.dialogConfiguration
@@ -131,7 +135,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
             handshake = report
             guard !closed else { return }
             if started {
-                faultHandler.enter(.postTLS)
+                enterFaultPhase(.postTLS)
                 perform(dialog.tlsEstablished())
             } else {
                 // Implicit TLS (or a STARTTLS port speaking TLS): the dialog starts behind the handshake and
@@ -165,7 +169,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
             case .delay(let milliseconds):
                 scheduleDelay(milliseconds: milliseconds, context: context)
             case .enterPhase(let phase):
-                if let faultPhase = FaultPhase(phase) { faultHandler.enter(faultPhase) }
+                if let faultPhase = FaultPhase(phase) { enterFaultPhase(faultPhase) }
             case .startTLS:
                 startTLS(context: context)
             case .listenForData(let id, let tls):
@@ -180,6 +184,11 @@ final class MockConnectionHandler: ChannelInboundHandler {
                 context.close(promise: nil)
             }
         }
+    }
+
+    private func enterFaultPhase(_ phase: FaultPhase) {
+        guard !stallPhases.contains(faultHandler.phase) else { return }
+        faultHandler.enter(phase)
     }
 
     private func scheduleDelay(milliseconds: Int, context: ChannelHandlerContext) {
@@ -203,7 +212,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
         }
         do {
             let handler = TLSEngineHandler(engine: try tls.makeEngine())
-            faultHandler.enter(.handshake)
+            enterFaultPhase(.handshake)
             try context.pipeline.syncOperations.addHandler(handler, position: .after(faultHandler))
             tlsInserted = true
         } catch {
