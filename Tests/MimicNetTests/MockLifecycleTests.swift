@@ -1,9 +1,10 @@
 import Foundation
 import MimicCore
 import MimicDialogs
-import MimicNet
 import MimicTLS
 import Testing
+
+@testable import MimicNet
 
 /// The server's own bounds and lifecycle: many connections at once, the connection limit, lifetime and byte
 /// caps, and a stop that closes everything and frees the port.
@@ -14,15 +15,25 @@ struct MockLifecycleTests {
         let server = try await MockSupport.start(.smtp, .startTLS, backend: backend)
         let chain = try MockSupport.chain("good")
         let target = ProbeTarget(
-            host: server.host, port: server.port, serviceProtocol: .smtp, mode: .startTLS, serverName: chain.hostname)
+            host: server.host,
+            port: server.port,
+            serviceProtocol: .smtp,
+            mode: .startTLS,
+            serverName: chain.hostname
+        )
         let options = ProbeOptions(
-            backends: [backend == .openssl ? .gnutls : .openssl], trustAnchors: chain.anchors,
-            deadlines: ProbeDeadlines(timeout: 10))
+            backends: [backend == .openssl ? .gnutls : .openssl],
+            trustAnchors: chain.anchors,
+            deadlines: ProbeDeadlines(timeout: 10)
+        )
         let results = await Prober().probe(Array(repeating: target, count: 50), options: options, concurrency: 50)
         await server.stop()
         let reports = results.flatMap { $0 }
         #expect(reports.count == 50)
-        #expect(reports.allSatisfy { $0.findings.isEmpty && $0.handshake?.completed == true }, "\(reports.map(\.findings))")
+        #expect(
+            reports.allSatisfy { $0.findings.isEmpty && $0.handshake?.completed == true },
+            "\(reports.map(\.findings))"
+        )
         #expect(server.openConnections == 0)
     }
 
@@ -85,6 +96,7 @@ struct MockLifecycleTests {
         let server = try await MockSupport.start(.ftp, .none)
         let port = server.port
         let stopped = StopSignal()
+        let openBeforeStop = OpenCount()
         let (greeting, passive, end) = try await withClient(port: port) { client in
             let greeting = client.read(for: .seconds(5)) { $0.hasSuffix("\r\n") }
             client.send("PASV\r\n")
@@ -94,8 +106,11 @@ struct MockLifecycleTests {
             return (greeting, passive, end)
         } stopping: {
             await stopped.waitUntilReady()
+            openBeforeStop.value = server.openChannels
             await server.stop()
         }
+        #expect(openBeforeStop.value == 2, "the control connection and its data listener")
+        #expect(server.openChannels == 0)
         #expect(greeting.text.hasPrefix("220 "))
         #expect(passive.text.hasPrefix("227 "), "\(passive.text)")
         #expect(end.end == .eof || end.end == .reset, "\(end.end)")
@@ -137,18 +152,47 @@ struct MockLifecycleTests {
 
     /// The port in `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2).`
     static func port(fromPASV text: String) -> Int? {
-        guard let open = text.firstIndex(of: "("), let close = text.firstIndex(of: ")"), open < close else { return nil }
+        guard let open = text.firstIndex(of: "("), let close = text.firstIndex(of: ")"), open < close else {
+            return nil
+        }
         let numbers = text[text.index(after: open)..<close].split(separator: ",").compactMap { Int($0) }
         guard numbers.count == 6 else { return nil }
         return numbers[4] * 256 + numbers[5]
     }
 
+    @Test("a data connection that never comes: the transfer fails with 425 at its deadline")
+    func dataConnectionDeadline() async throws {
+        let server = try await MockSupport.start(.ftp, .none) { $0.limits.dataConnectionTimeout = 0.3 }
+        let trace = try await withClient(port: server.port) { client in
+            _ = client.read(for: .seconds(5)) { $0.hasSuffix("\r\n") }
+            client.send("PASV\r\n")
+            _ = client.read(for: .seconds(5)) { $0.hasSuffix("\r\n") }
+            client.send("LIST\r\n")
+            return client.read(for: .seconds(5)) { $0.contains("425 ") && $0.hasSuffix("\r\n") }
+        }
+        await server.stop()
+        #expect(trace.end == .stopped, "\(trace.text)")
+        #expect(trace.text.hasPrefix("150 ") && trace.text.contains("\r\n425 "), "\(trace.text)")
+        #expect(trace.elapsed >= .milliseconds(300))
+    }
+
     @Test("a TLS context that cannot be made fails start()")
     func badConfiguration() async throws {
         let configuration = MockServerConfiguration(
-            serviceProtocol: .smtp, mode: .implicit,
-            tls: TLSConfiguration(role: .server, certificateChain: [[0x30, 0x00]], privateKey: .pem("not a key")))
+            serviceProtocol: .smtp,
+            mode: .implicit,
+            tls: TLSConfiguration(role: .server, certificateChain: [[0x30, 0x00]], privateKey: .pem("not a key"))
+        )
         await #expect(throws: MockServerError.self) { _ = try await MockServer.start(configuration) }
+    }
+}
+
+final class OpenCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = -1
+    var value: Int {
+        get { lock.withLock { count } }
+        set { lock.withLock { count = newValue } }
     }
 }
 

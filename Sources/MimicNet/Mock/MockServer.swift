@@ -76,6 +76,8 @@ public final class MockServer: Sendable {
 
     /// Control connections open now (the FTP data channels not counted).
     public var openConnections: Int { registry.openConnections }
+    /// Channels of any kind open now: control connections, FTP data listeners and data connections.
+    var openChannels: Int { registry.openChannels }
 
     /// Stops accepting, closes every connection (FTP data listeners and data connections too), and returns when
     /// all are closed.
@@ -124,7 +126,8 @@ struct MockConnectionSetup: Sendable {
         case .none: tlsFirst = false
         }
         var dialog = configuration.dialog
-        dialog.mode = configuration.mode == .startTLS && configuration.startTLSSpeaksTLS ? .implicit : configuration.mode
+        dialog.mode =
+            configuration.mode == .startTLS && configuration.startTLSSpeaksTLS ? .implicit : configuration.mode
         dialog.implicitSpeaksPlaintext = speaksPlaintext
         dialogConfiguration = dialog
 

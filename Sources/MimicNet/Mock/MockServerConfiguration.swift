@@ -43,7 +43,9 @@ public struct MockServerConfiguration: Sendable {
     /// The server-role TLS configuration: chain and key (served exactly as given), per-SNI chains, versions,
     /// cipher list or priority string, abort with an alert, cut mid-handshake, client-certificate request.
     public var tls: TLSConfiguration
-    /// The dialog and its misbehaviour knobs.
+    /// The dialog and its misbehaviour knobs. The server sets its `mode` to `mode` (to `.implicit` for a
+    /// STARTTLS port that speaks TLS at once, which then runs the post-TLS dialog) and its
+    /// `implicitSpeaksPlaintext` from either flag.
     public var dialog: ServerDialogConfiguration
     /// Toxiproxy-style faults, each active in its phase.
     public var faults: [NetworkFault]

@@ -46,7 +46,7 @@ extension ScenarioRun {
                 for backend in outcome.backends where !backend.passed {
                     out.append("    \(backend.backend): \(backend.summary)")
                     for finding in backend.report?.findings ?? [] {
-                        out.append("      \(finding.severity.rawValue) \(finding.code.rawValue) [\(finding.phase)]: \(finding.evidence)")
+                        out.append("      \(finding.severity.rawValue) \(finding.code.rawValue) [\(finding.phase)]: \(Self.oneLine(finding.evidence))")
                     }
                 }
             }
@@ -54,6 +54,11 @@ extension ScenarioRun {
         out.append("")
         out.append("\(passedCount) passed, \(failedCount) failed (\(String(format: "%.1f", milliseconds / 1000)) s)")
         return out.joined(separator: "\n")
+    }
+
+    /// Evidence that quotes several reply lines, on one line of the report.
+    static func oneLine(_ text: String) -> String {
+        text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline).joined(separator: " ⏎ ")
     }
 
     // MARK: - JUnit

@@ -30,10 +30,20 @@ public struct BackendOutcome: Sendable, Codable {
     /// Compares a probe report with a scenario's expectation for the report's backend: the set of codes must be
     /// the expected set, and the severity the expected one.
     public static func compare(_ report: ProbeReport, with expectation: Expectation) -> BackendOutcome {
-        let expected = expectation.expected(for: report.backend)
+        compare(
+            backend: report.backend, found: report.verdict.codes, severity: report.severity, with: expectation,
+            report: report)
+    }
+
+    /// Compares found codes and severity with what `expectation` asks of `backend` (its override where given).
+    public static func compare(
+        backend: TLSBackend, found: [FindingCode], severity: Severity, with expectation: Expectation,
+        report: ProbeReport? = nil
+    ) -> BackendOutcome {
+        let expected = expectation.expected(for: backend)
         return BackendOutcome(
-            backend: report.backend, expectedVerdict: Array(expected.verdict), expectedSeverity: expected.severity,
-            foundVerdict: report.verdict.codes, foundSeverity: report.severity, report: report)
+            backend: backend, expectedVerdict: Array(expected.verdict), expectedSeverity: expected.severity,
+            foundVerdict: found, foundSeverity: severity, report: report)
     }
 
     /// `MISMATCH expected [expired] CRITICAL, found [] OK`, or `ok`.

@@ -86,13 +86,37 @@ public struct ScenarioRunner: Sendable {
     /// Loads and prepares; any error anywhere rejects the whole input, so nothing starts on bad input.
     public func prepare(paths: [URL], filter: ScenarioFilter? = nil) -> Preparation {
         let (scenarios, loadErrors) = load(paths: paths, filter: filter)
-        guard loadErrors.isEmpty else { return .rejected(loadErrors) }
-        let (prepared, errors) = prepare(scenarios)
+        // The files that loaded are prepared too (minting listens on nothing), so one pass shows every error.
+        let (prepared, prepareErrors) = prepare(scenarios)
+        let errors = loadErrors + prepareErrors
         guard errors.isEmpty else { return .rejected(errors) }
         return .ready(prepared)
     }
 
     // MARK: - Run
+
+    /// What `run(paths:filter:progress:)` gave: the run, or the input errors that stopped it before any mock
+    /// started.
+    public enum Result: Sendable {
+        case ran(ScenarioRun)
+        case rejected([ScenarioError])
+
+        /// `mimic run`'s exit code: 0 all as expected, 1 any mismatch, 2 bad input.
+        public var exitCode: Int32 {
+            switch self {
+            case .ran(let run): run.exitCode
+            case .rejected: 2
+            }
+        }
+    }
+
+    /// Loads, prepares and runs; on any input error nothing starts and every error comes back.
+    public func run(paths: [URL], filter: ScenarioFilter? = nil, progress: Progress? = nil) async -> Result {
+        switch prepare(paths: paths, filter: filter) {
+        case .rejected(let errors): .rejected(errors)
+        case .ready(let prepared): .ran(await run(prepared, progress: progress))
+        }
+    }
 
     /// Runs prepared scenarios, at most `concurrency` at a time; outcomes come back in the order given.
     public func run(_ scenarios: [PreparedScenario], progress: Progress? = nil) async -> ScenarioRun {
