@@ -209,6 +209,7 @@ struct LibraryTests {
             $0.probe.mode != nil && $0.probe.mode != $0.server.mode
         },
         Knob(name: "probe.starttls_anyway", minimum: 4) { $0.probe.startTLSAnyway },
+        Knob(name: "probe.backends one library only", minimum: 2) { $0.probe.backends.count == 1 },
         // Network.
         Knob(name: "network latency", minimum: 4) { !faults($0, "latency").isEmpty },
         Knob(name: "network trickle", minimum: 3) { !faults($0, "trickle").isEmpty },
