@@ -1,6 +1,7 @@
 import Foundation
 import MimicCerts
 import MimicCore
+import MimicNet
 import Testing
 
 @testable import MimicScenarios
@@ -131,7 +132,7 @@ struct LibraryTests {
     }
 
     static func startTLS(_ scenario: Scenario) -> StartTLSSpec? { scenario.dialog.startTLS }
-    static func faults(_ scenario: Scenario, _ kind: String) -> [NetworkFault] {
+    static func faults(_ scenario: Scenario, _ kind: String) -> [FaultSpec] {
         scenario.network.filter { $0.kind.name == kind }
     }
 
