@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openssl / gnutls-cli clients the tests compare against.
 APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 ca-certificates
 
-.PHONY: setup setup-interop build test demo bench clean trust-store
+.PHONY: setup setup-interop build test demo matrix bench clean trust-store
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -33,8 +33,19 @@ test: setup setup-interop
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 
+# The scenario library: every mock started, probed through OpenSSL and GnuTLS, compared with its expectations.
 demo: build
+	$(MIMIC) run scenarios/
+
+# Every certificate profile hand-shaken in memory, OpenSSL <-> GnuTLS in both directions.
+matrix: build
 	$(MIMIC) certs matrix
+
+# Release build; the library's wall time and per-scenario times, and openssl s_client / gnutls-cli timed on the
+# same good handshakes against the same mocks. Prints ratios; nothing asserts a time.
+bench: setup
+	$(SWIFT) build -c release $(BUILD_FLAGS)
+	python3 Benchmarks/bench.py --mimic .build/release/mimic --scenarios scenarios
 
 clean:
 	rm -rf .build

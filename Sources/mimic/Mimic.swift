@@ -15,7 +15,7 @@ struct Mimic: AsyncParsableCommand {
             Exit codes: 0 accepted, 2 rejected, 3 usage or input error.
             """,
         version: MimicVersion.string,
-        subcommands: [ProbeCommand.self, VerifyCommand.self, CertsCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, VerifyCommand.self, CertsCommand.self]
     )
 
     /// Argument Parser exits 64 on a usage error; Mimic's convention (the monitoring one) is 3.

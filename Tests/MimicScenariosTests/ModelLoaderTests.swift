@@ -1,5 +1,6 @@
 import Foundation
 import MimicCore
+import MimicNet
 import MimicTLS
 import Testing
 import Yams
@@ -112,7 +113,7 @@ struct ModelLoaderTests {
                     dataChannel: .plaintext
                 )
         )
-        #expect(s.network == [NetworkFault(phase: .greeting, kind: .latency(.milliseconds(100)))])
+        #expect(s.network == [FaultSpec(phase: .greeting, kind: .latency(.milliseconds(100)))])
     }
 
     @Test("every network fault kind")
@@ -120,12 +121,12 @@ struct ModelLoaderTests {
         let s = try one("network-faults.yaml")
         #expect(
             s.network == [
-                NetworkFault(phase: .greeting, kind: .latency(.milliseconds(250))),
-                NetworkFault(phase: .handshake, kind: .trickle(bytes: 1, interval: .seconds(1))),
-                NetworkFault(phase: .postTLS, kind: .slice(bytes: 2)),
-                NetworkFault(phase: .any, kind: .stall),
-                NetworkFault(phase: .any, kind: .reset),
-                NetworkFault(phase: .handshake, kind: .closeAfter(bytes: 100)),
+                FaultSpec(phase: .greeting, kind: .latency(.milliseconds(250))),
+                FaultSpec(phase: .handshake, kind: .trickle(bytes: 1, interval: .seconds(1))),
+                FaultSpec(phase: .postTLS, kind: .slice(bytes: 2)),
+                FaultSpec(phase: .any, kind: .stall),
+                FaultSpec(phase: .any, kind: .reset),
+                FaultSpec(phase: .handshake, kind: .closeAfter(bytes: 100)),
             ]
         )
         #expect(s.tls.versions == [.tls1_0])

@@ -57,7 +57,7 @@ struct ModelSchemaTests {
         let fault = try #require(defs["fault"] as? [String: Any])
         #expect(Set(try properties(fault, []).keys) == Set(ScenarioDecoder.faultKeys))
         let kinds = try #require((try properties(fault, [])["kind"] as? [String: Any])?["enum"] as? [String])
-        #expect(kinds == NetworkFault.Kind.names)
+        #expect(kinds == FaultSpec.Kind.names)
         let codes = try #require((defs["findingCode"] as? [String: Any])?["enum"] as? [String])
         #expect(codes == FindingCode.allCases.map(\.rawValue))
     }

@@ -19,7 +19,7 @@ public struct Scenario: Sendable, Hashable, Identifiable {
     public var tls: TLSSpec
     public var dialog: DialogSpec
     /// Network faults, applied in order.
-    public var network: [NetworkFault]
+    public var network: [FaultSpec]
     public var probe: ProbeSpec
     public var expect: Expectation
     /// The matrix cell this scenario was expanded from; nil when the file has no matrix.
@@ -36,7 +36,7 @@ public struct Scenario: Sendable, Hashable, Identifiable {
         pki: PKISpec? = nil,
         tls: TLSSpec = TLSSpec(),
         dialog: DialogSpec = DialogSpec(),
-        network: [NetworkFault] = [],
+        network: [FaultSpec] = [],
         probe: ProbeSpec = ProbeSpec(),
         expect: Expectation,
         matrixCell: MatrixCell? = nil,

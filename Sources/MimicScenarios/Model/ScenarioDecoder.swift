@@ -1,4 +1,5 @@
 import MimicCore
+import MimicNet
 import MimicTLS
 import Yams
 
@@ -437,7 +438,7 @@ struct ScenarioDecoder {
     // MARK: - network
 
     struct DecodedFault {
-        let fault: NetworkFault
+        let fault: FaultSpec
         let origin: YAMLValue
         let phaseOrigin: YAMLValue?
     }
@@ -449,7 +450,7 @@ struct ScenarioDecoder {
             let phaseValue = mapping["phase"]
             let phase = try phaseValue?.enumValue(FaultPhase.self, what: "phase") ?? .any
             let kindValue = try mapping.required("kind")
-            let kindName = try kindValue.oneOf(NetworkFault.Kind.names.map { ($0, $0) }, what: "fault kind")
+            let kindName = try kindValue.oneOf(FaultSpec.Kind.names.map { ($0, $0) }, what: "fault kind")
             let parameters: [String]
             switch kindName {
             case "latency": parameters = ["ms"]
@@ -462,7 +463,7 @@ struct ScenarioDecoder {
                 let takes = parameters.isEmpty ? "no parameters" : parameters.joined(separator: ", ")
                 throw entry.value.error("'\(entry.key)' does not apply to kind '\(kindName)' (it takes \(takes))")
             }
-            let kind: NetworkFault.Kind
+            let kind: FaultSpec.Kind
             switch kindName {
             case "latency":
                 kind = .latency(.milliseconds(try mapping.required("ms").int(in: 0...3_600_000)))
@@ -481,7 +482,7 @@ struct ScenarioDecoder {
                 kind = .reset
             }
             faults.append(
-                DecodedFault(fault: NetworkFault(phase: phase, kind: kind), origin: item, phaseOrigin: phaseValue)
+                DecodedFault(fault: FaultSpec(phase: phase, kind: kind), origin: item, phaseOrigin: phaseValue)
             )
         }
         return faults

@@ -1,5 +1,10 @@
-/// A Toxiproxy-style fault the mock applies to its own connection.
-public struct NetworkFault: Sendable, Hashable {
+import MimicNet
+
+/// A Toxiproxy-style fault the mock applies to its own connection, as the scenario file spells it.
+///
+/// Named apart from `MimicNet.NetworkFault` (what the mock runs); the runner converts one into the other. The
+/// phase is MimicNet's own `FaultPhase`: the file's phase names are its raw values.
+public struct FaultSpec: Sendable, Hashable {
     public var phase: FaultPhase
     public var kind: Kind
 
@@ -36,14 +41,4 @@ public struct NetworkFault: Sendable, Hashable {
 
         public static let names = ["latency", "trickle", "slice", "stall", "reset", "close_after"]
     }
-}
-
-/// When a fault applies. Mirrors `MimicCore.Phase` for the phases a server can act in, plus `any`.
-public enum FaultPhase: String, Sendable, Hashable, CaseIterable {
-    case greeting
-    case capabilities
-    case upgrade
-    case handshake
-    case postTLS = "post-tls"
-    case any
 }

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Mimic's benchmark: the scenario library's wall time, each scenario's time through both backends, and - as a
+peer measured in the same run - `openssl s_client` and `gnutls-cli` doing the same good handshakes against the
+same mocks as `mimic probe`. Prints numbers and ratios; nothing here asserts a time.
+
+Usage: Benchmarks/bench.py [--mimic .build/release/mimic] [--scenarios scenarios/] [--repeat 10]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# Good handshakes a peer client can do too: (id, protocol, tls mode, mock backend, s_client/gnutls-cli starttls).
+PEER_SCENARIOS = [
+    ("bench::https::implicit::openssl", "https", "implicit", "openssl", None),
+    ("bench::https::implicit::gnutls", "https", "implicit", "gnutls", None),
+    ("bench::smtp::starttls::openssl", "smtp", "starttls", "openssl", "smtp"),
+    ("bench::imap::implicit::gnutls", "imap", "implicit", "gnutls", None),
+]
+NAME = "mail.example.test"
+
+
+def timed(argv, timeout=60):
+    started = time.perf_counter()
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, text=True)
+    return (time.perf_counter() - started) * 1000, result
+
+
+def library(mimic, scenarios):
+    print(f"== Scenario library: {mimic} run {scenarios}")
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        report_path = handle.name
+    try:
+        wall, result = timed([mimic, "run", scenarios, "--format", "json", "--output", report_path], timeout=1800)
+        if result.returncode == 2:
+            print(result.stderr.strip())
+            print("(bad input: no timings)")
+            return
+        with open(report_path) as handle:
+            run = json.load(handle)
+    finally:
+        os.unlink(report_path)
+    outcomes = run["outcomes"]
+    passed = sum(1 for o in outcomes if o.get("error") is None and all(b["passed"] for b in o["backends"]))
+    print(f"{len(outcomes)} scenarios ({passed} as expected) in {wall:.0f} ms wall "
+          f"({run['milliseconds']:.0f} ms inside the runner)")
+    rows = []
+    for outcome in outcomes:
+        per_backend = {b["backend"]: sum(t["milliseconds"] for t in (b.get("report") or {}).get("timings", []))
+                       for b in outcome["backends"]}
+        rows.append((outcome["milliseconds"], outcome["id"], per_backend))
+    if not rows:
+        return
+    times = [r[0] for r in rows]
+    print(f"per scenario: median {statistics.median(times):.1f} ms, max {max(times):.1f} ms")
+    print(f"{'scenario':60} {'total ms':>9} {'openssl ms':>11} {'gnutls ms':>10}")
+    for total, scenario_id, per_backend in sorted(rows, reverse=True):
+        o = per_backend.get("openssl")
+        g = per_backend.get("gnutls")
+        print(f"{scenario_id[:60]:60} {total:9.1f} {'-' if o is None else f'{o:.1f}':>11} "
+              f"{'-' if g is None else f'{g:.1f}':>10}")
+
+
+def write_peer_scenarios(folder):
+    for scenario_id, protocol, mode, backend, _ in PEER_SCENARIOS:
+        with open(os.path.join(folder, scenario_id.replace("::", "-") + ".yaml"), "w") as handle:
+            handle.write(f"id: {scenario_id}\nsummary: A good handshake for the benchmark\n"
+                         f"server: {{ protocol: {protocol}, tls: {mode}, backend: {backend} }}\n"
+                         f"pki: {{ profile: good }}\nprobe: {{ servername: {NAME} }}\nexpect: {{ verdict: [] }}\n")
+
+
+def start_serve(mimic, folder):
+    serve = subprocess.Popen([mimic, "serve", folder, "--ca-dir", os.path.join(folder, "ca")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    served, current = {}, None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = serve.stdout.readline()
+        if not line:
+            raise RuntimeError("mimic serve ended: " + serve.stderr.read())
+        if line.startswith("bench::"):
+            current = line.split(" ")[0]
+            served[current] = {}
+        elif line.strip().startswith("address") and current:
+            host, _, port = line.split()[1].rpartition(":")
+            served[current]["host"], served[current]["port"] = host, port
+        elif line.strip().startswith("trust") and current:
+            served[current]["ca"] = line.split(None, 1)[1].strip()
+        elif line.startswith("Serving"):
+            return serve, served
+    raise RuntimeError("mimic serve did not report its addresses in time")
+
+
+def peers(mimic, repeat):
+    print(f"\n== Good handshakes against the same mocks, median of {repeat} (process wall time)")
+    have_openssl, have_gnutls = shutil.which("openssl"), shutil.which("gnutls-cli")
+    with tempfile.TemporaryDirectory(prefix="mimic-bench-") as folder:
+        write_peer_scenarios(folder)
+        serve, served = start_serve(mimic, folder)
+        try:
+            print(f"{'scenario':34} {'mimic/openssl':>14} {'s_client':>9} {'ratio':>6}   "
+                  f"{'mimic/gnutls':>13} {'gnutls-cli':>10} {'ratio':>6}   {'in-process o/g':>15}")
+            for scenario_id, protocol, mode, _, starttls in PEER_SCENARIOS:
+                target = served[scenario_id]
+                host, port, ca = target["host"], target["port"], target["ca"]
+                results = {}
+                inside = {"openssl": [], "gnutls": []}
+                for backend in ("openssl", "gnutls"):
+                    argv = [mimic, "probe", f"{protocol}://{host}:{port}", "--mode", mode, "--servername", NAME,
+                            "--ca-file", ca, "--backend", backend, "--format", "json", "--timeout", "5"]
+                    samples = []
+                    for _ in range(repeat):
+                        ms, result = timed(argv)
+                        samples.append(ms)
+                        try:
+                            reports = json.loads(result.stdout)[0]["reports"]
+                            inside[backend].append(sum(t["milliseconds"] for t in reports[0]["timings"]))
+                        except (ValueError, KeyError, IndexError):
+                            pass
+                    results[f"mimic-{backend}"] = statistics.median(samples)
+                if have_openssl:
+                    argv = ["openssl", "s_client", "-connect", f"{host}:{port}", "-servername", NAME, "-CAfile", ca,
+                            "-verify_return_error", "-verify_hostname", NAME, "-brief"]
+                    if starttls:
+                        argv += ["-starttls", starttls]
+                    results["s_client"] = statistics.median(timed(argv)[0] for _ in range(repeat))
+                if have_gnutls:
+                    argv = ["gnutls-cli", "--x509cafile", ca, "--port", port, "--sni-hostname", NAME,
+                            "--verify-hostname", NAME, host]
+                    if starttls:
+                        argv += ["--starttls-proto", starttls]
+                    results["gnutls-cli"] = statistics.median(timed(argv)[0] for _ in range(repeat))
+
+                def cell(key):
+                    return f"{results[key]:.1f}" if key in results else "-"
+
+                def ratio(ours, peer):
+                    return f"{results[ours] / results[peer]:.2f}" if ours in results and peer in results else "-"
+
+                in_process = "/".join(f"{statistics.median(v):.1f}" if v else "-" for v in inside.values())
+                print(f"{scenario_id:34} {cell('mimic-openssl'):>14} {cell('s_client'):>9} "
+                      f"{ratio('mimic-openssl', 's_client'):>6}   {cell('mimic-gnutls'):>13} {cell('gnutls-cli'):>10} "
+                      f"{ratio('mimic-gnutls', 'gnutls-cli'):>6}   {in_process:>15}")
+            print("ratio = mimic probe / peer client; in-process = the probe's own timings (connect..post-TLS), ms")
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            try:
+                serve.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mimic", default=".build/release/mimic")
+    parser.add_argument("--scenarios", default="scenarios")
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args()
+    if not os.access(args.mimic, os.X_OK):
+        sys.exit(f"{args.mimic} not found: build it with `swift build -c release`")
+    library(args.mimic, args.scenarios)
+    peers(args.mimic, max(1, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

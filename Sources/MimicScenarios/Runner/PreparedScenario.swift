@@ -1,0 +1,65 @@
+import MimicCore
+import MimicNet
+import MimicTLS
+
+/// A scenario with everything resolved that can be resolved before a socket opens: its chains minted, its mock
+/// server's configuration built, and what the probe must trust and ask for.
+public struct PreparedScenario: Sendable {
+    public var scenario: Scenario
+    /// The mock server, with `host` and `port` from the scenario (`ScenarioRunner` binds an ephemeral port).
+    public var configuration: MockServerConfiguration
+    /// What the probe trusts: the anchors of every chain the mock may serve. Written to a CA file by `serve`.
+    public var anchors: [[UInt8]]
+    /// The SNI and verification name: `probe.servername`, else the chain's host name.
+    public var serverName: String
+    /// Knobs the scenario sets that the mock cannot express; non-empty makes the scenario an error, not a run.
+    public var unsupported: [String]
+
+    public init(
+        scenario: Scenario,
+        configuration: MockServerConfiguration,
+        anchors: [[UInt8]],
+        serverName: String,
+        unsupported: [String] = []
+    ) {
+        self.scenario = scenario
+        self.configuration = configuration
+        self.anchors = anchors
+        self.serverName = serverName
+        self.unsupported = unsupported
+    }
+
+    /// The mode the probe connects in: the scenario's `probe.mode`, else the server's.
+    public var probeMode: TLSMode { scenario.probe.mode ?? scenario.server.mode }
+
+    /// The probe's target for a mock listening at `host:port`.
+    public func target(host: String, port: Int) -> ProbeTarget {
+        ProbeTarget(
+            host: host, port: port, serviceProtocol: scenario.server.serviceProtocol, mode: probeMode,
+            serverName: serverName)
+    }
+
+    /// The probe's options: this scenario's anchors, backends, deadlines and `starttls_anyway`.
+    public func probeOptions(defaultTimeout: Duration) -> ProbeOptions {
+        let timeout = scenario.probe.timeout ?? defaultTimeout
+        return ProbeOptions(
+            backends: scenario.probe.backends,
+            trustAnchors: anchors,
+            deadlines: ProbeDeadlines(timeout: timeout.seconds),
+            tryStartTLSAnyway: scenario.probe.startTLSAnyway
+        )
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double, the unit the probe's deadlines use.
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+
+    /// Whole milliseconds, clamped to what `NetworkFault` accepts.
+    var faultMilliseconds: Int {
+        Int(min(max(0, (seconds * 1000).rounded()), Double(NetworkFault.maximumMilliseconds)))
+    }
+}
