@@ -300,19 +300,11 @@ struct LibraryTests {
     /// or the mock; each is explained in `scenarios/DIVERGENCES.md`. The run must fail exactly these, so a fix
     /// shows up here as a scenario to take off the list.
     static let knownGaps: Set<String> = [
-        // The probe reports the garbled handshake, not the missing transition (ProbeVerdict never emits
-        // noTLSAfterGoAhead).
-        "smtp::starttls::no-transition", "imap::starttls::no-transition", "pop3::starttls::no-transition",
-        "ftp::starttls::no-transition", "ldap::starttls::no-transition",
-        // Injected plaintext that arrives after the ClientHello went out lands in the TLS engine unnoticed.
-        "imap::starttls::injection-split",
-        // A failed data-channel handshake is no finding; the dialog then waits for a 226 that never comes.
-        "ftp::starttls::data-plaintext", "ftp::implicit::data-plaintext",
-        // LDAP is binary and client-first: the first-bytes check cannot see plain LDAP, nor a TLS record in
-        // place of an LDAPMessage.
-        "ldap::implicit::speaks-plaintext", "ldap::none::probed-implicit", "ldap::starttls::speaks-tls",
         // The mock cannot send a responseName other than the StartTLS OID.
         "ldap::starttls::other-response-name",
+        // The mock's plaintext data channel never ends the transfer with a 226/426, so the probe's deadline
+        // fires after its (correct) data-channel handshakeFailure.
+        "ftp::starttls::data-plaintext", "ftp::implicit::data-plaintext",
     ]
 
     @Test func knownGapsAreDocumented() throws {
@@ -338,14 +330,15 @@ struct LibraryTests {
         #expect(run.outcomes.count == prepared.count)
         for outcome in run.outcomes {
             let detail = outcome.error ?? outcome.backends.map(\.summary).joined(separator: "; ")
+            let passed = outcome.passed
             if Self.knownGaps.contains(outcome.id) {
-                #expect(!outcome.passed, "\(outcome.id) passes now: take it off knownGaps")
+                #expect(!passed, "\(outcome.id) passes now: take it off knownGaps")
             } else {
-                #expect(outcome.passed, "\(outcome.id): \(detail)")
+                #expect(passed, "\(outcome.id): \(detail)")
             }
         }
-        // About 5 s on two cores; the bound leaves room for a machine busy with a build.
-        #expect(elapsed < .seconds(20), "the library took \(elapsed)")
+        // Speed is `make bench`'s business, not an assertion; the time is printed for the record.
+        print("the library took \(elapsed)")
     }
 
     // MARK: - Speed

@@ -84,8 +84,16 @@ public struct FTPClientDialog: LineDialog {
     }
 
     public mutating func dataChannelFailed(_ reason: String) -> [DialogAction] {
-        guard state == .awaitingDataChannel else { return [] }
-        core.summary.dataChannelReply = "data channel not opened: \(reason)"
+        switch state {
+        case .awaitingDataChannel:
+            core.summary.dataChannelReply = "data channel not opened: \(reason)"
+        case .list:
+            // The listing was asked for but its channel failed (no TLS on it, say): a server may never send the
+            // transfer's final reply, so end the session instead of waiting for it.
+            core.summary.dataChannelReply = "data channel failed: \(reason)"
+        default:
+            return []
+        }
         state = .quit
         return [core.send("QUIT")] + drain()
     }
