@@ -1,9 +1,10 @@
 import Foundation
 import MimicCore
 import MimicDialogs
-@testable import MimicNet
 import MimicTLS
 import Testing
+
+@testable import MimicNet
 
 /// The server's own bounds and lifecycle: many connections at once, the connection limit, lifetime and byte
 /// caps, and a stop that closes everything and frees the port.
@@ -14,15 +15,25 @@ struct MockLifecycleTests {
         let server = try await MockSupport.start(.smtp, .startTLS, backend: backend)
         let chain = try MockSupport.chain("good")
         let target = ProbeTarget(
-            host: server.host, port: server.port, serviceProtocol: .smtp, mode: .startTLS, serverName: chain.hostname)
+            host: server.host,
+            port: server.port,
+            serviceProtocol: .smtp,
+            mode: .startTLS,
+            serverName: chain.hostname
+        )
         let options = ProbeOptions(
-            backends: [backend == .openssl ? .gnutls : .openssl], trustAnchors: chain.anchors,
-            deadlines: ProbeDeadlines(timeout: 10))
+            backends: [backend == .openssl ? .gnutls : .openssl],
+            trustAnchors: chain.anchors,
+            deadlines: ProbeDeadlines(timeout: 10)
+        )
         let results = await Prober().probe(Array(repeating: target, count: 50), options: options, concurrency: 50)
         await server.stop()
         let reports = results.flatMap { $0 }
         #expect(reports.count == 50)
-        #expect(reports.allSatisfy { $0.findings.isEmpty && $0.handshake?.completed == true }, "\(reports.map(\.findings))")
+        #expect(
+            reports.allSatisfy { $0.findings.isEmpty && $0.handshake?.completed == true },
+            "\(reports.map(\.findings))"
+        )
         #expect(server.openConnections == 0)
     }
 
@@ -141,7 +152,9 @@ struct MockLifecycleTests {
 
     /// The port in `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2).`
     static func port(fromPASV text: String) -> Int? {
-        guard let open = text.firstIndex(of: "("), let close = text.firstIndex(of: ")"), open < close else { return nil }
+        guard let open = text.firstIndex(of: "("), let close = text.firstIndex(of: ")"), open < close else {
+            return nil
+        }
         let numbers = text[text.index(after: open)..<close].split(separator: ",").compactMap { Int($0) }
         guard numbers.count == 6 else { return nil }
         return numbers[4] * 256 + numbers[5]
@@ -166,8 +179,10 @@ struct MockLifecycleTests {
     @Test("a TLS context that cannot be made fails start()")
     func badConfiguration() async throws {
         let configuration = MockServerConfiguration(
-            serviceProtocol: .smtp, mode: .implicit,
-            tls: TLSConfiguration(role: .server, certificateChain: [[0x30, 0x00]], privateKey: .pem("not a key")))
+            serviceProtocol: .smtp,
+            mode: .implicit,
+            tls: TLSConfiguration(role: .server, certificateChain: [[0x30, 0x00]], privateKey: .pem("not a key"))
+        )
         await #expect(throws: MockServerError.self) { _ = try await MockServer.start(configuration) }
     }
 }

@@ -20,12 +20,17 @@ struct MockMisbehaviourTests {
         #expect(reports.count == 2, sourceLocation: sourceLocation)
         let perBackend = reports.map { Set($0.verdict.codes) }
         #expect(
-            perBackend.first == perBackend.last, "the backends disagree: \(reports.map(\.findings))",
-            sourceLocation: sourceLocation)
+            perBackend.first == perBackend.last,
+            "the backends disagree: \(reports.map(\.findings))",
+            sourceLocation: sourceLocation
+        )
         return (perBackend.first ?? [], reports)
     }
 
-    @Test("STARTTLS stripped from the capabilities: startTLSNotOffered", arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp])
+    @Test(
+        "STARTTLS stripped from the capabilities: startTLSNotOffered",
+        arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp]
+    )
     func stripped(_ serviceProtocol: ServiceProtocol) async throws {
         let server = try await MockSupport.start(serviceProtocol, .startTLS) {
             $0.dialog.startTLS.advertise = .stripped
@@ -51,7 +56,10 @@ struct MockMisbehaviourTests {
         }
     }
 
-    @Test("plaintext injected after the go-ahead: plaintextInjection", arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp])
+    @Test(
+        "plaintext injected after the go-ahead: plaintextInjection",
+        arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp]
+    )
     func injection(_ serviceProtocol: ServiceProtocol) async throws {
         let server = try await MockSupport.start(serviceProtocol, .startTLS) {
             $0.dialog.startTLS.injectAfterGoAhead = "250 injected"
@@ -79,7 +87,10 @@ struct MockMisbehaviourTests {
             let (codes, reports) = try await codes(server)
             #expect(codes == [.handshakeFailure], "\(mode): \(reports.map(\.findings))")
             for report in reports {
-                #expect(report.handshake?.alertReceived?.code == TLSAlert.handshakeFailure.code, "\(mode) \(report.backend)")
+                #expect(
+                    report.handshake?.alertReceived?.code == TLSAlert.handshakeFailure.code,
+                    "\(mode) \(report.backend)"
+                )
                 #expect(report.findings.contains { $0.evidence.contains("handshake_failure") }, "\(report.findings)")
             }
         }
@@ -91,7 +102,10 @@ struct MockMisbehaviourTests {
             $0.tls.closeMidHandshake = .afterServerHello(bytes: 60)
         }
         let (codes, reports) = try await codes(server)
-        #expect(!codes.isEmpty && codes.isSubset(of: [.handshakeFailure, .closed, .reset]), "\(reports.map(\.findings))")
+        #expect(
+            !codes.isEmpty && codes.isSubset(of: [.handshakeFailure, .closed, .reset]),
+            "\(reports.map(\.findings))"
+        )
         #expect(reports.allSatisfy { $0.handshake?.completed != true && $0.handshake?.alertReceived == nil })
     }
 
@@ -135,7 +149,10 @@ struct MockMisbehaviourTests {
         #expect(codes == [.timeout], "\(reports.map(\.findings))")
     }
 
-    @Test("an implicit-TLS port that speaks plaintext: modeMismatch", arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp])
+    @Test(
+        "an implicit-TLS port that speaks plaintext: modeMismatch",
+        arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp]
+    )
     func implicitSpeaksPlaintext(_ serviceProtocol: ServiceProtocol) async throws {
         let server = try await MockSupport.start(serviceProtocol, .implicit) { $0.implicitSpeaksPlaintext = true }
         let (codes, reports) = try await codes(server)
@@ -146,7 +163,9 @@ struct MockMisbehaviourTests {
     func startTLSSpeaksTLS(_ serviceProtocol: ServiceProtocol) async throws {
         let server = try await MockSupport.start(serviceProtocol, .startTLS) { $0.startTLSSpeaksTLS = true }
         let (codes, reports) = try await codes(
-            server, deadlines: ProbeDeadlines(connect: 2, reply: 1, handshake: 2, overall: 10))
+            server,
+            deadlines: ProbeDeadlines(connect: 2, reply: 1, handshake: 2, overall: 10)
+        )
         #expect(codes == [.modeMismatch], "\(serviceProtocol): \(reports.map(\.findings))")
         #expect(reports.allSatisfy { $0.findings.first?.evidence.contains("implicit TLS") == true })
     }
@@ -174,7 +193,10 @@ struct MockMisbehaviourTests {
         #expect(reports.allSatisfy { $0.dialog?.greeting.count == 2 }, "\(reports.map(\.transcript))")
     }
 
-    @Test("faults shape the ciphertext too: a sliced and delayed handshake still completes", arguments: TLSBackend.allCases)
+    @Test(
+        "faults shape the ciphertext too: a sliced and delayed handshake still completes",
+        arguments: TLSBackend.allCases
+    )
     func slicedHandshake(_ backend: TLSBackend) async throws {
         let server = try await MockSupport.start(.imap, .startTLS, backend: backend) {
             $0.faults = [.slice(bytes: 7, in: .handshake), .latency(milliseconds: 20, in: .postTLS)]
@@ -196,7 +218,10 @@ struct MockMisbehaviourTests {
 /// The FTP data channel's shapes: another certificate, and vsftpd's session reuse requirement.
 @Suite("Mock server: FTPS data channel", .timeLimit(.minutes(1)))
 struct MockDataChannelTests {
-    @Test("another certificate on the data channel: a full handshake with another chain", arguments: TLSBackend.allCases)
+    @Test(
+        "another certificate on the data channel: a full handshake with another chain",
+        arguments: TLSBackend.allCases
+    )
     func otherCertificate(_ backend: TLSBackend) async throws {
         let other = try MockSupport.chain("wrong-host")
         let server = try await MockSupport.start(.ftp, .startTLS, backend: backend) {
@@ -227,7 +252,10 @@ struct MockDataChannelTests {
         }
     }
 
-    @Test("session reuse required but impossible (another context): 522, as vsftpd answers", arguments: TLSBackend.allCases)
+    @Test(
+        "session reuse required but impossible (another context): 522, as vsftpd answers",
+        arguments: TLSBackend.allCases
+    )
     func requireResumptionRefused(_ backend: TLSBackend) async throws {
         let server = try await MockSupport.start(.ftp, .startTLS, backend: backend) {
             $0.dialog.ftp.dataChannel = .requireResumption
@@ -237,7 +265,10 @@ struct MockDataChannelTests {
         let reports = try await MockSupport.probe(server)
         await server.stop()
         for report in reports {
-            #expect(report.dialog?.dataChannelReply?.hasPrefix("522") == true, "\(report.backend): \(report.transcript)")
+            #expect(
+                report.dialog?.dataChannelReply?.hasPrefix("522") == true,
+                "\(report.backend): \(report.transcript)"
+            )
         }
     }
 }

@@ -39,11 +39,18 @@ struct MockServerTests {
         }
     }
 
-    @Test("expired leaf and wrong host: exactly that finding", arguments: MockCase.all(profiles: ["expired-leaf", "wrong-host"]))
+    @Test(
+        "expired leaf and wrong host: exactly that finding",
+        arguments: MockCase.all(profiles: ["expired-leaf", "wrong-host"])
+    )
     func badChain(_ mock: MockCase) async throws {
         let expected: FindingCode = mock.profile == "expired-leaf" ? .expired : .hostnameMismatch
         let server = try await MockSupport.start(
-            mock.serviceProtocol, mock.mode, backend: mock.backend, profile: mock.profile)
+            mock.serviceProtocol,
+            mock.mode,
+            backend: mock.backend,
+            profile: mock.profile
+        )
         let reports = try await MockSupport.probe(server, profile: mock.profile)
         await server.stop()
         #expect(reports.count == 2)
@@ -64,7 +71,8 @@ enum MockSupport {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let factory = CertificateFactory(
         home: FileManager.default.temporaryDirectory.appendingPathComponent("mimic-mock-tests-home"),
-        profiles: repository.appendingPathComponent("certs/profiles"))
+        profiles: repository.appendingPathComponent("certs/profiles")
+    )
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var minted: [String: MintedChain] = [:]
@@ -93,7 +101,11 @@ enum MockSupport {
     ) async throws -> MockServer {
         let chain = try chain(profile)
         var configuration = MockServerConfiguration(
-            serviceProtocol: serviceProtocol, mode: mode, backend: backend, tls: serverTLS(chain))
+            serviceProtocol: serviceProtocol,
+            mode: mode,
+            backend: backend,
+            tls: serverTLS(chain)
+        )
         configure(&configuration)
         return try await MockServer.start(configuration)
     }
@@ -107,15 +119,20 @@ enum MockSupport {
     ) async throws -> [ProbeReport] {
         let chain = try chain(profile)
         let target = ProbeTarget(
-            host: server.host, port: server.port, serviceProtocol: server.configuration.serviceProtocol,
-            mode: server.configuration.mode, serverName: chain.hostname)
+            host: server.host,
+            port: server.port,
+            serviceProtocol: server.configuration.serviceProtocol,
+            mode: server.configuration.mode,
+            serverName: chain.hostname
+        )
         let options = ProbeOptions(backends: backends, trustAnchors: chain.anchors, deadlines: deadlines)
         return await Prober().probe(target, options: options)
     }
 
     /// Every protocol and the modes it has.
     static let protocolModes: [(ServiceProtocol, TLSMode)] = ServiceProtocol.allCases.flatMap { serviceProtocol in
-        serviceProtocol == .https ? [(serviceProtocol, .implicit)] : [(serviceProtocol, .implicit), (serviceProtocol, .startTLS)]
+        serviceProtocol == .https
+            ? [(serviceProtocol, .implicit)] : [(serviceProtocol, .implicit), (serviceProtocol, .startTLS)]
     }
 
     /// Whether something still accepts connections on 127.0.0.1:`port`.
@@ -140,7 +157,9 @@ struct MockCase: Sendable, CustomStringConvertible {
     static func all(profiles: [String]) -> [MockCase] {
         profiles.flatMap { profile in
             MockSupport.protocolModes.flatMap { serviceProtocol, mode in
-                TLSBackend.allCases.map { MockCase(serviceProtocol: serviceProtocol, mode: mode, backend: $0, profile: profile) }
+                TLSBackend.allCases.map {
+                    MockCase(serviceProtocol: serviceProtocol, mode: mode, backend: $0, profile: profile)
+                }
             }
         }
     }

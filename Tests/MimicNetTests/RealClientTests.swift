@@ -30,7 +30,10 @@ struct RealClientTests {
             .appendingPathComponent("mimic-mock-clients-\(getpid())-\(profile.name)")
         try chain.write(to: directory)
         try Self.pythonClient.write(
-            to: directory.appendingPathComponent("client.py"), atomically: true, encoding: .utf8)
+            to: directory.appendingPathComponent("client.py"),
+            atomically: true,
+            encoding: .utf8
+        )
         defer { try? FileManager.default.removeItem(at: directory) }
         let caFile = directory.appendingPathComponent("ca.pem").path
         let good = profile.name == "good"
@@ -46,7 +49,8 @@ struct RealClientTests {
                 await server.stop()
                 #expect(runs.count == (serviceProtocol == .ldap ? (mode == .implicit ? 3 : 2) : 4), "\(where_)")
                 for run in runs {
-                    let said = "\(where_), \(run.client): status \(run.result.status)\n\(run.result.stdout)\(run.result.stderr)"
+                    let said =
+                        "\(where_), \(run.client): status \(run.result.status)\n\(run.result.stdout)\(run.result.stderr)"
                     #expect(!run.result.timedOut, "\(said)")
                     let output = run.result.stdout + run.result.stderr
                     if good {
@@ -75,7 +79,11 @@ struct RealClientTests {
 
     /// Every client that speaks this protocol in this mode, one after the other.
     static func runClients(
-        _ serviceProtocol: ServiceProtocol, _ mode: TLSMode, port: Int, caFile: String, directory: URL
+        _ serviceProtocol: ServiceProtocol,
+        _ mode: TLSMode,
+        port: Int,
+        caFile: String,
+        directory: URL
     ) throws -> [Run] {
         let host = "mail.example.test"
         let starttls = mode == .startTLS
@@ -109,8 +117,10 @@ struct RealClientTests {
         if serviceProtocol != .ldap {
             let script = directory.appendingPathComponent("client.py").path
             let python = try Subprocess.run(
-                "/usr/bin/env", ["python3", script, serviceProtocol.rawValue, mode.rawValue, "\(port)", caFile],
-                timeout: 30)
+                "/usr/bin/env",
+                ["python3", script, serviceProtocol.rawValue, mode.rawValue, "\(port)", caFile],
+                timeout: 30
+            )
             runs.append(Run(client: "python", result: python))
         }
         return runs

@@ -126,7 +126,8 @@ struct MockConnectionSetup: Sendable {
         case .none: tlsFirst = false
         }
         var dialog = configuration.dialog
-        dialog.mode = configuration.mode == .startTLS && configuration.startTLSSpeaksTLS ? .implicit : configuration.mode
+        dialog.mode =
+            configuration.mode == .startTLS && configuration.startTLSSpeaksTLS ? .implicit : configuration.mode
         dialog.implicitSpeaksPlaintext = speaksPlaintext
         dialogConfiguration = dialog
 
