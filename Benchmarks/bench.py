@@ -67,6 +67,18 @@ def library(mimic, scenarios):
               f"{'-' if g is None else f'{g:.1f}':>10}")
 
 
+def peer_median(argv, repeat, failures, name):
+    """Median wall time of a peer client; a run that did not verify is noted, so a ratio never hides a failure."""
+    samples = []
+    for _ in range(repeat):
+        ms, result = timed(argv)
+        samples.append(ms)
+        if result.returncode != 0:
+            failures.append(f"{name} exited {result.returncode}: {(result.stderr or result.stdout).strip()[:200]}")
+            break
+    return statistics.median(samples)
+
+
 def write_peer_scenarios(folder):
     for scenario_id, protocol, mode, backend, _ in PEER_SCENARIOS:
         with open(os.path.join(folder, scenario_id.replace("::", "-") + ".yaml"), "w") as handle:
@@ -110,6 +122,7 @@ def peers(mimic, repeat):
                 target = served[scenario_id]
                 host, port, ca = target["host"], target["port"], target["ca"]
                 results = {}
+                failures = []
                 inside = {"openssl": [], "gnutls": []}
                 for backend in ("openssl", "gnutls"):
                     argv = [mimic, "probe", f"{protocol}://{host}:{port}", "--mode", mode, "--servername", NAME,
@@ -129,13 +142,13 @@ def peers(mimic, repeat):
                             "-verify_return_error", "-verify_hostname", NAME, "-brief"]
                     if starttls:
                         argv += ["-starttls", starttls]
-                    results["s_client"] = statistics.median(timed(argv)[0] for _ in range(repeat))
+                    results["s_client"] = peer_median(argv, repeat, failures, "s_client")
                 if have_gnutls:
                     argv = ["gnutls-cli", "--x509cafile", ca, "--port", port, "--sni-hostname", NAME,
                             "--verify-hostname", NAME, host]
                     if starttls:
                         argv += ["--starttls-proto", starttls]
-                    results["gnutls-cli"] = statistics.median(timed(argv)[0] for _ in range(repeat))
+                    results["gnutls-cli"] = peer_median(argv, repeat, failures, "gnutls-cli")
 
                 def cell(key):
                     return f"{results[key]:.1f}" if key in results else "-"
@@ -147,6 +160,8 @@ def peers(mimic, repeat):
                 print(f"{scenario_id:34} {cell('mimic-openssl'):>14} {cell('s_client'):>9} "
                       f"{ratio('mimic-openssl', 's_client'):>6}   {cell('mimic-gnutls'):>13} {cell('gnutls-cli'):>10} "
                       f"{ratio('mimic-gnutls', 'gnutls-cli'):>6}   {in_process:>15}")
+                for failure in failures:
+                    print(f"  note: {failure}")
             print("ratio = mimic probe / peer client; in-process = the probe's own timings (connect..post-TLS), ms")
         finally:
             serve.send_signal(signal.SIGTERM)
