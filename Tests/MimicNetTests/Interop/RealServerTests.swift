@@ -3,6 +3,7 @@ import MimicCerts
 import MimicCore
 import MimicNet
 import MimicTestSupport
+import MimicTLS
 import Testing
 
 /// The interop tier: the probe against REAL servers from Debian (postfix, dovecot, vsftpd, slapd, nginx) on
@@ -53,6 +54,35 @@ struct RealServerTests {
                     // LDAP servers do not advertise StartTLS before it is asked for (only in the RootDSE).
                     #expect(report.dialog?.upgradeAdvertised == true, "\(where_)")
                 }
+            }
+        }
+    }
+
+    @Test("the probe's verdict on a mock equals its verdict on the real server, chain for chain", arguments: 0..<chains.count)
+    func mockAgreesWithRealServer(index: Int) async throws {
+        let (profile, _) = Self.chains[index]
+        let servers = try RealServers.start(profile: profile, basePort: 23_600 + index * 100)
+        defer { servers.stop() }
+        let options = ProbeOptions(trustAnchors: servers.minted.anchors, deadlines: ProbeDeadlines(timeout: 10))
+        let serverTLS = TLSConfiguration(
+            role: .server, certificateChain: servers.minted.served, privateKey: .pem(servers.minted.leafKeyPEM))
+        for service in servers.services {
+            let real = ProbeTarget(
+                host: "127.0.0.1", port: service.port, serviceProtocol: service.serviceProtocol, mode: service.mode,
+                serverName: servers.minted.hostname)
+            let mock = try await MockServer.start(
+                MockServerConfiguration(serviceProtocol: service.serviceProtocol, mode: service.mode, tls: serverTLS))
+            var imitation = real
+            imitation.port = mock.port
+            let realReports = await Prober().probe(real, options: options)
+            let mockReports = await Prober().probe(imitation, options: options)
+            await mock.stop()
+            for (fromReal, fromMock) in zip(realReports, mockReports) {
+                let realCodes = Set(fromReal.verdict.codes)
+                let mockCodes = Set(fromMock.verdict.codes)
+                #expect(
+                    realCodes == mockCodes,
+                    "\(profile) \(service.serviceProtocol) \(service.mode) via \(fromReal.backend): real \(fromReal.findings), mock \(fromMock.findings)")
             }
         }
     }
