@@ -8,11 +8,11 @@ struct Mimic: AsyncParsableCommand {
         commandName: "mimic",
         abstract: "A test bench for TLS monitors: misbehaving mail, FTP, LDAP and HTTPS servers and a two-library probe.",
         discussion: """
-            Mimic validates through OpenSSL and GnuTLS side by side and never consults the OS trust store.
-            Certificates come from the profiles in certs/profiles (or $MIMIC_CERTS/profiles), signed by a local CA
+            Mimic validates through OpenSSL and GnuTLS side by side and never consults the OS trust store. \
+            Certificates come from the profiles in certs/profiles (or $MIMIC_CERTS/profiles), signed by a local CA \
             created on first use under certs/local/.
 
-            Exit codes: 0 accepted, 2 rejected, 3 usage or input error.
+            Each command's help gives its exit codes; a usage error is 3 everywhere.
             """,
         version: MimicVersion.string,
         subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, VerifyCommand.self, CertsCommand.self]

@@ -12,8 +12,8 @@ struct ProbeCommand: AsyncParsableCommand {
         commandName: "probe",
         abstract: "Probe mail, FTP, LDAP and HTTPS services up to and through TLS, with OpenSSL and GnuTLS side by side.",
         discussion: """
-            Targets are SCHEME://HOST[:PORT] with SCHEME one of \(ProbeURL.supportedSchemes.joined(separator: ", ")).
-            The TLS mode follows the port (465 993 995 990 636 443 implicit; 25 587 143 110 21 389 STARTTLS); any other
+            Targets are SCHEME://HOST[:PORT] with SCHEME one of \(ProbeURL.supportedSchemes.joined(separator: ", ")). \
+            The TLS mode follows the port (465 993 995 990 636 443 implicit; 25 587 143 110 21 389 STARTTLS); any other \
             port needs --mode, or a scheme ending in 's' for implicit TLS.
 
             Trust comes from --ca-file, else from the bundled Mozilla roots in certs/trust/ — never the OS store.

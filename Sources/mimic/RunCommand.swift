@@ -15,11 +15,11 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run scenarios: start each mock server, probe it through OpenSSL and GnuTLS, compare with its expectations.",
         discussion: """
-            Paths are scenario files or folders (walked recursively for *.yaml). Every file is checked and every
-            chain minted before any server starts: on bad input all errors are printed as file:line:column and
+            Paths are scenario files or folders (walked recursively for *.yaml). Every file is checked and every \
+            chain minted before any server starts: on bad input all errors are printed as file:line:column and \
             nothing runs.
 
-            Exit codes: 0 every scenario as expected, 1 any mismatch (or a scenario that could not run),
+            Exit codes: 0 every scenario as expected, 1 any mismatch (or a scenario that could not run), \
             2 bad input (scenario files, chains, no scenario selected).
             """
     )

@@ -14,8 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Start scenarios' mock servers and keep them up for a monitor under test, until SIGINT or SIGTERM.",
         discussion: """
-            Each mock listens on the scenario's server.address and server.port (default 127.0.0.1 and an
-            ephemeral port). For each one Mimic prints the address, protocol and mode, the verdict a correct
+            Each mock listens on the scenario's server.address and server.port (default 127.0.0.1 and an \
+            ephemeral port). For each one Mimic prints the address, protocol and mode, the verdict a correct \
             monitor reaches, and the CA file to trust.
 
             Exit codes: 0 stopped by a signal, 1 a mock could not start, 2 bad input.

@@ -12,8 +12,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Validate a chain offline through OpenSSL and GnuTLS side by side.",
         discussion: """
-            The chain file holds PEM certificates in the order a server would send them (leaf first); the CA file
-            holds the trust anchors. The OS trust store is never used. Prints the library-independent chain facts
+            The chain file holds PEM certificates in the order a server would send them (leaf first); the CA file \
+            holds the trust anchors. The OS trust store is never used. Prints the library-independent chain facts \
             and each backend's verdict with its raw codes.
 
             Exit codes: 0 every backend accepts, 2 any backend rejects, 3 usage or input error.
