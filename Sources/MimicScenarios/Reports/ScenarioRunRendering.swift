@@ -23,15 +23,17 @@ extension ScenarioRun {
 
     // MARK: - Text
 
-    /// `scenario × backend`: `ok` or `MISMATCH expected … found …`; then what each mismatch saw; then the counts.
+    /// `scenario × backend`: `ok`, `MISMATCH` or `ERROR`; then what each mismatch expected and saw; then the counts.
     public func renderText() -> String {
         let backends = probedBackends
         var table = TextTable(header: ["scenario", "server"] + backends.map(\.rawValue))
         for outcome in outcomes {
             let server = "\(outcome.serviceProtocol) \(outcome.mode) (\(outcome.serverBackend))"
             let cells = backends.map { backend -> String in
-                if let error = outcome.error { return "ERROR \(error)" }
-                return outcome.outcome(for: backend).map { $0.summary.replacingOccurrences(of: ", found", with: ",\nfound") } ?? "-"
+                // Kept short so the matrix stays readable; the details follow under "Mismatches".
+                if outcome.error != nil { return "ERROR" }
+                guard let result = outcome.outcome(for: backend) else { return "-" }
+                return result.passed ? "ok" : "MISMATCH"
             }
             table.add([outcome.id, server] + cells)
         }
