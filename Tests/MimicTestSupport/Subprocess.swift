@@ -100,3 +100,95 @@ public enum Subprocess {
         )
     }
 }
+
+/// A program left running in the background (a server under test), with its output going to files.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let pid: pid_t
+    private let outPath: String
+    private let errPath: String
+    private var exitStatus: Int32?
+
+    /// Starts `program`; its standard output and error go to files read with `output()`.
+    public init(_ program: String, _ arguments: [String]) throws {
+        let directory = FileManager.default.temporaryDirectory
+        let token = UUID().uuidString
+        outPath = directory.appendingPathComponent("mimic-bg-\(token).out").path
+        errPath = directory.appendingPathComponent("mimic-bg-\(token).err").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, program, &actions, &attributes, argv, environ)
+        guard spawned == 0 else {
+            throw Subprocess.LaunchError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
+        }
+        self.pid = pid
+    }
+
+    /// What it printed so far.
+    public func output() -> (stdout: String, stderr: String) {
+        (
+            (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        )
+    }
+
+    /// Waits until its standard output contains `text`, or the deadline passes.
+    public func waitForOutput(containing text: String, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if output().stdout.contains(text) { return true }
+            if hasExited { return output().stdout.contains(text) }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// Sends `signal` and waits for the exit; nil when it did not exit by the deadline (it is then killed).
+    public func stop(with signal: Int32, timeout: Double) -> Int32? {
+        kill(pid, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if hasExited { return exitStatus }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        return nil
+    }
+
+    private var hasExited: Bool {
+        if exitStatus != nil { return true }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+        exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return true
+    }
+
+    deinit {
+        if exitStatus == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+        }
+        unlink(outPath)
+        unlink(errPath)
+    }
+}
