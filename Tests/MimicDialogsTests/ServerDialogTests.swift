@@ -219,7 +219,7 @@ struct ServerDialogTests {
                 .transferData(id: 1, bytes: Array(FTPServerDialog.listing.utf8)),
             ]
         )
-        actions = server.dataTransferFinished(ok: true)
+        actions = server.dataTransferFinished(.sent)
         #expect(actions.sentText == ["226 Directory send OK.\r\n"])
         actions = server.received(Array("LIST\r\nQUIT\r\n".utf8))
         #expect(actions.sentText == ["425 Use PORT or PASV first.\r\n", "221 Goodbye.\r\n"])
@@ -227,18 +227,42 @@ struct ServerDialogTests {
 
     @Test("FTP: ftplib's PASV, a failed transfer, and vsftpd's 522 when resumption is required")
     func ftpPasv() {
-        for (mode, reply) in [
-            (ServerDialogConfiguration.FTP.DataChannel.tls, "425 Failed to establish connection.\r\n"),
-            (.requireResumption, "522 SSL connection failed: session reuse required\r\n"),
-        ] {
+        let cases: [(ServerDialogConfiguration.FTP.DataChannel, DataTransferOutcome, String)] = [
+            (.tls, .noConnection, "425 Failed to establish connection.\r\n"),
+            (.tls, .connectionFailed, "426 Failure writing network stream.\r\n"),
+            (.plaintext, .connectionFailed, "426 Failure writing network stream.\r\n"),
+            (.requireResumption, .noConnection, "425 Failed to establish connection.\r\n"),
+            (.requireResumption, .connectionFailed, "522 SSL connection failed: session reuse required\r\n"),
+        ]
+        for (mode, outcome, reply) in cases {
             var server = FTPServerDialog(configuration: config(.implicit) { $0.ftp.dataChannel = mode })
             _ = server.start()
             var actions = server.received(Array("PBSZ 0\r\nPROT P\r\nPASV\r\n".utf8))
-            #expect(actions.last == .listenForData(id: 1, tls: true))
+            #expect(actions.last == .listenForData(id: 1, tls: mode != .plaintext))
             actions = server.dataListenerReady(port: 0x1234)
             #expect(actions.sentText == ["227 Entering Passive Mode (127,0,0,1,18,52).\r\n"])
             _ = server.received(Array("NLST\r\n".utf8))
-            #expect(server.dataTransferFinished(ok: false).sentText == [reply])
+            #expect(server.dataTransferFinished(outcome).sentText == [reply], "\(mode) \(outcome)")
+        }
+    }
+
+    @Test("FTP: a QUIT sent during a transfer is answered after the transfer's final reply")
+    func ftpQuitDuringTransfer() {
+        for (outcome, final) in [
+            (DataTransferOutcome.sent, "226 Directory send OK.\r\n"),
+            (.connectionFailed, "426 Failure writing network stream.\r\n"),
+        ] {
+            var server = FTPServerDialog(configuration: config(.implicit) { $0.ftp.dataChannel = .plaintext })
+            _ = server.start()
+            var actions = server.received(Array("PBSZ 0\r\nPROT P\r\nEPSV\r\n".utf8))
+            #expect(actions.last == .listenForData(id: 1, tls: false))
+            _ = server.dataListenerReady(port: 40001)
+            actions = server.received(Array("LIST\r\nQUIT\r\n".utf8))
+            // The QUIT waits behind the transfer (RFC 959: the reply to the transfer comes first).
+            #expect(actions.sentText == ["150 Here comes the directory listing.\r\n"])
+            actions = server.dataTransferFinished(outcome)
+            #expect(actions.sentText == [final, "221 Goodbye.\r\n"], "\(outcome)")
+            #expect(actions.last == .close)
         }
     }
 
@@ -315,6 +339,32 @@ struct ServerDialogTests {
             ]
         )
         #expect(!ad.contains(.startTLS))
+    }
+
+    @Test("LDAP: another OID as the responseName, byte for byte; true and false keep their meaning")
+    func ldapOtherResponseName() {
+        let oid = "1.3.6.1.4.1.4203.1.11.3"
+        let served = serveBytes(
+            LDAPServerDialog(configuration: config { $0.ldap.responseName = .oid(oid) }),
+            [Self.startTLSRequest]
+        )
+        #expect(
+            served.sentBytes == [
+                0x30, 0x25, 0x02, 0x01, 0x01, 0x78, 0x20, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00, 0x8A, 0x17,
+            ] + Array(oid.utf8)
+        )
+        // Still a go-ahead: the name does not change the result.
+        #expect(served.last == .startTLS)
+        var dialog = LDAPServerDialog(configuration: config { $0.ldap.responseName = .oid(oid) })
+        _ = dialog.start()
+        _ = dialog.received(Self.startTLSRequest)
+        #expect(
+            dialog.transcript.entries.contains { $0.text.contains("with responseName \(oid)") },
+            "\(dialog.transcript)"
+        )
+        let literals: [ServerDialogConfiguration.LDAP.ResponseName] = [true, false]
+        #expect(literals == [.startTLS, .omitted])
+        #expect(ServerDialogConfiguration.LDAP().responseName == .startTLS)
     }
 
     @Test("LDAP: bind, RootDSE search (attributes filtered), unknown extop, update refused, unbind")
@@ -605,7 +655,7 @@ struct ServerDialogTests {
                     if generator.next() % 10 == 0 { _ = server.tlsEstablished() }
                 }
                 _ = server.dataListenerReady(port: 70000)
-                _ = server.dataTransferFinished(ok: false)
+                _ = server.dataTransferFinished(.connectionFailed)
                 _ = server.closed()
                 #expect(server.isClosed)
             }
@@ -623,7 +673,7 @@ struct ServerDialogTests {
         var ftp = FTPServerDialog()
         _ = ftp.start()
         #expect(ftp.dataListenerReady(port: 1).isEmpty)
-        #expect(ftp.dataTransferFinished(ok: true).isEmpty)
+        #expect(ftp.dataTransferFinished(.sent).isEmpty)
     }
 
     @Test("the transcript is bounded")

@@ -96,7 +96,7 @@ struct Pump {
                 listeners[id] = (40000 + id, tls, false)
                 serverDo(server.dataListenerReady(port: 40000 + id))
             case .transferData(let id, _):
-                serverDo(server.dataTransferFinished(ok: listeners[id]?.connected ?? false))
+                serverDo(server.dataTransferFinished(listeners[id]?.connected == true ? .sent : .noConnection))
             case .closeDataListener(let id): listeners[id] = nil
             case .close: serverClosed = true
             case .enterPhase: break

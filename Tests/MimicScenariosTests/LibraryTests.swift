@@ -299,13 +299,7 @@ struct LibraryTests {
     /// Scenarios whose expectation is right and whose actual verdict is not, because of a known gap in the probe
     /// or the mock; each is explained in `scenarios/DIVERGENCES.md`. The run must fail exactly these, so a fix
     /// shows up here as a scenario to take off the list.
-    static let knownGaps: Set<String> = [
-        // The mock cannot send a responseName other than the StartTLS OID.
-        "ldap::starttls::other-response-name",
-        // The mock's plaintext data channel never ends the transfer with a 226/426, so the probe's deadline
-        // fires after its (correct) data-channel handshakeFailure.
-        "ftp::starttls::data-plaintext", "ftp::implicit::data-plaintext",
-    ]
+    static let knownGaps: Set<String> = []
 
     @Test func knownGapsAreDocumented() throws {
         let text = try String(contentsOf: Self.library.appendingPathComponent("DIVERGENCES.md"), encoding: .utf8)

@@ -108,7 +108,7 @@ struct RunnerMappingTests {
         #expect(omitted.configuration.dialog.startTLS.reply == "-ERR no")
     }
 
-    @Test("dialog: LDAP result, diagnostic and response shapes; a custom responseName OID is unsupported")
+    @Test("dialog: LDAP result, diagnostic and response shapes; a custom responseName OID is served as is")
     func dialogLDAP() throws {
         let p = try prepared(
             """
@@ -137,8 +137,17 @@ struct RunnerMappingTests {
             dialog: { ldap: { response_name: "1.2.3.4" } }
             expect: { verdict: [] }
             """)
-        #expect(custom.unsupported.count == 1)
-        #expect(custom.unsupported.first?.contains("1.2.3.4") == true)
+        #expect(custom.unsupported.isEmpty, "\(custom.unsupported)")
+        #expect(custom.configuration.dialog.ldap.responseName == .oid("1.2.3.4"))
+        let startTLS = try prepared(
+            """
+            id: t::ldap-starttls-oid
+            summary: s
+            server: { protocol: ldap, tls: starttls, backend: openssl }
+            dialog: { ldap: { response_name: "1.3.6.1.4.1.1466.20037" } }
+            expect: { verdict: [] }
+            """)
+        #expect(startTLS.configuration.dialog.ldap.responseName == .startTLS)
     }
 
     @Test("dialog.ftp: AUTH refusals and the data channel, other-certificate with a second chain")

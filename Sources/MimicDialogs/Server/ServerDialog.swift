@@ -13,7 +13,7 @@ import MimicCore
 /// - `.startTLS`: insert the server TLS engine now; every later byte on the connection is TLS. Call
 ///   `tlsEstablished()` when the handshake completed (close the connection when it fails).
 /// - `closed()` when the peer closed the connection.
-/// - FTP only: `.listenForData` / `dataListenerReady(port:)` / `.transferData` / `dataTransferFinished(ok:)`.
+/// - FTP only: `.listenForData` / `dataListenerReady(port:)` / `.transferData` / `dataTransferFinished(_:)`.
 ///
 /// Actions are performed in order. After `.close` the caller closes the connection (after performing the sends
 /// before it) and every later event returns `[]`.
@@ -32,7 +32,7 @@ public protocol ServerDialog {
     mutating func delayElapsed() -> [ServerAction]
     mutating func dataListenerReady(port: Int) -> [ServerAction]
     mutating func dataListenerFailed() -> [ServerAction]
-    mutating func dataTransferFinished(ok: Bool) -> [ServerAction]
+    mutating func dataTransferFinished(_ outcome: DataTransferOutcome) -> [ServerAction]
 }
 
 extension ServerDialog {
@@ -43,7 +43,7 @@ extension ServerDialog {
     /// Only FTP opens data listeners; other dialogs ignore the event.
     public mutating func dataListenerFailed() -> [ServerAction] { [] }
     /// Only FTP transfers data; other dialogs ignore the event.
-    public mutating func dataTransferFinished(ok: Bool) -> [ServerAction] { [] }
+    public mutating func dataTransferFinished(_ outcome: DataTransferOutcome) -> [ServerAction] { [] }
 }
 
 /// What a server dialog asks its caller to do.
@@ -64,12 +64,25 @@ public enum ServerAction: Sendable, Hashable {
     /// (another certificate, session resumption required).
     case listenForData(id: Int, tls: Bool)
     /// FTP: write these bytes on data connection `id` (accepting it first if needed), close it (with close_notify
-    /// when TLS), then call `dataTransferFinished(ok:)`; ok is false when no connection came or its handshake failed.
+    /// when TLS), then call `dataTransferFinished(_:)` with how it ended. Every transfer must end with that call,
+    /// even when the connection never came or failed: the control channel waits for it (RFC 959's final reply).
     case transferData(id: Int, bytes: [UInt8])
     /// FTP: drop listener `id` and any connection it accepted.
     case closeDataListener(id: Int)
     /// Close the connection after performing the actions before this one.
     case close
+}
+
+/// How an FTP data transfer ended: the dialog's final reply to LIST depends on it.
+public enum DataTransferOutcome: Sendable, Hashable {
+    /// The bytes went out and the connection closed: 226.
+    case sent
+    /// No data connection came (or its listener was gone) before the deadline: 425.
+    case noConnection
+    /// A connection came but failed: its handshake failed, it did not resume the control session when that is
+    /// required, or the peer closed it (a client that wanted TLS on a plaintext channel) before the bytes went out:
+    /// 426, or vsftpd's 522 when session reuse is required.
+    case connectionFailed
 }
 
 /// Makes the server dialog for a protocol.

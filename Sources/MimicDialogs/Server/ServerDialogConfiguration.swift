@@ -168,8 +168,9 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
         /// The StartTLS resultCode: 0 success; 2 protocolError, 52 unavailable (Active Directory), 1, 53, 127 …
         public var resultCode: Int
         public var diagnosticMessage: String
-        /// Include responseName (the StartTLS OID) in the ExtendedResponse (ApacheDS does, OpenLDAP does not).
-        public var responseName: Bool
+        /// The ExtendedResponse's responseName: the StartTLS OID (ApacheDS; `true`), none (OpenLDAP; `false`), or
+        /// another OID (a server that echoes the wrong one).
+        public var responseName: ResponseName
         /// Encode every length in the long form `84 xx xx xx xx`, as Active Directory does.
         public var longFormLengths: Bool
         /// Answer every request with this messageID instead of the request's.
@@ -181,7 +182,7 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
         public init(
             resultCode: Int = 0,
             diagnosticMessage: String = "",
-            responseName: Bool = true,
+            responseName: ResponseName = .startTLS,
             longFormLengths: Bool = false,
             messageIDOverride: Int? = nil,
             noticeOfDisconnection: Bool = false
@@ -192,6 +193,30 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
             self.longFormLengths = longFormLengths
             self.messageIDOverride = messageIDOverride
             self.noticeOfDisconnection = noticeOfDisconnection
+        }
+
+        /// The optional responseName of an ExtendedResponse (RFC 4511 §4.12: `[10] LDAPOID OPTIONAL`). A Boolean
+        /// literal still works: `true` is the StartTLS OID, `false` none.
+        public enum ResponseName: Sendable, Hashable, ExpressibleByBooleanLiteral {
+            /// 1.3.6.1.4.1.1466.20037, the StartTLS request's own name.
+            case startTLS
+            /// No responseName at all.
+            case omitted
+            /// This text as the LDAPOID, sent as is (any OID, or something that is not one).
+            case oid(String)
+
+            public init(booleanLiteral value: Bool) {
+                self = value ? .startTLS : .omitted
+            }
+
+            /// The OID sent, or nil when none is.
+            public var oid: String? {
+                switch self {
+                case .startTLS: LDAPMessage.startTLSOID
+                case .omitted: nil
+                case .oid(let oid): oid
+                }
+            }
         }
     }
 

@@ -254,15 +254,15 @@ final class MockConnectionHandler: ChannelInboundHandler {
 
     private func transfer(id: Int, bytes: [UInt8]) {
         guard let listener = listeners[id] else {
-            perform(dialog.dataTransferFinished(ok: false))
+            perform(dialog.dataTransferFinished(.noConnection))
             return
         }
-        listener.transfer(bytes) { [weak self] ok in
+        listener.transfer(bytes) { [weak self] outcome in
             guard let self else { return }
             if self.listeners[id] === listener { self.listeners[id] = nil }
             listener.close()
             guard !self.closed else { return }
-            self.perform(self.dialog.dataTransferFinished(ok: ok))
+            self.perform(self.dialog.dataTransferFinished(outcome))
         }
     }
 

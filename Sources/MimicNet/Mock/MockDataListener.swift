@@ -1,4 +1,5 @@
 import MimicCore
+import MimicDialogs
 import MimicTLS
 import NIOCore
 import NIOPosix
@@ -9,10 +10,13 @@ import NIOPosix
 /// its connection and the control handler share one loop and need no locks). The first connection is kept and
 /// the listening socket closed, as vsftpd does; with TLS the handshake starts as soon as it is accepted (clients
 /// send their ClientHello right after connecting, before or after LIST). A transfer waits for that connection and
-/// handshake up to a deadline, writes the bytes, closes (close_notify first), and reports whether all went out.
+/// handshake up to a deadline, writes the bytes, closes (close_notify first), and reports how it ended. Every
+/// transfer ends, whatever the peer does: the control channel's final reply waits for it.
 final class MockDataListener {
     private enum Connection {
         case none
+        /// Plaintext, accepted but not active yet: nothing can be written before it is.
+        case accepted(any Channel)
         case handshaking(any Channel)
         case ready(any Channel)
         /// The bytes are being written and the connection closed; its end is no failure.
@@ -29,7 +33,7 @@ final class MockDataListener {
     private var eventLoop: (any EventLoop)?
     private var listenerChannel: (any Channel)?
     private var connection: Connection = .none
-    private var pending: (bytes: [UInt8], completion: (Bool) -> Void)?
+    private var pending: (bytes: [UInt8], completion: (DataTransferOutcome) -> Void)?
     private var deadline: Scheduled<Void>?
     private var closed = false
     /// The data connection's handshake, once it ended.
@@ -84,16 +88,19 @@ final class MockDataListener {
             let engine = try tls.makeEngine()
             try channel.pipeline.syncOperations.addHandlers([TLSEngineHandler(engine: engine), handler])
         } else {
-            connection = .ready(channel)
+            // Ready once active (`connectionActive`), which also sends a transfer asked for meanwhile: a client
+            // may send LIST before this accept runs.
+            connection = .accepted(channel)
             try channel.pipeline.syncOperations.addHandler(handler)
         }
     }
 
-    /// Writes `bytes` on the data connection once it is ready, closes it, and calls `completion` with whether
-    /// it all went out; false when no connection (or handshake) came within the deadline or it failed.
-    func transfer(_ bytes: [UInt8], completion: @escaping (Bool) -> Void) {
+    /// Writes `bytes` on the data connection once it is ready, closes it, and calls `completion` (once) with how
+    /// it ended: `.noConnection` when none came within the deadline, `.connectionFailed` when one came but its
+    /// handshake did not end within it, failed, or the connection ended before the bytes went out.
+    func transfer(_ bytes: [UInt8], completion: @escaping (DataTransferOutcome) -> Void) {
         guard !closed, pending == nil else {
-            completion(false)
+            completion(.noConnection)
             return
         }
         pending = (bytes, completion)
@@ -101,14 +108,14 @@ final class MockDataListener {
         case .ready(let channel):
             send(on: channel)
         case .failed, .sending:
-            finish(false)
-        case .none, .handshaking:
+            finish(.connectionFailed)
+        case .none, .accepted, .handshaking:
             guard let eventLoop else {
-                finish(false)
+                finish(.noConnection)
                 return
             }
             deadline = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-                self?.finish(false)
+                self?.deadlinePassed()
             }
         }
     }
@@ -123,7 +130,7 @@ final class MockDataListener {
         listenerChannel?.close(promise: nil)
         listenerChannel = nil
         switch connection {
-        case .handshaking(let channel), .ready(let channel), .sending(let channel):
+        case .accepted(let channel), .handshaking(let channel), .ready(let channel), .sending(let channel):
             channel.close(promise: nil)
         case .none, .failed:
             break
@@ -138,6 +145,9 @@ final class MockDataListener {
     func connectionActive() {
         listenerChannel?.close(promise: nil)
         listenerChannel = nil
+        guard case .accepted(let channel) = connection else { return }
+        connection = .ready(channel)
+        if pending != nil { send(on: channel) }
     }
 
     func handshakeCompleted(_ report: HandshakeReport, channel: any Channel) {
@@ -147,7 +157,7 @@ final class MockDataListener {
             // vsftpd's require_ssl_reuse: a data connection that did not resume the control session is dropped.
             connection = .failed
             channel.close(promise: nil)
-            if pending != nil { finish(false) }
+            if pending != nil { finish(.connectionFailed) }
             return
         }
         connection = .ready(channel)
@@ -161,9 +171,9 @@ final class MockDataListener {
 
     func connectionEnded() {
         switch connection {
-        case .none, .handshaking, .ready:
+        case .none, .accepted, .handshaking, .ready:
             connection = .failed
-            if pending != nil { finish(false) }
+            if pending != nil { finish(.connectionFailed) }
         case .sending, .failed:
             break
         }
@@ -179,20 +189,38 @@ final class MockDataListener {
             switch result {
             case .success:
                 // The close (with close_notify) ends the listing; the 226 goes out once it is done.
-                channel.close().assumeIsolated().whenComplete { _ in self?.finish(true) }
+                channel.close().assumeIsolated().whenComplete { _ in self?.finish(.sent) }
             case .failure:
                 channel.close(promise: nil)
-                self?.finish(false)
+                self?.finish(.connectionFailed)
             }
         }
     }
 
-    private func finish(_ ok: Bool) {
+    /// The transfer's deadline: whatever state the connection is in, the transfer ends now (and the connection
+    /// with it, so that a late handshake cannot send the bytes after the final reply).
+    private func deadlinePassed() {
+        deadline = nil
+        let outcome: DataTransferOutcome
+        switch connection {
+        case .none:
+            outcome = .noConnection
+        case .accepted(let channel), .handshaking(let channel), .ready(let channel):
+            connection = .failed
+            channel.close(promise: nil)
+            outcome = .connectionFailed
+        case .sending, .failed:
+            outcome = .connectionFailed
+        }
+        finish(outcome)
+    }
+
+    private func finish(_ outcome: DataTransferOutcome) {
         deadline?.cancel()
         deadline = nil
         guard let (_, completion) = pending else { return }
         pending = nil
-        completion(ok)
+        completion(outcome)
     }
 }
 

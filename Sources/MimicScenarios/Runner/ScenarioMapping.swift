@@ -40,13 +40,12 @@ public enum ScenarioMapping {
             dialog.ldap.longFormLengths = ldap.longFormLengths
             dialog.ldap.messageIDOverride = ldap.messageID
             dialog.ldap.noticeOfDisconnection = ldap.noticeOfDisconnection
-            switch ldap.responseName {
-            case .startTLS: dialog.ldap.responseName = true
-            case .omitted: dialog.ldap.responseName = false
-            case .custom(let oid):
-                dialog.ldap.responseName = true
-                unsupported.append("dialog.ldap.response_name: the mock can echo the StartTLS OID or leave it out, not send \(oid)")
-            }
+            dialog.ldap.responseName =
+                switch ldap.responseName {
+                case .startTLS: .startTLS
+                case .omitted: .omitted
+                case .custom(let oid): .oid(oid)
+                }
         }
         if let ftp = spec.ftp, serviceProtocol == .ftp {
             // AUTH TLS is FTP's upgrade command: its refusal is the upgrade's reply, unless `starttls.reply` says.

@@ -217,16 +217,21 @@ public struct FTPServerDialog: LineServerDialog {
         return core.reply("425 Failed to enter passive mode.") + backFromData() + drain()
     }
 
-    public mutating func dataTransferFinished(ok: Bool) -> [ServerAction] {
+    public mutating func dataTransferFinished(_ outcome: DataTransferOutcome) -> [ServerAction] {
         guard core.stage == .open, case .transfer = waiting else { return [] }
         waiting = nil
+        // Always a final reply: the 150 promised one (RFC 959 §4.2), and commands the client sent meanwhile (QUIT
+        // first of all) wait behind it.
         let reply: String
-        if ok {
+        switch outcome {
+        case .sent:
             reply = "226 Directory send OK."
-        } else if core.configuration.ftp.dataChannel == .requireResumption && dataTLS {
-            reply = "522 SSL connection failed: session reuse required"
-        } else {
+        case .noConnection:
             reply = "425 Failed to establish connection."
+        case .connectionFailed where core.configuration.ftp.dataChannel == .requireResumption && dataTLS:
+            reply = "522 SSL connection failed: session reuse required"
+        case .connectionFailed:
+            reply = "426 Failure writing network stream."
         }
         return core.reply(reply) + backFromData() + drain()
     }

@@ -139,7 +139,9 @@ public struct LDAPServerDialog: ServerDialog {
     }
 
     private mutating func startTLS(_ id: Int) -> [ServerAction] {
-        let name = ldap.responseName ? BER.octetString(LDAPMessage.startTLSOID, tag: 0x8A, longForm: longForm) : []
+        let name = ldap.responseName.oid.map {
+            BER.octetString($0, tag: LDAPMessage.Tag.responseName, longForm: longForm)
+        } ?? []
         if core.tlsActive {
             return extendedResponse(id, code: 1, diagnostic: "TLS already started", name: name)
         }
@@ -188,9 +190,13 @@ public struct LDAPServerDialog: ServerDialog {
             id,
             LDAPMessage.Tag.extendedResponse,
             result(code, diagnostic: diagnostic) + name,
-            "ExtendedResponse \(LDAPResultCode.name(code))" + (name.isEmpty ? "" : " with responseName")
+            "ExtendedResponse \(LDAPResultCode.name(code))"
+                + (name.isEmpty ? "" : " with responseName \(responseNameText)")
         )
     }
+
+    /// The configured responseName for the transcript (only called when one is sent).
+    private var responseNameText: String { ldap.responseName.oid ?? "" }
 
     /// One response message under the request's messageID (or the configured wrong one).
     private mutating func send(_ id: Int, _ tag: UInt8, _ content: [UInt8], _ summary: String) -> [ServerAction] {
