@@ -236,6 +236,20 @@ struct FTPClientDialogTests {
         #expect(try #require(done.summary).dataChannelReply == "data channel not opened: connection refused")
     }
 
+    @Test("a data channel that fails after LIST: QUIT at once, the transfer's 150 and 426 recorded, ended by 221")
+    func dataChannelFailedAfterList() throws {
+        var dialog = FTPClientDialog(options: options(.implicit))
+        _ = dialog.start()
+        _ = dialog.received(Array("220 ok\r\n500 no\r\n200 ok\r\n200 ok\r\n230 in\r\n229 (|||2000|)\r\n".utf8))
+        #expect(dialog.dataChannelOpened().sent == ["LIST\r\n"])
+        #expect(dialog.dataChannelFailed("no TLS on the data channel").sent == ["QUIT\r\n"])
+        #expect(dialog.received(Array("150 Here comes the listing.\r\n426 Transfer aborted.\r\n".utf8)).isEmpty)
+        let done = dialog.received(Array("221 Goodbye.\r\n".utf8))
+        let summary = try #require(done.summary)
+        #expect(summary.dataChannelReply == "426 Transfer aborted.")
+        #expect(summary.transcript.entries.last?.text == "221 Goodbye.")
+    }
+
     @Test("multi-line reply with no end and an over-long line are bounded")
     func bounded() throws {
         let endless = run(

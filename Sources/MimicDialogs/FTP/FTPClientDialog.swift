@@ -317,6 +317,13 @@ public struct FTPClientDialog: LineDialog {
             return actions + quit()
 
         case .quit:
+            // A transfer given up on may still report its progress (150) and its end (226/426) ahead of the
+            // answer to QUIT: those are recorded, and the dialog waits for the 221.
+            if reply.isPreliminary { return [] }
+            if reply.code == 226 || reply.code == 425 || reply.code == 426 {
+                core.summary.dataChannelReply = reply.display
+                return []
+            }
             state = .completed
             return [.completed(core.summary)]
 
