@@ -1,3 +1,4 @@
+import Foundation
 import MimicCore
 import MimicNet
 import Testing
@@ -23,9 +24,23 @@ struct ProbeIPv6Tests {
 
     @Test("a probe of an address nothing listens on is refused, fast, with the address in the evidence")
     func refused() async throws {
-        let server = try await MockSupport.start(.smtp, .implicit) { $0.host = "::1" }
-        let port = server.port
-        await server.stop()
+        // A socket bound but not listening holds the port for this test (a freed port could be taken by another
+        // test's server meanwhile), and the kernel refuses connections to it.
+        let descriptor = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        #expect(bound == 0)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin6_port))
         let target = ProbeTarget(host: "::1", port: port, serviceProtocol: .smtp, mode: .implicit)
         let reports = await Prober().probe(target, options: ProbeOptions(deadlines: ProbeDeadlines(timeout: 3)))
         for report in reports {

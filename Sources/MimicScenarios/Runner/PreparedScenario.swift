@@ -40,8 +40,8 @@ public struct PreparedScenario: Sendable {
     }
 
     /// The probe's options: this scenario's anchors, backends, deadlines and `starttls_anyway`.
-    public func probeOptions(defaultTimeout: Duration) -> ProbeOptions {
-        let timeout = scenario.probe.timeout ?? defaultTimeout
+    public func probeOptions(defaultTimeout: Duration, scale: Double = 1) -> ProbeOptions {
+        let timeout = (scenario.probe.timeout ?? defaultTimeout) * scale
         return ProbeOptions(
             backends: scenario.probe.backends,
             trustAnchors: anchors,

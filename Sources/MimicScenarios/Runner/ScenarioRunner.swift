@@ -41,6 +41,10 @@ public struct ScenarioRunner: Sendable {
     public var concurrency: Int
     /// The probe's per-phase timeout when a scenario sets none: short, so that stalls end a run quickly.
     public var defaultTimeout: Duration
+    /// Multiplies every duration of a scenario — the probe's timeouts, greeting delays, latencies, trickle
+    /// intervals — so that their proportions, and so every verdict, stay the same: a machine busy with other work
+    /// (a test suite running beside the library) is given more time without turning races into results.
+    public var timeScale: Double
     private let group: any EventLoopGroup
     private let startMock: MockStarter
 
@@ -51,12 +55,14 @@ public struct ScenarioRunner: Sendable {
         factory: CertificateFactory,
         concurrency: Int = 8,
         defaultTimeout: Duration = .seconds(3),
+        timeScale: Double = 1,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         startMock: MockStarter? = nil
     ) {
         self.factory = factory
         self.concurrency = max(1, concurrency)
         self.defaultTimeout = defaultTimeout
+        self.timeScale = max(timeScale, 0.1)
         self.group = group
         self.startMock = startMock ?? { configuration in try await MockServer.start(configuration, group: group) }
     }
@@ -156,7 +162,7 @@ public struct ScenarioRunner: Sendable {
         guard prepared.unsupported.isEmpty else {
             return finished([], error: "not supported by the mock: " + prepared.unsupported.joined(separator: "; "))
         }
-        var configuration = prepared.configuration
+        var configuration = prepared.configuration.scaled(by: timeScale)
         // Concurrent scenarios never fight over a fixed port; `mimic serve` is where a scenario's port applies.
         configuration.port = 0
         let mock: any RunningMock
@@ -166,7 +172,7 @@ public struct ScenarioRunner: Sendable {
             return finished([], error: "the mock server did not start: \(error)")
         }
         let target = prepared.target(host: Self.connectHost(for: mock.host), port: mock.port)
-        let reports = await Prober(group: group).probe(target, options: prepared.probeOptions(defaultTimeout: defaultTimeout))
+        let reports = await Prober(group: group).probe(target, options: prepared.probeOptions(defaultTimeout: defaultTimeout, scale: timeScale))
         await mock.stop()
         return finished(reports.map { BackendOutcome.compare($0, with: scenario.expect) })
     }
@@ -183,4 +189,26 @@ public struct ScenarioRunner: Sendable {
 
 extension Duration {
     var milliseconds: Double { seconds * 1000 }
+}
+
+extension MockServerConfiguration {
+    /// The same server with every delay it makes multiplied by `factor` (see `ScenarioRunner.timeScale`).
+    func scaled(by factor: Double) -> MockServerConfiguration {
+        guard factor != 1 else { return self }
+        var scaled = self
+        scaled.dialog.greetingDelay = dialog.greetingDelay * factor
+        scaled.faults = faults.map { fault in
+            var fault = fault
+            switch fault.kind {
+            case .latency(let milliseconds):
+                fault.kind = .latency(milliseconds: Int(Double(milliseconds) * factor))
+            case .trickle(let bytes, let interval):
+                fault.kind = .trickle(bytes: bytes, intervalMilliseconds: Int(Double(interval) * factor))
+            default:
+                break
+            }
+            return fault
+        }
+        return scaled
+    }
 }
