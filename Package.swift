@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "MimicCertsTests",
             dependencies: [
-                "MimicCerts",
+                "MimicCerts", "MimicTestSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SwiftASN1
+import MimicTestSupport
 import Testing
 import X509
 import _CryptoExtras
@@ -74,7 +75,7 @@ enum FactoryFixture {
         name.flatMap { $0 }.filter { $0.type == .RDNAttributeType.commonName }.compactMap { String($0.value) }
     }
 
-    /// Runs a program with a deadline; returns its exit status and combined output.
+    /// Runs a program with a deadline; returns its exit status and its output (standard output, then error).
     static func run(
         _ executable: String,
         _ arguments: [String],
@@ -82,27 +83,9 @@ enum FactoryFixture {
     ) throws -> (
         status: Int32, output: String
     ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let outputDirectory = makeTemporaryHome(prefix: "out")
-        defer { try? FileManager.default.removeItem(at: outputDirectory) }
-        let outputFile = outputDirectory.appendingPathComponent("output.txt")
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: outputFile)
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
-        try process.run()
-        if done.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = done.wait(timeout: .now() + 5)
-            Issue.record("\(executable) \(arguments) timed out after \(timeout)s")
-        }
-        let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, output)
+        let result = try Subprocess.run(executable, arguments, timeout: timeout)
+        if result.timedOut { Issue.record("\(executable) \(arguments) timed out after \(timeout)s") }
+        return (result.status, result.stdout + result.stderr)
     }
 
     static var opensslPath: String {
