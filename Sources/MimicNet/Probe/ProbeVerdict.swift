@@ -39,30 +39,8 @@ enum ProbeVerdict {
                 report.chain = certificate.facts
                 findings += certificate.findings
             } else if outcome.handshakeFailed || handshake.failure != nil {
-                let received = PeerBytes.classify(outcome.bytesWhereTLSWasDue)
-                let plaintext: Bool = {
-                    switch received {
-                    case .text, .binary: true
-                    case .tlsRecord, .nothing: false
-                    }
-                }()
-                if plaintext && report.target.mode == .implicit {
-                    findings.append(
-                        Finding(
-                            .modeMismatch, phase: .handshake,
-                            evidence: "the implicit-TLS port answered in plaintext: \(received.evidence)"))
-                } else if plaintext && PeerBytes.isTextThenTLS(outcome.bytesWhereTLSWasDue) {
-                    findings.append(
-                        Finding(
-                            .plaintextInjection, phase: .upgrade,
-                            evidence: "plaintext arrived after the go-ahead, ahead of the server's TLS: "
-                                + received.evidence))
-                } else if plaintext {
-                    findings.append(
-                        Finding(
-                            .noTLSAfterGoAhead, phase: .handshake,
-                            evidence: "the server said go ahead, then answered the ClientHello in plaintext: "
-                                + received.evidence))
+                if let finding = plaintextWhereTLSWasDue(outcome.bytesWhereTLSWasDue, mode: report.target.mode) {
+                    findings.append(finding)
                 } else if !findings.contains(where: { $0.code == .timeout }) {
                     findings.append(handshakeFailure(handshake))
                 }
@@ -88,6 +66,25 @@ enum ProbeVerdict {
         }
         report.findings = findings
         return report
+    }
+
+    /// What plaintext where the handshake was due means: on an implicit port, a mode mix-up; after a go-ahead,
+    /// injection when TLS followed it, otherwise a server that never switched to TLS. Nil when it was not plaintext.
+    static func plaintextWhereTLSWasDue(_ bytes: [UInt8], mode: TLSMode) -> Finding? {
+        let received = PeerBytes.classify(bytes)
+        guard received.isPlaintext else { return nil }
+        if mode == .implicit {
+            return Finding(
+                .modeMismatch, phase: .handshake, evidence: "the implicit-TLS port answered in plaintext: \(received.evidence)")
+        }
+        if PeerBytes.isTextThenTLS(bytes) {
+            return Finding(
+                .plaintextInjection, phase: .upgrade,
+                evidence: "plaintext arrived after the go-ahead, ahead of the server's TLS: \(received.evidence)")
+        }
+        return Finding(
+            .noTLSAfterGoAhead, phase: .handshake,
+            evidence: "the server said go ahead, then answered the ClientHello in plaintext: \(received.evidence)")
     }
 
     static func tlsFindings(_ handshake: HandshakeReport, phase: Phase) -> [Finding] {

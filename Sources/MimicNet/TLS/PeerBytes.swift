@@ -32,6 +32,14 @@ public enum PeerBytes: Sendable, Hashable {
         return classify(rest) == .tlsRecord
     }
 
+    /// A text line or binary: anything but TLS (or silence).
+    public var isPlaintext: Bool {
+        switch self {
+        case .text, .binary: true
+        case .tlsRecord, .nothing: false
+        }
+    }
+
     /// Evidence for a report.
     public var evidence: String {
         switch self {
