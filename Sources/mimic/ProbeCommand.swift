@@ -72,7 +72,7 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
         let anchors = try reportingInputErrors {
-            try PEMFile.certificates(at: caFile ?? TrustStore.defaultPath(), role: caFile == nil ? "trust store" : "--ca-file")
+            try PEMFile.certificates(at: caFile ?? TrustStore.defaultPath(), role: caFile == nil ? "the bundled trust store (run from the Mimic folder, set MIMIC_CERTS, or pass --ca-file)" : "--ca-file")
         }
         let options = ProbeOptions(
             backends: backend.backends,
