@@ -81,7 +81,9 @@ let package = Package(
         .target(name: "MimicTestSupport", path: "Tests/MimicTestSupport"),
 
         .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
-        .testTarget(name: "MimicTLSTests", dependencies: [
+        .testTarget(
+            name: "MimicTLSTests",
+            dependencies: [
                 "MimicTLS", "MimicCerts",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),

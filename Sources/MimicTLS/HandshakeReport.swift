@@ -52,7 +52,8 @@ public struct TLSFailure: Error, Sendable, Hashable, Codable, CustomStringConver
     public var alertSent: TLSAlert?
     public var alertReceived: TLSAlert?
 
-    public init(reason: String, libraryError: String? = nil, alertSent: TLSAlert? = nil, alertReceived: TLSAlert? = nil) {
+    public init(reason: String, libraryError: String? = nil, alertSent: TLSAlert? = nil, alertReceived: TLSAlert? = nil)
+    {
         self.reason = reason
         self.libraryError = libraryError
         self.alertSent = alertSent

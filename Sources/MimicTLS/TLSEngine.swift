@@ -83,7 +83,9 @@ public protocol TLSChainVerifier {
 
 /// Entry points that pick a backend by value.
 public enum TLSBackends {
-    public static func makeContext(_ backend: TLSBackend, configuration: TLSConfiguration) throws(TLSFailure)
+    public static func makeContext(
+        _ backend: TLSBackend, configuration: TLSConfiguration
+    ) throws(TLSFailure)
         -> any TLSContext
     {
         switch backend {

@@ -79,7 +79,8 @@ struct CertsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ca",
             abstract: "Print the local CA's path and fingerprint (created on first use).",
-            discussion: "Tell a monitor under test to trust this file once; every profile but the untrusted ones chains to it."
+            discussion:
+                "Tell a monitor under test to trust this file once; every profile but the untrusted ones chains to it."
         )
 
         @OptionGroup var home: CertsHome
@@ -95,7 +96,8 @@ struct CertsCommand: ParsableCommand {
 
     struct Matrix: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Hand-shake every profile in memory, OpenSSL ↔ GnuTLS in both directions, and compare with each profile's expectations.",
+            abstract:
+                "Hand-shake every profile in memory, OpenSSL ↔ GnuTLS in both directions, and compare with each profile's expectations.",
             discussion: "Exit 0 when every profile gives the expected verdict through both libraries, 2 otherwise."
         )
 

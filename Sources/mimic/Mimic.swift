@@ -6,7 +6,8 @@ import MimicScenarios
 struct Mimic: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mimic",
-        abstract: "A test bench for TLS monitors: misbehaving mail, FTP, LDAP and HTTPS servers and a two-library probe.",
+        abstract:
+            "A test bench for TLS monitors: misbehaving mail, FTP, LDAP and HTTPS servers and a two-library probe.",
         discussion: """
             Mimic validates through OpenSSL and GnuTLS side by side and never consults the OS trust store. \
             Certificates come from the profiles in certs/profiles (or $MIMIC_CERTS/profiles), signed by a local CA \

@@ -10,7 +10,8 @@ extension ProbeFormat: ExpressibleByArgument {}
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Probe mail, FTP, LDAP and HTTPS services up to and through TLS, with OpenSSL and GnuTLS side by side.",
+        abstract:
+            "Probe mail, FTP, LDAP and HTTPS services up to and through TLS, with OpenSSL and GnuTLS side by side.",
         discussion: """
             Targets are SCHEME://HOST[:PORT] with SCHEME one of \(ProbeURL.supportedSchemes.joined(separator: ", ")). \
             The TLS mode follows the port (465 993 995 990 636 443 implicit; 25 587 143 110 21 389 STARTTLS); any other \
@@ -37,13 +38,17 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .customLong("ca-file"), help: "PEM bundle of trust anchors (default: certs/trust/mozilla-roots.pem).")
     var caFile: String?
 
-    @Option(name: .customLong("warn-days"), help: "WARNING when a certificate in the path expires within this many days.")
+    @Option(
+        name: .customLong("warn-days"), help: "WARNING when a certificate in the path expires within this many days.")
     var warnDays: Int = 30
 
-    @Option(name: .customLong("crit-days"), help: "CRITICAL when a certificate in the path expires within this many days.")
+    @Option(
+        name: .customLong("crit-days"), help: "CRITICAL when a certificate in the path expires within this many days.")
     var critDays: Int = 7
 
-    @Option(help: "Seconds allowed for each phase (connect, each reply, the handshake); the whole probe gets three times it.")
+    @Option(
+        help:
+            "Seconds allowed for each phase (connect, each reply, the handshake); the whole probe gets three times it.")
     var timeout: Double = 10
 
     @Option(help: "SMTP EHLO name (a FQDN: servers reject bare words).")
@@ -72,7 +77,11 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
         let anchors = try reportingInputErrors {
-            try PEMFile.certificates(at: caFile ?? TrustStore.defaultPath(), role: caFile == nil ? "the bundled trust store (run from the Mimic folder, set MIMIC_CERTS, or pass --ca-file)" : "--ca-file")
+            try PEMFile.certificates(
+                at: caFile ?? TrustStore.defaultPath(),
+                role: caFile == nil
+                    ? "the bundled trust store (run from the Mimic folder, set MIMIC_CERTS, or pass --ca-file)"
+                    : "--ca-file")
         }
         let options = ProbeOptions(
             backends: backend.backends,

@@ -13,7 +13,8 @@ extension ScenarioRunFormat: ExpressibleByArgument {}
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run scenarios: start each mock server, probe it through OpenSSL and GnuTLS, compare with its expectations.",
+        abstract:
+            "Run scenarios: start each mock server, probe it through OpenSSL and GnuTLS, compare with its expectations.",
         discussion: """
             Paths are scenario files or folders (walked recursively for *.yaml). Every file is checked and every \
             chain minted before any server starts: on bad input all errors are printed as file:line:column and \

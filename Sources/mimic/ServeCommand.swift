@@ -30,7 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only scenarios whose id contains this text, or matches this glob.")
     var filter: String?
 
-    @Option(name: .customLong("ca-dir"), help: "Where the CA files go (default: a new folder under the temporary directory).")
+    @Option(
+        name: .customLong("ca-dir"),
+        help: "Where the CA files go (default: a new folder under the temporary directory).")
     var caDirectory: String?
 
     func validate() throws {

@@ -29,7 +29,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: "Hostname (or IP address) the certificate must match.")
     var host: String?
 
-    @Option(name: .long, help: "Verify at this time: ISO 8601, YYYY-MM-DD, @UNIX-SECONDS, or +30d / -1y from now (write --at=-1y).")
+    @Option(
+        name: .long,
+        help: "Verify at this time: ISO 8601, YYYY-MM-DD, @UNIX-SECONDS, or +30d / -1y from now (write --at=-1y).")
     var at: String?
 
     @Option(name: .long, help: "TLS library: openssl, gnutls or both.")

@@ -202,7 +202,8 @@ struct FTPClientDialogTests {
         let list = runStable(
             FTPClientDialog(options: options(.implicit)),
             [
-                .lines("220 ok"), Self.feat, .lines("200 ok"), .lines("200 ok"), .lines("230 in"), .lines("229 (|||2000|)"),
+                .lines("220 ok"), Self.feat, .lines("200 ok"), .lines("200 ok"), .lines("230 in"),
+                .lines("229 (|||2000|)"),
                 .dataOpened,
                 .lines("522 SSL connection failed: session reuse required"), .lines("221 bye"),
             ]

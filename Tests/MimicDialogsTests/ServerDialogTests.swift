@@ -43,7 +43,9 @@ func serveStable(
 /// The bytes a server sent, as one string.
 func wire(_ actions: [ServerAction]) -> String { String(decoding: actions.sentBytes, as: UTF8.self) }
 
-func config(_ mode: TLSMode = .startTLS, _ change: (inout ServerDialogConfiguration) -> Void = { _ in })
+func config(
+    _ mode: TLSMode = .startTLS, _ change: (inout ServerDialogConfiguration) -> Void = { _ in }
+)
     -> ServerDialogConfiguration
 {
     var configuration = ServerDialogConfiguration(mode: mode)

@@ -76,7 +76,9 @@ struct MockMisbehaviourTests {
         // The ClientHello is answered with `502 5.5.2 Error: command not recognized` where a TLS record was due.
         #expect(codes == [.noTLSAfterGoAhead], "\(reports.map(\.findings))")
         #expect(reports.allSatisfy { $0.handshake?.completed == false && $0.severity == .critical })
-        #expect(reports.allSatisfy { $0.findings.first?.evidence.contains("502 5.5.2") == true }, "\(reports.map(\.findings))")
+        #expect(
+            reports.allSatisfy { $0.findings.first?.evidence.contains("502 5.5.2") == true },
+            "\(reports.map(\.findings))")
     }
 
     @Test("abort with an alert: handshakeFailure naming the alert", arguments: TLSBackend.allCases)

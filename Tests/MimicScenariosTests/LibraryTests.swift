@@ -140,7 +140,11 @@ struct LibraryTests {
         // Certificates.
         Knob(name: "pki.serve override", minimum: 3) { $0.pki?.serve != nil },
         Knob(name: "pki.chain inline", minimum: 3) {
-            if case .inline? = $0.pki?.chain { true } else { $0.pki?.sni.values.contains { if case .inline = $0 { true } else { false } } ?? false }
+            if case .inline? = $0.pki?.chain {
+                true
+            } else {
+                $0.pki?.sni.values.contains { if case .inline = $0 { true } else { false } } ?? false
+            }
         },
         Knob(name: "pki.sni map", minimum: 3) { !($0.pki?.sni.isEmpty ?? true) },
         Knob(name: "probe.servername 127.0.0.1 (IP SAN)", minimum: 1) { $0.probe.servername == "127.0.0.1" },
@@ -170,7 +174,9 @@ struct LibraryTests {
         },
         Knob(name: "dialog.refuse_greeting 421", minimum: 1) { $0.dialog.refuseGreeting?.hasPrefix("421") ?? false },
         Knob(name: "dialog.refuse_greeting 554", minimum: 1) { $0.dialog.refuseGreeting?.hasPrefix("554") ?? false },
-        Knob(name: "dialog.refuse_greeting * BYE", minimum: 1) { $0.dialog.refuseGreeting?.hasPrefix("* BYE") ?? false },
+        Knob(name: "dialog.refuse_greeting * BYE", minimum: 1) {
+            $0.dialog.refuseGreeting?.hasPrefix("* BYE") ?? false
+        },
         Knob(name: "dialog.refuse_greeting -ERR", minimum: 1) { $0.dialog.refuseGreeting?.hasPrefix("-ERR") ?? false },
         Knob(name: "dialog.capabilities.before_tls", minimum: 3) { $0.dialog.capabilities.beforeTLS != nil },
         Knob(name: "dialog.capabilities.after_tls", minimum: 3) { $0.dialog.capabilities.afterTLS != nil },
@@ -186,7 +192,9 @@ struct LibraryTests {
         Knob(name: "dialog.preauth", minimum: 2) { $0.dialog.preauth },
         Knob(name: "dialog.ldap.long_form_lengths", minimum: 2) { $0.dialog.ldap?.longFormLengths ?? false },
         Knob(name: "dialog.ldap.message_id", minimum: 2) { $0.dialog.ldap?.messageID != nil },
-        Knob(name: "dialog.ldap.notice_of_disconnection", minimum: 1) { $0.dialog.ldap?.noticeOfDisconnection ?? false },
+        Knob(name: "dialog.ldap.notice_of_disconnection", minimum: 1) {
+            $0.dialog.ldap?.noticeOfDisconnection ?? false
+        },
         Knob(name: "dialog.ldap.response_name omitted", minimum: 1) { $0.dialog.ldap?.responseName == .omitted },
         Knob(name: "dialog.ldap.response_name other OID", minimum: 1) {
             if case .custom? = $0.dialog.ldap?.responseName { true } else { false }
@@ -279,7 +287,9 @@ struct LibraryTests {
     @Test func everyCertificateTLSAndDialogFindingIsExpectedSomewhere() {
         var expected: Set<FindingCode> = []
         for scenario in scenarios {
-            for backend in scenario.probe.backends { expected.formUnion(scenario.expect.expected(for: backend).verdict) }
+            for backend in scenario.probe.backends {
+                expected.formUnion(scenario.expect.expected(for: backend).verdict)
+            }
         }
         let families: Set<FindingCode.Family> = [.certificate, .tls, .dialog]
         let wanted = FindingCode.allCases.filter { families.contains($0.family) && !Self.unreachable.contains($0) }
@@ -344,7 +354,8 @@ struct LibraryTests {
     @Test func waitsAreShort() {
         let second = Duration.seconds(1)
         for scenario in scenarios {
-            let waits = scenario.network.contains { $0.kind == .stall }
+            let waits =
+                scenario.network.contains { $0.kind == .stall }
                 || scenario.expect.verdict.contains(.timeout)
                 || scenario.dialog.greetingDelay > second
                 || scenario.dialog.startTLSSpeaksTLS

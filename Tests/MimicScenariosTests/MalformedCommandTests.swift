@@ -7,7 +7,8 @@ import Testing
 @Suite("mimic run on malformed scenarios")
 struct MalformedCommandTests {
     static let corpus = Fixtures.repository.appendingPathComponent("Tests/MimicScenariosTests/Fixtures/malformed")
-    static let files: [String] = (try? FileManager.default.contentsOfDirectory(atPath: corpus.path))?
+    static let files: [String] =
+        (try? FileManager.default.contentsOfDirectory(atPath: corpus.path))?
         .filter { $0.hasSuffix(".yaml") }.sorted() ?? []
 
     @Test("the corpus is large enough to mean something")

@@ -19,7 +19,9 @@ struct ProfileMatrixTests {
             "missing-intermediate", "reversed-chain", "extra-unrelated-cert", "rsa1024-leaf", "sha1-leaf",
             "intermediate-not-ca", "path-length-exceeded", "eku-client-only",
         ]
-        #expect(Set(required).isSubset(of: Set(Self.profileNames)), "missing: \(Set(required).subtracting(Self.profileNames))")
+        #expect(
+            Set(required).isSubset(of: Set(Self.profileNames)),
+            "missing: \(Set(required).subtracting(Self.profileNames))")
     }
 
     @Test("each profile gives its expected findings through both libraries, both directions", arguments: profileNames)
@@ -28,7 +30,8 @@ struct ProfileMatrixTests {
         let row = try #require(matrix.rows.first)
         #expect(row.cells.count == 2)
         for cell in row.cells {
-            #expect(cell.handshake.completed, "\(name): \(cell.client) client ← \(cell.server) server did not hand-shake")
+            #expect(
+                cell.handshake.completed, "\(name): \(cell.client) client ← \(cell.server) server did not hand-shake")
             #expect(
                 Set(cell.found) == Set(cell.expected),
                 "\(name): \(cell.client) client found \(cell.found), expected \(cell.expected); raw \(cell.handshake.verification?.rawErrors ?? [])"
@@ -43,7 +46,8 @@ struct ProfileMatrixTests {
     func offlineAgrees(name: String) throws {
         let minted = try Fixtures.factory.mint(profile: name)
         let profile = try ChainProfile.load(named: name, in: Fixtures.profiles)
-        let verification = try ChainVerification(chain: minted.served, anchors: minted.anchors, hostname: minted.hostname)
+        let verification = try ChainVerification(
+            chain: minted.served, anchors: minted.anchors, hostname: minted.hostname)
         for result in verification.backends {
             #expect(
                 Set(result.verdict.codes) == Set(profile.expectedFindings(for: result.backend)),
@@ -55,7 +59,8 @@ struct ProfileMatrixTests {
     @Test("findings name the library's raw code and the depth where the library gives one")
     func rawCodes() throws {
         let minted = try Fixtures.factory.mint(profile: "expired-leaf")
-        let verification = try ChainVerification(chain: minted.served, anchors: minted.anchors, hostname: minted.hostname)
+        let verification = try ChainVerification(
+            chain: minted.served, anchors: minted.anchors, hostname: minted.hostname)
         let openssl = try #require(verification.backends.first { $0.backend == .openssl })
         let gnutls = try #require(verification.backends.first { $0.backend == .gnutls })
         #expect(openssl.verification.rawErrors.map(\.code) == ["X509_V_ERR_CERT_HAS_EXPIRED"])

@@ -13,9 +13,12 @@ typealias ScenarioExpectation = MimicScenarios.Expectation
 struct RunnerComparisonTests {
     static let source = SourceLocation(file: "x.yaml", line: 1, column: 5)
 
-    static func scenario(_ id: String, expect: ScenarioExpectation, backends: [TLSBackend] = TLSBackend.allCases) -> Scenario {
+    static func scenario(
+        _ id: String, expect: ScenarioExpectation, backends: [TLSBackend] = TLSBackend.allCases
+    ) -> Scenario {
         Scenario(
-            id: id, summary: "summary of \(id)", server: ServerSpec(serviceProtocol: .smtp, mode: .startTLS, backend: .openssl),
+            id: id, summary: "summary of \(id)",
+            server: ServerSpec(serviceProtocol: .smtp, mode: .startTLS, backend: .openssl),
             probe: ProbeSpec(backends: backends), expect: expect, source: source)
     }
 
@@ -39,7 +42,8 @@ struct RunnerComparisonTests {
             backend: .openssl, found: [.expired, .hostnameMismatch], severity: .warning, with: expectation)
         #expect(!milder.passed)
 
-        let ok = BackendOutcome.compare(backend: .openssl, found: [], severity: .ok, with: ScenarioExpectation(verdict: []))
+        let ok = BackendOutcome.compare(
+            backend: .openssl, found: [], severity: .ok, with: ScenarioExpectation(verdict: []))
         #expect(ok.passed)
     }
 
@@ -50,11 +54,18 @@ struct RunnerComparisonTests {
             backends: [.openssl: .init(verdict: [], severity: .ok), .gnutls: .init(severity: .critical)],
             divergence: "why")
         #expect(BackendOutcome.compare(backend: .openssl, found: [], severity: .ok, with: expectation).passed)
-        #expect(!BackendOutcome.compare(backend: .openssl, found: [.chainOrder], severity: .warning, with: expectation).passed)
-        #expect(BackendOutcome.compare(backend: .gnutls, found: [.chainOrder], severity: .critical, with: expectation).passed)
-        #expect(!BackendOutcome.compare(backend: .gnutls, found: [.chainOrder], severity: .warning, with: expectation).passed)
+        #expect(
+            !BackendOutcome.compare(backend: .openssl, found: [.chainOrder], severity: .warning, with: expectation)
+                .passed)
+        #expect(
+            BackendOutcome.compare(backend: .gnutls, found: [.chainOrder], severity: .critical, with: expectation)
+                .passed)
+        #expect(
+            !BackendOutcome.compare(backend: .gnutls, found: [.chainOrder], severity: .warning, with: expectation)
+                .passed)
 
-        let verdictOnly = ScenarioExpectation(verdict: [], backends: [.gnutls: .init(verdict: [.expired])], divergence: "why")
+        let verdictOnly = ScenarioExpectation(
+            verdict: [], backends: [.gnutls: .init(verdict: [.expired])], divergence: "why")
         let gnutls = BackendOutcome.compare(backend: .gnutls, found: [.expired], severity: .critical, with: verdictOnly)
         #expect(gnutls.passed)
         #expect(gnutls.expectedSeverity == .critical)
@@ -72,7 +83,9 @@ struct RunnerComparisonTests {
         #expect(!ScenarioOutcome(scenario: s, backends: []).passed)
 
         let run = ScenarioRun(
-            outcomes: [ScenarioOutcome(scenario: s, backends: [ok]), ScenarioOutcome(scenario: s, backends: [ok, bad])],
+            outcomes: [
+                ScenarioOutcome(scenario: s, backends: [ok]), ScenarioOutcome(scenario: s, backends: [ok, bad]),
+            ],
             milliseconds: 12)
         #expect(run.passedCount == 1)
         #expect(run.failedCount == 1)
@@ -106,7 +119,8 @@ struct RunnerComparisonTests {
                 ScenarioOutcome(
                     scenario: tricky,
                     backends: [
-                        BackendOutcome.compare(backend: .openssl, found: [.expired], severity: .critical, with: tricky.expect),
+                        BackendOutcome.compare(
+                            backend: .openssl, found: [.expired], severity: .critical, with: tricky.expect),
                         BackendOutcome.compare(backend: .gnutls, found: [], severity: .ok, with: tricky.expect),
                     ]),
                 ScenarioOutcome(scenario: broken, backends: [], error: "the mock server did not start: port in use"),
@@ -159,7 +173,8 @@ struct RunnerComparisonTests {
         #expect(collector.suites.first?["failures"] == "1")
         #expect(collector.suites.first?["errors"] == "1")
         #expect(collector.cases.count == 5)
-        #expect(collector.cases.contains { $0["classname"] == "smtp::starttls::<&\"quoted\">" && $0["name"] == "gnutls" })
+        #expect(
+            collector.cases.contains { $0["classname"] == "smtp::starttls::<&\"quoted\">" && $0["name"] == "gnutls" })
         #expect(collector.failures == ["MISMATCH expected [expired] CRITICAL, found [] OK"])
         #expect(collector.errors.count == 1)
     }

@@ -58,7 +58,9 @@ struct RunnerEndToEndTests {
     final class ProgressLog: @unchecked Sendable {
         private let lock = NSLock()
         private(set) var entries: [(id: String, completed: Int, total: Int)] = []
-        func add(_ id: String, _ completed: Int, _ total: Int) { lock.withLock { entries.append((id, completed, total)) } }
+        func add(_ id: String, _ completed: Int, _ total: Int) {
+            lock.withLock { entries.append((id, completed, total)) }
+        }
     }
 
     @Test("the passing fixtures run and pass through both backends, at most `concurrency` mocks at once")
@@ -75,7 +77,9 @@ struct RunnerEndToEndTests {
         }
         #expect(run.outcomes.count == 7)
         for outcome in run.outcomes {
-            #expect(outcome.passed, "\(outcome.id): \(outcome.error ?? outcome.backends.map(\.summary).joined(separator: "; "))")
+            #expect(
+                outcome.passed,
+                "\(outcome.id): \(outcome.error ?? outcome.backends.map(\.summary).joined(separator: "; "))")
         }
         #expect(run.outcomes.allSatisfy { $0.backends.count == 2 })
         #expect(result.exitCode == 0)
@@ -118,7 +122,11 @@ struct RunnerEndToEndTests {
         #expect(counter.started == 0)
         let lines = errors.map(\.description)
         #expect(lines.count == 2, "\(lines)")
-        #expect(lines.contains { $0.hasSuffix("typo.yaml:3:60: server.protocl: unknown key 'protocl' in server (did you mean 'protocol'?)") })
+        #expect(
+            lines.contains {
+                $0.hasSuffix(
+                    "typo.yaml:3:60: server.protocl: unknown key 'protocl' in server (did you mean 'protocol'?)")
+            })
         // The inline chain's error points into the scenario file, at the `serve` line.
         #expect(lines.contains { $0.contains("inline-bad.yaml:8:") && $0.contains("pki.chain.serve[1]") })
 
@@ -132,7 +140,9 @@ struct RunnerEndToEndTests {
 
     @Test("a mock that cannot start makes its scenario an error, not a crash or a pass")
     func mockStartFailure() async throws {
-        let runner = ScenarioRunner(factory: Fixtures.factory) { _ in throw MockServerError(description: "no sockets today") }
+        let runner = ScenarioRunner(factory: Fixtures.factory) { _ in
+            throw MockServerError(description: "no sockets today")
+        }
         guard case .ran(let run) = await runner.run(paths: [Self.pass.appendingPathComponent("smtp-good.yaml")]) else {
             Issue.record("rejected")
             return
@@ -144,12 +154,15 @@ struct RunnerEndToEndTests {
     @Test("serve: the mock listens and a probe trusting only the written CA file passes")
     func serve() async throws {
         let runner = ScenarioRunner(factory: Fixtures.factory)
-        guard case .ready(let prepared) = runner.prepare(paths: [Self.pass.appendingPathComponent("imap-wrong-host.yaml")])
+        guard
+            case .ready(let prepared) = runner.prepare(paths: [Self.pass.appendingPathComponent("imap-wrong-host.yaml")]
+            )
         else {
             Issue.record("rejected")
             return
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-serve-test-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mimic-serve-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let served = try await ScenarioServing.start(prepared, caDirectory: folder)
         let one = try #require(served.first)
@@ -172,9 +185,9 @@ struct RunnerEndToEndTests {
         let home = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("mimic-runner-cli-home")
         try? FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let profiles = home.appendingPathComponent("profiles")
-        if !FileManager.default.fileExists(atPath: profiles.path) {
-            try? FileManager.default.createSymbolicLink(at: profiles, withDestinationURL: Fixtures.profiles)
-        }
+        // Made anew each run: a link left by a checkout elsewhere would point at that checkout's profiles.
+        try? FileManager.default.removeItem(at: profiles)
+        try? FileManager.default.createSymbolicLink(at: profiles, withDestinationURL: Fixtures.profiles)
         return home
     }()
 
@@ -209,7 +222,9 @@ struct RunnerEndToEndTests {
 
     @Test("mimic run --filter and --format junit/json")
     func formats() throws {
-        let junit = try mimic([Self.fixtures.appendingPathComponent("fail").path, "--format", "junit", "--filter", "*expect-expired"])
+        let junit = try mimic([
+            Self.fixtures.appendingPathComponent("fail").path, "--format", "junit", "--filter", "*expect-expired",
+        ])
         #expect(junit.status == 1)
         let collector = JUnitCollector()
         let parser = XMLParser(data: Data(junit.stdout.utf8))

@@ -10,9 +10,11 @@ import Testing
 struct ServeCommandTests {
     static let scenario = Fixtures.repository.appendingPathComponent("scenarios/imap/starttls-wildcard-good.yaml").path
 
-    @Test("prints address and CA, serves a probe that trusts that CA, stops on the signal", arguments: [SIGTERM, SIGINT])
+    @Test(
+        "prints address and CA, serves a probe that trusts that CA, stops on the signal", arguments: [SIGTERM, SIGINT])
     func serve(signal: Int32) async throws {
-        let caDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-serve-test-\(getpid())-\(signal)")
+        let caDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mimic-serve-test-\(getpid())-\(signal)")
         let server = try BackgroundProcess(
             Fixtures.mimicExecutable.path, ["serve", Self.scenario, "--ca-dir", caDirectory.path])
         #expect(server.waitForOutput(containing: "Serving 1 scenario", timeout: 30), "\(server.output())")

@@ -83,13 +83,15 @@ struct VerifyCommandTests {
         #expect((json?["backends"] as? [Any])?.count == 1)
     }
 
-    @Test("bad input: a clear message and exit 3, no trace", arguments: [
-        (["verify", "--chain", "/nonexistent/chain.pem", "--ca", "/nonexistent/ca.pem"], "no such file"),
-        (["verify", "--chain", "/etc/hostname", "--ca", "/etc/hostname"], "no CERTIFICATE block"),
-        (["verify", "--chain", "/etc/hostname"], "--ca"),
-        (["verify", "--chain", "a", "--ca", "b", "--backend", "schannel"], "schannel"),
-        (["verify", "--chain", "a", "--ca", "b", "--at", "yesterday-ish"], "cannot read 'yesterday-ish'"),
-    ])
+    @Test(
+        "bad input: a clear message and exit 3, no trace",
+        arguments: [
+            (["verify", "--chain", "/nonexistent/chain.pem", "--ca", "/nonexistent/ca.pem"], "no such file"),
+            (["verify", "--chain", "/etc/hostname", "--ca", "/etc/hostname"], "no CERTIFICATE block"),
+            (["verify", "--chain", "/etc/hostname"], "--ca"),
+            (["verify", "--chain", "a", "--ca", "b", "--backend", "schannel"], "schannel"),
+            (["verify", "--chain", "a", "--ca", "b", "--at", "yesterday-ish"], "cannot read 'yesterday-ish'"),
+        ])
     func badInput(arguments: [String], message: String) throws {
         let run = try Self.run(arguments)
         #expect(run.status == 3, "exit \(run.status): \(run.stderr)")

@@ -53,7 +53,8 @@ struct CrossBackendTests {
         #expect(try TLSPump().transfer(message, from: serverEngine, to: clientEngine) == message)
     }
 
-    @Test("every record delivered one byte at a time, both directions", arguments: [0, 1], [TLSVersion.tls1_2, .tls1_3])
+    @Test(
+        "every record delivered one byte at a time, both directions", arguments: [0, 1], [TLSVersion.tls1_2, .tls1_3])
     func byteByByte(direction: Int, version: TLSVersion) throws {
         let (client, server) = Self.directions[direction]
         let pki = try Self.pki.get()
@@ -140,7 +141,8 @@ struct CrossBackendTests {
     func resumption(direction: Int, version: TLSVersion) throws {
         let (client, server) = Self.directions[direction]
         let pki = try Self.pki.get()
-        let serverContext = try TLSBackends.makeContext(server, configuration: pki.serverConfiguration(maximumVersion: version))
+        let serverContext = try TLSBackends.makeContext(
+            server, configuration: pki.serverConfiguration(maximumVersion: version))
         var clientConfiguration = pki.clientConfiguration(maximumVersion: version)
         let pump = TLSPump()
 

@@ -1,12 +1,11 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import MimicCore
 import MimicTLS
 import SwiftASN1
-import X509
-
 import Testing
+import X509
+import _CryptoExtras
 
 /// Chains a careful client refuses for their keys or signatures, built in code like `TestPKI`.
 private struct WeakPKI {

@@ -15,7 +15,9 @@ struct BackendPair: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { "\(client.displayName) client → \(server.displayName) server" }
 
-    func engines(client clientConfiguration: TLSConfiguration, server serverConfiguration: TLSConfiguration) throws
+    func engines(
+        client clientConfiguration: TLSConfiguration, server serverConfiguration: TLSConfiguration
+    ) throws
         -> (client: any TLSEngine, server: any TLSEngine)
     {
         let clientEngine = try TLSBackends.makeContext(client, configuration: clientConfiguration).makeEngine()

@@ -178,7 +178,9 @@ public struct IMAPClientDialog: LineDialog {
         }
     }
 
-    private mutating func tagged(_ tag: String, _ status: String, _ rest: String, _ line: ReceivedLine)
+    private mutating func tagged(
+        _ tag: String, _ status: String, _ rest: String, _ line: ReceivedLine
+    )
         -> [DialogAction]
     {
         let expected: String

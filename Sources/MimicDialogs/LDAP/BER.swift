@@ -54,7 +54,9 @@ enum BER {
     /// The header at the start of `bytes`: nil when more bytes are needed to know it.
     ///
     ///     identifier octet, then length: 0xxxxxxx (short form) or 1nnnnnnn followed by n length octets
-    static func header(_ bytes: ArraySlice<UInt8>, limit: Int) throws(BERError) -> (
+    static func header(
+        _ bytes: ArraySlice<UInt8>, limit: Int
+    ) throws(BERError) -> (
         tag: UInt8, headerLength: Int, contentLength: Int
     )? {
         guard let tag = bytes.first else { return nil }

@@ -32,7 +32,9 @@ final class DataChannelHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: deadline) { [weak self] in
-            self?.complete(context: context, failure: "data channel: no end within \(ProbeConnectionHandler.seconds(self?.deadline ?? .zero))")
+            self?.complete(
+                context: context,
+                failure: "data channel: no end within \(ProbeConnectionHandler.seconds(self?.deadline ?? .zero))")
         }
     }
 
@@ -53,7 +55,8 @@ final class DataChannelHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        complete(context: context, failure: result.handshake?.completed == true ? nil : "data channel closed before TLS")
+        complete(
+            context: context, failure: result.handshake?.completed == true ? nil : "data channel closed before TLS")
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -32,7 +32,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private let mode: TLSMode
     private let deadlines: ProbeDeadlines
     private let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine
-    private let openDataChannel: @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
+    private let openDataChannel:
+        @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
     private let promise: EventLoopPromise<ProbeOutcome>
     private let connectStarted: NIODeadline
 
@@ -52,7 +53,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         promise: EventLoopPromise<ProbeOutcome>,
         connectStarted: NIODeadline,
         makeEngine: @escaping @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine,
-        openDataChannel: @escaping @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
+        openDataChannel:
+            @escaping @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
     ) {
         self.dialog = dialog
         self.mode = mode
@@ -84,7 +86,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         begun = true
         phaseStarted = .now()
         outcome.timings.append(
-            ProbeReport.Timing(phase: .connect, milliseconds: Double((phaseStarted - connectStarted).nanoseconds) / 1e6))
+            ProbeReport.Timing(phase: .connect, milliseconds: Double((phaseStarted - connectStarted).nanoseconds) / 1e6)
+        )
         switch mode {
         case .implicit:
             enter(.handshake, context: context)
@@ -171,7 +174,9 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
                 // The dialog reports injection itself; a non-empty leftover here must still never reach TLS.
                 guard leftover.isEmpty else {
                     outcome.findings.append(
-                        Finding(.plaintextInjection, phase: .upgrade, evidence: "\(leftover.count) bytes after the go-ahead"))
+                        Finding(
+                            .plaintextInjection, phase: .upgrade, evidence: "\(leftover.count) bytes after the go-ahead"
+                        ))
                     finish(context: context)
                     return
                 }
@@ -241,7 +246,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
 
     private func restartPhaseTimer(context: ChannelHandlerContext, timeout: TimeAmount? = nil) {
         phaseTimer?.cancel()
-        let limit = timeout ?? .milliseconds(Int64((phase == .handshake ? deadlines.handshake : deadlines.reply) * 1000))
+        let limit =
+            timeout ?? .milliseconds(Int64((phase == .handshake ? deadlines.handshake : deadlines.reply) * 1000))
         phaseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [weak self] in
             guard let self else { return }
             self.timedOut(context: context, what: "\(self.phase) (\(Self.seconds(limit)) without an answer)")

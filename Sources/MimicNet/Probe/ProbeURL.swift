@@ -21,17 +21,21 @@ public enum ProbeURL {
 
     public static var supportedSchemes: [String] { schemes.keys.sorted() }
 
-    public static func parse(_ text: String, mode explicitMode: TLSMode? = nil, serverName: String? = nil)
+    public static func parse(
+        _ text: String, mode explicitMode: TLSMode? = nil, serverName: String? = nil
+    )
         throws(ParseError) -> ProbeTarget
     {
         guard text.count <= 2048 else { throw ParseError(description: "target is too long") }
         guard let separator = text.range(of: "://") else {
-            throw ParseError(description: "'\(text)': expected SCHEME://HOST[:PORT], e.g. submission://mail.example.test")
+            throw ParseError(
+                description: "'\(text)': expected SCHEME://HOST[:PORT], e.g. submission://mail.example.test")
         }
         let scheme = text[..<separator.lowerBound].lowercased()
         guard let (serviceProtocol, schemeImplicit, defaultPort) = schemes[scheme] else {
             throw ParseError(
-                description: "'\(text)': unknown scheme '\(scheme)' (use one of \(supportedSchemes.joined(separator: ", ")))")
+                description:
+                    "'\(text)': unknown scheme '\(scheme)' (use one of \(supportedSchemes.joined(separator: ", ")))")
         }
         var rest = String(text[separator.upperBound...])
         if let slash = rest.firstIndex(of: "/") { rest = String(rest[..<slash]) }
@@ -62,7 +66,8 @@ public enum ProbeURL {
             mode = .implicit
         } else {
             throw ParseError(
-                description: "'\(text)': port \(port) has no registered TLS mode; pass --mode implicit or --mode starttls")
+                description:
+                    "'\(text)': port \(port) has no registered TLS mode; pass --mode implicit or --mode starttls")
         }
         return ProbeTarget(host: host, port: port, serviceProtocol: serviceProtocol, mode: mode, serverName: serverName)
     }
@@ -82,7 +87,8 @@ public enum ProbeURL {
         switch parts.count {
         case 1: return (authority, nil)
         case 2: return (String(parts[0]), String(parts[1]))
-        default: throw ParseError(description: "'\(original)': write IPv6 addresses in brackets, e.g. ldaps://[::1]:636")
+        default:
+            throw ParseError(description: "'\(original)': write IPv6 addresses in brackets, e.g. ldaps://[::1]:636")
         }
     }
 }

@@ -75,7 +75,8 @@ enum ProbeVerdict {
         guard received.isPlaintext else { return nil }
         if mode == .implicit {
             return Finding(
-                .modeMismatch, phase: .handshake, evidence: "the implicit-TLS port answered in plaintext: \(received.evidence)")
+                .modeMismatch, phase: .handshake,
+                evidence: "the implicit-TLS port answered in plaintext: \(received.evidence)")
         }
         if PeerBytes.isTextThenTLS(bytes) {
             return Finding(
@@ -91,8 +92,9 @@ enum ProbeVerdict {
         var findings: [Finding] = []
         if let version = handshake.negotiatedVersion, version.isLegacy {
             findings.append(
-                Finding(.legacyVersion, phase: phase, evidence: "negotiated \(version.displayName) (RFC 8996)",
-                        source: handshake.backend.rawValue))
+                Finding(
+                    .legacyVersion, phase: phase, evidence: "negotiated \(version.displayName) (RFC 8996)",
+                    source: handshake.backend.rawValue))
         }
         if let suite = handshake.cipherSuite,
             ["_RC4_", "_3DES_", "_DES_", "_NULL_", "_EXPORT", "_anon_", "_MD5"].contains(where: suite.contains)
@@ -107,8 +109,9 @@ enum ProbeVerdict {
         let failure = handshake.failure
         let text = failure?.description ?? "the handshake did not complete"
         let lowered = text.lowercased()
-        let code: FindingCode = lowered.contains("no shared cipher") || lowered.contains("no_shared_cipher")
-            || lowered.contains("insufficient_security") ? .noSharedCipher : .handshakeFailure
+        let code: FindingCode =
+            lowered.contains("no shared cipher") || lowered.contains("no_shared_cipher")
+                || lowered.contains("insufficient_security") ? .noSharedCipher : .handshakeFailure
         return Finding(
             code, phase: .handshake, evidence: text, source: handshake.backend.rawValue,
             rawCode: failure?.libraryError)

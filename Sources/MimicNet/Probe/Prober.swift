@@ -73,7 +73,8 @@ public final class Prober: Sendable {
                 )
             )
         } catch {
-            report.findings.append(Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)"))
+            report.findings.append(
+                Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)"))
             return report
         }
         let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine = { session throws(TLSFailure) in
@@ -95,12 +96,13 @@ public final class Prober: Sendable {
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: ProbeOutcome.self)
         let connectStarted = NIODeadline.now()
-        let openDataChannel: @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult> = {
-            host, port, session, loop in
-            Self.openDataChannel(
-                host: host ?? controlHost, port: port, session: session, makeEngine: makeEngine,
-                deadline: deadlines.handshake + deadlines.reply, on: loop)
-        }
+        let openDataChannel:
+            @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult> = {
+                host, port, session, loop in
+                Self.openDataChannel(
+                    host: host ?? controlHost, port: port, session: session, makeEngine: makeEngine,
+                    deadline: deadlines.handshake + deadlines.reply, on: loop)
+            }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.milliseconds(Int64(deadlines.connect * 1000)))
             .channelInitializer { channel in

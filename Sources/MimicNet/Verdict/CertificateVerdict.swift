@@ -27,7 +27,8 @@ public struct CertificateVerdict: Sendable {
         do {
             let facts = try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: time)
             self.facts = facts
-            for finding in facts.findings(warnDays: warnDays, critDays: critDays) where !reported.contains(finding.code) {
+            for finding in facts.findings(warnDays: warnDays, critDays: critDays) where !reported.contains(finding.code)
+            {
                 findings.append(finding)
                 reported.insert(finding.code)
             }

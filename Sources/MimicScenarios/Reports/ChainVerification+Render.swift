@@ -33,7 +33,8 @@ extension ChainVerification {
             out.append("  findings  none")
         } else {
             for finding in factFindings {
-                out.append("  \(finding.severity.rawValue.padding(to: 8))  \(finding.code.rawValue): \(finding.evidence)")
+                out.append(
+                    "  \(finding.severity.rawValue.padding(to: 8))  \(finding.code.rawValue): \(finding.evidence)")
             }
         }
         out.append("")
@@ -41,12 +42,15 @@ extension ChainVerification {
         table.add(["library"] + backends.map { $0.accepted ? "ACCEPT" : "REJECT" })
         table.add(["library says"] + backends.map { Self.codes($0.verification.findings) })
         table.add(["verdict"] + backends.map { "\($0.verdict.severity)\n" + Self.codes($0.findings) })
-        table.add(["raw codes"] + backends.map { result in
-            result.verification.rawErrors.isEmpty
-                ? "-" : result.verification.rawErrors.map { error in
-                    error.depth.map { "\(error.code)@\($0)" } ?? error.code
-                }.joined(separator: "\n")
-        })
+        table.add(
+            ["raw codes"]
+                + backends.map { result in
+                    result.verification.rawErrors.isEmpty
+                        ? "-"
+                        : result.verification.rawErrors.map { error in
+                            error.depth.map { "\(error.code)@\($0)" } ?? error.code
+                        }.joined(separator: "\n")
+                })
         out.append(table.render(separator: "   "))
         out.append("")
         let rejectedBy = backends.filter { !$0.accepted }.map(\.backend.rawValue)
@@ -54,7 +58,9 @@ extension ChainVerification {
             rejectedBy.isEmpty
             ? "accepted by every backend"
             : "rejected by \(rejectedBy.joined(separator: ", "))"
-        out.append("Result: \(verdict.severity) — \(summary)\(verdict.codes.isEmpty ? "" : " [" + verdict.codes.map(\.rawValue).joined(separator: ", ") + "]")")
+        out.append(
+            "Result: \(verdict.severity) — \(summary)\(verdict.codes.isEmpty ? "" : " [" + verdict.codes.map(\.rawValue).joined(separator: ", ") + "]")"
+        )
         return out.joined(separator: "\n")
     }
 
@@ -63,7 +69,9 @@ extension ChainVerification {
         var text = facts.path.map { "#\($0)" }.joined(separator: " → ")
         text += facts.complete ? " → trust anchor (complete)" : " → issuer not found (incomplete or untrusted)"
         if !facts.chainOrder { text += "; served out of order" }
-        if !facts.unrelated.isEmpty { text += "; unrelated: " + facts.unrelated.map { "#\($0)" }.joined(separator: ", ") }
+        if !facts.unrelated.isEmpty {
+            text += "; unrelated: " + facts.unrelated.map { "#\($0)" }.joined(separator: ", ")
+        }
         return text
     }
 

@@ -41,7 +41,9 @@ public struct ProbeResult: Sendable, Codable {
 }
 
 public enum ProbeRendering {
-    public static func render(_ results: [ProbeResult], format: ProbeFormat, warnDays: Int = 30, critDays: Int = 7)
+    public static func render(
+        _ results: [ProbeResult], format: ProbeFormat, warnDays: Int = 30, critDays: Int = 7
+    )
         -> String
     {
         switch format {
@@ -66,37 +68,57 @@ public enum ProbeRendering {
         if let first = result.reports.first, !first.transcript.isEmpty {
             out.append("Dialog (\(first.backend.displayName) connection)")
             out += first.transcript.prefix(60).map { "  \($0)" }
-            if first.transcript.count > 60 { out.append("  … \(first.transcript.count - 60) more lines (see --format json)") }
+            if first.transcript.count > 60 {
+                out.append("  … \(first.transcript.count - 60) more lines (see --format json)")
+            }
         }
         out.append("")
-        var table = TextTable(header: [""] + result.reports.map { "\($0.backend.displayName) \(shortVersion($0.libraryVersion))" })
+        var table = TextTable(
+            header: [""] + result.reports.map { "\($0.backend.displayName) \(shortVersion($0.libraryVersion))" })
         table.add(["handshake"] + result.reports.map(handshakeCell))
         table.add(["cipher"] + result.reports.map { $0.handshake?.cipherSuite ?? "-" })
         table.add(["group"] + result.reports.map { $0.handshake?.keyExchangeGroup ?? "-" })
-        table.add(["chain served"] + result.reports.map { report in
-            guard let handshake = report.handshake, handshake.completed else { return "-" }
-            return "\(handshake.peerChain.count) certificate(s)"
-        })
+        table.add(
+            ["chain served"]
+                + result.reports.map { report in
+                    guard let handshake = report.handshake, handshake.completed else { return "-" }
+                    return "\(handshake.peerChain.count) certificate(s)"
+                })
         if result.reports.contains(where: { $0.dataChannel != nil }) {
-            table.add(["data channel"] + result.reports.map { report in
-                guard let data = report.dataChannel else { return "-" }
-                guard data.completed else { return "failed" }
-                return "\(data.negotiatedVersion?.displayName ?? "?")\(data.sessionResumed ? ", resumed" : ", NOT resumed")"
-            })
+            table.add(
+                ["data channel"]
+                    + result.reports.map { report in
+                        guard let data = report.dataChannel else { return "-" }
+                        guard data.completed else { return "failed" }
+                        return
+                            "\(data.negotiatedVersion?.displayName ?? "?")\(data.sessionResumed ? ", resumed" : ", NOT resumed")"
+                    })
         }
-        table.add(["verification"] + result.reports.map { report in
-            guard let verification = report.handshake?.verification else { return "-" }
-            return verification.accepted ? "accepted" : "REJECTED"
-        })
-        table.add(["raw codes"] + result.reports.map { report in
-            let raw = report.handshake?.verification?.rawErrors ?? []
-            return raw.isEmpty ? "-" : raw.map { error in error.depth.map { "\(error.code)@\($0)" } ?? error.code }
-                .joined(separator: "\n")
-        })
-        table.add(["timings"] + result.reports.map { report in
-            report.timings.map { "\($0.phase) \(String(format: "%.1f", $0.milliseconds)) ms" }.joined(separator: "\n")
-        })
-        table.add(["verdict"] + result.reports.map { "\($0.severity)\n" + ($0.verdict.codes.map(\.rawValue).joined(separator: "\n")) })
+        table.add(
+            ["verification"]
+                + result.reports.map { report in
+                    guard let verification = report.handshake?.verification else { return "-" }
+                    return verification.accepted ? "accepted" : "REJECTED"
+                })
+        table.add(
+            ["raw codes"]
+                + result.reports.map { report in
+                    let raw = report.handshake?.verification?.rawErrors ?? []
+                    return raw.isEmpty
+                        ? "-"
+                        : raw.map { error in error.depth.map { "\(error.code)@\($0)" } ?? error.code }
+                            .joined(separator: "\n")
+                })
+        table.add(
+            ["timings"]
+                + result.reports.map { report in
+                    report.timings.map { "\($0.phase) \(String(format: "%.1f", $0.milliseconds)) ms" }.joined(
+                        separator: "\n")
+                })
+        table.add(
+            ["verdict"]
+                + result.reports.map { "\($0.severity)\n" + ($0.verdict.codes.map(\.rawValue).joined(separator: "\n")) }
+        )
         out.append(table.render(separator: "   "))
         if let leaf = result.reports.compactMap({ $0.chain?.leaf }).first {
             out.append("")
@@ -108,8 +130,12 @@ public enum ProbeRendering {
             out.append("")
             out.append("Findings")
             for (finding, backends) in findings {
-                let who = backends.count == result.reports.count && backends.count > 1 ? "all" : backends.map(\.rawValue).joined(separator: ",")
-                out.append("  \(finding.severity.rawValue.padding(to: 8)) \(finding.code.rawValue) [\(finding.phase), \(who)]: \(finding.evidence)")
+                let who =
+                    backends.count == result.reports.count && backends.count > 1
+                    ? "all" : backends.map(\.rawValue).joined(separator: ",")
+                out.append(
+                    "  \(finding.severity.rawValue.padding(to: 8)) \(finding.code.rawValue) [\(finding.phase), \(who)]: \(finding.evidence)"
+                )
             }
         }
         out.append("")
@@ -120,7 +146,9 @@ public enum ProbeRendering {
     static func handshakeCell(_ report: ProbeReport) -> String {
         guard let handshake = report.handshake else { return "not reached" }
         guard handshake.completed else {
-            if let alert = handshake.alertReceived ?? handshake.failure?.alertReceived { return "FAILED (alert \(alert.name))" }
+            if let alert = handshake.alertReceived ?? handshake.failure?.alertReceived {
+                return "FAILED (alert \(alert.name))"
+            }
             return "FAILED"
         }
         return (handshake.negotiatedVersion?.displayName ?? "?") + (handshake.alpn.map { ", ALPN \($0)" } ?? "")
@@ -140,7 +168,8 @@ public enum ProbeRendering {
         if problems.isEmpty {
             let leaf = result.reports.compactMap { $0.chain?.leaf }.first
             let version = result.reports.compactMap { $0.handshake?.negotiatedVersion?.displayName }.first ?? "TLS"
-            summary = "\(version) OK through \(result.reports.map(\.backend.rawValue).joined(separator: ", "))"
+            summary =
+                "\(version) OK through \(result.reports.map(\.backend.rawValue).joined(separator: ", "))"
                 + (leaf.map { ", leaf expires in \($0.daysLeft(at: Date())) days" } ?? "")
         } else {
             summary = problems.map { finding, backends in
@@ -153,7 +182,9 @@ public enum ProbeRendering {
         }
         for report in result.reports {
             for timing in report.timings {
-                perf.append("'\(report.backend.rawValue)_\(timing.phase.rawValue)_ms'=\(String(format: "%.1f", timing.milliseconds))ms")
+                perf.append(
+                    "'\(report.backend.rawValue)_\(timing.phase.rawValue)_ms'=\(String(format: "%.1f", timing.milliseconds))ms"
+                )
             }
         }
         let line = "MIMIC \(severity) - \(result.target): \(summary)"

@@ -48,7 +48,9 @@ extension ScenarioRun {
                 for backend in outcome.backends where !backend.passed {
                     out.append("    \(backend.backend): \(backend.summary)")
                     for finding in backend.report?.findings ?? [] {
-                        out.append("      \(finding.severity.rawValue) \(finding.code.rawValue) [\(finding.phase)]: \(Self.oneLine(finding.evidence))")
+                        out.append(
+                            "      \(finding.severity.rawValue) \(finding.code.rawValue) [\(finding.phase)]: \(Self.oneLine(finding.evidence))"
+                        )
                     }
                 }
             }
@@ -94,9 +96,12 @@ extension ScenarioRun {
                     failures += 1
                     var detail = ["\(outcome.summary)", "defined at \(outcome.source)"]
                     for finding in backend.report?.findings ?? [] {
-                        detail.append("\(finding.severity.rawValue) \(finding.code.rawValue) [\(finding.phase)]: \(finding.evidence)")
+                        detail.append(
+                            "\(finding.severity.rawValue) \(finding.code.rawValue) [\(finding.phase)]: \(finding.evidence)"
+                        )
                     }
-                    body = "\n    <failure message=\"\(Self.xmlEscape(backend.summary))\">"
+                    body =
+                        "\n    <failure message=\"\(Self.xmlEscape(backend.summary))\">"
                         + Self.xmlEscape(detail.joined(separator: "\n")) + "</failure>\n  "
                 }
                 cases.append(

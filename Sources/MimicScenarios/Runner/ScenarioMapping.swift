@@ -50,10 +50,12 @@ public enum ScenarioMapping {
         if let ftp = spec.ftp, serviceProtocol == .ftp {
             // AUTH TLS is FTP's upgrade command: its refusal is the upgrade's reply, unless `starttls.reply` says.
             if case .refuse(let reply) = ftp.authTLS, dialog.startTLS.reply == nil {
-                dialog.startTLS.reply = expandCode(reply ?? defaultFTPRefusal, text: "Request denied for policy reasons.")
+                dialog.startTLS.reply = expandCode(
+                    reply ?? defaultFTPRefusal, text: "Request denied for policy reasons.")
             }
             if case .refuse(let reply) = ftp.authSSL {
-                dialog.ftp.authSSLReply = expandCode(reply ?? defaultFTPRefusal, text: "Request denied for policy reasons.")
+                dialog.ftp.authSSLReply = expandCode(
+                    reply ?? defaultFTPRefusal, text: "Request denied for policy reasons.")
             }
             dialog.ftp.dataChannel =
                 switch ftp.dataChannel {

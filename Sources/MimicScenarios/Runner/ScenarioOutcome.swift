@@ -49,7 +49,8 @@ public struct BackendOutcome: Sendable, Codable {
     /// `MISMATCH expected [expired] CRITICAL, found [] OK`, or `ok`.
     public var summary: String {
         if passed { return "ok" }
-        return "MISMATCH expected \(Self.describe(expectedVerdict, expectedSeverity)), found \(Self.describe(foundVerdict, foundSeverity))"
+        return
+            "MISMATCH expected \(Self.describe(expectedVerdict, expectedSeverity)), found \(Self.describe(foundVerdict, foundSeverity))"
     }
 
     static func describe(_ codes: [FindingCode], _ severity: Severity) -> String {

@@ -1,9 +1,9 @@
+import Foundation
 import MimicCerts
 import MimicCore
 import MimicNet
 import MimicTLS
 import Yams
-import Foundation
 
 /// Mints the chains of a set of scenarios (each once) and builds their mock configurations. Every problem is a
 /// `ScenarioError` at a position in a scenario file, so that a run with bad input starts nothing.
@@ -45,7 +45,8 @@ struct ScenarioPreparation {
                 let known = ([CertificateSpec.localCA] + main.certificates.keys.sorted()).joined(separator: ", ")
                 throw ScenarioError(
                     location: scenario.source, path: "pki.serve",
-                    message: "chain '\(main.name)' has no certificate named \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has: \(known))"
+                    message:
+                        "chain '\(main.name)' has no certificate named \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has: \(known))"
                 )
             }
             servedChain = chain
@@ -117,9 +118,11 @@ struct ScenarioPreparation {
         guard let data = FileManager.default.contents(atPath: file), data.count <= ScenarioLoader.maximumFileSize,
             let text = String(data: data, encoding: .utf8),
             let root = try? Yams.compose(yaml: text),
-            let node = firstNode(in: root, depth: 0, where: {
-                $0.line == inline.location.line && $0.column == inline.location.column
-            })
+            let node = firstNode(
+                in: root, depth: 0,
+                where: {
+                    $0.line == inline.location.line && $0.column == inline.location.column
+                })
         else { return nil }
         do {
             _ = try ChainSpec(node: node, file: nil, field: field)

@@ -77,7 +77,9 @@ public struct ScenarioRunner: Sendable {
             known = Set(try ChainProfile.profileNames(in: factory.profilesDirectory))
         } catch {
             let location = SourceLocation(file: factory.profilesDirectory.path, line: 1, column: 1)
-            return ([], [ScenarioError(location: location, path: "", message: "cannot list the chain profiles: \(error)")])
+            return (
+                [], [ScenarioError(location: location, path: "", message: "cannot list the chain profiles: \(error)")]
+            )
         }
         var (scenarios, errors) = ScenarioLoader(knownProfiles: known).load(paths: paths)
         if let filter { scenarios = scenarios.filter { filter.matches($0.id) } }
@@ -172,7 +174,8 @@ public struct ScenarioRunner: Sendable {
             return finished([], error: "the mock server did not start: \(error)")
         }
         let target = prepared.target(host: Self.connectHost(for: mock.host), port: mock.port)
-        let reports = await Prober(group: group).probe(target, options: prepared.probeOptions(defaultTimeout: defaultTimeout, scale: timeScale))
+        let reports = await Prober(group: group).probe(
+            target, options: prepared.probeOptions(defaultTimeout: defaultTimeout, scale: timeScale))
         await mock.stop()
         return finished(reports.map { BackendOutcome.compare($0, with: scenario.expect) })
     }

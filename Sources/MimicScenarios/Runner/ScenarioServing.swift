@@ -46,7 +46,9 @@ public enum ScenarioServing {
     public static func start(
         _ scenarios: [PreparedScenario],
         caDirectory: URL,
-        startMock: @Sendable (MockServerConfiguration) async throws -> any RunningMock = { try await MockServer.start($0) }
+        startMock: @Sendable (MockServerConfiguration) async throws -> any RunningMock = {
+            try await MockServer.start($0)
+        }
     ) async throws -> [ServedScenario] {
         var served: [ServedScenario] = []
         do {

@@ -2,8 +2,8 @@ import Foundation
 import MimicCerts
 import MimicCore
 import MimicNet
-import MimicTestSupport
 import MimicTLS
+import MimicTestSupport
 import Testing
 
 /// The interop tier: the probe against REAL servers from Debian (postfix, dovecot, vsftpd, slapd, nginx) on
@@ -58,7 +58,9 @@ struct RealServerTests {
         }
     }
 
-    @Test("the probe's verdict on a mock equals its verdict on the real server, chain for chain", arguments: 0..<chains.count)
+    @Test(
+        "the probe's verdict on a mock equals its verdict on the real server, chain for chain",
+        arguments: 0..<chains.count)
     func mockAgreesWithRealServer(index: Int) async throws {
         let (profile, _) = Self.chains[index]
         let servers = try RealServers.start(profile: profile, basePort: 23_600 + index * 100)
@@ -82,7 +84,8 @@ struct RealServerTests {
                 let mockCodes = Set(fromMock.verdict.codes)
                 #expect(
                     realCodes == mockCodes,
-                    "\(profile) \(service.serviceProtocol) \(service.mode) via \(fromReal.backend): real \(fromReal.findings), mock \(fromMock.findings)")
+                    "\(profile) \(service.serviceProtocol) \(service.mode) via \(fromReal.backend): real \(fromReal.findings), mock \(fromMock.findings)"
+                )
             }
         }
     }
@@ -164,8 +167,16 @@ struct RealServers {
         try minted.write(to: certificates)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: certificates.path)
         let run = base.appendingPathComponent("run")
-        let start = try Command.shell(
+        // Another run on this machine (a second checkout's tests) may hold the ports: move along, a few times.
+        var start = try Command.shell(
             scripts.appendingPathComponent("start.sh").path, [certificates.path, run.path, "\(basePort)"], timeout: 120)
+        var attempt = 1
+        while start.status != 0 && (start.stdout + start.stderr).contains("already in use") && attempt < 5 {
+            start = try Command.shell(
+                scripts.appendingPathComponent("start.sh").path,
+                [certificates.path, run.path, "\(basePort + attempt * 1_000)"], timeout: 120)
+            attempt += 1
+        }
         guard start.status == 0 else {
             _ = try? Command.shell(scripts.appendingPathComponent("stop.sh").path, [run.path], timeout: 60)
             throw InteropFailure("start.sh failed (\(start.status)):\n\(start.stdout)\(start.stderr)")
@@ -181,7 +192,8 @@ struct RealServers {
     }
 
     func stop() {
-        let stop = try? Command.shell(Self.scripts.appendingPathComponent("stop.sh").path, [runDirectory.path], timeout: 60)
+        let stop = try? Command.shell(
+            Self.scripts.appendingPathComponent("stop.sh").path, [runDirectory.path], timeout: 60)
         if stop?.status != 0 { Issue.record("stop.sh failed: \(stop?.stdout ?? "")\(stop?.stderr ?? "")") }
     }
 }

@@ -7,7 +7,8 @@ enum Fixtures {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let profiles = repository.appendingPathComponent("certs/profiles")
-    static let certsHome = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("mimic-scenarios-tests-home")
+    static let certsHome = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+        "mimic-scenarios-tests-home")
     static let factory = CertificateFactory(home: certsHome, profiles: profiles)
 
     /// The `mimic` executable of this build (`swift build --build-tests` builds it beside the tests).

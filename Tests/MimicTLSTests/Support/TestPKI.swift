@@ -1,10 +1,10 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import MimicCore
 import MimicTLS
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// A small PKI built in code for the engine tests: root → intermediate → leaf, dates relative to now.
 /// The profile matrix tests use the certificate factory instead; this keeps engine tests self-contained.

@@ -48,7 +48,9 @@ public struct HTTPServerDialog: LineServerDialog {
         return core.enter(.postTLS) + drain()
     }
 
-    static func response(_ status: Int, _ reason: String, close: Bool, body: String, headOnly: Bool = false)
+    static func response(
+        _ status: Int, _ reason: String, close: Bool, body: String, headOnly: Bool = false
+    )
         -> [String]
     {
         var lines = [

@@ -139,9 +139,10 @@ public struct LDAPServerDialog: ServerDialog {
     }
 
     private mutating func startTLS(_ id: Int) -> [ServerAction] {
-        let name = ldap.responseName.oid.map {
-            BER.octetString($0, tag: LDAPMessage.Tag.responseName, longForm: longForm)
-        } ?? []
+        let name =
+            ldap.responseName.oid.map {
+                BER.octetString($0, tag: LDAPMessage.Tag.responseName, longForm: longForm)
+            } ?? []
         if core.tlsActive {
             return extendedResponse(id, code: 1, diagnostic: "TLS already started", name: name)
         }
