@@ -106,13 +106,8 @@ public struct FTPClientDialog: LineDialog {
         }
     }
 
-    mutating func markCompleted() {
-        state = .completed
-    }
-
-    mutating func fail(_ failure: DialogFailure) -> [DialogAction] {
-        state = .failed
-        return [.failed(failure)]
+    mutating func finish(_ end: LineDialogEnd) {
+        state = end == .completed ? .completed : .failed
     }
 
     private mutating func quit() -> [DialogAction] {

@@ -52,8 +52,8 @@ public struct HTTPClientDialog: LineDialog {
         }
     }
 
-    mutating func markCompleted() {
-        state = .completed
+    mutating func finish(_ end: LineDialogEnd) {
+        state = end == .completed ? .completed : .failed
     }
 
     var isIdle: Bool { state == .idle }
@@ -75,11 +75,6 @@ public struct HTTPClientDialog: LineDialog {
                 )
             )
         }
-    }
-
-    mutating func fail(_ failure: DialogFailure) -> [DialogAction] {
-        state = .failed
-        return [.failed(failure)]
     }
 
     mutating func handle(_ line: ReceivedLine) -> [DialogAction] {

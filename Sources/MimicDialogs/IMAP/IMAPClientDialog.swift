@@ -68,13 +68,8 @@ public struct IMAPClientDialog: LineDialog {
         }
     }
 
-    mutating func markCompleted() {
-        state = .completed
-    }
-
-    mutating func fail(_ failure: DialogFailure) -> [DialogAction] {
-        state = .failed
-        return [.failed(failure)]
+    mutating func finish(_ end: LineDialogEnd) {
+        state = end == .completed ? .completed : .failed
     }
 
     /// Sends `tag command` with the next tag and enters the state made from that tag.

@@ -75,13 +75,8 @@ public struct POP3ClientDialog: LineDialog {
         }
     }
 
-    mutating func markCompleted() {
-        state = .completed
-    }
-
-    mutating func fail(_ failure: DialogFailure) -> [DialogAction] {
-        state = .failed
-        return [.failed(failure)]
+    mutating func finish(_ end: LineDialogEnd) {
+        state = end == .completed ? .completed : .failed
     }
 
     private enum Status {

@@ -67,13 +67,8 @@ public struct SMTPClientDialog: LineDialog {
         }
     }
 
-    mutating func markCompleted() {
-        state = .completed
-    }
-
-    mutating func fail(_ failure: DialogFailure) -> [DialogAction] {
-        state = .failed
-        return [.failed(failure)]
+    mutating func finish(_ end: LineDialogEnd) {
+        state = end == .completed ? .completed : .failed
     }
 
     mutating func handle(_ line: ReceivedLine) -> [DialogAction] {

@@ -107,8 +107,8 @@ enum LineDialogStage {
 protocol LineDialog: ClientDialog {
     var core: DialogCore { get set }
     var stage: LineDialogStage { get }
-    /// Enters the completed state (after the server closed in answer to QUIT or LOGOUT).
-    mutating func markCompleted()
+    /// Enters a terminal state: completed (the server closed in answer to QUIT or LOGOUT) or failed.
+    mutating func finish(_ end: LineDialogEnd)
     /// True before `start()`.
     var isIdle: Bool { get }
     /// Starts waiting for the greeting, which comes in plaintext or, in implicit mode, over TLS.
@@ -119,12 +119,22 @@ protocol LineDialog: ClientDialog {
     var isAwaitingTLS: Bool { get }
     var currentPhase: Phase { get }
     mutating func handle(_ line: ReceivedLine) -> [DialogAction]
-    /// Enters the failed state and returns the action reporting it.
-    mutating func fail(_ failure: DialogFailure) -> [DialogAction]
+}
+
+/// How a line dialog ended.
+enum LineDialogEnd {
+    case completed
+    case failed
 }
 
 extension LineDialog {
     public var transcript: Transcript { core.transcript }
+
+    /// Enters the failed state and returns the action reporting it.
+    mutating func fail(_ failure: DialogFailure) -> [DialogAction] {
+        finish(.failed)
+        return [.failed(failure)]
+    }
 
     /// The mail and file protocols start alike: wait for the greeting, in plaintext or over implicit TLS.
     public mutating func start() -> [DialogAction] {
@@ -149,7 +159,7 @@ extension LineDialog {
         case .finished:
             return []
         case .quitting:
-            markCompleted()
+            finish(.completed)
             return [.completed(core.summary)]
         case .running:
             return fail(

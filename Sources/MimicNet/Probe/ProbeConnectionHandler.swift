@@ -1,3 +1,4 @@
+import Foundation
 import MimicCore
 import MimicDialogs
 import MimicTLS
@@ -152,7 +153,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         guard !finished else { return }
         if let failure = error as? TLSFailure {
             outcome.findings.append(Finding(.handshakeFailure, phase: phase, evidence: failure.description))
-        } else if "\(error)".contains("reset") || "\(error)".contains("ECONNRESET") {
+        } else if Prober.errnoCodes(error).contains(ECONNRESET) {
             outcome.networkFailure = Finding(.reset, phase: phase, evidence: "\(error)")
         } else {
             outcome.networkFailure = Finding(.closed, phase: phase, evidence: "\(error)")

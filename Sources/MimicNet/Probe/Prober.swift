@@ -168,13 +168,7 @@ public final class Prober: Sendable {
         if case .connectTimeout? = error as? ChannelError {
             return Finding(.timeout, phase: .connect, evidence: "no connection to \(address) in time")
         }
-        // Happy eyeballs tries every address; the errno of each attempt says what happened.
-        let errnos: [CInt]
-        if let connection = error as? NIOConnectionError {
-            errnos = connection.connectionErrors.compactMap { ($0.error as? IOError)?.errnoCode }
-        } else {
-            errnos = [(error as? IOError)?.errnoCode].compactMap { $0 }
-        }
+        let errnos = errnoCodes(error)
         if errnos.contains(ECONNREFUSED) {
             return Finding(.refused, phase: .connect, evidence: "connection to \(address) refused")
         }
@@ -186,6 +180,14 @@ public final class Prober: Sendable {
             return Finding(.refused, phase: .resolve, evidence: "cannot resolve or reach \(address): \(error)")
         }
         return Finding(.refused, phase: .connect, evidence: "cannot connect to \(address): \(error)")
+    }
+
+    /// The errno behind a network error; for a connect, one per address tried (happy eyeballs tries them all).
+    static func errnoCodes(_ error: any Error) -> [CInt] {
+        if let connection = error as? NIOConnectionError {
+            return connection.connectionErrors.compactMap { ($0.error as? IOError)?.errnoCode }
+        }
+        return [(error as? IOError)?.errnoCode].compactMap { $0 }
     }
 
     static func openDataChannel(
