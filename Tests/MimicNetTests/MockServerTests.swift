@@ -137,7 +137,7 @@ enum MockSupport {
 
     /// Whether something still accepts connections on 127.0.0.1:`port`.
     static func isListening(port: Int) async -> Bool {
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ClientBootstrap(group: MimicEventLoops.shared)
             .connectTimeout(.seconds(2))
         guard let channel = try? await bootstrap.connect(host: "127.0.0.1", port: port).get() else { return false }
         try? await channel.close()

@@ -26,14 +26,14 @@ struct RunnerEndToEndTests {
         private(set) var peak = 0
 
         func starter() -> ScenarioRunner.MockStarter {
-            { configuration in
+            { configuration, loop in
                 self.lock.withLock {
                     self.started += 1
                     self.running += 1
                     self.peak = max(self.peak, self.running)
                 }
                 do {
-                    return Counted(inner: try await MockServer.start(configuration), counter: self)
+                    return Counted(inner: try await MockServer.start(configuration, group: loop), counter: self)
                 } catch {
                     self.stopped()
                     throw error
@@ -140,7 +140,7 @@ struct RunnerEndToEndTests {
 
     @Test("a mock that cannot start makes its scenario an error, not a crash or a pass")
     func mockStartFailure() async throws {
-        let runner = ScenarioRunner(factory: Fixtures.factory) { _ in
+        let runner = ScenarioRunner(factory: Fixtures.factory) { _, _ in
             throw MockServerError(description: "no sockets today")
         }
         guard case .ran(let run) = await runner.run(paths: [Self.pass.appendingPathComponent("smtp-good.yaml")]) else {

@@ -38,7 +38,7 @@ public final class MockServer: Sendable {
     /// Throws when a TLS context cannot be made from the configuration or the address cannot be bound.
     public static func start(
         _ configuration: MockServerConfiguration,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MimicEventLoops.shared
     ) async throws -> MockServer {
         let registry = MockChannelRegistry(maxConnections: configuration.limits.maxConnections)
         let setup = try MockConnectionSetup(configuration: configuration, registry: registry)

@@ -20,7 +20,7 @@ final class DataChannelHandler: ChannelInboundHandler {
     private let promise: EventLoopPromise<DataChannelResult>
     private let tls: TLSEngineHandler
     private let deadline: TimeAmount
-    private var timer: Scheduled<Void>?
+    private var timer: DeadlineTimer?
     private var result = DataChannelResult(handshake: nil, failure: nil, bytes: 0)
     private var done = false
 
@@ -31,7 +31,7 @@ final class DataChannelHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: deadline) { [weak self] in
+        timer = DeadlineTimer(on: context.eventLoop, in: deadline) { [weak self] in
             self?.complete(
                 context: context,
                 failure: "data channel: no end within \(ProbeConnectionHandler.seconds(self?.deadline ?? .zero))")

@@ -41,8 +41,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private var outcome = ProbeOutcome()
     private var phase: Phase = .connect
     private var phaseStarted: NIODeadline = .now()
-    private var phaseTimer: Scheduled<Void>?
-    private var overallTimer: Scheduled<Void>?
+    private var phaseTimer: DeadlineTimer?
+    private var overallTimer: DeadlineTimer?
     private var tlsHandler: TLSEngineHandler?
     private var pendingDataChannel: EventLoopFuture<DataChannelResult>?
     private var finished = false
@@ -68,7 +68,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         let overall = TimeAmount.milliseconds(Int64(deadlines.overall * 1000))
-        overallTimer = context.eventLoop.assumeIsolated().scheduleTask(in: overall) { [weak self] in
+        overallTimer = DeadlineTimer(on: context.eventLoop, in: overall) { [weak self] in
             self?.timedOut(context: context, what: "the whole probe (\(Self.seconds(overall)))")
         }
         if context.channel.isActive { begin(context: context) }
@@ -249,7 +249,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         phaseTimer?.cancel()
         let limit =
             timeout ?? .milliseconds(Int64((phase == .handshake ? deadlines.handshake : deadlines.reply) * 1000))
-        phaseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [weak self] in
+        phaseTimer = DeadlineTimer(on: context.eventLoop, in: limit) { [weak self] in
             guard let self else { return }
             self.timedOut(context: context, what: "\(self.phase) (\(Self.seconds(limit)) without an answer)")
         }

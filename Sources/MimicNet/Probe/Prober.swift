@@ -11,7 +11,7 @@ import NIOPosix
 public final class Prober: Sendable {
     private let group: any EventLoopGroup
 
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(group: any EventLoopGroup = MimicEventLoops.shared) {
         self.group = group
     }
 

@@ -25,8 +25,8 @@ extension MockServer: RunningMock {}
 /// 3. `run(_:progress:)` — at most `concurrency` scenarios at once: start the mock on an ephemeral port, probe
 ///    it, stop it, compare.
 public struct ScenarioRunner: Sendable {
-    /// Starts a mock for a configuration.
-    public typealias MockStarter = @Sendable (MockServerConfiguration) async throws -> any RunningMock
+    /// Starts a mock for a configuration, on the event loop given.
+    public typealias MockStarter = @Sendable (MockServerConfiguration, any EventLoop) async throws -> any RunningMock
     /// Called as each scenario finishes: its outcome, how many have finished, how many there are.
     public typealias Progress = @Sendable (_ outcome: ScenarioOutcome, _ completed: Int, _ total: Int) -> Void
 
@@ -56,7 +56,7 @@ public struct ScenarioRunner: Sendable {
         concurrency: Int = 8,
         defaultTimeout: Duration = .seconds(3),
         timeScale: Double = 1,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        group: any EventLoopGroup = MimicEventLoops.shared,
         startMock: MockStarter? = nil
     ) {
         self.factory = factory
@@ -64,7 +64,7 @@ public struct ScenarioRunner: Sendable {
         self.defaultTimeout = defaultTimeout
         self.timeScale = max(timeScale, 0.1)
         self.group = group
-        self.startMock = startMock ?? { configuration in try await MockServer.start(configuration, group: group) }
+        self.startMock = startMock ?? { configuration, loop in try await MockServer.start(configuration, group: loop) }
     }
 
     // MARK: - Load and prepare
@@ -167,14 +167,17 @@ public struct ScenarioRunner: Sendable {
         var configuration = prepared.configuration.scaled(by: timeScale)
         // Concurrent scenarios never fight over a fixed port; `mimic serve` is where a scenario's port applies.
         configuration.port = 0
+        // The mock and the probe share one event loop: a busy machine then delays the server's actions and the
+        // probe's deadlines alike, in their order, instead of one loop's timer overtaking the other loop's reply.
+        let loop = group.next()
         let mock: any RunningMock
         do {
-            mock = try await startMock(configuration)
+            mock = try await startMock(configuration, loop)
         } catch {
             return finished([], error: "the mock server did not start: \(error)")
         }
         let target = prepared.target(host: Self.connectHost(for: mock.host), port: mock.port)
-        let reports = await Prober(group: group).probe(
+        let reports = await Prober(group: loop).probe(
             target, options: prepared.probeOptions(defaultTimeout: defaultTimeout, scale: timeScale))
         await mock.stop()
         return finished(reports.map { BackendOutcome.compare($0, with: scenario.expect) })

@@ -1,0 +1,40 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The event loops Mimic's servers and probes run on: NIO's, each counting its ticks (a poll of its sockets, then
+/// the tasks that are due), so that a deadline can tell whether its loop has read the sockets since the deadline
+/// fell due (`DeadlineTimer`).
+public enum MimicEventLoops {
+    /// One loop per core, for the life of the process.
+    public static let shared: MultiThreadedEventLoopGroup = makeGroup(numberOfThreads: System.coreCount)
+
+    /// A group of counted loops; the caller shuts it down.
+    public static func makeGroup(numberOfThreads: Int) -> MultiThreadedEventLoopGroup {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: numberOfThreads, metricsDelegate: TickCounter.shared)
+        TickCounter.shared.register(group.makeIterator().map { $0 })
+        return group
+    }
+}
+
+/// Completed ticks per loop of the groups `MimicEventLoops` made.
+final class TickCounter: NIOEventLoopMetricsDelegate {
+    static let shared = TickCounter()
+
+    private let completed = Mutex<[ObjectIdentifier: UInt64]>([:])
+
+    func register(_ loops: [any EventLoop]) {
+        completed.withLock { counts in
+            for loop in loops { counts[ObjectIdentifier(loop), default: 0] += 0 }
+        }
+    }
+
+    func processedTick(info: NIOEventLoopTickInfo) {
+        completed.withLock { $0[info.eventLoopID, default: 0] &+= 1 }
+    }
+
+    /// Ticks `loop` has completed; nil for a loop that is not counted (one of another group).
+    func ticks(of loop: any EventLoop) -> UInt64? {
+        completed.withLock { $0[ObjectIdentifier(loop)] }
+    }
+}
