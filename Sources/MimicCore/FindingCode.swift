@@ -27,6 +27,8 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
     // Dialog.
     case startTLSNotOffered
     case startTLSRejected
+    /// The upgrade still advertised after TLS (RFC 3207 §4.2): capabilities answered from the plaintext session.
+    case startTLSStillAdvertised
     case noTLSAfterGoAhead
     case plaintextInjection
     case modeMismatch
@@ -53,7 +55,8 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
             .certificate
         case .handshakeFailure, .legacyVersion, .weakCipher, .noSharedCipher:
             .tls
-        case .startTLSNotOffered, .startTLSRejected, .noTLSAfterGoAhead, .plaintextInjection, .modeMismatch,
+        case .startTLSNotOffered, .startTLSRejected, .startTLSStillAdvertised, .noTLSAfterGoAhead, .plaintextInjection,
+            .modeMismatch,
             .unexpectedReply, .greetingRejected:
             .dialog
         case .refused, .timeout, .reset, .closed:
@@ -68,7 +71,7 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
     /// makes a careful client refuse is critical; a probe that could not reach the answer is unknown.
     public var defaultSeverity: Severity {
         switch self {
-        case .expiringSoon, .chainOrder, .legacyVersion, .weakCipher:
+        case .expiringSoon, .chainOrder, .legacyVersion, .weakCipher, .startTLSStillAdvertised:
             .warning
         case .refused, .timeout, .reset, .closed:
             .unknown

@@ -132,8 +132,9 @@ public struct IMAPClientDialog: LineDialog {
             return [command("CAPABILITY") { .capability(tag: $0, afterTLS: implicit) }]
         }
         if implicit {
-            core.summary.capabilitiesAfterTLS = capabilities
-            return [command("LOGOUT") { .logout(tag: $0) }]
+            return core.capabilitiesAfterTLS(capabilities, upgrade: "STARTTLS") + [
+                command("LOGOUT") { .logout(tag: $0) }
+            ]
         }
         core.summary.capabilitiesBeforeTLS = capabilities
         guard advertisesStartTLS(capabilities) else {
@@ -201,8 +202,8 @@ public struct IMAPClientDialog: LineDialog {
                 capabilities = inCode
             }
             if afterTLS {
-                core.summary.capabilitiesAfterTLS = capabilities
-                return [command("LOGOUT") { .logout(tag: $0) }]
+                let findings = core.capabilitiesAfterTLS(capabilities, upgrade: "STARTTLS")
+                return findings + [command("LOGOUT") { .logout(tag: $0) }]
             }
             core.summary.capabilitiesBeforeTLS = capabilities
             let advertised = advertisesStartTLS(capabilities)

@@ -156,9 +156,9 @@ public struct POP3ClientDialog: LineDialog {
         if text == "." {
             core.replyEnded()
             if afterTLS {
-                core.summary.capabilitiesAfterTLS = capabilities
+                let findings = core.capabilitiesAfterTLS(capabilities, upgrade: "STLS")
                 state = .quit
-                return [core.send("QUIT")]
+                return findings + [core.send("QUIT")]
             }
             core.summary.capabilitiesBeforeTLS = capabilities
             let advertised = capabilities.contains { ($0.split(separator: " ").first ?? "").uppercased() == "STLS" }

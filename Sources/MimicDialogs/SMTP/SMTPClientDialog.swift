@@ -96,13 +96,13 @@ public struct SMTPClientDialog: LineDialog {
             }
             let capabilities = Array(reply.lines.dropFirst())
             if afterTLS {
-                core.summary.capabilitiesAfterTLS = capabilities
+                let findings = core.capabilitiesAfterTLS(capabilities, upgrade: "STARTTLS")
                 state = .quit
-                return [core.send("QUIT")]
+                return findings + [core.send("QUIT")]
             }
             core.summary.capabilitiesBeforeTLS = capabilities
             // A keyword match, not a `^250-STARTTLS` regex: the last line is `250 STARTTLS` (nginx mail proxy).
-            let advertised = capabilities.contains { equalsIgnoringCase(keyword($0), "STARTTLS") }
+            let advertised = capabilities.contains { equalsIgnoringCase(DialogCore.keyword($0), "STARTTLS") }
             core.summary.upgradeAdvertised = advertised
             guard advertised || core.options.tryStartTLSAnyway else {
                 state = .failed
@@ -146,10 +146,6 @@ public struct SMTPClientDialog: LineDialog {
         case .idle, .awaitingTLS, .completed, .failed:
             return []
         }
-    }
-
-    private func keyword(_ capability: String) -> Substring {
-        capability.split(separator: " ", maxSplits: 1).first ?? ""
     }
 }
 

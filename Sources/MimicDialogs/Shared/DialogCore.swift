@@ -79,6 +79,28 @@ struct DialogCore: Sendable {
         return .finding(finding)
     }
 
+    /// Records the capabilities read after TLS. After a STARTTLS upgrade, `upgrade` (STARTTLS, STLS) listed again is
+    /// a finding: the server must not offer it on the TLS session (RFC 3207 §4.2; RFC 2595 §3.1 and §4 have the
+    /// client discard what it learnt before TLS), and one that does answers from the plaintext session's state —
+    /// a proxy or a cache in front of it, or capabilities not refreshed (catalogue #38).
+    mutating func capabilitiesAfterTLS(_ capabilities: [String], upgrade: String) -> [DialogAction] {
+        summary.capabilitiesAfterTLS = capabilities
+        guard options.mode == .startTLS,
+            let listed = capabilities.first(where: { equalsIgnoringCase(Self.keyword($0), upgrade) })
+        else { return [] }
+        return [
+            finding(
+                Finding(
+                    .startTLSStillAdvertised, phase: .postTLS,
+                    evidence: "\(listed) still advertised after TLS: capabilities not refreshed for the TLS session"))
+        ]
+    }
+
+    /// A capability's keyword: its first word (`SIZE 52428800` → `SIZE`).
+    static func keyword(_ capability: String) -> Substring {
+        capability.split(separator: " ", maxSplits: 1).first ?? ""
+    }
+
     func failure(_ phase: Phase, _ code: FindingCode, words: String, detail: String) -> DialogFailure {
         DialogFailure(phase: phase, code: code, serverWords: words, detail: detail, transcript: summary.transcript)
     }
