@@ -19,35 +19,30 @@ struct ProbeDeadlineTests {
         stallMilliseconds: UInt32,
         configure: (inout MockServerConfiguration) -> Void
     ) async throws -> [ProbeReport] {
-        let probeGroup = MimicEventLoops.makeGroup(numberOfThreads: 1)
-        let mockGroup = MimicEventLoops.makeGroup(numberOfThreads: 1)
-        let loop = probeGroup.next()
         let chain = try MockSupport.chain("good")
         var configuration = MockServerConfiguration(
             serviceProtocol: .smtp, mode: .startTLS, backend: .openssl, tls: MockSupport.serverTLS(chain))
         configure(&configuration)
-        let server = try await MockServer.start(configuration, group: mockGroup)
-        let target = ProbeTarget(
-            host: server.host, port: server.port, serviceProtocol: .smtp, mode: .startTLS,
-            serverName: chain.hostname)
-        let options = ProbeOptions(
-            backends: [.openssl], trustAnchors: chain.anchors,
-            // Only the reply deadline falls inside the stall; the whole probe's is far from its end. The mock's
-            // 100 ms greeting delay leaves it more than a second to be on time on a busy machine.
-            deadlines: ProbeDeadlines(connect: 5, reply: 1.5, handshake: 2, overall: 10))
-        async let reports = Prober(group: loop).probe(target, options: options)
-        // The mock has the connection, so the probe's connect completes within the loop's next poll; the stall
-        // starts a little later, with the reply deadline already running.
-        let accepted = ContinuousClock.now + .seconds(5)
-        while server.openConnections == 0, ContinuousClock.now < accepted {
-            try await Task.sleep(for: .milliseconds(2))
+        return try await withCountedLoops(2) { loops in
+            let (loop, mockLoop) = (loops[0], loops[1])
+            let server = try await MockServer.start(configuration, group: mockLoop)
+            let target = ProbeTarget(
+                host: server.host, port: server.port, serviceProtocol: .smtp, mode: .startTLS,
+                serverName: chain.hostname)
+            let options = ProbeOptions(
+                backends: [.openssl], trustAnchors: chain.anchors,
+                // Only the reply deadline falls inside the stall; the whole probe's is far from its end. The mock's
+                // 100 ms greeting delay leaves it more than a second to be on time on a busy machine.
+                deadlines: ProbeDeadlines(connect: 5, reply: 1.5, handshake: 2, overall: 10))
+            async let reports = Prober(group: loop).probe(target, options: options)
+            // The mock has the connection, so the probe's connect completes within the loop's next poll; the stall
+            // starts a little later, with the reply deadline already running.
+            _ = try await eventually(within: .seconds(5)) { server.openConnections > 0 }
+            loop.scheduleTask(in: .milliseconds(20)) { usleep(stallMilliseconds * 1000) }
+            let result = await reports
+            await server.stop()
+            return result
         }
-        loop.scheduleTask(in: .milliseconds(20)) { usleep(stallMilliseconds * 1000) }
-        let result = await reports
-        await server.stop()
-        try await probeGroup.shutdownGracefully()
-        try await mockGroup.shutdownGracefully()
-        return result
     }
 
     @Test("a reset sent during the stall is read as a reset, not as the deadline that fell due beside it")
@@ -88,50 +83,93 @@ struct ProbeDeadlineTests {
 
     @Test("a cancelled timer never expires, late or not; a kept one expires once")
     func cancelled() async throws {
-        let group = MimicEventLoops.makeGroup(numberOfThreads: 1)
-        let loop = group.next()
         let fired = Mutex(0)
         let held = TimerHolder()
-        try await loop.submit {
-            let timer = DeadlineTimer(on: loop, in: .milliseconds(20)) { fired.withLock { $0 += 1 } }
-            held.timers.append(timer)
-            // Late: the loop is blocked past the deadline, then the timer is cancelled in its grace.
-            usleep(60_000)
-            loop.assumeIsolated().scheduleTask(in: .milliseconds(1)) { timer.cancel() }
-            held.timers.append(DeadlineTimer(on: loop, in: .milliseconds(10)) { fired.withLock { $0 += 100 } })
-        }.get()
-        try await Task.sleep(for: .milliseconds(400))
+        try await withCountedLoops(1) { loops in
+            let loop = loops[0]
+            try await loop.submit {
+                let timer = DeadlineTimer(on: loop, in: .milliseconds(20)) { fired.withLock { $0 += 1 } }
+                held.timers.append(timer)
+                // Late: the loop is blocked past the deadline, then the timer is cancelled in its grace.
+                usleep(60_000)
+                loop.assumeIsolated().scheduleTask(in: .milliseconds(1)) { timer.cancel() }
+                held.timers.append(DeadlineTimer(on: loop, in: .milliseconds(10)) { fired.withLock { $0 += 100 } })
+            }.get()
+            #expect(try await eventually(within: .seconds(5)) { fired.withLock { $0 } >= 100 })
+            // Past the latest the cancelled one could have expired (its grace and a tick's wait are bounded).
+            try await loop.scheduleTask(in: DeadlineTimer.maximumGrace * 2 + .milliseconds(100)) {}.futureResult.get()
+        }
         #expect(fired.withLock { $0 } == 100)
-        try await group.shutdownGracefully()
     }
 
     @Test("a deadline that falls due inside a long tick expires only after the tick, when the loop has polled")
     func waitsForThePoll() async throws {
-        let group = MimicEventLoops.makeGroup(numberOfThreads: 1)
-        let loop = group.next()
         let held = TimerHolder()
         let events = Mutex<[String]>([])
-        try await loop.submit {
-            held.timers.append(
-                DeadlineTimer(on: loop, in: .milliseconds(10)) { events.withLock { $0.append("expired") } })
-            // From 5 ms on, 150 ms of immediate tasks, each queueing the next: one tick that never polls, and a
-            // time-only grace would have ended inside it.
-            loop.assumeIsolated().scheduleTask(in: .milliseconds(5)) {
-                let end = NIODeadline.now() + .milliseconds(150)
-                func spin() {
-                    usleep(1_000)
-                    if NIODeadline.now() < end {
-                        loop.assumeIsolated().execute { spin() }
-                    } else {
-                        events.withLock { $0.append("tick over") }
+        try await withCountedLoops(1) { loops in
+            let loop = loops[0]
+            try await loop.submit {
+                held.timers.append(
+                    DeadlineTimer(on: loop, in: .milliseconds(10)) { events.withLock { $0.append("expired") } })
+                // From 5 ms on, 150 ms of immediate tasks, each queueing the next: one tick that never polls, and a
+                // time-only grace would have ended inside it.
+                loop.assumeIsolated().scheduleTask(in: .milliseconds(5)) {
+                    let end = NIODeadline.now() + .milliseconds(150)
+                    func spin() {
+                        usleep(1_000)
+                        if NIODeadline.now() < end {
+                            loop.assumeIsolated().execute { spin() }
+                        } else {
+                            events.withLock { $0.append("tick over") }
+                        }
                     }
+                    spin()
                 }
-                spin()
-            }
-        }.get()
-        try await Task.sleep(for: .milliseconds(400))
+            }.get()
+            _ = try await eventually(within: .seconds(5)) { events.withLock { $0.contains("expired") } }
+        }
         #expect(events.withLock { $0 } == ["tick over", "expired"])
+    }
+
+    @Test("a tick count that never moves (a shut-down loop's entry on a reused address) delays a deadline, boundedly")
+    func tickWaitIsBounded() async throws {
+        // An uncounted group whose loop is registered as counted: its count stays at zero for good.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        TickCounter.shared.register([loop])
+        let held = TimerHolder()
+        let expired = Mutex(false)
+        try await loop.submit {
+            held.timers.append(DeadlineTimer(on: loop, in: .milliseconds(10)) { expired.withLock { $0 = true } })
+        }.get()
+        let ended = try await eventually(within: .seconds(10)) { expired.withLock { $0 } }
         try await group.shutdownGracefully()
+        #expect(ended, "the deadline never expired")
+    }
+
+    /// Runs `body` on `count` counted single-loop groups, shutting them down however it ends.
+    private func withCountedLoops<T>(
+        _ count: Int, _ body: ([any EventLoop]) async throws -> T
+    ) async throws -> T {
+        let groups = (0..<count).map { _ in MimicEventLoops.makeGroup(numberOfThreads: 1) }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(groups.map { $0.next() }))
+        } catch {
+            result = .failure(error)
+        }
+        for group in groups { try await group.shutdownGracefully() }
+        return try result.get()
+    }
+
+    /// Waits until `condition` holds, or `within` passes; says whether it held.
+    private func eventually(within limit: Duration, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while !condition() {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return true
     }
 }
 

@@ -9,7 +9,8 @@ import NIOCore
 /// first waits as long as it was late (`minimumGrace` to `maximumGrace`: time for a server on another loop or
 /// thread to catch up too), then, on a counted loop (`MimicEventLoops`), until the loop has completed the tick it
 /// fell due in — whatever the sockets held by then has been read before `expired` runs. On another group's loop
-/// only the wait applies. Loop-bound: create, cancel and expire it on `loop`.
+/// only the wait applies. Either way the extra time is bounded: at most twice `maximumGrace` once it fell due.
+/// Loop-bound: create, cancel and expire it on `loop`.
 final class DeadlineTimer {
     static let minimumGrace = TimeAmount.milliseconds(5)
     static let maximumGrace = TimeAmount.seconds(1)
@@ -43,21 +44,21 @@ final class DeadlineTimer {
     private func fellDue(lateness: TimeAmount) {
         guard !cancelled else { return }
         let ticks = TickCounter.shared.ticks(of: loop)
-        schedule(in: Self.grace(lateness: lateness), ticksWhenDue: ticks)
+        schedule(in: Self.grace(lateness: lateness), ticksWhenDue: ticks, giveUpAt: .now() + Self.maximumGrace * 2)
     }
 
-    private func schedule(in wait: TimeAmount, ticksWhenDue: UInt64?) {
+    private func schedule(in wait: TimeAmount, ticksWhenDue: UInt64?, giveUpAt: NIODeadline) {
         task = loop.assumeIsolated().scheduleTask(in: wait) { [weak self] in
-            self?.expireAfterPoll(ticksWhenDue: ticksWhenDue)
+            self?.expireAfterPoll(ticksWhenDue: ticksWhenDue, giveUpAt: giveUpAt)
         }
     }
 
-    private func expireAfterPoll(ticksWhenDue: UInt64?) {
+    private func expireAfterPoll(ticksWhenDue: UInt64?, giveUpAt: NIODeadline) {
         guard !cancelled else { return }
-        if let ticksWhenDue, let now = TickCounter.shared.ticks(of: loop), now == ticksWhenDue {
+        if let ticksWhenDue, let now = TickCounter.shared.ticks(of: loop), now == ticksWhenDue, .now() < giveUpAt {
             // Still the tick the deadline fell due in (a slow batch of tasks ran past the wait): no poll yet. A task
             // due a little later lets the tick end, and the next one polls first.
-            schedule(in: Self.minimumGrace, ticksWhenDue: ticksWhenDue)
+            schedule(in: Self.minimumGrace, ticksWhenDue: ticksWhenDue, giveUpAt: giveUpAt)
             return
         }
         task = nil

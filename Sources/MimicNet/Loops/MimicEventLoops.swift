@@ -25,7 +25,7 @@ final class TickCounter: NIOEventLoopMetricsDelegate {
 
     func register(_ loops: [any EventLoop]) {
         completed.withLock { counts in
-            for loop in loops { counts[ObjectIdentifier(loop), default: 0] += 0 }
+            for loop in loops where counts[ObjectIdentifier(loop)] == nil { counts[ObjectIdentifier(loop)] = 0 }
         }
     }
 
@@ -33,7 +33,9 @@ final class TickCounter: NIOEventLoopMetricsDelegate {
         completed.withLock { $0[info.eventLoopID, default: 0] &+= 1 }
     }
 
-    /// Ticks `loop` has completed; nil for a loop that is not counted (one of another group).
+    /// Ticks `loop` has completed; nil for a loop that is not counted (one of another group). A counted loop that
+    /// was shut down keeps its entry, which another object may come to share the address of: `DeadlineTimer` bounds
+    /// its wait for a tick, so a count that never moves delays a deadline by at most a second.
     func ticks(of loop: any EventLoop) -> UInt64? {
         completed.withLock { $0[ObjectIdentifier(loop)] }
     }
