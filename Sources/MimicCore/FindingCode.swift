@@ -56,8 +56,7 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
         case .handshakeFailure, .legacyVersion, .weakCipher, .noSharedCipher:
             .tls
         case .startTLSNotOffered, .startTLSRejected, .startTLSStillAdvertised, .noTLSAfterGoAhead, .plaintextInjection,
-            .modeMismatch,
-            .unexpectedReply, .greetingRejected:
+            .modeMismatch, .unexpectedReply, .greetingRejected:
             .dialog
         case .refused, .timeout, .reset, .closed:
             .network

@@ -250,6 +250,6 @@ public struct IMAPClientDialog: LineDialog {
     }
 
     private func advertisesStartTLS(_ capabilities: [String]) -> Bool {
-        capabilities.contains { $0.uppercased() == "STARTTLS" }
+        DialogCore.listing("STARTTLS", in: capabilities) != nil
     }
 }

@@ -161,7 +161,7 @@ public struct POP3ClientDialog: LineDialog {
                 return findings + [core.send("QUIT")]
             }
             core.summary.capabilitiesBeforeTLS = capabilities
-            let advertised = capabilities.contains { ($0.split(separator: " ").first ?? "").uppercased() == "STLS" }
+            let advertised = DialogCore.listing("STLS", in: capabilities) != nil
             core.summary.upgradeAdvertised = advertised
             guard advertised || core.options.tryStartTLSAnyway else {
                 state = .failed

@@ -102,7 +102,7 @@ public struct SMTPClientDialog: LineDialog {
             }
             core.summary.capabilitiesBeforeTLS = capabilities
             // A keyword match, not a `^250-STARTTLS` regex: the last line is `250 STARTTLS` (nginx mail proxy).
-            let advertised = capabilities.contains { equalsIgnoringCase(DialogCore.keyword($0), "STARTTLS") }
+            let advertised = DialogCore.listing("STARTTLS", in: capabilities) != nil
             core.summary.upgradeAdvertised = advertised
             guard advertised || core.options.tryStartTLSAnyway else {
                 state = .failed

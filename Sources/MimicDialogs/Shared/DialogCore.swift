@@ -86,7 +86,7 @@ struct DialogCore: Sendable {
     mutating func capabilitiesAfterTLS(_ capabilities: [String], upgrade: String) -> [DialogAction] {
         summary.capabilitiesAfterTLS = capabilities
         guard options.mode == .startTLS,
-            let listed = capabilities.first(where: { equalsIgnoringCase(Self.keyword($0), upgrade) })
+            let listed = Self.listing(upgrade, in: capabilities)
         else { return [] }
         return [
             finding(
@@ -96,9 +96,9 @@ struct DialogCore: Sendable {
         ]
     }
 
-    /// A capability's keyword: its first word (`SIZE 52428800` → `SIZE`).
-    static func keyword(_ capability: String) -> Substring {
-        capability.split(separator: " ", maxSplits: 1).first ?? ""
+    /// The capability whose keyword — its first word (`SIZE 52428800` → `SIZE`), in any case — is `keyword`.
+    static func listing(_ keyword: String, in capabilities: [String]) -> String? {
+        capabilities.first { equalsIgnoringCase($0.split(separator: " ", maxSplits: 1).first ?? "", keyword) }
     }
 
     func failure(_ phase: Phase, _ code: FindingCode, words: String, detail: String) -> DialogFailure {
