@@ -27,54 +27,14 @@ public enum Subprocess {
         timeout: Double,
         environment: [String: String] = [:]
     ) throws -> Result {
-        let directory = FileManager.default.temporaryDirectory
-        let token = UUID().uuidString
-        let outPath = directory.appendingPathComponent("mimic-\(token).out").path
-        let errPath = directory.appendingPathComponent("mimic-\(token).err").path
+        let (outPath, errPath) = Spawn.outputPaths("mimic")
         defer {
             unlink(outPath)
             unlink(errPath)
         }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group, so that a deadline can stop whatever it started in the foreground too; and a clean
-        // signal state: a test runs on a thread that blocks signals, and daemons started with SIGTERM blocked could
-        // only be stopped by SIGKILL after a wait.
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] {
-            sigaddset(&defaults, signal)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
-        guard spawned == 0 else {
-            throw LaunchError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
-        }
+        // Its own process group, so that a deadline can stop whatever it started in the foreground too.
+        let pid = try Spawn.start(
+            program, arguments, environment: environment, stdout: outPath, stderr: errPath, ownProcessGroup: true)
 
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0
@@ -93,9 +53,8 @@ public enum Subprocess {
             }
             usleep(10_000)
         }
-        let exitStatus: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return Result(
-            status: timedOut ? 124 : exitStatus,
+            status: timedOut ? 124 : Spawn.exitStatus(status),
             stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
             timedOut: timedOut
@@ -112,35 +71,9 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Starts `program`; its standard output and error go to files read with `output()`.
     public init(_ program: String, _ arguments: [String]) throws {
-        let directory = FileManager.default.temporaryDirectory
-        let token = UUID().uuidString
-        outPath = directory.appendingPathComponent("mimic-bg-\(token).out").path
-        errPath = directory.appendingPathComponent("mimic-bg-\(token).err").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, program, &actions, &attributes, argv, environ)
-        guard spawned == 0 else {
-            throw Subprocess.LaunchError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
-        }
-        self.pid = pid
+        (outPath, errPath) = Spawn.outputPaths("mimic-bg")
+        pid = try Spawn.start(
+            program, arguments, environment: [:], stdout: outPath, stderr: errPath, ownProcessGroup: false)
     }
 
     /// What it printed so far.
@@ -180,7 +113,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         if exitStatus != nil { return true }
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return false }
-        exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        exitStatus = Spawn.exitStatus(status)
         return true
     }
 
@@ -192,5 +125,72 @@ public final class BackgroundProcess: @unchecked Sendable {
         }
         unlink(outPath)
         unlink(errPath)
+    }
+}
+
+/// What both ways of starting a program share.
+enum Spawn {
+    /// Two fresh files in the temporary directory for a child's standard output and error.
+    static func outputPaths(_ prefix: String) -> (stdout: String, stderr: String) {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        return (base + ".out", base + ".err")
+    }
+
+    /// Starts `program` (looked up in PATH) with standard input from /dev/null and its output in the two files,
+    /// this process's environment with `environment` on top, and a clean signal state: a test runs on a thread that
+    /// blocks signals, and daemons started with SIGTERM blocked could only be stopped by SIGKILL after a wait.
+    static func start(
+        _ program: String,
+        _ arguments: [String],
+        environment: [String: String],
+        stdout: String,
+        stderr: String,
+        ownProcessGroup: Bool
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            flags |= POSIX_SPAWN_SETPGROUP
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] {
+            sigaddset(&defaults, signal)
+        }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
+        guard spawned == 0 else {
+            throw Subprocess.LaunchError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
+        }
+        return pid
+    }
+
+    /// The exit code of a `waitpid` status: the code itself, or 128 + the signal that ended the process.
+    static func exitStatus(_ status: Int32) -> Int32 {
+        (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 }
