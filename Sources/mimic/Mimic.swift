@@ -16,7 +16,10 @@ struct Mimic: AsyncParsableCommand {
             Each command's help gives its exit codes; a usage error is 3 everywhere.
             """,
         version: MimicVersion.string,
-        subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, VerifyCommand.self, CertsCommand.self]
+        subcommands: [
+            RunCommand.self, ServeCommand.self, GradeCommand.self, ProbeCommand.self, VerifyCommand.self,
+            CertsCommand.self,
+        ]
     )
 
     /// Argument Parser exits 64 on a usage error; Mimic's convention (the monitoring one) is 3.

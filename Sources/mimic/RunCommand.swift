@@ -36,6 +36,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only scenarios whose id contains this text, or matches this glob (smtp::*::expired-*).")
     var filter: String?
 
+    @Option(name: .long, help: "Only shard K of N (K/N, 1-based), split stably by scenario id, for a CI matrix.")
+    var shard: ScenarioShard?
+
     @Option(name: .long, help: "Scenarios run at once.")
     var concurrency: Int = 8
 
@@ -54,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         let runner = ScenarioRunner(
             factory: home.factory(), concurrency: concurrency, defaultTimeout: .milliseconds(Int(timeout * 1000)))
         let urls = (paths.isEmpty ? ["scenarios"] : paths).map { URL(fileURLWithPath: $0) }
-        let prepared: [PreparedScenario]
+        var prepared: [PreparedScenario]
         switch runner.prepare(paths: urls, filter: filter.map(ScenarioFilter.init)) {
         case .rejected(let errors):
             for error in errors { printError(error.description) }
@@ -63,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         case .ready(let scenarios):
             prepared = scenarios
         }
+        if let shard { prepared = shard.select(prepared, id: \.scenario.id) }
         guard !prepared.isEmpty else {
             printError("mimic: no scenario selected" + (filter.map { " (filter '\($0)')" } ?? ""))
             throw ExitCode(2)
@@ -91,5 +95,12 @@ struct RunCommand: AsyncParsableCommand {
         var line = "\u{1B}[2K\r[\(completed)/\(total)] \(mark) \(outcome.id)"
         if completed == total { line = "\u{1B}[2K\r" }
         FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+extension ScenarioShard: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let shard = try? ScenarioShard(parsing: argument) else { return nil }
+        self = shard
     }
 }

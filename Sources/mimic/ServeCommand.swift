@@ -15,10 +15,15 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Start scenarios' mock servers and keep them up for a monitor under test, until SIGINT or SIGTERM.",
         discussion: """
             Each mock listens on the scenario's server.address and server.port (default 127.0.0.1 and an \
-            ephemeral port). For each one Mimic prints the address, protocol and mode, the verdict a correct \
-            monitor reaches, and the CA file to trust.
+            ephemeral port; with --port-base, a fixed port per scenario id). For each one Mimic prints the address \
+            and URL, protocol and mode, the verdict the probe reaches, what a monitor must report, and the CA file \
+            to trust: one file for every scenario served. --manifest writes all of it as JSON \
+            (monitors/manifest.schema.json).
 
-            Exit codes: 0 stopped by a signal, 1 a mock could not start, 2 bad input.
+            The zoo's files (ca.pem, hosts, manifest.json) go to a new private folder (0700) that is removed on a \
+            clean stop, or to --ca-dir, which must be a directory only you can write to.
+
+            Exit codes: 0 stopped by a signal, 1 a mock could not start (a port taken), 2 bad input.
             """
     )
 
@@ -30,18 +35,37 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only scenarios whose id contains this text, or matches this glob.")
     var filter: String?
 
+    @Option(name: .long, help: "Only shard K of N (K/N, 1-based), split stably by scenario id.")
+    var shard: ScenarioShard?
+
+    @Option(
+        name: .customLong("port-base"),
+        help: "Give every scenario a fixed port from N up (the same run after run), so a monitor is configured once.")
+    var portBase: Int?
+
+    @Option(name: .long, help: "Write the zoo's manifest (JSON) to this file; - for standard output.")
+    var manifest: String?
+
+    @Option(
+        name: .customLong("hosts-file"),
+        help: "Write hosts lines (127.0.0.1 mail.example.test ...) for the scenarios' server names to this file.")
+    var hostsFile: String?
+
     @Option(
         name: .customLong("ca-dir"),
-        help: "Where the CA files go (default: a new folder under the temporary directory).")
+        help: "Where the zoo's files go (default: a new private folder under the temporary directory).")
     var caDirectory: String?
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one scenario file") }
+        if let portBase, !(1...65535).contains(portBase) {
+            throw ValidationError("--port-base must be a port from 1 to 65535")
+        }
     }
 
     func run() async throws {
         let runner = ScenarioRunner(factory: home.factory())
-        let prepared: [PreparedScenario]
+        var prepared: [PreparedScenario]
         switch runner.prepare(paths: paths.map { URL(fileURLWithPath: $0) }, filter: filter.map(ScenarioFilter.init)) {
         case .rejected(let errors):
             for error in errors { printError(error.description) }
@@ -50,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         case .ready(let scenarios):
             prepared = scenarios
         }
+        if let shard { prepared = shard.select(prepared, id: \.scenario.id) }
         guard !prepared.isEmpty else {
             printError("mimic: no scenario selected")
             throw ExitCode(2)
@@ -57,27 +82,42 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Catch the signals before anything listens, so that one arriving during start-up still stops cleanly.
         let signals = SignalWaiter([SIGINT, SIGTERM])
-        let folder =
-            caDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
-                "mimic-serve-\(getpid())", isDirectory: true)
-        let served: [ServedScenario]
+        let zoo: Zoo
         do {
-            served = try await ScenarioServing.start(prepared, caDirectory: folder)
+            zoo = try await Zoo.start(
+                prepared, portBase: portBase, directory: caDirectory.map { URL(fileURLWithPath: $0) })
         } catch {
             printError("mimic: \(error)")
+            if case .usage = error { throw ExitCode(2) }
             throw ExitCode(1)
         }
-        for scenario in served {
-            print(scenario.description)
-            print("")
+        do {
+            if let hostsFile {
+                try PrivateDirectory.write(ScenarioServing.hostsLines(zoo.served), to: URL(fileURLWithPath: hostsFile))
+            }
+            if let manifest, manifest != "-" {
+                try PrivateDirectory.write(zoo.manifest.json() + "\n", to: URL(fileURLWithPath: manifest))
+            }
+        } catch {
+            printError("mimic: \(error)")
+            await zoo.stop()
+            throw ExitCode(2)
         }
-        print("Serving \(served.count) scenario(s); Ctrl-C (SIGINT) or SIGTERM stops.")
+        if manifest == "-" {
+            print(zoo.manifest.json())
+        } else {
+            for scenario in zoo.served {
+                print(scenario.description)
+                print("")
+            }
+            print(
+                "Serving \(zoo.served.count) scenario(s); trust \(zoo.caFile.path); Ctrl-C (SIGINT) or SIGTERM stops.")
+        }
         fflush(nil)  // a pipe would otherwise hold the addresses back until exit
 
         let signal = await signals.wait()
-        printError("mimic: signal \(signal), stopping \(served.count) mock(s)")
-        await ScenarioServing.stop(served)
+        printError("mimic: signal \(signal), stopping \(zoo.served.count) mock(s)")
+        await zoo.stop()
     }
 }
 

@@ -161,9 +161,8 @@ struct RunnerEndToEndTests {
             Issue.record("rejected")
             return
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "mimic-serve-test-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try PrivateDirectory.make(prefix: "mimic-serve-test-")
+        defer { PrivateDirectory.remove(folder) }
         let served = try await ScenarioServing.start(prepared, caDirectory: folder)
         let one = try #require(served.first)
         #expect(one.caFile.path.hasPrefix(folder.path))

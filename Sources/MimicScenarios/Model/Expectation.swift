@@ -9,17 +9,22 @@ public struct Expectation: Sendable, Hashable {
     public var backends: [TLSBackend: BackendOverride]
     /// Why the backends' expectations differ; required whenever they do.
     public var divergence: String?
+    /// What a monitor must report, where the file says so (`expect.monitor`); nil derives it
+    /// (`Scenario.monitorExpectation`).
+    public var monitor: MonitorExpectation?
 
     public init(
         verdict: [FindingCode],
         severity: Severity? = nil,
         backends: [TLSBackend: BackendOverride] = [:],
-        divergence: String? = nil
+        divergence: String? = nil,
+        monitor: MonitorExpectation? = nil
     ) {
         self.verdict = verdict
         self.severity = severity ?? Self.defaultSeverity(for: verdict)
         self.backends = backends
         self.divergence = divergence
+        self.monitor = monitor
     }
 
     public struct BackendOverride: Sendable, Hashable {

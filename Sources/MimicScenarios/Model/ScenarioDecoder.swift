@@ -24,7 +24,7 @@ struct ScenarioDecoder {
     static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel"]
     static let faultKeys = ["phase", "kind", "ms", "bytes", "interval"]
     static let probeKeys = ["servername", "backends", "mode", "timeout", "starttls_anyway"]
-    static let expectKeys = ["verdict", "severity", "backends", "divergence"]
+    static let expectKeys = ["verdict", "severity", "backends", "divergence", "monitor"]
     static let backendExpectKeys = ["verdict", "severity"]
     static let matrixKeys = ["protocol", "tls"]
 
@@ -541,7 +541,9 @@ struct ScenarioDecoder {
             }
         }
         let divergence = try mapping["divergence"]?.nonEmptyString()
-        return Expectation(verdict: verdict, severity: severity, backends: overrides, divergence: divergence)
+        let monitor = try mapping["monitor"]?.enumValue(MonitorExpectation.self, what: "monitor expectation")
+        return Expectation(
+            verdict: verdict, severity: severity, backends: overrides, divergence: divergence, monitor: monitor)
     }
 
     private func findingCodes(_ value: YAMLValue) throws(ScenarioError) -> [FindingCode] {

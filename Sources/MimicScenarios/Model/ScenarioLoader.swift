@@ -17,15 +17,32 @@ public struct ScenarioLoader: Sendable {
     /// Loads one file; a file with a matrix yields several scenarios.
     public func load(file: URL) throws(ScenarioError) -> [Scenario] {
         let name = Self.displayName(of: file)
-        let start = SourceLocation(file: name, line: 1, column: 1)
+        return try load(yaml: try Self.readText(of: file, what: "scenario files"), file: name)
+    }
+
+    /// Loads scenarios from YAML text; `file` names it in locations and errors.
+    public func load(yaml: String, file: String) throws(ScenarioError) -> [Scenario] {
+        let node = try Self.compose(
+            yaml, file: file, what: "scenario files",
+            emptyMessage: "empty file: a scenario needs at least id, summary, server and expect")
+        return try ScenarioDecoder(file: file, knownProfiles: knownProfiles).decode(node)
+    }
+
+    /// A small hand-written YAML or JSON file's text: at most 1 MiB, UTF-8 (scenarios, monitor adapters,
+    /// manifests).
+    static func readText(of file: URL, what: String) throws(ScenarioError) -> String {
+        let start = SourceLocation(file: displayName(of: file), line: 1, column: 1)
         let data: Data
         do {
             let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
-            if let size = attributes[.size] as? NSNumber, size.intValue > Self.maximumFileSize {
+            if let type = attributes[.type] as? FileAttributeType, type != .typeRegular {
+                throw ScenarioError(location: start, path: "", message: "not a regular file")
+            }
+            if let size = attributes[.size] as? NSNumber, size.intValue > maximumFileSize {
                 throw ScenarioError(
                     location: start,
                     path: "",
-                    message: "file is \(size.intValue) bytes; scenario files are limited to 1 MiB"
+                    message: "file is \(size.intValue) bytes; \(what) are limited to 1 MiB"
                 )
             }
             data = try Data(contentsOf: file)
@@ -35,50 +52,47 @@ public struct ScenarioLoader: Sendable {
             throw ScenarioError(location: start, path: "", message: "cannot read: \(error.localizedDescription)")
         }
         // The attribute check can race a growing file; the bound must hold for the bytes actually read.
-        guard data.count <= Self.maximumFileSize else {
+        guard data.count <= maximumFileSize else {
             throw ScenarioError(
                 location: start,
                 path: "",
-                message: "file is \(data.count) bytes; scenario files are limited to 1 MiB"
+                message: "file is \(data.count) bytes; \(what) are limited to 1 MiB"
             )
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ScenarioError(location: start, path: "", message: "not valid UTF-8")
         }
-        return try load(yaml: text, file: name)
+        return text
     }
 
-    /// Loads scenarios from YAML text; `file` names it in locations and errors.
-    public func load(yaml: String, file: String) throws(ScenarioError) -> [Scenario] {
+    /// Composes one YAML document with its marks, bounded in size and in nodes; syntax errors at libyaml's position.
+    static func compose(_ yaml: String, file: String, what: String, emptyMessage: String) throws(ScenarioError) -> Node
+    {
         let start = SourceLocation(file: file, line: 1, column: 1)
-        guard yaml.utf8.count <= Self.maximumFileSize else {
-            throw ScenarioError(location: start, path: "", message: "scenario files are limited to 1 MiB")
+        guard yaml.utf8.count <= maximumFileSize else {
+            throw ScenarioError(location: start, path: "", message: "\(what) are limited to 1 MiB")
         }
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw Self.syntaxError(error, file: file)
+            throw syntaxError(error, file: file)
         } catch {
             throw ScenarioError(location: start, path: "", message: "YAML error: \(error)")
         }
-        guard let node, !Self.isNull(node) else {
-            throw ScenarioError(
-                location: start,
-                path: "",
-                message: "empty file: a scenario needs at least id, summary, server and expect"
-            )
+        guard let node, !isNull(node) else {
+            throw ScenarioError(location: start, path: "", message: emptyMessage)
         }
         // Aliases share nodes, so a small file can denote an exponentially large tree ("billion laughs"):
         // bound the tree before anything walks or re-serialises it.
-        var budget = Self.maximumNodes
-        guard Self.fits(node, budget: &budget) else {
+        var budget = maximumNodes
+        guard fits(node, budget: &budget) else {
             throw ScenarioError(
                 location: start, path: "",
-                message: "the document expands to more than \(Self.maximumNodes) YAML nodes (aliases nested too deep?)"
+                message: "the document expands to more than \(maximumNodes) YAML nodes (aliases nested too deep?)"
             )
         }
-        return try ScenarioDecoder(file: file, knownProfiles: knownProfiles).decode(node)
+        return node
     }
 
     /// Loads every scenario under the given files and directories. Directories are walked recursively for

@@ -3,28 +3,49 @@ import MimicCerts
 import MimicCore
 import MimicNet
 
-/// A scenario's mock listening for a monitor under test (`mimic serve`): where it is, what to expect of it, and
-/// the CA file to trust.
+/// A scenario's mock listening for a monitor under test (`mimic serve`, `mimic grade`): where it is, what to
+/// expect of it, and the CA file to trust.
 public struct ServedScenario: Sendable {
     public var prepared: PreparedScenario
     public var mock: any RunningMock
-    /// PEM of `prepared.anchors`.
+    /// The zoo's one CA file: every served scenario's anchors.
     public var caFile: URL
 
     public var scenario: Scenario { prepared.scenario }
 
+    /// Where a client connects: a wildcard bind is reached through loopback.
+    public var connectHost: String { ScenarioRunner.connectHost(for: mock.host) }
+
     /// `127.0.0.1:2587`, `[::1]:2587`.
     public var address: String {
-        let host = mock.host.contains(":") ? "[\(mock.host)]" : mock.host
+        let host = connectHost.contains(":") ? "[\(connectHost)]" : connectHost
         return "\(host):\(mock.port)"
+    }
+
+    /// The mode a monitor is asked to check in: the probe's (a plaintext-only server is checked for STARTTLS).
+    public var monitorMode: TLSMode {
+        let mode = prepared.probeMode
+        return mode == TLSMode.none ? .startTLS : mode
+    }
+
+    /// The probe's URL form: `submission://127.0.0.1:40587`, `ldaps://[::1]:40636`.
+    public var url: String {
+        "\(Self.scheme(for: scenario.server.serviceProtocol, mode: monitorMode))://\(address)"
+    }
+
+    /// The URL scheme of a protocol in a mode, as `mimic probe` reads it (`submission` for SMTP STARTTLS).
+    public static func scheme(for serviceProtocol: ServiceProtocol, mode: TLSMode) -> String {
+        DefaultPorts.port(for: serviceProtocol, mode: mode == .implicit ? .implicit : .startTLS)
+            .flatMap { DefaultPorts.entry(forPort: $0)?.scheme } ?? serviceProtocol.rawValue
     }
 
     /// The lines `mimic serve` prints for it.
     public var description: String {
         let expect = scenario.expect
+        let monitor = scenario.monitorExpectation
         var lines = [
             "\(scenario.id) — \(scenario.summary)",
-            "  address   \(address)",
+            "  address   \(address)    \(url)",
             "  protocol  \(scenario.server.serviceProtocol), \(scenario.server.mode) (TLS by \(scenario.server.backend))",
             "  name      \(prepared.serverName)",
             "  expect    \(BackendOutcome.describe(expect.verdict.sortedByName(), expect.severity))",
@@ -33,42 +54,45 @@ public struct ServedScenario: Sendable {
             let (verdict, severity) = expect.expected(for: backend)
             lines.append("    \(backend): \(BackendOutcome.describe(Array(verdict).sortedByName(), severity))")
         }
+        lines.append("  monitor   \(monitor.expect.rule) (\(monitor.reason))")
         lines.append("  trust     \(caFile.path)")
         return lines.joined(separator: "\n")
     }
 }
 
-/// Starts scenarios' mocks on the scenarios' own addresses and ports and keeps them up until stopped.
+/// Starts scenarios' mocks on the scenarios' own addresses and ports (or the zoo's fixed ports) and keeps them up
+/// until stopped.
 public enum ScenarioServing {
     /// Starts every mock; on the first failure stops those already started and throws.
     ///
-    /// - Parameter caDirectory: each scenario's anchors go to `caDirectory/<id>/ca.pem`.
+    /// - Parameters:
+    ///   - caDirectory: a private folder (see `PrivateDirectory`); the zoo's one CA file goes to `ca.pem` in it.
+    ///   - ports: a port per scenario id (`ZooPorts`), overriding `server.port`.
     public static func start(
         _ scenarios: [PreparedScenario],
         caDirectory: URL,
+        ports: [String: Int] = [:],
         startMock: @Sendable (MockServerConfiguration) async throws -> any RunningMock = {
             try await MockServer.start($0)
         }
     ) async throws -> [ServedScenario] {
+        for prepared in scenarios where !prepared.unsupported.isEmpty {
+            throw MockServerError(
+                description: "\(prepared.scenario.id): not supported by the mock: "
+                    + prepared.unsupported.joined(separator: "; "))
+        }
+        let caFile = caDirectory.appendingPathComponent("ca.pem")
+        try PrivateDirectory.write(caPEM(scenarios), to: caFile)
         var served: [ServedScenario] = []
         do {
             for prepared in scenarios {
-                if !prepared.unsupported.isEmpty {
-                    throw MockServerError(
-                        description: "\(prepared.scenario.id): not supported by the mock: "
-                            + prepared.unsupported.joined(separator: "; "))
-                }
-                let folder = caDirectory.appendingPathComponent(fileName(for: prepared.scenario.id), isDirectory: true)
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                let caFile = folder.appendingPathComponent("ca.pem")
-                let pem = prepared.anchors.map { PEM.encode(der: $0, label: "CERTIFICATE") }.joined()
-                try Data(pem.utf8).write(to: caFile, options: .atomic)
+                var configuration = prepared.configuration
+                if let port = ports[prepared.scenario.id] { configuration.port = port }
                 let mock: any RunningMock
                 do {
-                    mock = try await startMock(prepared.configuration)
+                    mock = try await startMock(configuration)
                 } catch {
-                    let where_ = "\(prepared.configuration.host):\(prepared.configuration.port)"
-                    throw MockServerError(description: "\(prepared.scenario.id): cannot listen on \(where_): \(error)")
+                    throw MockServerError(description: "\(prepared.scenario.id): \(error) — is the port taken?")
                 }
                 served.append(ServedScenario(prepared: prepared, mock: mock, caFile: caFile))
             }
@@ -79,16 +103,35 @@ public enum ScenarioServing {
         return served
     }
 
-    public static func stop(_ served: [ServedScenario]) async {
-        for scenario in served { await scenario.mock.stop() }
+    /// Every scenario's anchors, each once, in scenario order: one file a monitor is told to trust for the zoo.
+    public static func caPEM(_ scenarios: [PreparedScenario]) -> String {
+        var anchors: [[UInt8]] = []
+        for prepared in scenarios {
+            for anchor in prepared.anchors where !anchors.contains(anchor) { anchors.append(anchor) }
+        }
+        return anchors.map { PEM.encode(der: $0, label: "CERTIFICATE") }.joined()
     }
 
-    /// A file name for an id: `smtp::starttls::expired-leaf` → `smtp--starttls--expired-leaf`.
-    static func fileName(for id: String) -> String {
-        let mapped = id.replacingOccurrences(of: "::", with: "--").map { character -> Character in
-            character.isLetter || character.isNumber || "-_.".contains(character) ? character : "_"
+    /// `/etc/hosts` lines mapping every served name to the address its mock listens on, for monitors that must
+    /// connect by name (the certificate's) without a DNS entry for it.
+    public static func hostsLines(_ served: [ServedScenario]) -> String {
+        var names: [String: [String]] = [:]
+        var order: [String] = []
+        for scenario in served {
+            let name = scenario.prepared.serverName.lowercased()
+            guard !name.isEmpty, IPAddress.parse(name) == nil,
+                name.allSatisfy({ $0.isLetter || $0.isNumber || "-.".contains($0) })
+            else { continue }
+            let address = scenario.connectHost
+            if names[address] == nil { order.append(address) }
+            if !(names[address]?.contains(name) ?? false) { names[address, default: []].append(name) }
         }
-        let name = String(mapped)
-        return name.isEmpty || name.hasPrefix(".") ? "_" + name : name
+        var text = "# Written by mimic serve: the zoo's server names, for a private /etc/hosts (never the system's).\n"
+        for address in order { text += "\(address) \(names[address]!.sorted().joined(separator: " "))\n" }
+        return text
+    }
+
+    public static func stop(_ served: [ServedScenario]) async {
+        for scenario in served { await scenario.mock.stop() }
     }
 }

@@ -1,0 +1,197 @@
+import ArgumentParser
+import Foundation
+import MimicScenarios
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ScorecardFormat: ExpressibleByArgument {}
+
+struct GradeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grade",
+        abstract: "Grade a monitor: run it against every scenario's mock and score what it caught, missed and raised.",
+        discussion: """
+            The adapter (a YAML file, see monitors/README.md) says how to run the monitor for each protocol and \\
+            mode and how to read its answer. Mimic starts the zoo (every scenario's mock at once, one CA file), \\
+            runs the monitor against each scenario it supports, and classifies each run: caught, missed (OK where \\
+            an alert was due), false alarm (not OK on a healthy server), passed, error (crashed, timed out, \\
+            unreadable) or not applicable. What a monitor must report is each scenario's expect.monitor, or the \\
+            rule in scenarios/README.md.
+
+            Exit codes: 0 graded (and, with --baseline, nothing regressed), 1 a scenario the baseline caught is \\
+            now missed or a new false alarm appeared, 2 bad input (adapter, scenarios, manifest, baseline: \\
+            file:line:column), 3 grading could not run (the monitor is not installed, a setup step failed, a mock \\
+            could not start).
+            """
+    )
+
+    @OptionGroup var home: CertsHome
+
+    @Option(name: .long, help: "The monitor's adapter file (monitors/NAME.yaml).")
+    var monitor: String
+
+    @Argument(help: "Scenario files or folders (default: scenarios/). Not with --zoo.")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "Grade against a running zoo: the manifest `mimic serve --manifest` wrote.")
+    var zoo: String?
+
+    @Option(name: .long, help: "Only scenarios whose id contains this text, or matches this glob.")
+    var filter: String?
+
+    @Option(name: .long, help: "Only shard K of N (K/N, 1-based), split stably by scenario id.")
+    var shard: ScenarioShard?
+
+    @Option(name: .customLong("port-base"), help: "Start the zoo on fixed ports from N up (see mimic serve).")
+    var portBase: Int?
+
+    @Option(name: .long, help: "Monitor runs at once (default: the adapter's concurrency).")
+    var concurrency: Int?
+
+    @Option(name: .long, help: "What standard output gets: text, json, junit or html.")
+    var format: ScorecardFormat = .text
+
+    @Option(name: .long, help: "Also write the report in --format to this file.")
+    var output: String?
+
+    @Option(name: .long, help: "Also write the HTML page to this file.")
+    var html: String?
+
+    @Option(name: .long, help: "Also write the JSON scorecard to this file.")
+    var json: String?
+
+    @Option(name: .long, help: "Also write JUnit XML (a test case per scenario) to this file.")
+    var junit: String?
+
+    @Option(name: .long, help: "Compare with a recorded grading: exit 1 on a new miss or a new false alarm.")
+    var baseline: String?
+
+    @Option(name: .customLong("write-baseline"), help: "Record this grading's outcomes to compare later ones with.")
+    var writeBaseline: String?
+
+    func validate() throws {
+        if zoo != nil, !paths.isEmpty { throw ValidationError("give scenario paths or --zoo, not both") }
+        if zoo != nil, portBase != nil { throw ValidationError("--port-base starts a zoo; --zoo uses a running one") }
+        if let concurrency, !(1...64).contains(concurrency) {
+            throw ValidationError("--concurrency must be from 1 to 64")
+        }
+        if let portBase, !(1...65535).contains(portBase) {
+            throw ValidationError("--port-base must be a port from 1 to 65535")
+        }
+    }
+
+    func run() async throws {
+        // Everything that can be wrong with the input is found before anything starts.
+        let adapter: MonitorAdapter
+        let recorded: GradeBaseline?
+        do {
+            adapter = try MonitorAdapterLoader().load(file: URL(fileURLWithPath: monitor))
+            recorded = try baseline.map { path throws(ScenarioError) in
+                try GradeBaseline.read(URL(fileURLWithPath: path))
+            }
+        } catch {
+            printError(error.description)
+            printError("mimic: nothing was started")
+            throw ExitCode(2)
+        }
+
+        var running: Zoo?
+        let manifest: ZooManifest
+        let manifestFile: URL
+        if let zoo {
+            do {
+                manifestFile = URL(fileURLWithPath: zoo)
+                manifest = try ZooManifest.read(manifestFile)
+            } catch {
+                printError(error.description)
+                throw ExitCode(2)
+            }
+        } else {
+            let prepared = try prepareScenarios()
+            do {
+                running = try await Zoo.start(prepared, portBase: portBase)
+            } catch {
+                printError("mimic: \(error)")
+                if case .usage = error { throw ExitCode(2) }
+                throw ExitCode(3)
+            }
+            manifest = running!.manifest
+            manifestFile = running!.manifestFile
+        }
+
+        var entries = manifest.scenarios
+        if zoo != nil {
+            if let filter { entries = entries.filter { ScenarioFilter(filter).matches($0.id) } }
+            if let shard { entries = shard.select(entries, id: \.id) }
+        }
+        let scorecard: Scorecard
+        do {
+            let workdir = try PrivateDirectory.make(prefix: "mimic-grade-")
+            defer { PrivateDirectory.remove(workdir) }
+            let grading = MonitorGrading(
+                adapter: adapter, entries: entries, manifestFile: manifestFile,
+                hostsFile: manifest.hostsFile.map { URL(fileURLWithPath: $0) }, cafile: manifest.cafile,
+                workdir: workdir, concurrency: concurrency)
+            let interactive = isatty(STDERR_FILENO) == 1
+            scorecard = try await grading.run(progress: interactive ? Self.showProgress : nil)
+        } catch {
+            await running?.stop()
+            printError("mimic: \(error)")
+            throw ExitCode(3)
+        }
+        await running?.stop()
+
+        let report = scorecard.render(format)
+        print(report)
+        var files: [(String?, String)] = [(output, report)]
+        files.append((html, html == nil ? "" : scorecard.renderHTML()))
+        files.append((json, json == nil ? "" : scorecard.renderJSON()))
+        files.append((junit, junit == nil ? "" : scorecard.renderJUnit()))
+        files.append((writeBaseline, writeBaseline == nil ? "" : GradeBaseline(scorecard).json()))
+        for case (let path?, let text) in files {
+            do {
+                try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                printError("mimic: cannot write \(path): \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+        }
+        if let recorded {
+            let regressions = recorded.regressions(in: scorecard)
+            if !regressions.isEmpty {
+                printError("mimic: \(regressions.count) regression(s) against the baseline:")
+                for regression in regressions { printError("  \(regression)") }
+                throw ExitCode(1)
+            }
+            printError("mimic: no regression against the baseline")
+        }
+    }
+
+    private func prepareScenarios() throws -> [PreparedScenario] {
+        let runner = ScenarioRunner(factory: home.factory())
+        let urls = (paths.isEmpty ? ["scenarios"] : paths).map { URL(fileURLWithPath: $0) }
+        switch runner.prepare(paths: urls, filter: filter.map(ScenarioFilter.init)) {
+        case .rejected(let errors):
+            for error in errors { printError(error.description) }
+            printError("mimic: \(errors.count) error(s); nothing was started")
+            throw ExitCode(2)
+        case .ready(var prepared):
+            if let shard { prepared = shard.select(prepared, id: \.scenario.id) }
+            guard !prepared.isEmpty else {
+                printError("mimic: no scenario selected")
+                throw ExitCode(2)
+            }
+            return prepared
+        }
+    }
+
+    @Sendable static func showProgress(_ graded: GradedScenario, done: Int, total: Int) {
+        var line = "\u{1B}[2K\r[\(done)/\(total)] \(graded.outcome) \(graded.id)"
+        if done == total { line = "\u{1B}[2K\r" }
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
