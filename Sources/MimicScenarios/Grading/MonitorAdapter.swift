@@ -97,6 +97,11 @@ public enum AnswerReader: Sendable, Hashable {
     public struct Pattern: Sendable, Hashable {
         public var regex: String
         public var reading: Reading
+
+        public init(regex: String, reading: Reading) {
+            self.regex = regex
+            self.reading = reading
+        }
     }
 
     public enum JSONPathStep: Sendable, Hashable {

@@ -13,7 +13,7 @@ public struct MonitorAdapterLoader: Sendable {
     static let serviceKeys = ["argv", "shell", "wait_for_port"]
     static let caseKeys = ["when", "argv", "shell", "http", "unsupported", "answer"]
     static let whenKeys = ["protocol", "mode"]
-    static let answerKeys = ["nagios", "exit", "patterns", "json", "prometheus"]
+    static let answerKeys = ["nagios", "exit", "patterns", "json", "prometheus", "otherwise"]
     static let patternKeys = ["regex", "severity"]
 
     /// An upper bound on a monitor's run: a longer one is a typo, and grading hundreds of scenarios must end.
@@ -169,6 +169,11 @@ public struct MonitorAdapterLoader: Sendable {
             if let value = inner["mode"] {
                 var set: Set<TLSMode> = []
                 for item in value.listOrSingle() {
+                    if (try? item.string()) == "none" {
+                        throw item.error(
+                            "a monitor checks implicit or starttls; a plaintext-only server is checked in starttls mode"
+                        )
+                    }
                     let mode = try item.oneOf([("implicit", TLSMode.implicit), ("starttls", .startTLS)], what: "mode")
                     set.insert(mode)
                 }
@@ -213,8 +218,13 @@ public struct MonitorAdapterLoader: Sendable {
 
     private func answer(_ value: YAMLValue) throws(ScenarioError) -> AnswerReader {
         let mapping = try value.mapping(allowed: Self.answerKeys)
-        guard mapping.entries.count == 1, let entry = mapping.entries.first else {
+        let readers = mapping.entries.filter { $0.key != "otherwise" }
+        guard readers.count == 1, let entry = readers.first else {
             throw value.error("give exactly one reader: nagios, exit, patterns, json or prometheus")
+        }
+        // `otherwise` beside `patterns` is the state when no pattern matches.
+        if let otherwiseValue = mapping["otherwise"], entry.key != "patterns" {
+            throw otherwiseValue.error("otherwise goes with patterns (json takes its own otherwise)")
         }
         let inner = entry.value
         switch entry.key {
@@ -250,6 +260,8 @@ public struct MonitorAdapterLoader: Sendable {
                     try mapping["otherwise"].map { (value) throws(ScenarioError) in try reading(value) } ?? .error
             } else {
                 list = try inner.list()
+                otherwise =
+                    try mapping["otherwise"].map { (value) throws(ScenarioError) in try reading(value) } ?? .error
             }
             guard !list.isEmpty else { throw inner.error("list at least one pattern") }
             for item in list {
