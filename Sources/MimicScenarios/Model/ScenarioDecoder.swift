@@ -1,3 +1,4 @@
+import MimicCerts
 import MimicCore
 import MimicNet
 import MimicTLS
@@ -21,7 +22,7 @@ struct ScenarioDecoder {
         "advertise", "reply", "ldap_result", "ldap_diagnostic", "transition", "inject_after_go_ahead",
     ]
     static let ldapKeys = ["long_form_lengths", "message_id", "notice_of_disconnection", "response_name"]
-    static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel"]
+    static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel", "pasv_address", "epsv"]
     static let faultKeys = ["phase", "kind", "ms", "bytes", "interval"]
     static let probeKeys = ["servername", "backends", "mode", "timeout", "starttls_anyway"]
     static let expectKeys = ["verdict", "severity", "backends", "divergence"]
@@ -432,6 +433,16 @@ struct ScenarioDecoder {
         if let dataChannel = mapping["data_channel"] {
             spec.dataChannel = try dataChannel.enumValue(FTPSpec.DataChannel.self, what: "data channel")
         }
+        if let pasvAddress = mapping["pasv_address"] {
+            // A 227 reply carries four decimal octets, nothing else (RFC 959 §4.1.2).
+            let text = try pasvAddress.nonEmptyString()
+            guard let octets = IPAddress.parse(text), octets.count == 4, !text.contains(":") else {
+                throw pasvAddress.error(
+                    "expected an IPv4 address such as 192.0.2.10 (a PASV reply names one), got '\(text)'")
+            }
+            spec.pasvAddress = IPAddress.string(octets)
+        }
+        spec.epsv = try mapping["epsv"]?.bool() ?? true
         return spec
     }
 
