@@ -63,7 +63,9 @@ struct ScenarioDecoder {
             matrixValue: matrix?.value
         ) { (value) throws(ScenarioError) in try value.enumValue(TLSMode.self, what: "TLS mode") }
         let backend = try server.required("backend").enumValue(TLSBackend.self, what: "backend")
-        let address = try server["address"]?.nonEmptyString() ?? ServerSpec.defaultAddress
+        let address =
+            try server["address"].map { (value) throws(ScenarioError) in try listenAddress(value) }
+            ?? ServerSpec.defaultAddress
         let port = try server["port"]?.int(in: 0...65535) ?? 0
 
         try checkPlaceholders(in: rawID, at: idValue, matrix: matrix, mustMentionAll: true)
@@ -119,6 +121,19 @@ struct ScenarioDecoder {
             }
         }
         return scenarios
+    }
+
+    /// Where the mock listens: an IP literal or `localhost`, checked here rather than when the bind fails.
+    private func listenAddress(_ value: YAMLValue) throws(ScenarioError) -> String {
+        let text = try value.nonEmptyString()
+        if text == "localhost" { return text }
+        guard IPAddress.parse(text) != nil, !text.hasPrefix("[") else {
+            throw value.error(
+                "'\(text.prefix(100))' is not an IP address to listen on: give an IPv4 or IPv6 literal "
+                    + "(127.0.0.1, ::1) or localhost"
+            )
+        }
+        return text
     }
 
     // MARK: - Identity and matrix
@@ -504,7 +519,13 @@ struct ScenarioDecoder {
     private func decodeProbe(_ value: YAMLValue) throws(ScenarioError) -> ProbeSpec {
         let mapping = try value.mapping(allowed: Self.probeKeys)
         var spec = ProbeSpec()
-        spec.servername = try mapping["servername"]?.nonEmptyString()
+        if let servername = mapping["servername"] {
+            let name = try servername.nonEmptyString()
+            // SNI and the name checked against the certificate: a DNS name (RFC 1123, at most 253 characters) or an
+            // IP literal, nothing a resolver or a TLS library would have to make sense of.
+            if let problem = HostName.problem(name) { throw servername.error(problem) }
+            spec.servername = name
+        }
         if let backendsValue = mapping["backends"] {
             spec.backends = try backendList(backendsValue)
         }

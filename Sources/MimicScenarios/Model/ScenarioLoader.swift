@@ -57,6 +57,8 @@ public struct ScenarioLoader: Sendable {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            throw Self.duplicateKeyError(names: duplicates, first: context.mark, yaml: yaml, file: file)
         } catch let error as YamlError {
             throw Self.syntaxError(error, file: file)
         } catch {
@@ -78,6 +80,7 @@ public struct ScenarioLoader: Sendable {
                 message: "the document expands to more than \(Self.maximumNodes) YAML nodes (aliases nested too deep?)"
             )
         }
+        try Self.checkNoExplicitTags(node, yaml: yaml, file: file)
         return try ScenarioDecoder(file: file, knownProfiles: knownProfiles).decode(node)
     }
 
