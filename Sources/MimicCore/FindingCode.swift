@@ -34,6 +34,9 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
     case modeMismatch
     case unexpectedReply
     case greetingRejected
+    /// An FTP PASV reply (227) named another address than the control connection's peer: a client that trusts
+    /// it can be steered to a third host (FTP bounce, RFC 2577 §3). The probe never connects there.
+    case pasvAddressMismatch
 
     // Network.
     case refused
@@ -56,7 +59,7 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
         case .handshakeFailure, .legacyVersion, .weakCipher, .noSharedCipher:
             .tls
         case .startTLSNotOffered, .startTLSRejected, .startTLSStillAdvertised, .noTLSAfterGoAhead, .plaintextInjection,
-            .modeMismatch, .unexpectedReply, .greetingRejected:
+            .modeMismatch, .unexpectedReply, .greetingRejected, .pasvAddressMismatch:
             .dialog
         case .refused, .timeout, .reset, .closed:
             .network
@@ -70,7 +73,7 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
     /// makes a careful client refuse is critical; a probe that could not reach the answer is unknown.
     public var defaultSeverity: Severity {
         switch self {
-        case .expiringSoon, .chainOrder, .legacyVersion, .weakCipher, .startTLSStillAdvertised:
+        case .expiringSoon, .chainOrder, .legacyVersion, .weakCipher, .startTLSStillAdvertised, .pasvAddressMismatch:
             .warning
         case .refused, .timeout, .reset, .closed:
             .unknown

@@ -44,9 +44,13 @@ public enum DialogAction: Sendable, Hashable {
     /// of asking for TLS. A caller whose own decoder still holds bytes when it removes itself must treat them the
     /// same way.
     case startTLS(leftover: [UInt8])
-    /// Connect a data channel (FTP passive mode) and hand-shake TLS on it, resuming the control session; then
-    /// call `dataChannelOpened()` or `dataChannelFailed(_:)`. A nil host means the control connection's host.
-    case openDataChannel(host: String?, port: Int)
+    /// Connect a data channel (FTP passive mode) to `port` on the control connection's peer and hand-shake TLS on
+    /// it, resuming the control session; then call `dataChannelOpened()` or `dataChannelFailed(_:)`.
+    ///
+    /// `announced` is the address a PASV reply named (nil after EPSV). It is never connected to: a peer must not
+    /// steer the probe to another host. The caller compares it with the peer through
+    /// `FTPDataChannelAddress.mismatch(announced:controlPeer:)`.
+    case openDataChannel(announced: String?, port: Int)
     /// Something worth reporting that does not stop the dialog.
     case finding(Finding)
     /// The dialog ended as planned.

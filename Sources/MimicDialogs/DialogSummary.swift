@@ -32,6 +32,7 @@ public struct DialogSummary: Sendable, Hashable {
     public var transcript: Transcript
 
     public struct DataChannel: Sendable, Hashable {
+        /// The address the PASV reply named (nil after EPSV); the probe connects to the control peer regardless.
         public var host: String?
         public var port: Int
         /// `EPSV` or `PASV`.

@@ -78,6 +78,8 @@ struct SeverityTests {
         #expect(FindingCode.expired.defaultSeverity == .critical)
         #expect(FindingCode.timeout.defaultSeverity == .unknown)
         #expect(FindingCode.plaintextInjection.family == .dialog)
+        #expect(FindingCode.pasvAddressMismatch.family == .dialog)
+        #expect(FindingCode.pasvAddressMismatch.defaultSeverity == .warning)
         #expect(FindingCode.reset.family == .network)
     }
 

@@ -64,7 +64,25 @@ struct FTPClientDialogTests {
         #expect(actions.sent == ["FEAT\r\n"])
     }
 
-    @Test("EPSV refused: PASV fallback opens the data channel at the address given")
+    @Test(
+        "a PASV address other than the control peer is a warning; the same one, EPSV or a mapped peer is none",
+        arguments: [
+            ("10.255.255.1", "127.0.0.1", true), ("192.0.2.10", "127.0.0.1", true), ("0.0.0.0", "127.0.0.1", true),
+            ("127.0.0.1", "127.0.0.1", false), ("127.0.0.1", "::ffff:127.0.0.1", false),
+            ("127.0.0.1", "::1", true), ("127.0.0.2", nil, true),
+        ] as [(String, String?, Bool)]
+    )
+    func pasvAddressCheck(announced: String, peer: String?, mismatch: Bool) throws {
+        let finding = FTPDataChannelAddress.mismatch(announced: announced, controlPeer: peer)
+        #expect((finding != nil) == mismatch, "\(announced) vs \(peer ?? "nil")")
+        guard let finding else { return }
+        #expect(finding.code == .pasvAddressMismatch && finding.severity == .warning && finding.phase == .dataChannel)
+        #expect(finding.evidence.contains(announced), "\(finding.evidence)")
+        if announced == "0.0.0.0" { #expect(finding.evidence.contains("unspecified")) }
+        #expect(FTPDataChannelAddress.mismatch(announced: nil, controlPeer: peer) == nil, "EPSV names no address")
+    }
+
+    @Test("EPSV refused: PASV fallback asks for the data channel and passes on the address given, for comparison")
     func pasvFallback() throws {
         let actions = runStable(
             FTPClientDialog(options: options()),

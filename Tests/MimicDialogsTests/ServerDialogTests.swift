@@ -248,6 +248,25 @@ struct ServerDialogTests {
         }
     }
 
+    @Test("FTP: EPSV refused and left out of FEAT; PASV names the configured address, the listener stays ours")
+    func ftpEPSVRefusedPASVElsewhere() {
+        var server = FTPServerDialog(
+            configuration: config(.implicit) {
+                $0.ftp.extendedPassive = false
+                $0.ftp.passiveHost = "10.255.255.1"
+            })
+        _ = server.start()
+        var actions = server.received(Array("FEAT\r\n".utf8))
+        #expect(!actions.sentText.joined().contains("EPSV"), "\(actions.sentText)")
+        #expect(actions.sentText.joined().contains(" PASV\r\n"))
+        actions = server.received(Array("EPSV\r\n".utf8))
+        #expect(actions.sentText == ["502 EPSV not implemented.\r\n"])
+        actions = server.received(Array("PASV\r\n".utf8))
+        #expect(actions.last == .listenForData(id: 1, tls: false))
+        actions = server.dataListenerReady(port: 0x1234)
+        #expect(actions.sentText == ["227 Entering Passive Mode (10,255,255,1,18,52).\r\n"])
+    }
+
     @Test("FTP: a QUIT sent during a transfer is answered after the transfer's final reply")
     func ftpQuitDuringTransfer() {
         for (outcome, final) in [

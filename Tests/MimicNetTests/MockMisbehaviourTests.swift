@@ -274,4 +274,44 @@ struct MockDataChannelTests {
             )
         }
     }
+
+    /// A PASV reply naming another host must not move the probe: the data channel goes to the control peer.
+    /// The "other host" here is 127.0.0.2, a loopback address nothing listens on (the mock's data listener is on
+    /// 127.0.0.1 only): had the probe trusted the reply, its data connection would have been refused there, so a
+    /// completed data-channel handshake and a 226 prove where it went — without ever leaving loopback.
+    @Test(
+        "PASV names another address: pasvAddressMismatch, data channel to the control peer",
+        arguments: [(TLSMode.startTLS, TLSBackend.openssl), (.implicit, .gnutls)]
+    )
+    func pasvAddressMismatch(_ mode: TLSMode, _ backend: TLSBackend) async throws {
+        let server = try await MockSupport.start(.ftp, mode, backend: backend) {
+            $0.dialog.ftp.extendedPassive = false
+            $0.dialog.ftp.passiveHost = "127.0.0.2"
+        }
+        let reports = try await MockSupport.probe(server)
+        await server.stop()
+        for report in reports {
+            #expect(report.findings.map(\.code) == [.pasvAddressMismatch], "\(report.backend): \(report.findings)")
+            let finding = try #require(report.findings.first)
+            #expect(finding.severity == .warning && finding.phase == .dataChannel)
+            #expect(finding.evidence.contains("127.0.0.2") && finding.evidence.contains("127.0.0.1"), "\(finding)")
+            #expect(report.transcript.contains { $0.contains("PASV") }, "\(report.transcript)")
+            #expect(report.dataChannel?.completed == true, "\(report.backend): \(report.transcript)")
+            #expect(report.dialog?.dataChannelReply?.hasPrefix("226") == true, "\(report.transcript)")
+        }
+    }
+
+    @Test("EPSV refused and PASV naming the control peer: no finding", arguments: TLSBackend.allCases)
+    func pasvSameAddress(_ backend: TLSBackend) async throws {
+        let server = try await MockSupport.start(.ftp, .startTLS, backend: backend) {
+            $0.dialog.ftp.extendedPassive = false
+        }
+        let reports = try await MockSupport.probe(server)
+        await server.stop()
+        for report in reports {
+            #expect(report.findings.isEmpty, "\(report.backend): \(report.findings)")
+            #expect(report.transcript.contains { $0.contains("PASV") }, "\(report.transcript)")
+            #expect(report.dataChannel?.completed == true)
+        }
+    }
 }

@@ -210,6 +210,12 @@ struct LibraryTests {
         Knob(name: "dialog.ftp.data_channel require-resumption", minimum: 1) {
             $0.dialog.ftp?.dataChannel == .requireResumption
         },
+        Knob(name: "dialog.ftp.epsv false", minimum: 2) { $0.dialog.ftp?.epsv == false },
+        Knob(name: "dialog.ftp.pasv_address private", minimum: 2) { $0.dialog.ftp?.pasvAddress == "10.255.255.1" },
+        Knob(name: "dialog.ftp.pasv_address another public host", minimum: 2) {
+            $0.dialog.ftp?.pasvAddress == "192.0.2.10"
+        },
+        Knob(name: "dialog.ftp.pasv_address 0.0.0.0", minimum: 2) { $0.dialog.ftp?.pasvAddress == "0.0.0.0" },
         Knob(name: "dialog.line_endings lf", minimum: 4) { $0.dialog.lineEndings == .lf },
         Knob(name: "dialog.implicit_speaks_plaintext", minimum: 4) { $0.dialog.implicitSpeaksPlaintext },
         Knob(name: "dialog.starttls_speaks_tls", minimum: 4) { $0.dialog.startTLSSpeaksTLS },

@@ -134,4 +134,122 @@ struct ModelMalformedTests {
             try ScenarioLoader(knownProfiles: ["good"]).load(yaml: yaml, file: "x.yaml")
         }
     }
+
+    static let header = """
+        id: x
+        summary: s
+        server: { protocol: smtp, tls: starttls, backend: openssl }
+        expect: { verdict: [] }
+
+        """
+
+    @Test(
+        "every explicit tag is refused at the tag, wherever it is",
+        arguments: [
+            ("tags: !!python/object/apply:os.system [\"true\"]", 5, 7, "tags"),
+            ("tags: [a, !!str b]", 5, 11, "tags[1]"),
+            ("tags:\n  - ok\n  - ! b", 7, 5, "tags[1]"),
+            ("tags: &t\n  !!seq [a]", 6, 3, "tags"),
+            ("dialog: !<tag:yaml.org,2002:map> { preauth: false }", 5, 9, "dialog"),
+            ("dialog: { starttls: { reply: !!binary aGVsbG8= } }", 5, 30, "dialog.starttls.reply"),
+        ])
+    func explicitTags(tail: String, line: Int, column: Int, path: String) {
+        do {
+            _ = try ScenarioLoader().load(yaml: Self.header + tail + "\n", file: "t.yaml")
+            Issue.record("loaded: \(tail)")
+        } catch {
+            #expect(error.line == line && error.column == column, "\(error)")
+            #expect(error.path == path, "\(error)")
+            #expect(error.message.hasPrefix("explicit YAML tag '!"), "\(error)")
+        }
+    }
+
+    @Test("an exclamation mark that is no tag, anchors and aliases still load")
+    func notTags() throws {
+        let yaml =
+            Self.header + """
+                tags: [&first "hello!", 'bang!', plain!, *first]
+                dialog: { starttls: { reply: "454 not now!" }, greeting: &g "220 hi! there" }
+                """
+        let scenario = try #require(try ScenarioLoader().load(yaml: yaml, file: "t.yaml").first)
+        #expect(scenario.tags == ["hello!", "bang!", "plain!", "hello!"])
+    }
+
+    @Test("a key repeated three times is reported at its second occurrence; CRLF files count lines the same")
+    func duplicates() {
+        for newline in ["\n", "\r\n"] {
+            let yaml = ["id: x", "summary: s", "tags: [a]", "summary: t", "summary: u"].joined(separator: newline)
+            do {
+                _ = try ScenarioLoader().load(yaml: yaml, file: "d.yaml")
+                Issue.record("loaded duplicates")
+            } catch {
+                #expect(error.line == 4 && error.column == 1 && error.path == "summary", "\(error)")
+                #expect(error.message.contains("first at line 2, column 1"), "\(error)")
+            }
+        }
+    }
+
+    @Test("a duplicate inside a list item names the item")
+    func duplicateInList() {
+        let yaml = Self.header + "network:\n  - { kind: reset }\n  - kind: stall\n    phase: any\n    kind: reset\n"
+        do {
+            _ = try ScenarioLoader().load(yaml: yaml, file: "d.yaml")
+            Issue.record("loaded duplicates")
+        } catch {
+            #expect(error.line == 9 && error.column == 5 && error.path == "network[1].kind", "\(error)")
+        }
+    }
+
+    @Test(
+        "listen addresses: IP literals and localhost load",
+        arguments: ["127.0.0.1", "::1", "0.0.0.0", "::", "localhost"])
+    func goodAddresses(address: String) throws {
+        let yaml = """
+            id: x
+            summary: s
+            server: { protocol: smtp, tls: starttls, backend: openssl, address: "\(address)" }
+            expect: { verdict: [] }
+            """
+        #expect(try ScenarioLoader().load(yaml: yaml, file: "a.yaml").first?.server.address == address)
+    }
+
+    @Test(
+        "listen addresses that are no IP literal are refused at load time",
+        arguments: ["999.1.1.1", "127.0.0.01", "1.2.3", "[::1]", "::g", "mail.example.test", "127.0.0.1 "])
+    func badAddresses(address: String) {
+        let yaml = """
+            id: x
+            summary: s
+            server: { protocol: smtp, tls: starttls, backend: openssl, address: "\(address)" }
+            expect: { verdict: [] }
+            """
+        do {
+            _ = try ScenarioLoader().load(yaml: yaml, file: "a.yaml")
+            Issue.record("loaded address '\(address)'")
+        } catch {
+            #expect(error.path == "server.address" && error.line == 3, "\(error)")
+        }
+    }
+
+    @Test(
+        "probe.servername: a host name or IP literal, at most 253 characters",
+        arguments: [
+            ("mail.example.test", true), ("127.0.0.1", true), ("::1", true),
+            ("a." + String(repeating: "b", count: 63), true),
+            (String(repeating: "a.", count: 126) + "b", true), (String(repeating: "a.", count: 127) + "b", false),
+            (String(repeating: "x", count: 10_000), false), ("a b", false), ("999.999.999.999", false),
+            ("under_score.example", false), ("-x.example", false),
+        ])
+    func servername(name: String, valid: Bool) {
+        let yaml = Self.header + "probe: { servername: \"\(name)\" }\n"
+        do {
+            let scenario = try ScenarioLoader().load(yaml: yaml, file: "s.yaml").first
+            #expect(valid, "accepted '\(name.prefix(40))'")
+            #expect(scenario?.probe.servername == name)
+        } catch {
+            #expect(!valid, "\(error)")
+            #expect(error.path == "probe.servername" && error.line == 5, "\(error)")
+            #expect(error.description.count < 400, "the message does not repeat a huge name")
+        }
+    }
 }

@@ -89,6 +89,10 @@ struct VerifyCommandTests {
             (["verify", "--chain", "/nonexistent/chain.pem", "--ca", "/nonexistent/ca.pem"], "no such file"),
             (["verify", "--chain", "/etc/hostname", "--ca", "/etc/hostname"], "no CERTIFICATE block"),
             (["verify", "--chain", "/etc/hostname"], "--ca"),
+            // Root may open anything; a device is still no certificate file, and /dev/zero never ends.
+            (["verify", "--chain", "/dev/zero", "--ca", "/etc/hostname"], "is a character device, not a regular file"),
+            (["verify", "--chain", "/dev/null", "--ca", "/etc/hostname"], "--chain /dev/null: is a character device"),
+            (["verify", "--chain", "/tmp", "--ca", "/etc/hostname"], "is a directory, not a regular file"),
             (["verify", "--chain", "a", "--ca", "b", "--backend", "schannel"], "schannel"),
             (["verify", "--chain", "a", "--ca", "b", "--at", "yesterday-ish"], "cannot read 'yesterday-ish'"),
         ])

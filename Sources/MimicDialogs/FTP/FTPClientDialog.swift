@@ -330,7 +330,7 @@ public struct FTPClientDialog: LineDialog {
     private mutating func openDataChannel(host: String?, port: Int, command: String) -> [DialogAction] {
         core.summary.dataChannel = DialogSummary.DataChannel(host: host, port: port, command: command)
         state = .awaitingDataChannel
-        return [.openDataChannel(host: host, port: port)]
+        return [.openDataChannel(announced: host, port: port)]
     }
 
     private func warning(_ phase: Phase, _ what: String, _ reply: CodedReply) -> Finding {

@@ -226,13 +226,23 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
         /// "AUTH TLS refused while AUTH SSL works".
         public var authSSLReply: String?
         public var dataChannel: DataChannel
-        /// The address a PASV reply names (the listener itself is always the caller's).
+        /// The address a PASV reply names (the listener itself is always the caller's): another one makes a server
+        /// that steers its clients elsewhere (behind NAT, or a bounce).
         public var passiveHost: String
+        /// False: EPSV is refused (`502`) and left out of FEAT, so clients fall back to PASV, as behind old
+        /// firewalls that only know PASV.
+        public var extendedPassive: Bool
 
-        public init(authSSLReply: String? = nil, dataChannel: DataChannel = .tls, passiveHost: String = "127.0.0.1") {
+        public init(
+            authSSLReply: String? = nil,
+            dataChannel: DataChannel = .tls,
+            passiveHost: String = "127.0.0.1",
+            extendedPassive: Bool = true
+        ) {
             self.authSSLReply = authSSLReply
             self.dataChannel = dataChannel
             self.passiveHost = passiveHost
+            self.extendedPassive = extendedPassive
         }
 
         public enum DataChannel: String, Sendable, Hashable, Codable, CaseIterable {

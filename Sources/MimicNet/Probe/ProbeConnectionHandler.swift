@@ -33,6 +33,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private let mode: TLSMode
     private let deadlines: ProbeDeadlines
     private let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine
+    /// Opens an FTP data channel to (the control peer's address, or the target's host when the socket does not
+    /// say, port).
     private let openDataChannel:
         @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
     private let promise: EventLoopPromise<ProbeOutcome>
@@ -183,15 +185,26 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
                 }
                 enter(.handshake, context: context)
                 startTLS(context: context, session: nil)
-            case .openDataChannel(let host, let port):
+            case .openDataChannel(let announced, let port):
                 enter(.dataChannel, context: context)
-                let future = openDataChannel(host, port, tlsHandler?.sessionForResumption(), context.eventLoop)
+                // Only the port comes from the server: the data channel goes where the control connection went,
+                // whatever address a PASV reply named (a peer must never steer the probe to another host).
+                let peer = context.channel.remoteAddress?.ipAddress
+                if let mismatch = FTPDataChannelAddress.mismatch(announced: announced, controlPeer: peer) {
+                    outcome.findings.append(mismatch)
+                }
+                let future = openDataChannel(peer, port, tlsHandler?.sessionForResumption(), context.eventLoop)
                 pendingDataChannel = future
                 future.hop(to: context.eventLoop).assumeIsolated().whenComplete { [weak self] result in
                     guard let self, !self.finished else { return }
                     switch result {
                     case .success(let data):
                         self.outcome.dataChannel = data.handshake
+                        if data.handshake == nil, let failure = data.failure {
+                            // No TCP connection at all: without this the data channel would go unreported.
+                            self.outcome.findings.append(
+                                Finding(.refused, phase: .dataChannel, evidence: failure, source: "dialog"))
+                        }
                         if let failure = data.failure {
                             self.perform(self.dialog.dataChannelFailed(failure), context: context)
                         }

@@ -1,6 +1,10 @@
+import MimicCerts
 import MimicCore
 
 /// Reads `mimic probe` targets: `SCHEME://HOST[:PORT]`, with the TLS mode picked by port.
+///
+/// Nothing else is accepted: user information, a path, a query or a fragment would be dropped without effect, and
+/// a host that is neither a valid DNS name (RFC 1123) nor an IP literal is refused before any lookup.
 ///
 /// The mode follows the port, because that is what a server on that port speaks: STARTTLS sent to 465, or
 /// none sent to 587, is the false alarm Mimic exists to catch. A scheme ending in `s` (smtps, imaps, …) states
@@ -37,14 +41,32 @@ public enum ProbeURL {
                 description:
                     "'\(text)': unknown scheme '\(scheme)' (use one of \(supportedSchemes.joined(separator: ", ")))")
         }
-        var rest = String(text[separator.upperBound...])
-        if let slash = rest.firstIndex(of: "/") { rest = String(rest[..<slash]) }
-        if let at = rest.lastIndex(of: "@") { rest = String(rest[rest.index(after: at)...]) }
-        let (host, portText) = try splitHostPort(rest, original: text)
+        let afterScheme = text[separator.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { "/?#".contains($0) }) ?? afterScheme.endIndex
+        let authority = String(afterScheme[..<authorityEnd])
+        if authority.contains("@") {
+            // The text is not repeated: it holds a password.
+            throw ParseError(
+                description: "\(scheme)://…@…: user information (user:password@) is not accepted in a probe target; "
+                    + "the probe does not log in with it, so leave it out")
+        }
+        try checkNothingAfterAuthority(afterScheme[authorityEnd...], original: text)
+        let (host, portText) = try splitHostPort(authority, original: text)
         guard !host.isEmpty else { throw ParseError(description: "'\(text)': no host") }
+        if let problem = HostName.problem(host, allowIPv6: authority.hasPrefix("[")) {
+            throw ParseError(description: "'\(text)': \(problem)")
+        }
+        if authority.hasPrefix("["), !host.contains(":") {
+            throw ParseError(description: "'\(text)': brackets are for IPv6 addresses only")
+        }
+        if let serverName, let problem = HostName.problem(serverName) {
+            throw ParseError(description: "--servername: \(problem)")
+        }
         var port = defaultPort
         if let portText {
-            guard let value = Int(portText), (1...65535).contains(value) else {
+            guard portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(portText),
+                (1...65535).contains(value)
+            else {
                 throw ParseError(description: "'\(text)': port '\(portText)' is not a number from 1 to 65535")
             }
             port = value
@@ -70,6 +92,27 @@ public enum ProbeURL {
                     "'\(text)': port \(port) has no registered TLS mode; pass --mode implicit or --mode starttls")
         }
         return ProbeTarget(host: host, port: port, serviceProtocol: serviceProtocol, mode: mode, serverName: serverName)
+    }
+
+    /// A target names a service, not a resource: a path (other than a lone `/`), a query or a fragment would be
+    /// silently ignored, so a target that has one is refused instead.
+    private static func checkNothingAfterAuthority(_ rest: Substring, original: String) throws(ParseError) {
+        guard let first = rest.first else { return }
+        switch first {
+        case "?":
+            throw ParseError(description: "'\(original)': a query ('\(rest)') is not allowed; use SCHEME://HOST[:PORT]")
+        case "#":
+            throw ParseError(
+                description: "'\(original)': a fragment ('\(rest)') is not allowed; use SCHEME://HOST[:PORT]")
+        default:
+            let pathEnd = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? rest.endIndex
+            let path = rest[..<pathEnd]
+            guard path == "/" else {
+                throw ParseError(
+                    description: "'\(original)': a path ('\(path)') is not allowed; use SCHEME://HOST[:PORT]")
+            }
+            try checkNothingAfterAuthority(rest[pathEnd...], original: original)
+        }
     }
 
     private static func splitHostPort(_ authority: String, original: String) throws(ParseError) -> (String, String?) {

@@ -98,9 +98,9 @@ public final class Prober: Sendable {
         let connectStarted = NIODeadline.now()
         let openDataChannel:
             @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult> = {
-                host, port, session, loop in
+                controlPeer, port, session, loop in
                 Self.openDataChannel(
-                    host: host ?? controlHost, port: port, session: session, makeEngine: makeEngine,
+                    host: controlPeer ?? controlHost, port: port, session: session, makeEngine: makeEngine,
                     deadline: deadlines.handshake + deadlines.reply, on: loop)
             }
         let bootstrap = ClientBootstrap(group: eventLoop)

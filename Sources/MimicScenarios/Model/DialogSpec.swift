@@ -146,11 +146,23 @@ public struct FTPSpec: Sendable, Hashable {
     public var authTLS: Auth
     public var authSSL: Auth
     public var dataChannel: DataChannel
+    /// The IPv4 address the 227 reply to PASV names instead of the mock's own (NAT, a bounce); nil: its own.
+    public var pasvAddress: String?
+    /// False: EPSV is refused and left out of FEAT, so clients fall back to PASV.
+    public var epsv: Bool
 
-    public init(authTLS: Auth = .accept, authSSL: Auth = .accept, dataChannel: DataChannel = .tls) {
+    public init(
+        authTLS: Auth = .accept,
+        authSSL: Auth = .accept,
+        dataChannel: DataChannel = .tls,
+        pasvAddress: String? = nil,
+        epsv: Bool = true
+    ) {
         self.authTLS = authTLS
         self.authSSL = authSSL
         self.dataChannel = dataChannel
+        self.pasvAddress = pasvAddress
+        self.epsv = epsv
     }
 
     public enum Auth: Sendable, Hashable {

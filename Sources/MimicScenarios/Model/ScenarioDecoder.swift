@@ -1,3 +1,4 @@
+import MimicCerts
 import MimicCore
 import MimicNet
 import MimicTLS
@@ -21,7 +22,7 @@ struct ScenarioDecoder {
         "advertise", "reply", "ldap_result", "ldap_diagnostic", "transition", "inject_after_go_ahead",
     ]
     static let ldapKeys = ["long_form_lengths", "message_id", "notice_of_disconnection", "response_name"]
-    static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel"]
+    static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel", "pasv_address", "epsv"]
     static let faultKeys = ["phase", "kind", "ms", "bytes", "interval"]
     static let probeKeys = ["servername", "backends", "mode", "timeout", "starttls_anyway"]
     static let expectKeys = ["verdict", "severity", "backends", "divergence", "monitor"]
@@ -62,7 +63,9 @@ struct ScenarioDecoder {
             matrixValue: matrix?.value
         ) { (value) throws(ScenarioError) in try value.enumValue(TLSMode.self, what: "TLS mode") }
         let backend = try server.required("backend").enumValue(TLSBackend.self, what: "backend")
-        let address = try server["address"]?.nonEmptyString() ?? ServerSpec.defaultAddress
+        let address =
+            try server["address"].map { (value) throws(ScenarioError) in try listenAddress(value) }
+            ?? ServerSpec.defaultAddress
         let port = try server["port"]?.int(in: 0...65535) ?? 0
 
         try checkPlaceholders(in: rawID, at: idValue, matrix: matrix, mustMentionAll: true)
@@ -118,6 +121,19 @@ struct ScenarioDecoder {
             }
         }
         return scenarios
+    }
+
+    /// Where the mock listens: an IP literal or `localhost`, checked here rather than when the bind fails.
+    private func listenAddress(_ value: YAMLValue) throws(ScenarioError) -> String {
+        let text = try value.nonEmptyString()
+        if text == "localhost" { return text }
+        guard IPAddress.parse(text) != nil, !text.hasPrefix("[") else {
+            throw value.error(
+                "'\(text.prefix(100))' is not an IP address to listen on: give an IPv4 or IPv6 literal "
+                    + "(127.0.0.1, ::1) or localhost"
+            )
+        }
+        return text
     }
 
     // MARK: - Identity and matrix
@@ -432,6 +448,16 @@ struct ScenarioDecoder {
         if let dataChannel = mapping["data_channel"] {
             spec.dataChannel = try dataChannel.enumValue(FTPSpec.DataChannel.self, what: "data channel")
         }
+        if let pasvAddress = mapping["pasv_address"] {
+            // A 227 reply carries four decimal octets, nothing else (RFC 959 §4.1.2).
+            let text = try pasvAddress.nonEmptyString()
+            guard let octets = IPAddress.parse(text), octets.count == 4, !text.contains(":") else {
+                throw pasvAddress.error(
+                    "expected an IPv4 address such as 192.0.2.10 (a PASV reply names one), got '\(text)'")
+            }
+            spec.pasvAddress = IPAddress.string(octets)
+        }
+        spec.epsv = try mapping["epsv"]?.bool() ?? true
         return spec
     }
 
@@ -493,7 +519,13 @@ struct ScenarioDecoder {
     private func decodeProbe(_ value: YAMLValue) throws(ScenarioError) -> ProbeSpec {
         let mapping = try value.mapping(allowed: Self.probeKeys)
         var spec = ProbeSpec()
-        spec.servername = try mapping["servername"]?.nonEmptyString()
+        if let servername = mapping["servername"] {
+            let name = try servername.nonEmptyString()
+            // SNI and the name checked against the certificate: a DNS name (RFC 1123, at most 253 characters) or an
+            // IP literal, nothing a resolver or a TLS library would have to make sense of.
+            if let problem = HostName.problem(name) { throw servername.error(problem) }
+            spec.servername = name
+        }
         if let backendsValue = mapping["backends"] {
             spec.backends = try backendList(backendsValue)
         }

@@ -75,6 +75,8 @@ public struct ScenarioLoader: Sendable {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            throw duplicateKeyError(names: duplicates, first: context.mark, yaml: yaml, file: file)
         } catch let error as YamlError {
             throw syntaxError(error, file: file)
         } catch {
@@ -92,6 +94,7 @@ public struct ScenarioLoader: Sendable {
                 message: "the document expands to more than \(maximumNodes) YAML nodes (aliases nested too deep?)"
             )
         }
+        try checkNoExplicitTags(node, yaml: yaml, file: file)
         return node
     }
 

@@ -64,6 +64,8 @@ public enum ScenarioMapping {
                 case .otherCertificate: .otherCertificate
                 case .requireResumption: .requireResumption
                 }
+            if let pasvAddress = ftp.pasvAddress { dialog.ftp.passiveHost = pasvAddress }
+            dialog.ftp.extendedPassive = ftp.epsv
         }
         return dialog
     }

@@ -11,21 +11,38 @@ public enum PEMFile {
     }
 
     public static func certificates(at path: String, role: String) throws(Failure) -> [[UInt8]] {
-        let url = URL(fileURLWithPath: path)
+        // Symbolic links are followed: a link to a PEM file is a PEM file.
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath()
         let attributes: [FileAttributeKey: Any]
         do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
+            attributes = try FileManager.default.attributesOfItem(atPath: resolved.path)
         } catch {
             throw Failure(description: "\(role) \(path): no such file")
+        }
+        // A device, a FIFO or a directory is no certificate file, and reading one may never end (/dev/zero) or
+        // fail with a misleading errno: say what it is instead.
+        let type = attributes[.type] as? FileAttributeType
+        guard type == .typeRegular else {
+            throw Failure(
+                description:
+                    "\(role) \(path): is \(describe(type)), not a regular file; give a PEM file of certificates"
+            )
         }
         if let size = attributes[.size] as? Int, size > maximumSize {
             throw Failure(description: "\(role) \(path): \(size) bytes is too large for a certificate file")
         }
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            // Read at most one byte past the limit: the file may have grown since it was measured.
+            let handle = try FileHandle(forReadingFrom: resolved)
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maximumSize + 1) ?? Data()
         } catch {
             throw Failure(description: "\(role) \(path): cannot read it (\(error.localizedDescription))")
+        }
+        guard data.count <= maximumSize else {
+            throw Failure(
+                description: "\(role) \(path): more than \(maximumSize) bytes is too large for a certificate file")
         }
         let certificates: [[UInt8]]
         do {
@@ -37,5 +54,17 @@ public enum PEMFile {
             throw Failure(description: "\(role) \(path): holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
         }
         return certificates
+    }
+
+    private static func describe(_ type: FileAttributeType?) -> String {
+        switch type {
+        case .typeDirectory?: "a directory"
+        case .typeCharacterSpecial?: "a character device"
+        case .typeBlockSpecial?: "a block device"
+        case .typeSocket?: "a socket"
+        case .typeSymbolicLink?: "a dangling symbolic link"
+        case let other?: "a special file (\(other.rawValue))"
+        case nil: "of an unknown kind"
+        }
     }
 }

@@ -52,7 +52,9 @@ public struct FTPServerDialog: LineServerDialog {
     }
 
     private var features: [String] {
-        let tail = ["EPSV", "PASV", "PBSZ", "PROT", "SIZE", "TVFS", "UTF8"]
+        let tail = ["EPSV", "PASV", "PBSZ", "PROT", "SIZE", "TVFS", "UTF8"].filter {
+            $0 != "EPSV" || core.configuration.ftp.extendedPassive
+        }
         return core.capabilities(defaultsBeforeTLS: ["AUTH TLS"] + tail, defaultsAfterTLS: tail, keyword: "AUTH TLS")
     }
 
@@ -154,6 +156,7 @@ public struct FTPServerDialog: LineServerDialog {
                 argument.uppercased() == "UTF8 ON" ? "200 Always in UTF8 mode." : "501 Option not understood."
             )
         case "EPSV":
+            guard core.configuration.ftp.extendedPassive else { return core.reply("502 EPSV not implemented.") }
             if argument.uppercased() == "ALL" { return core.reply("200 EPSV ALL ok.") }
             return listen(extended: true)
         case "PASV":
