@@ -573,6 +573,32 @@ struct ServerDialogTests {
         #expect(server.delayElapsed() == [.send(Array("-ERR busy\r\n".utf8)), .enterPhase(.close), .close])
     }
 
+    @Test(
+        "SMTP: after a 554 greeting every command but QUIT gets 503 (RFC 5321 §3.1)",
+        arguments: [
+            config { $0.refuseGreeting = "554 5.7.1 No SMTP service here" },
+            config { $0.greeting = ["554 5.7.1 mail.example.test No SMTP service here"] },
+            config { $0.greeting = ["554-first", "554 5.7.1 No SMTP service here"] },
+        ]
+    )
+    func smtpRefusedSession(configuration: ServerDialogConfiguration) {
+        let commands =
+            ["EHLO client.example.test", "HELO x", "STARTTLS", "MAIL FROM:<a@b>", "RCPT TO:<c@d>", "DATA"]
+            + ["AUTH PLAIN AGVqAHA=", "NOOP", "RSET", "bogus"]
+        let input = Array((commands.map { $0 + "\r\n" }.joined() + "QUIT\r\n").utf8)
+        let actions = serveStable(SMTPServerDialog(configuration: configuration), input)
+        let replies = actions.sentText.filter { !$0.hasPrefix("554") }
+        #expect(replies.count == commands.count + 1, "\(replies)")
+        #expect(replies.dropLast().allSatisfy { $0 == "503 5.5.1 Error: bad sequence of commands\r\n" }, "\(replies)")
+        #expect(replies.last == "221 2.0.0 Bye\r\n")
+        #expect(!actions.contains(.startTLS))
+        #expect(actions.last == .close)
+        // Until QUIT the connection stays open: the greeting alone closes nothing.
+        #expect(!serve(SMTPServerDialog(configuration: configuration), ["EHLO x\r\n"]).contains(.close))
+        // A 421 refusal still closes at once.
+        #expect(serve(SMTPServerDialog(configuration: config { $0.refuseGreeting = "421 busy" }), []).last == .close)
+    }
+
     @Test("command replies replace answers; 421 closes")
     func commandReplies() {
         let configuration = config {

@@ -30,6 +30,8 @@ protocol LineServerDialog: ServerDialog {
     mutating func didEstablishTLS()
     /// The peer closed: actions for the caller (FTP drops its data listener).
     mutating func peerClosed() -> [ServerAction]
+    /// False when the configured greeting refusal leaves the session open (SMTP's 554 waits for QUIT).
+    var closesAfterRefusal: Bool { get }
 }
 
 extension LineServerDialog {
@@ -39,6 +41,7 @@ extension LineServerDialog {
     var isCommandMode: Bool { true }
     mutating func didEstablishTLS() {}
     mutating func peerClosed() -> [ServerAction] { [] }
+    var closesAfterRefusal: Bool { true }
 
     var greetingLines: [String] { core.configuration.greeting ?? defaultGreeting() }
 
@@ -48,7 +51,7 @@ extension LineServerDialog {
         if core.configuration.rejectEarlyTalk, core.reader.bufferedCount > 0 {
             return core.enter(.greeting) + earlyTalk()
         }
-        core.pending = core.greetingPlan(greetingLines)
+        core.pending = core.greetingPlan(greetingLines, closesAfterRefusal: closesAfterRefusal)
         return runPending()
     }
 

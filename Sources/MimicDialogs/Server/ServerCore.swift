@@ -101,13 +101,14 @@ struct ServerCore: Sendable {
     // MARK: Greeting
 
     /// The greeting plan: the phase, the delay where configured, the lines; then reading starts. `refuse` sends
-    /// the refusal instead and closes.
-    mutating func greetingPlan(_ lines: [String]) -> [ServerAction] {
+    /// the refusal instead and closes, unless `closesAfterRefusal` says the protocol keeps reading after it (SMTP's
+    /// 554, RFC 5321 §3.1).
+    mutating func greetingPlan(_ lines: [String], closesAfterRefusal: Bool = true) -> [ServerAction] {
         var plan = enter(.greeting)
         let delay = configuration.greetingDelay.wholeMilliseconds
         if let refusal = configuration.refuseGreeting {
             if delay > 0 { plan.append(.delay(milliseconds: delay)) }
-            return plan + reply(Self.lines(refusal)) + [.close]
+            return plan + reply(Self.lines(refusal)) + (closesAfterRefusal ? [.close] : [])
         }
         if delay > 0 {
             if configuration.greetingDelayPlacement == .beforeFinalLine, lines.count > 1 {
