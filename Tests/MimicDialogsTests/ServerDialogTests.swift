@@ -308,19 +308,66 @@ struct ServerDialogTests {
     static let startTLSRequest: [UInt8] =
         [0x30, 0x1D, 0x02, 0x01, 0x01, 0x77, 0x18, 0x80, 0x16] + Array("1.3.6.1.4.1.1466.20037".utf8)
 
+    /// slapd 2.5.13 (Debian 12)'s answer to a StartTLS ExtendedRequest, as captured from a private instance with
+    /// TLS configured: the request's messageID, success, empty matchedDN and diagnosticMessage, no responseName.
+    /// Each pair: the request (messageID 1, 127, 128, 300, 2³¹-1) and slapd's response, byte for byte.
+    static let slapdStartTLS: [(request: String, response: String)] = [
+        (
+            "301d02010177188016312e332e362e312e342e312e313436362e3230303337",
+            "300c02010178070a010004000400"
+        ),
+        (
+            "301d02017f77188016312e332e362e312e342e312e313436362e3230303337",
+            "300c02017f78070a010004000400"
+        ),
+        (
+            "301e0202008077188016312e332e362e312e342e312e313436362e3230303337",
+            "300d0202008078070a010004000400"
+        ),
+        (
+            "301e0202012c77188016312e332e362e312e342e312e313436362e3230303337",
+            "300d0202012c78070a010004000400"
+        ),
+        (
+            "302002047fffffff77188016312e332e362e312e342e312e313436362e3230303337",
+            "300f02047fffffff78070a010004000400"
+        ),
+    ]
+
+    static func bytes(hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
+    }
+
+    @Test("LDAP: the default StartTLS response is slapd 2.5's, byte for byte, for every messageID")
+    func ldapStartTLSIsSlapd() {
+        #expect(Self.bytes(hex: Self.slapdStartTLS[0].request) == Self.startTLSRequest)
+        for (request, response) in Self.slapdStartTLS {
+            let actions = serveStable(LDAPServerDialog(), Self.bytes(hex: request))
+            #expect(actions.sentBytes == Self.bytes(hex: response), "request \(request)")
+            #expect(actions.last == .startTLS)
+        }
+    }
+
     @Test("LDAP: the StartTLS response, with and without responseName, short and long form")
     func ldapStartTLSBytes() {
         let name = [0x8A, 0x16] + Array("1.3.6.1.4.1.1466.20037".utf8)
-        let withName = serveBytes(LDAPServerDialog(), [Self.startTLSRequest])
+        let withName = serveBytes(
+            LDAPServerDialog(configuration: config { $0.ldap.responseName = true }),
+            [Self.startTLSRequest]
+        )
         #expect(
             withName.sentBytes == [0x30, 0x24, 0x02, 0x01, 0x01, 0x78, 0x1F, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]
                 + name
         )
         #expect(withName.last == .startTLS)
-        let openLDAP = serveBytes(
-            LDAPServerDialog(configuration: config { $0.ldap.responseName = false }),
-            [Self.startTLSRequest]
-        )
+        let openLDAP = serveBytes(LDAPServerDialog(), [Self.startTLSRequest])
         #expect(
             openLDAP.sentBytes == [0x30, 0x0C, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]
         )
@@ -366,7 +413,7 @@ struct ServerDialogTests {
         )
         let literals: [ServerDialogConfiguration.LDAP.ResponseName] = [true, false]
         #expect(literals == [.startTLS, .omitted])
-        #expect(ServerDialogConfiguration.LDAP().responseName == .startTLS)
+        #expect(ServerDialogConfiguration.LDAP().responseName == .omitted)
     }
 
     @Test("LDAP: bind, RootDSE search (attributes filtered), unknown extop, update refused, unbind")
