@@ -32,6 +32,12 @@ protocol LineServerDialog: ServerDialog {
     mutating func peerClosed() -> [ServerAction]
     /// False when the configured greeting refusal leaves the session open (SMTP's 554 waits for QUIT).
     var closesAfterRefusal: Bool { get }
+    /// The command verbs this protocol knows: only these are kept in an observation, anything else as `?`.
+    static var knownVerbs: Set<String> { get }
+    /// The command a line carries, for the observation (IMAP drops the tag); nil when it carries none.
+    func observedCommand(_ line: ReceivedLine) -> CommandLine?
+    /// What a command means to an observer (capabilities, upgrade, credentials, mail, goodbye).
+    func classify(_ command: CommandLine) -> ClientCommandKind
 }
 
 extension LineServerDialog {
@@ -42,6 +48,8 @@ extension LineServerDialog {
     mutating func didEstablishTLS() {}
     mutating func peerClosed() -> [ServerAction] { [] }
     var closesAfterRefusal: Bool { true }
+    func observedCommand(_ line: ReceivedLine) -> CommandLine? { CommandLine(line.text) }
+    public var observation: DialogObservation { core.observer.observation }
 
     var greetingLines: [String] { core.configuration.greeting ?? defaultGreeting() }
 
@@ -146,7 +154,12 @@ extension LineServerDialog {
                 core.record(.client, evidence + "…")
                 return actions + core.reply(errorReply(.lineTooLong, line: nil)) + core.close()
             case .line(let line):
-                if isCommandMode { core.record(.client, line.display, crlf: !line.bareLF) }
+                if isCommandMode {
+                    core.record(.client, line.display, crlf: !line.bareLF)
+                    if let command = observedCommand(line) {
+                        core.observe(command.verb, classify(command), known: Self.knownVerbs)
+                    }
+                }
                 if core.configuration.strictCRLF, line.bareLF, isCommandMode {
                     actions += core.reply(errorReply(.bareLF, line: line))
                     continue
@@ -175,6 +188,7 @@ extension LineServerDialog {
         )
         switch answer {
         case .refuse(let lines):
+            if !core.tlsActive { core.observer.upgradeRefused() }
             return core.reply(lines)
         case .goAhead(let lines):
             return core.enter(.upgrade) + core.goAhead(lines)

@@ -28,12 +28,22 @@ struct ServerCore: Sendable {
     /// Greeting actions still to perform after the running delay.
     var pending: [ServerAction] = []
     private(set) var phase: Phase?
+    /// What the client did, verbs and booleans only.
+    var observer: DialogObserver
 
     init(serviceProtocol: ServiceProtocol, configuration: ServerDialogConfiguration) {
         self.serviceProtocol = serviceProtocol
         self.configuration = configuration
         self.reader = LineReader(maxLineLength: configuration.limits.maxLineLength)
         self.tlsActive = configuration.mode == .implicit
+        self.observer = DialogObserver(
+            upgradeOffered: configuration.mode == .startTLS && configuration.startTLS.advertise == .advertised
+        )
+    }
+
+    /// Records a client command for the observation: its verb (as the protocol knows it, else `?`) and meaning.
+    mutating func observe(_ verb: String, _ kind: ClientCommandKind, known: Set<String>) {
+        observer.command(DialogObserver.verb(verb, known: known), kind, overTLS: tlsActive)
     }
 
     var isClosed: Bool { stage == .closed }

@@ -33,6 +33,22 @@ public struct SMTPServerDialog: LineServerDialog {
     var isCommandMode: Bool { state == .command }
     private var host: String { core.configuration.hostname }
 
+    static let knownVerbs: Set<String> = [
+        "HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS",
+        "AUTH", "ETRN", "XCLIENT", "XFORWARD", "TURN", "ATRN", "SEND", "SOML", "SAML",
+    ]
+
+    func classify(_ command: CommandLine) -> ClientCommandKind {
+        switch command.verb {
+        case "EHLO": .capabilities
+        case "STARTTLS": .upgrade
+        case "AUTH": .credentials
+        case "MAIL", "RCPT", "DATA", "BDAT": .mail
+        case "QUIT": .goodbye
+        default: .other
+        }
+    }
+
     /// True when the greeting's final line refuses the session (554): only QUIT is then served.
     private var sessionRefused: Bool {
         let finalLine = core.configuration.refuseGreeting.map(ServerCore.lines)?.last ?? greetingLines.last ?? ""
@@ -83,7 +99,10 @@ public struct SMTPServerDialog: LineServerDialog {
         }
         let command = CommandLine(line.text)
         if sessionRefused {
-            guard command.verb == "QUIT" else { return core.reply("503 5.5.1 Error: bad sequence of commands") }
+            guard command.verb == "QUIT" else {
+                if command.verb == "STARTTLS", !core.tlsActive { core.observer.upgradeRefused() }
+                return core.reply("503 5.5.1 Error: bad sequence of commands")
+            }
             return core.enter(.close) + core.reply("221 2.0.0 Bye") + core.close()
         }
         if let override = core.configuration.commandReplies[command.verb] {
