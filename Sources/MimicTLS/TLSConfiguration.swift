@@ -20,6 +20,7 @@ public struct TLSConfiguration: Sendable {
 
     /// Lowest and highest protocol version offered or accepted. Legacy versions are reachable when asked for:
     /// setting `minimumVersion` to 1.0 also lowers the library's security level so that it can speak it.
+    /// A server given neither accepts TLS 1.2 and 1.3 only (see `effectiveMinimumVersion`).
     public var minimumVersion: TLSVersion?
     public var maximumVersion: TLSVersion?
 
@@ -108,6 +109,17 @@ public struct TLSConfiguration: Sendable {
         self.abortWithAlert = abortWithAlert
         self.closeMidHandshake = closeMidHandshake
         self.requestClientCertificate = requestClientCertificate
+    }
+
+    /// The lowest version the engine is set to: `minimumVersion` when given. A server without it accepts nothing
+    /// below TLS 1.2 (RFC 8996), whichever library serves: GnuTLS 3.7's NORMAL still accepts 1.0 and 1.1, and a
+    /// mock that does so by default is one a monitor can tell from a current server. Only a `maximumVersion`
+    /// below 1.2 lowers it to that version. A client keeps its library's default (nil), so the probe reaches
+    /// legacy servers. GnuTLS's `priority`, when set, replaces all of this.
+    public var effectiveMinimumVersion: TLSVersion? {
+        if let minimumVersion { return minimumVersion }
+        guard role == .server else { return nil }
+        return min(.tls1_2, maximumVersion ?? .tls1_3)
     }
 
     /// The name verification checks: `verifyHostname`, else `serverName`.

@@ -327,19 +327,66 @@ struct ServerDialogTests {
     static let startTLSRequest: [UInt8] =
         [0x30, 0x1D, 0x02, 0x01, 0x01, 0x77, 0x18, 0x80, 0x16] + Array("1.3.6.1.4.1.1466.20037".utf8)
 
+    /// slapd 2.5.13 (Debian 12)'s answer to a StartTLS ExtendedRequest, as captured from a private instance with
+    /// TLS configured: the request's messageID, success, empty matchedDN and diagnosticMessage, no responseName.
+    /// Each pair: the request (messageID 1, 127, 128, 300, 2³¹-1) and slapd's response, byte for byte.
+    static let slapdStartTLS: [(request: String, response: String)] = [
+        (
+            "301d02010177188016312e332e362e312e342e312e313436362e3230303337",
+            "300c02010178070a010004000400"
+        ),
+        (
+            "301d02017f77188016312e332e362e312e342e312e313436362e3230303337",
+            "300c02017f78070a010004000400"
+        ),
+        (
+            "301e0202008077188016312e332e362e312e342e312e313436362e3230303337",
+            "300d0202008078070a010004000400"
+        ),
+        (
+            "301e0202012c77188016312e332e362e312e342e312e313436362e3230303337",
+            "300d0202012c78070a010004000400"
+        ),
+        (
+            "302002047fffffff77188016312e332e362e312e342e312e313436362e3230303337",
+            "300f02047fffffff78070a010004000400"
+        ),
+    ]
+
+    static func bytes(hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
+    }
+
+    @Test("LDAP: the default StartTLS response is slapd 2.5's, byte for byte, for every messageID")
+    func ldapStartTLSIsSlapd() {
+        #expect(Self.bytes(hex: Self.slapdStartTLS[0].request) == Self.startTLSRequest)
+        for (request, response) in Self.slapdStartTLS {
+            let actions = serveStable(LDAPServerDialog(), Self.bytes(hex: request))
+            #expect(actions.sentBytes == Self.bytes(hex: response), "request \(request)")
+            #expect(actions.last == .startTLS)
+        }
+    }
+
     @Test("LDAP: the StartTLS response, with and without responseName, short and long form")
     func ldapStartTLSBytes() {
         let name = [0x8A, 0x16] + Array("1.3.6.1.4.1.1466.20037".utf8)
-        let withName = serveBytes(LDAPServerDialog(), [Self.startTLSRequest])
+        let withName = serveBytes(
+            LDAPServerDialog(configuration: config { $0.ldap.responseName = true }),
+            [Self.startTLSRequest]
+        )
         #expect(
             withName.sentBytes == [0x30, 0x24, 0x02, 0x01, 0x01, 0x78, 0x1F, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]
                 + name
         )
         #expect(withName.last == .startTLS)
-        let openLDAP = serveBytes(
-            LDAPServerDialog(configuration: config { $0.ldap.responseName = false }),
-            [Self.startTLSRequest]
-        )
+        let openLDAP = serveBytes(LDAPServerDialog(), [Self.startTLSRequest])
         #expect(
             openLDAP.sentBytes == [0x30, 0x0C, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]
         )
@@ -385,7 +432,7 @@ struct ServerDialogTests {
         )
         let literals: [ServerDialogConfiguration.LDAP.ResponseName] = [true, false]
         #expect(literals == [.startTLS, .omitted])
-        #expect(ServerDialogConfiguration.LDAP().responseName == .startTLS)
+        #expect(ServerDialogConfiguration.LDAP().responseName == .omitted)
     }
 
     @Test("LDAP: bind, RootDSE search (attributes filtered), unknown extop, update refused, unbind")
@@ -590,6 +637,32 @@ struct ServerDialogTests {
         )
         #expect(server.start() == [.enterPhase(.greeting), .delay(milliseconds: 10)])
         #expect(server.delayElapsed() == [.send(Array("-ERR busy\r\n".utf8)), .enterPhase(.close), .close])
+    }
+
+    @Test(
+        "SMTP: after a 554 greeting every command but QUIT gets 503 (RFC 5321 §3.1)",
+        arguments: [
+            config { $0.refuseGreeting = "554 5.7.1 No SMTP service here" },
+            config { $0.greeting = ["554 5.7.1 mail.example.test No SMTP service here"] },
+            config { $0.greeting = ["554-first", "554 5.7.1 No SMTP service here"] },
+        ]
+    )
+    func smtpRefusedSession(configuration: ServerDialogConfiguration) {
+        let commands =
+            ["EHLO client.example.test", "HELO x", "STARTTLS", "MAIL FROM:<a@b>", "RCPT TO:<c@d>", "DATA"]
+            + ["AUTH PLAIN AGVqAHA=", "NOOP", "RSET", "bogus"]
+        let input = Array((commands.map { $0 + "\r\n" }.joined() + "QUIT\r\n").utf8)
+        let actions = serveStable(SMTPServerDialog(configuration: configuration), input)
+        let replies = actions.sentText.filter { !$0.hasPrefix("554") }
+        #expect(replies.count == commands.count + 1, "\(replies)")
+        #expect(replies.dropLast().allSatisfy { $0 == "503 5.5.1 Error: bad sequence of commands\r\n" }, "\(replies)")
+        #expect(replies.last == "221 2.0.0 Bye\r\n")
+        #expect(!actions.contains(.startTLS))
+        #expect(actions.last == .close)
+        // Until QUIT the connection stays open: the greeting alone closes nothing.
+        #expect(!serve(SMTPServerDialog(configuration: configuration), ["EHLO x\r\n"]).contains(.close))
+        // A 421 refusal still closes at once.
+        #expect(serve(SMTPServerDialog(configuration: config { $0.refuseGreeting = "421 busy" }), []).last == .close)
     }
 
     @Test("command replies replace answers; 421 closes")

@@ -196,6 +196,7 @@ struct LibraryTests {
             $0.dialog.ldap?.noticeOfDisconnection ?? false
         },
         Knob(name: "dialog.ldap.response_name omitted", minimum: 1) { $0.dialog.ldap?.responseName == .omitted },
+        Knob(name: "dialog.ldap.response_name echoed", minimum: 1) { $0.dialog.ldap?.responseName == .startTLS },
         Knob(name: "dialog.ldap.response_name other OID", minimum: 1) {
             if case .custom? = $0.dialog.ldap?.responseName { true } else { false }
         },

@@ -91,6 +91,39 @@ struct CrossBackendTests {
         #expect(clientEngine.report.alertReceived == .protocolVersion)
     }
 
+    /// A server given no version bounds is a current server whichever library runs it: TLS 1.2 and 1.3 only. GnuTLS
+    /// 3.7's NORMAL alone would accept 1.0 and 1.1, which is how a monitor could tell a GnuTLS mock from the rest.
+    @Test(
+        "a server without version bounds refuses TLS 1.0/1.1 and serves 1.2/1.3, with either library",
+        arguments: [TLSBackend.openssl, .gnutls], [TLSBackend.openssl, .gnutls]
+    )
+    func serverDefaultIsModern(server: TLSBackend, client: TLSBackend) throws {
+        let pki = try Self.pki.get()
+        for legacy in [TLSVersion.tls1_0, .tls1_1] {
+            let (clientEngine, serverEngine) = try engines(
+                client: client,
+                server: server,
+                clientConfiguration: pki.clientConfiguration(minimumVersion: legacy, maximumVersion: legacy),
+                serverConfiguration: pki.serverConfiguration()
+            )
+            let outcome = TLSPump().handshake(client: clientEngine, server: serverEngine)
+            let failure = try #require(outcome.server.failure, "\(server) server accepted \(legacy)")
+            #expect(failure.alertSent == .protocolVersion, "\(failure)")
+            #expect(serverEngine.report.completed == false)
+        }
+        for version in [TLSVersion.tls1_2, .tls1_3] {
+            let (clientEngine, serverEngine) = try engines(
+                client: client,
+                server: server,
+                clientConfiguration: pki.clientConfiguration(minimumVersion: version, maximumVersion: version),
+                serverConfiguration: pki.serverConfiguration()
+            )
+            let outcome = TLSPump().handshake(client: clientEngine, server: serverEngine)
+            #expect(outcome.server.isComplete, "\(String(describing: outcome.server.failure))")
+            #expect(serverEngine.report.negotiatedVersion == version)
+        }
+    }
+
     /// A TLS 1.2 client meeting a TLS 1.3-only server: OpenSSL says protocol_version; GnuTLS takes the
     /// ClientHello's legacy version 1.2 as a version it knows, finds no 1.2 suite enabled and says
     /// handshake_failure (certs/DIVERGENCES.md).

@@ -109,6 +109,15 @@ struct GnuTLSEngineTests {
         #expect(
             priority(.tls1_0, .tls1_1) == "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+AES-128-CBC:+AES-256-CBC:+SHA1"
         )
+        // A server without bounds: TLS 1.2 and 1.3 only, unless a bound below 1.2 is asked for.
+        func server(_ minimum: TLSVersion?, _ maximum: TLSVersion?) -> String {
+            GnuTLSContext.priorityString(
+                for: TLSConfiguration(role: .server, minimumVersion: minimum, maximumVersion: maximum)
+            )
+        }
+        #expect(server(nil, nil) == "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3")
+        #expect(server(nil, .tls1_1) == "NORMAL:-VERS-ALL:+VERS-TLS1.1:+AES-128-CBC:+AES-256-CBC:+SHA1")
+        #expect(server(.tls1_0, nil).hasPrefix("NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+VERS-TLS1.2:+VERS-TLS1.3"))
         var configured = TLSConfiguration(role: .server, minimumVersion: .tls1_3)
         configured.priority = "SECURE256"
         #expect(GnuTLSContext.priorityString(for: configured) == "SECURE256")

@@ -30,6 +30,14 @@ protocol LineServerDialog: ServerDialog {
     mutating func didEstablishTLS()
     /// The peer closed: actions for the caller (FTP drops its data listener).
     mutating func peerClosed() -> [ServerAction]
+    /// False when the configured greeting refusal leaves the session open (SMTP's 554 waits for QUIT).
+    var closesAfterRefusal: Bool { get }
+    /// The command verbs this protocol knows: only these are kept in an observation, anything else as `?`.
+    static var knownVerbs: Set<String> { get }
+    /// The command a line carries, for the observation (IMAP drops the tag); nil when it carries none.
+    func observedCommand(_ line: ReceivedLine) -> CommandLine?
+    /// What a command means to an observer (capabilities, upgrade, credentials, mail, goodbye).
+    func classify(_ command: CommandLine) -> ClientCommandKind
 }
 
 extension LineServerDialog {
@@ -39,6 +47,9 @@ extension LineServerDialog {
     var isCommandMode: Bool { true }
     mutating func didEstablishTLS() {}
     mutating func peerClosed() -> [ServerAction] { [] }
+    var closesAfterRefusal: Bool { true }
+    func observedCommand(_ line: ReceivedLine) -> CommandLine? { CommandLine(line.text) }
+    public var observation: DialogObservation { core.observer.observation }
 
     var greetingLines: [String] { core.configuration.greeting ?? defaultGreeting() }
 
@@ -48,7 +59,7 @@ extension LineServerDialog {
         if core.configuration.rejectEarlyTalk, core.reader.bufferedCount > 0 {
             return core.enter(.greeting) + earlyTalk()
         }
-        core.pending = core.greetingPlan(greetingLines)
+        core.pending = core.greetingPlan(greetingLines, closesAfterRefusal: closesAfterRefusal)
         return runPending()
     }
 
@@ -143,7 +154,12 @@ extension LineServerDialog {
                 core.record(.client, evidence + "…")
                 return actions + core.reply(errorReply(.lineTooLong, line: nil)) + core.close()
             case .line(let line):
-                if isCommandMode { core.record(.client, line.display, crlf: !line.bareLF) }
+                if isCommandMode {
+                    core.record(.client, line.display, crlf: !line.bareLF)
+                    if let command = observedCommand(line) {
+                        core.observe(command.verb, classify(command), known: Self.knownVerbs)
+                    }
+                }
                 if core.configuration.strictCRLF, line.bareLF, isCommandMode {
                     actions += core.reply(errorReply(.bareLF, line: line))
                     continue
@@ -172,6 +188,7 @@ extension LineServerDialog {
         )
         switch answer {
         case .refuse(let lines):
+            if !core.tlsActive { core.observer.upgradeRefused() }
             return core.reply(lines)
         case .goAhead(let lines):
             return core.enter(.upgrade) + core.goAhead(lines)

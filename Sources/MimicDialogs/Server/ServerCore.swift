@@ -28,12 +28,22 @@ struct ServerCore: Sendable {
     /// Greeting actions still to perform after the running delay.
     var pending: [ServerAction] = []
     private(set) var phase: Phase?
+    /// What the client did, verbs and booleans only.
+    var observer: DialogObserver
 
     init(serviceProtocol: ServiceProtocol, configuration: ServerDialogConfiguration) {
         self.serviceProtocol = serviceProtocol
         self.configuration = configuration
         self.reader = LineReader(maxLineLength: configuration.limits.maxLineLength)
         self.tlsActive = configuration.mode == .implicit
+        self.observer = DialogObserver(
+            upgradeOffered: configuration.mode == .startTLS && configuration.startTLS.advertise == .advertised
+        )
+    }
+
+    /// Records a client command for the observation: its verb (as the protocol knows it, else `?`) and meaning.
+    mutating func observe(_ verb: String, _ kind: ClientCommandKind, known: Set<String>) {
+        observer.command(DialogObserver.verb(verb, known: known), kind, overTLS: tlsActive)
     }
 
     var isClosed: Bool { stage == .closed }
@@ -101,13 +111,14 @@ struct ServerCore: Sendable {
     // MARK: Greeting
 
     /// The greeting plan: the phase, the delay where configured, the lines; then reading starts. `refuse` sends
-    /// the refusal instead and closes.
-    mutating func greetingPlan(_ lines: [String]) -> [ServerAction] {
+    /// the refusal instead and closes, unless `closesAfterRefusal` says the protocol keeps reading after it (SMTP's
+    /// 554, RFC 5321 §3.1).
+    mutating func greetingPlan(_ lines: [String], closesAfterRefusal: Bool = true) -> [ServerAction] {
         var plan = enter(.greeting)
         let delay = configuration.greetingDelay.wholeMilliseconds
         if let refusal = configuration.refuseGreeting {
             if delay > 0 { plan.append(.delay(milliseconds: delay)) }
-            return plan + reply(Self.lines(refusal)) + [.close]
+            return plan + reply(Self.lines(refusal)) + (closesAfterRefusal ? [.close] : [])
         }
         if delay > 0 {
             if configuration.greetingDelayPlacement == .beforeFinalLine, lines.count > 1 {

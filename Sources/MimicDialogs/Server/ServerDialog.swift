@@ -24,6 +24,8 @@ public protocol ServerDialog {
     var transcript: Transcript { get }
     /// True once the dialog asked for `.close` (or saw `closed()`).
     var isClosed: Bool { get }
+    /// What the client did so far: verbs and booleans, never arguments or content.
+    var observation: DialogObservation { get }
 
     mutating func start() -> [ServerAction]
     mutating func received(_ bytes: [UInt8]) -> [ServerAction]

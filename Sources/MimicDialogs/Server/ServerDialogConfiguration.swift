@@ -168,8 +168,9 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
         /// The StartTLS resultCode: 0 success; 2 protocolError, 52 unavailable (Active Directory), 1, 53, 127 …
         public var resultCode: Int
         public var diagnosticMessage: String
-        /// The ExtendedResponse's responseName: the StartTLS OID (ApacheDS; `true`), none (OpenLDAP; `false`), or
-        /// another OID (a server that echoes the wrong one).
+        /// The ExtendedResponse's responseName: none (OpenLDAP, the default: slapd 2.5 sends
+        /// `30 0c 02 01 <id> 78 07 0a 01 00 04 00 04 00`; `false`), the StartTLS OID (ApacheDS; `true`), or another
+        /// OID (a server that echoes the wrong one).
         public var responseName: ResponseName
         /// Encode every length in the long form `84 xx xx xx xx`, as Active Directory does.
         public var longFormLengths: Bool
@@ -182,7 +183,7 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
         public init(
             resultCode: Int = 0,
             diagnosticMessage: String = "",
-            responseName: ResponseName = .startTLS,
+            responseName: ResponseName = .omitted,
             longFormLengths: Bool = false,
             messageIDOverride: Int? = nil,
             noticeOfDisconnection: Bool = false

@@ -10,28 +10,31 @@ final class MockChannelRegistry: @unchecked Sendable {
     private let maxConnections: Int
     private var channels: [ObjectIdentifier: any Channel] = [:]
     private var connections = 0
+    private var admitted = 0
     private var stopping = false
 
     init(maxConnections: Int) {
         self.maxConnections = max(1, maxConnections)
     }
 
-    /// Admits a control connection unless the server is stopping or already serves `maxConnections`.
-    func admitConnection(_ channel: any Channel) -> Bool {
-        let admitted = lock.withLock { () -> Bool in
-            guard !stopping, connections < maxConnections else { return false }
+    /// Admits a control connection unless the server is stopping or already serves `maxConnections`; returns its
+    /// sequence number (1 for the first admitted), nil when refused.
+    func admitConnection(_ channel: any Channel) -> Int? {
+        let sequence = lock.withLock { () -> Int? in
+            guard !stopping, connections < maxConnections else { return nil }
             connections += 1
+            admitted += 1
             channels[ObjectIdentifier(channel)] = channel
-            return true
+            return admitted
         }
-        guard admitted else { return false }
+        guard let sequence else { return nil }
         channel.closeFuture.whenComplete { _ in
             self.lock.withLock {
                 self.connections -= 1
                 self.channels[ObjectIdentifier(channel)] = nil
             }
         }
-        return true
+        return sequence
     }
 
     /// Tracks a data listener or data connection; false once the server is stopping (the caller closes it).
@@ -55,6 +58,9 @@ final class MockChannelRegistry: @unchecked Sendable {
             return Array(channels.values)
         }
     }
+
+    /// True once `stop()` was called.
+    var isStopping: Bool { lock.withLock { stopping } }
 
     /// Control connections open now.
     var openConnections: Int { lock.withLock { connections } }

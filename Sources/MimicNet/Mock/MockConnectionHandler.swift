@@ -1,3 +1,4 @@
+import Foundation
 import MimicCore
 import MimicDialogs
 import MimicTLS
@@ -9,6 +10,9 @@ import NIOCore
 ///
 /// The last handler of the pipeline; confined to the channel's event loop. Every wait it starts has a deadline:
 /// greeting delays are capped, the connection's lifetime closes it whatever it is doing, data transfers time out.
+///
+/// With an observer configured it also keeps who closed the connection and, through the TLS handler, the
+/// client's ClientHello, and hands the `ClientObservation` to the observer once, when the connection closes.
 final class MockConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -30,23 +34,36 @@ final class MockConnectionHandler: ChannelInboundHandler {
     /// The control connection's handshake, once it ended (for a requireResumption check and for diagnostics).
     private(set) var handshake: HandshakeReport?
 
+    // Observation: only kept when the configuration has an observer.
+    private let sequence: Int
+    private let startedAt: Date
+    private var peerAddress: String?
+    private var tlsHandler: TLSEngineHandler?
+    private var closedBy: ClientObservation.Closer?
+    private var observed = false
+    private var observing: Bool { setup.configuration.observer != nil }
+
     /// Builds the pipeline of an accepted connection: faults, TLS when it starts at once, the dialog.
-    static func install(on channel: any Channel, setup: MockConnectionSetup) throws {
+    static func install(on channel: any Channel, setup: MockConnectionSetup, sequence: Int = 0) throws {
         let faultHandler = NetworkFaultHandler(
             faults: setup.configuration.faults,
             initialPhase: setup.tlsFirst ? .handshake : .greeting
         )
-        let handler = MockConnectionHandler(setup: setup, faultHandler: faultHandler)
+        let handler = MockConnectionHandler(setup: setup, faultHandler: faultHandler, sequence: sequence)
         var handlers: [any ChannelHandler] = [faultHandler]
         if setup.tlsFirst, let tls = setup.controlTLS {
-            handlers.append(TLSEngineHandler(engine: try tls.makeEngine()))
+            let tlsHandler = TLSEngineHandler(engine: try tls.makeEngine(), observeClientHello: handler.observing)
+            handler.tlsHandler = tlsHandler
+            handlers.append(tlsHandler)
         }
         handlers.append(handler)
         try channel.pipeline.syncOperations.addHandlers(handlers)
     }
 
-    private init(setup: MockConnectionSetup, faultHandler: NetworkFaultHandler) {
+    private init(setup: MockConnectionSetup, faultHandler: NetworkFaultHandler, sequence: Int) {
         self.setup = setup
+        self.sequence = sequence
+        self.startedAt = Date()
         self.faultHandler = faultHandler
         self.stallPhases = Set(setup.configuration.faults.filter { $0.kind == .stall }.map(\.phase))
         self.dialog = ServerDialogs.make(
@@ -60,11 +77,13 @@ final class MockConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if observing { peerAddress = context.channel.remoteAddress.map(Self.display) }
         if context.channel.isActive { begin(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         tearDown()
+        report()
         self.context = nil
     }
 
@@ -85,14 +104,58 @@ final class MockConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
+        if closedBy == nil { closedBy = setup.registry.isStopping ? .serverStopped : .client }
         perform(dialog.closed())
         tearDown()
+        report()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A TLS record failure after the handshake, a fault's overflow: nothing to say to this peer any more.
+        // A socket error is the peer's doing (a reset); anything else the server's decision.
+        if closedBy == nil, context.channel.isActive { closedBy = error is IOError ? .client : .server }
         context.close(promise: nil)
+    }
+
+    /// Hands the observation to the observer, once.
+    private func report() {
+        guard let observer = setup.configuration.observer, !observed else { return }
+        observed = true
+        var hello: TLSClientHello?
+        var helloSeen = false
+        switch tlsHandler?.clientHelloOutcome() {
+        case .parsed(let parsed)?:
+            hello = parsed
+            helloSeen = true
+        case .unparsed(_, let looksLikeTLS)?:
+            helloSeen = looksLikeTLS
+        case .needMoreBytes?, nil:
+            break
+        }
+        observer(
+            ClientObservation(
+                sequence: sequence,
+                serviceProtocol: setup.configuration.serviceProtocol,
+                mode: setup.configuration.mode,
+                peerAddress: peerAddress,
+                started: startedAt,
+                ended: Date(),
+                clientHelloSeen: helloSeen,
+                clientHello: hello,
+                handshakeCompleted: handshake?.completed ?? false,
+                negotiatedVersion: handshake?.completed == true ? handshake?.negotiatedVersion : nil,
+                dialog: dialog.observation,
+                closedBy: closedBy ?? .server
+            )
+        )
+    }
+
+    /// `127.0.0.1:50123`, `[::1]:50123`.
+    private static func display(_ address: SocketAddress) -> String {
+        let host = address.ipAddress ?? "?"
+        let port = address.port.map { ":\($0)" } ?? ""
+        return (host.contains(":") ? "[\(host)]" : host) + port
     }
 
     private func tearDown() {
@@ -108,6 +171,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
     /// Closes now, even behind writes a fault holds back (the lifetime is up, or the peer sent too much).
     private func forceClose() {
         guard let context else { return }
+        if closedBy == nil { closedBy = .limit }
         context.close(promise: nil)
         context.close(promise: nil)
     }
@@ -144,6 +208,10 @@ final class MockConnectionHandler: ChannelInboundHandler {
             }
         case .failed(let report):
             handshake = report
+            // The peer gone or its alert ended the handshake; otherwise this server's engine did.
+            if closedBy == nil {
+                closedBy = !context.channel.isActive || report.alertReceived != nil ? .client : .server
+            }
             // The TLS handler has sent what the engine had (an alert, or the part of a flight a cut allows) and
             // closes the connection; nothing more goes out from here.
             closed = true
@@ -181,6 +249,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
             case .close:
                 guard !closed else { continue }
                 closed = true
+                if closedBy == nil { closedBy = .server }
                 context.close(promise: nil)
             }
         }
@@ -211,7 +280,8 @@ final class MockConnectionHandler: ChannelInboundHandler {
             return
         }
         do {
-            let handler = TLSEngineHandler(engine: try tls.makeEngine())
+            let handler = TLSEngineHandler(engine: try tls.makeEngine(), observeClientHello: observing)
+            tlsHandler = handler
             enterFaultPhase(.handshake)
             try context.pipeline.syncOperations.addHandler(handler, position: .after(faultHandler))
             tlsInserted = true

@@ -47,12 +47,12 @@ public final class MockServer: Sendable {
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                guard registry.admitConnection(channel) else {
+                guard let sequence = registry.admitConnection(channel) else {
                     // Over the limit or stopping: a failed initializer closes the connection on accept.
                     return channel.eventLoop.makeFailedFuture(MockServerError(description: "connection refused"))
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try MockConnectionHandler.install(on: channel, setup: setup)
+                    try MockConnectionHandler.install(on: channel, setup: setup, sequence: sequence)
                 }
             }
         let channel: any Channel
@@ -80,7 +80,7 @@ public final class MockServer: Sendable {
     var openChannels: Int { registry.openChannels }
 
     /// Stops accepting, closes every connection (FTP data listeners and data connections too), and returns when
-    /// all are closed.
+    /// all are closed (and each control connection's observation, if any, was handed to the observer).
     public func stop() async {
         try? await serverChannel.close()
         let channels = registry.stop()

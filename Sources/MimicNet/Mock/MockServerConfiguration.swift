@@ -56,6 +56,10 @@ public struct MockServerConfiguration: Sendable {
     /// A STARTTLS port that expects a ClientHello at once, saying nothing first (a mode mix-up).
     public var startTLSSpeaksTLS: Bool
     public var limits: Limits
+    /// Called once for each control connection when it closes (also when `MockServer.stop()` closes it), with
+    /// what the client did. Called on the connection's event loop: it must return quickly and never block. Nil
+    /// (the default) observes nothing and costs nothing.
+    public var observer: (@Sendable (ClientObservation) -> Void)?
 
     public init(
         serviceProtocol: ServiceProtocol,
@@ -69,7 +73,8 @@ public struct MockServerConfiguration: Sendable {
         dataChannelTLS: TLSConfiguration? = nil,
         implicitSpeaksPlaintext: Bool = false,
         startTLSSpeaksTLS: Bool = false,
-        limits: Limits = Limits()
+        limits: Limits = Limits(),
+        observer: (@Sendable (ClientObservation) -> Void)? = nil
     ) {
         self.serviceProtocol = serviceProtocol
         self.mode = mode
@@ -83,5 +88,6 @@ public struct MockServerConfiguration: Sendable {
         self.implicitSpeaksPlaintext = implicitSpeaksPlaintext
         self.startTLSSpeaksTLS = startTLSSpeaksTLS
         self.limits = limits
+        self.observer = observer
     }
 }

@@ -35,8 +35,23 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
     public private(set) var firstBytesReceived: [UInt8] = []
     static let firstBytesLimit = 256
 
-    public init(engine: any TLSEngine) {
+    /// Reads the peer's ClientHello from its first bytes, when asked to (a mock that watches its clients).
+    private var clientHelloParser: ClientHelloParser?
+
+    /// `observeClientHello`: also read the peer's ClientHello (bounded, see `ClientHelloParser`) for
+    /// `clientHelloOutcome()`; off, nothing is parsed.
+    public init(engine: any TLSEngine, observeClientHello: Bool = false) {
         self.engine = engine
+        if observeClientHello { clientHelloParser = ClientHelloParser() }
+    }
+
+    /// What the peer's first bytes held, when `observeClientHello` was on (nil otherwise): decided once the
+    /// ClientHello was whole or malformed, settled as `.unparsed` from what arrived when called before that.
+    public func clientHelloOutcome() -> ClientHelloParser.Outcome? {
+        guard var parser = clientHelloParser else { return nil }
+        let outcome = parser.outcome ?? parser.finish()
+        clientHelloParser = parser
+        return outcome
     }
 
     /// The engine's report so far (complete once the handshake event has fired).
@@ -60,6 +75,7 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
         if firstBytesReceived.count < Self.firstBytesLimit {
             firstBytesReceived += bytes.prefix(Self.firstBytesLimit - firstBytesReceived.count)
         }
+        if clientHelloParser?.outcome == nil { _ = clientHelloParser?.append(bytes) }
         switch state {
         case .failed, .closed:
             return

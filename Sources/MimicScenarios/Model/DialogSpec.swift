@@ -122,7 +122,7 @@ public struct LDAPSpec: Sendable, Hashable {
         longFormLengths: Bool = false,
         messageID: Int? = nil,
         noticeOfDisconnection: Bool = false,
-        responseName: ResponseName = .startTLS
+        responseName: ResponseName = .omitted
     ) {
         self.longFormLengths = longFormLengths
         self.messageID = messageID
@@ -132,9 +132,9 @@ public struct LDAPSpec: Sendable, Hashable {
 
     /// The ExtendedResponse's optional responseName.
     public enum ResponseName: Sendable, Hashable {
-        /// Echo the StartTLS OID 1.3.6.1.4.1.1466.20037 (ApacheDS, and most servers).
+        /// Echo the StartTLS OID 1.3.6.1.4.1.1466.20037 (ApacheDS).
         case startTLS
-        /// Leave it out (allowed by RFC 4511).
+        /// Leave it out (allowed by RFC 4511), as OpenLDAP slapd does: the default.
         case omitted
         /// Some other OID.
         case custom(String)

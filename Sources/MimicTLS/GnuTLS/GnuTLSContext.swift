@@ -131,13 +131,14 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
 
     // MARK: - Priority
 
-    /// `configuration.priority` when set; otherwise NORMAL restricted to the version bounds, with what legacy
-    /// versions need to really handshake when the bounds reach below TLS 1.2.
+    /// `configuration.priority` when set; otherwise NORMAL restricted to the version bounds (a server's default
+    /// lowest is TLS 1.2), with what legacy versions need to really handshake when the bounds reach below TLS 1.2.
     static func priorityString(for configuration: TLSConfiguration) -> String {
         if let priority = configuration.priority { return priority }
-        if configuration.minimumVersion == nil && configuration.maximumVersion == nil { return "NORMAL" }
+        guard
+            let lowest = configuration.effectiveMinimumVersion ?? configuration.maximumVersion.map({ min(.tls1_2, $0) })
+        else { return "NORMAL" }
         let highest = configuration.maximumVersion ?? .tls1_3
-        let lowest = configuration.minimumVersion ?? min(.tls1_2, highest)
         let versions = TLSVersion.allCases.filter { $0 >= lowest && $0 <= highest }
         var parts = ["NORMAL", "-VERS-ALL"]
         // An empty range (minimum above maximum) enables no version: GnuTLS then refuses to handshake, which is

@@ -55,12 +55,13 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     // MARK: - Setup
 
     private var wantsLegacy: Bool {
-        (configuration.minimumVersion.map { $0 < .tls1_2 } ?? false)
+        (configuration.effectiveMinimumVersion.map { $0 < .tls1_2 } ?? false)
             || (configuration.maximumVersion.map { $0 < .tls1_2 } ?? false)
     }
 
     private func configureVersionsAndCiphers() throws(TLSFailure) {
-        if let minimum = configuration.minimumVersion,
+        // A server's default lowest (TLS 1.2) is set here too, not left to the system's openssl.cnf.
+        if let minimum = configuration.effectiveMinimumVersion,
             mimic_SSL_CTX_set_min_proto_version(context, Int32(minimum.wireValue)) != 1
         {
             throw Self.failure("cannot set minimum version \(minimum)")

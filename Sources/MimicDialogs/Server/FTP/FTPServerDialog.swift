@@ -75,6 +75,25 @@ public struct FTPServerDialog: LineServerDialog {
         return actions
     }
 
+    static let knownVerbs: Set<String> = [
+        "USER", "PASS", "ACCT", "CWD", "CDUP", "XCUP", "SMNT", "QUIT", "REIN", "PORT", "PASV", "EPRT", "EPSV", "TYPE",
+        "STRU", "MODE", "RETR", "STOR", "STOU", "APPE", "ALLO", "REST", "RNFR", "RNTO", "ABOR", "DELE", "RMD", "XRMD",
+        "MKD", "XMKD", "PWD", "XPWD", "LIST", "NLST", "MLSD", "MLST", "SITE", "SYST", "STAT", "HELP", "NOOP", "FEAT",
+        "OPTS", "AUTH", "PBSZ", "PROT", "CCC", "SIZE", "MDTM", "LANG", "HOST", "ADAT", "MIC", "CONF", "ENC",
+    ]
+
+    func classify(_ command: CommandLine) -> ClientCommandKind {
+        switch command.verb {
+        case "FEAT": .capabilities
+        case "AUTH":
+            ["TLS", "TLS-C", "SSL", "TLS-P"].contains(command.argument.trimmingLeadingSpace.uppercased())
+                ? .upgrade : .other
+        case "USER", "PASS", "ACCT": .credentials
+        case "QUIT": .goodbye
+        default: .other
+        }
+    }
+
     mutating func handle(_ line: ReceivedLine) -> [ServerAction] {
         let command = CommandLine(line.text)
         if let override = core.configuration.commandReplies[command.verb] {

@@ -41,6 +41,14 @@ public struct HTTPServerDialog: LineServerDialog {
         }
     }
 
+    static let knownVerbs: Set<String> = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ]
+
+    /// Request lines are observed where they are parsed; header lines carry no command.
+    func observedCommand(_ line: ReceivedLine) -> CommandLine? { nil }
+    func classify(_ command: CommandLine) -> ClientCommandKind { .other }
+
     /// No greeting: reading starts at once, in the post-TLS phase.
     public mutating func start() -> [ServerAction] {
         guard core.stage == .idle else { return [] }
@@ -102,6 +110,7 @@ public struct HTTPServerDialog: LineServerDialog {
             guard version == "HTTP/1.1" || version == "HTTP/1.0" else {
                 return version.hasPrefix("HTTP/") ? fail(505, "HTTP Version Not Supported") : fail(400, "Bad Request")
             }
+            core.observe(String(parts[0]), .other, known: Self.knownVerbs)
             state = .headers(method: String(parts[0]), version: version)
             closeAfter = version == "HTTP/1.0"
             hasBody = false

@@ -22,6 +22,32 @@ public struct IMAPServerDialog: LineServerDialog {
     public init(configuration: ServerDialogConfiguration = ServerDialogConfiguration()) {
         core = ServerCore(serviceProtocol: .imap, configuration: configuration)
         state = configuration.preauth ? .authenticated : .notAuthenticated
+        // PREAUTH: authenticated in plaintext, STARTTLS no longer possible (RFC 3501 §6.2.1).
+        if configuration.preauth { core.observer.withdrawOffer() }
+    }
+
+    static let knownVerbs: Set<String> = [
+        "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN", "SELECT", "EXAMINE", "CREATE",
+        "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "CHECK",
+        "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID", "ID", "ENABLE", "IDLE",
+        "GETQUOTA", "GETQUOTAROOT", "COMPRESS", "XLIST",
+    ]
+
+    /// The command after the tag; a line without a tag (a SASL continuation) carries none.
+    func observedCommand(_ line: ReceivedLine) -> CommandLine? {
+        guard let tag = Self.tag(of: line.text) else { return nil }
+        let command = CommandLine(String(line.text.dropFirst(tag.count).drop { $0 == " " }))
+        return command.verb.isEmpty ? nil : command
+    }
+
+    func classify(_ command: CommandLine) -> ClientCommandKind {
+        switch command.verb {
+        case "CAPABILITY": .capabilities
+        case "STARTTLS": .upgrade
+        case "LOGIN", "AUTHENTICATE": .credentials
+        case "LOGOUT": .goodbye
+        default: .other
+        }
     }
 
     public var serviceProtocol: ServiceProtocol { .imap }
@@ -99,6 +125,7 @@ public struct IMAPServerDialog: LineServerDialog {
             return core.enter(.close) + core.reply("* BYE Logging out", "\(tag) OK Logout completed.") + core.close()
         case "STARTTLS":
             guard state == .notAuthenticated || core.tlsActive else {
+                core.observer.upgradeRefused()
                 return core.reply("\(tag) BAD STARTTLS not allowed in authenticated state.")
             }
             return upgrade(

@@ -9,7 +9,9 @@ struct LDAPRequest: Sendable, Hashable {
     enum Operation: Sendable, Hashable {
         /// BindRequest ::= [APPLICATION 0] SEQUENCE { version INTEGER, name LDAPDN,
         ///                 authentication CHOICE { simple [0] OCTET STRING, sasl [3] SaslCredentials } }
-        case bind(version: Int, name: String, sasl: Bool)
+        /// `credentials`: SASL, or a simple bind with a non-empty password (an empty one is anonymous or
+        /// unauthenticated, RFC 4513 §5.1). The password itself is never kept.
+        case bind(version: Int, name: String, sasl: Bool, credentials: Bool)
         /// UnbindRequest ::= [APPLICATION 2] NULL
         case unbind
         /// SearchRequest ::= [APPLICATION 3] SEQUENCE { baseObject, scope, derefAliases, sizeLimit, timeLimit,
@@ -75,7 +77,9 @@ struct LDAPRequest: Sendable, Hashable {
             guard authentication.tag == Tag.simple || authentication.tag == Tag.sasl else {
                 throw .unexpectedTag(expected: Tag.simple, got: authentication.tag)
             }
-            operation = .bind(version: version, name: name, sasl: authentication.tag == Tag.sasl)
+            let sasl = authentication.tag == Tag.sasl
+            operation = .bind(
+                version: version, name: name, sasl: sasl, credentials: sasl || !authentication.content.isEmpty)
         case Tag.unbindRequest:
             operation = .unbind
         case Tag.searchRequest:
@@ -107,9 +111,22 @@ struct LDAPRequest: Sendable, Hashable {
         return (messageID, operation, op.tag)
     }
 
+    /// The operation's name in an observation, and what it means there.
+    var observed: (verb: String, kind: ClientCommandKind) {
+        switch operation {
+        case .bind(_, _, _, let credentials): ("bind", credentials ? .credentials : .other)
+        case .unbind: ("unbind", .goodbye)
+        // The RootDSE read is LDAP's capability request (RFC 4512 §5.1: supportedExtension).
+        case .search(let base, let scope, _): ("search", base.isEmpty && scope == 0 ? .capabilities : .other)
+        case .abandon: ("abandon", .other)
+        case .extended(let name): name == LDAPMessage.startTLSOID ? ("startTLS", .upgrade) : ("extended", .other)
+        case .update(_, let name): (String(name.dropLast("Request".count)).lowercased(), .other)
+        }
+    }
+
     var summary: String {
         switch operation {
-        case .bind(let version, let name, let sasl):
+        case .bind(let version, let name, let sasl, _):
             "BindRequest v\(version) \"\(escaped(name.utf8, limit: 80))\" \(sasl ? "SASL" : "simple")"
         case .unbind: "UnbindRequest"
         case .search(let base, let scope, let attributes):

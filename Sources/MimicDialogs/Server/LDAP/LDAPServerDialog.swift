@@ -18,6 +18,7 @@ public struct LDAPServerDialog: ServerDialog {
     public var serviceProtocol: ServiceProtocol { .ldap }
     public var transcript: Transcript { core.transcript }
     public var isClosed: Bool { core.isClosed }
+    public var observation: DialogObservation { core.observer.observation }
     private var ldap: ServerDialogConfiguration.LDAP { core.configuration.ldap }
     private var longForm: Bool { ldap.longFormLengths }
 
@@ -88,6 +89,8 @@ public struct LDAPServerDialog: ServerDialog {
                     return actions + notice(code: 2, diagnostic: "decoding error") + core.close()
                 }
                 core.record(.client, "\(request.summary) (messageID \(request.messageID))")
+                let observed = request.observed
+                core.observer.command(observed.verb, observed.kind, overTLS: core.tlsActive)
                 actions += handle(request)
             }
         }
@@ -97,7 +100,7 @@ public struct LDAPServerDialog: ServerDialog {
     private mutating func handle(_ request: LDAPRequest) -> [ServerAction] {
         let id = request.messageID
         switch request.operation {
-        case .bind(_, _, let sasl):
+        case .bind(_, _, let sasl, _):
             let code = sasl ? 7 : 0
             return send(id, LDAPRequest.Tag.bindResponse, result(code), "BindResponse \(LDAPResultCode.name(code))")
         case .unbind:
@@ -147,8 +150,10 @@ public struct LDAPServerDialog: ServerDialog {
             return extendedResponse(id, code: 1, diagnostic: "TLS already started", name: name)
         }
         if core.configuration.mode == .none {
+            core.observer.upgradeRefused()
             return extendedResponse(id, code: 2, diagnostic: "unsupported extended operation", name: [])
         }
+        if ldap.noticeOfDisconnection || ldap.resultCode != 0 { core.observer.upgradeRefused() }
         if ldap.noticeOfDisconnection {
             let code = ldap.resultCode != 0 ? ldap.resultCode : 52
             return notice(code: code, diagnostic: ldap.diagnosticMessage) + core.close()

@@ -41,6 +41,21 @@ public struct POP3ServerDialog: LineServerDialog {
         core.reply([status] + body.map { $0.hasPrefix(".") ? "." + $0 : $0 } + ["."])
     }
 
+    static let knownVerbs: Set<String> = [
+        "CAPA", "STLS", "USER", "PASS", "APOP", "AUTH", "STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "NOOP",
+        "RSET", "QUIT", "UTF8", "LANG",
+    ]
+
+    func classify(_ command: CommandLine) -> ClientCommandKind {
+        switch command.verb {
+        case "CAPA": .capabilities
+        case "STLS": .upgrade
+        case "USER", "PASS", "APOP", "AUTH": .credentials
+        case "QUIT": .goodbye
+        default: .other
+        }
+    }
+
     mutating func handle(_ line: ReceivedLine) -> [ServerAction] {
         let command = CommandLine(line.text)
         if let override = core.configuration.commandReplies[command.verb] {

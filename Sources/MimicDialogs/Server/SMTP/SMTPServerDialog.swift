@@ -3,6 +3,9 @@ import MimicCore
 /// An SMTP server in Postfix's shape (RFC 5321, RFC 3207): greeting, EHLO/HELO, STARTTLS, MAIL, RCPT, DATA
 /// (accepted and discarded, only counted), RSET, NOOP, QUIT. After TLS the client must EHLO again (RFC 3207
 /// §4.2). Commands are case-insensitive; unknown ones get `502 5.5.2 Error: command not recognized`.
+///
+/// A session greeted with 554 (the refusal knob or a configured greeting) is refused for good, as RFC 5321 §3.1
+/// says: the server waits for QUIT (221) and answers every other command with 503, STARTTLS included.
 public struct SMTPServerDialog: LineServerDialog {
     private enum State: Sendable, Hashable {
         case command
@@ -29,6 +32,31 @@ public struct SMTPServerDialog: LineServerDialog {
     var isReading: Bool { true }
     var isCommandMode: Bool { state == .command }
     private var host: String { core.configuration.hostname }
+
+    static let knownVerbs: Set<String> = [
+        "HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS",
+        "AUTH", "ETRN", "XCLIENT", "XFORWARD", "TURN", "ATRN", "SEND", "SOML", "SAML",
+    ]
+
+    func classify(_ command: CommandLine) -> ClientCommandKind {
+        switch command.verb {
+        case "EHLO": .capabilities
+        case "STARTTLS": .upgrade
+        case "AUTH": .credentials
+        case "MAIL", "RCPT", "DATA", "BDAT": .mail
+        case "QUIT": .goodbye
+        default: .other
+        }
+    }
+
+    /// True when the greeting's final line refuses the session (554): only QUIT is then served.
+    private var sessionRefused: Bool {
+        let finalLine = core.configuration.refuseGreeting.map(ServerCore.lines)?.last ?? greetingLines.last ?? ""
+        return startsWithCode(finalLine, 554)
+    }
+
+    /// A 554 refusal keeps the connection until the client's QUIT; any other (421) closes it at once.
+    var closesAfterRefusal: Bool { !sessionRefused }
 
     func defaultGreeting() -> [String] {
         let last = "220 \(host) ESMTP Mimic"
@@ -70,6 +98,13 @@ public struct SMTPServerDialog: LineServerDialog {
             return dataLine(line, bytes: bytes)
         }
         let command = CommandLine(line.text)
+        if sessionRefused {
+            guard command.verb == "QUIT" else {
+                if command.verb == "STARTTLS", !core.tlsActive { core.observer.upgradeRefused() }
+                return core.reply("503 5.5.1 Error: bad sequence of commands")
+            }
+            return core.enter(.close) + core.reply("221 2.0.0 Bye") + core.close()
+        }
         if let override = core.configuration.commandReplies[command.verb] {
             let lines = ServerCore.lines(override)
             return core.reply(lines) + (startsWithCode(lines.first ?? "", 421) ? core.close() : [])
