@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "MimicCore", "MimicTLS", "MimicCerts", "MimicNet",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
 

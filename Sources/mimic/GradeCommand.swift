@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MimicNet
 import MimicScenarios
 
 #if canImport(Glibc)
@@ -100,6 +101,7 @@ struct GradeCommand: AsyncParsableCommand {
         }
 
         var running: Zoo?
+        let log = ObservationLog()
         let manifest: ZooManifest
         let manifestFile: URL
         if let zoo {
@@ -113,7 +115,7 @@ struct GradeCommand: AsyncParsableCommand {
         } else {
             let prepared = try prepareScenarios()
             do {
-                running = try await Zoo.start(prepared, portBase: portBase)
+                running = try await Zoo.start(prepared, portBase: portBase, observations: log)
             } catch {
                 printError("mimic: \(error)")
                 if case .usage = error { throw ExitCode(2) }
@@ -129,13 +131,20 @@ struct GradeCommand: AsyncParsableCommand {
             if let shard { entries = shard.select(entries, id: \.id) }
         }
         let scorecard: Scorecard
+        var observations: (@Sendable (String) async -> [ClientObservation])?
+        if let zoo = running {
+            observations = { id in
+                await zoo.settle(id)
+                return log.take(id)
+            }
+        }
         do {
             let workdir = try PrivateDirectory.make(prefix: "mimic-grade-")
             defer { PrivateDirectory.remove(workdir) }
             let grading = MonitorGrading(
                 adapter: adapter, entries: entries, manifestFile: manifestFile,
                 hostsFile: manifest.hostsFile.map { URL(fileURLWithPath: $0) }, cafile: manifest.cafile,
-                workdir: workdir, concurrency: concurrency)
+                workdir: workdir, concurrency: concurrency, observations: observations)
             let interactive = isatty(STDERR_FILENO) == 1
             scorecard = try await grading.run(progress: interactive ? Self.showProgress : nil)
         } catch {

@@ -51,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Write hosts lines (127.0.0.1 mail.example.test ...) for the scenarios' server names to this file.")
     var hostsFile: String?
 
+    @Option(name: .long, help: "Log what each client did on each connection to this file, as JSON lines.")
+    var log: String?
+
     @Option(
         name: .customLong("ca-dir"),
         help: "Where the zoo's files go (default: a new private folder under the temporary directory).")
@@ -82,10 +85,20 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Catch the signals before anything listens, so that one arriving during start-up still stops cleanly.
         let signals = SignalWaiter([SIGINT, SIGTERM])
+        var observations: ObservationLog?
+        if let log {
+            let descriptor = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard descriptor >= 0 else {
+                printError("mimic: cannot write \(log): \(String(cString: strerror(errno)))")
+                throw ExitCode(2)
+            }
+            observations = ObservationLog(file: FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
+        }
         let zoo: Zoo
         do {
             zoo = try await Zoo.start(
-                prepared, portBase: portBase, directory: caDirectory.map { URL(fileURLWithPath: $0) })
+                prepared, portBase: portBase, directory: caDirectory.map { URL(fileURLWithPath: $0) },
+                observations: observations)
         } catch {
             printError("mimic: \(error)")
             if case .usage = error { throw ExitCode(2) }

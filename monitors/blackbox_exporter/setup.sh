@@ -5,9 +5,8 @@
 # One module per protocol, mode and servername, named PROTOCOL_MODE_SERVERNAME (smtp_starttls_mail.example.test),
 # because the name checked against the certificate (tls_config.server_name) is per module in blackbox. The CA is
 # the zoo's one CA file. Modules follow blackbox's own example.yml shapes: a tcp prober with tls: true for
-# implicit TLS, query_response STARTTLS steps for smtp/imap/pop3/ftp, the http prober for https. Mode "none"
-# (a plaintext server asked to upgrade) gets the STARTTLS module. LDAP StartTLS cannot be written (see the
-# adapter). Exit 0 once the file is written and `--config.check` accepts it.
+# implicit TLS, query_response STARTTLS steps for smtp/imap/pop3/ftp, the http prober for https. LDAP StartTLS
+# cannot be written (see the adapter). Exit 0 once the file is written and `--config.check` accepts it.
 set -eu
 [ $# -eq 2 ] || { echo "usage: setup.sh MANIFEST.json WORKDIR" >&2; exit 2; }
 manifest=$1
@@ -21,8 +20,8 @@ import json, re, sys
 manifest, out = sys.argv[1], sys.argv[2]
 data = json.load(open(manifest))
 
-# The manifest's exact shape is not assumed: every string under a servername-like key is a servername,
-# every string under a CA-file-like key a CA file.
+# Every "servername" in the manifest (monitors/manifest.schema.json) gets modules; the CA is the top-level
+# "cafile" (walked generically, so the first CA-file-like key found wins).
 NAME_KEYS = {"servername", "server_name", "sni"}
 CA_KEYS = {"cafile", "ca_file", "trust", "ca"}
 HOSTNAME = re.compile(r"^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
@@ -95,10 +94,9 @@ for name in sorted(names):
                   "      tls: true"]
         lines += tls_config(name)
         lines += steps([("expect", GREETING[proto])] + IMPLICIT_AFTER[proto])
-        for mode in ("starttls", "none"):
-            lines += [f"  {q(f'{proto}_{mode}_{name}')}:", "    prober: tcp", "    timeout: 10s", "    tcp:"]
-            lines += tls_config(name)
-            lines += steps(STARTTLS[proto])
+        lines += [f"  {q(f'{proto}_starttls_{name}')}:", "    prober: tcp", "    timeout: 10s", "    tcp:"]
+        lines += tls_config(name)
+        lines += steps(STARTTLS[proto])
     lines += [f"  {q(f'ldap_implicit_{name}')}:", "    prober: tcp", "    timeout: 10s", "    tcp:", "      tls: true"]
     lines += tls_config(name)
     lines += [f"  {q(f'https_implicit_{name}')}:", "    prober: http", "    timeout: 10s", "    http:",

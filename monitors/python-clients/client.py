@@ -24,6 +24,11 @@ import sys
 import urllib.error
 import urllib.request
 
+# MIMIC_CLIENT_STYLE=opportunistic: the pattern much application code follows: upgrade only when the server
+# offers it (smtplib's has_extn('starttls'), imaplib's capabilities), then log in and, for SMTP, send a message
+# whatever happened. Against a stripped upgrade that is the silent plaintext fallback the mock watches for.
+OPPORTUNISTIC = __import__("os").environ.get("MIMIC_CLIENT_STYLE") == "opportunistic"
+
 DUMMY_USER = "monitor"
 DUMMY_PASS = "not-a-real-password"
 
@@ -100,12 +105,32 @@ def run_smtp():
         s = connect(lambda: smtplib.SMTP(SERVERNAME, PORT, timeout=TIMEOUT))
         steps.append("greeting")
         s.ehlo()
+        if OPPORTUNISTIC and not s.has_extn("starttls"):
+            steps.append("no STARTTLS offered, going on in plaintext")
+            return smtp_send(s, "plaintext")
         steps.append("starttls")
         s.starttls(context=CONTEXT)
         steps.append("tls")
         s.ehlo()
     tls = tls_summary(s.sock)
+    if OPPORTUNISTIC:
+        return smtp_send(s, tls)
     s.noop()
+    s.quit()
+    return tls
+
+
+def smtp_send(s, tls):
+    """Log in where AUTH is offered, send one message, quit: what a notification script does."""
+    if s.has_extn("auth"):
+        try:
+            s.login(DUMMY_USER, DUMMY_PASS)
+        except smtplib.SMTPException:
+            tls += " (dummy login rejected)"
+    try:
+        s.sendmail("monitor@example.test", ["postmaster@example.test"], "Subject: mimic\r\n\r\nhello\r\n")
+    except smtplib.SMTPException as e:
+        tls += f" (message refused: {e})"
     s.quit()
     return tls
 
@@ -117,10 +142,13 @@ def run_imap():
         steps.append("tls")
     else:
         m = connect(lambda: imaplib.IMAP4(SERVERNAME, PORT, timeout=TIMEOUT))
-        steps.append("starttls")
-        m.starttls(ssl_context=CONTEXT)
-        steps.append("tls")
-    tls = tls_summary(m.sock)
+        if OPPORTUNISTIC and "STARTTLS" not in m.capabilities:
+            steps.append("no STARTTLS offered, going on in plaintext")
+        else:
+            steps.append("starttls")
+            m.starttls(ssl_context=CONTEXT)
+            steps.append("tls")
+    tls = tls_summary(m.sock) if isinstance(m.sock, ssl.SSLSocket) else "plaintext"
     try:
         m.login(DUMMY_USER, DUMMY_PASS)
         m.select("INBOX", readonly=True)

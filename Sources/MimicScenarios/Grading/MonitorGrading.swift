@@ -1,5 +1,6 @@
 import Foundation
 import MimicCore
+import MimicNet
 
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +23,9 @@ public struct MonitorGrading: Sendable {
     /// A private folder for this grading: `{workdir}`.
     public var workdir: URL
     public var concurrency: Int
+    /// What the mock of a scenario saw since the last call, once its connections have closed; nil when the zoo is
+    /// not watched.
+    public var observations: (@Sendable (String) async -> [ClientObservation])?
 
     public typealias Progress = @Sendable (_ graded: GradedScenario, _ done: Int, _ total: Int) -> Void
 
@@ -31,8 +35,10 @@ public struct MonitorGrading: Sendable {
 
     public init(
         adapter: MonitorAdapter, entries: [ZooManifest.Entry], manifestFile: URL, hostsFile: URL?, cafile: String,
-        workdir: URL, concurrency: Int? = nil
+        workdir: URL, concurrency: Int? = nil,
+        observations: (@Sendable (String) async -> [ClientObservation])? = nil
     ) {
+        self.observations = observations
         self.adapter = adapter
         self.entries = entries
         self.manifestFile = manifestFile
@@ -190,6 +196,14 @@ public struct MonitorGrading: Sendable {
             } catch {
                 (reading, why) = (.error, error.description)
             }
+        }
+        if let observations {
+            let seen = await observations(entry.id)
+            graded.connections = seen.count
+            let badCertificate =
+                entry.probe.severity == .critical && entry.probe.verdict.contains { $0.family == .certificate }
+            graded.clientFindings = ClientFinding.judge(
+                seen, servername: entry.servername, badCertificate: badCertificate)
         }
         let (outcome, judgement) = GradeOutcome.classify(reading, expect: entry.monitor.expect, match: adapter.severity)
         graded.outcome = outcome

@@ -70,6 +70,10 @@ public struct GradedScenario: Sendable, Hashable, Codable {
     /// What the monitor printed (bounded).
     public var output: String?
     public var milliseconds: Double
+    /// Connections the mock saw during the run; nil when the zoo was not watched (`--zoo`).
+    public var connections: Int?
+    /// What the mock saw the client do wrong (`ClientFinding`).
+    public var clientFindings: [ClientFinding] = []
 
     /// The kind of misbehaviour a scenario is about: the family of its probe verdict (certificate first), or healthy.
     public static func kind(of verdict: [FindingCode]) -> String {
@@ -134,6 +138,8 @@ public struct Scorecard: Sendable, Hashable, Codable {
     public var byCell: [String: OutcomeCounts]
     /// `certificate`, `tls`, `dialog`, `network`, `healthy` → counts.
     public var byKind: [String: OutcomeCounts]
+    /// Scenarios where the mock saw each client finding.
+    public var clientFindings: [String: Int]
     public var scenarios: [GradedScenario]
     public var milliseconds: Double
 
@@ -152,7 +158,9 @@ public struct Scorecard: Sendable, Hashable, Codable {
         totals = OutcomeCounts()
         byCell = [:]
         byKind = [:]
+        clientFindings = [:]
         for scenario in self.scenarios {
+            for finding in scenario.clientFindings { clientFindings[finding.rawValue, default: 0] += 1 }
             totals.add(scenario.outcome)
             byCell["\(scenario.protocol)/\(scenario.mode)", default: OutcomeCounts()].add(scenario.outcome)
             byKind[scenario.kind, default: OutcomeCounts()].add(scenario.outcome)

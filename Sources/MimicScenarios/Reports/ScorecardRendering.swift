@@ -52,6 +52,17 @@ extension Scorecard {
         out.append(table("protocol/mode", cellRows).render(separator: "  "))
         out.append("")
         out.append(table("misbehaviour", kindRows).render(separator: "  "))
+        let watchedClient = scenarios.filter { !$0.clientFindings.isEmpty }
+        if !watchedClient.isEmpty {
+            out.append("")
+            out.append("What the mocks saw the client do")
+            for finding in ClientFinding.allCases {
+                let ids = watchedClient.filter { $0.clientFindings.contains(finding) }.map(\.id)
+                guard !ids.isEmpty else { continue }
+                let shown = ids.prefix(5).joined(separator: ", ") + (ids.count > 5 ? ", …" : "")
+                out.append("  \(finding) in \(ids.count) scenario(s): \(shown)")
+            }
+        }
         for (title, list) in [("Missed", misses), ("False alarms", falseAlarms), ("Errors", errors)] where !list.isEmpty
         {
             out.append("")
@@ -164,7 +175,12 @@ extension Scorecard {
             if let output = scenario.output, !output.isEmpty { html += "<pre>\(escape(output))</pre>" }
             html += "<p class=\"src\">\(escape(scenario.source))"
             if let field = scenario.fieldFailure { html += " · \(escape(field))" }
-            html += " · probe verdict [\(escape(scenario.probeVerdict.map(\.rawValue).joined(separator: ", ")))]</p>"
+            html += " · probe verdict [\(escape(scenario.probeVerdict.map(\.rawValue).joined(separator: ", ")))]"
+            if !scenario.clientFindings.isEmpty {
+                html +=
+                    " · the client: <strong>\(escape(scenario.clientFindings.map(\.rawValue).joined(separator: ", ")))</strong>"
+            }
+            html += "</p>"
             return html + "</article>"
         }
         let wrong = misses + falseAlarms + errors
@@ -173,13 +189,22 @@ extension Scorecard {
         let graded = totals.graded
         let percent = graded == 0 ? 0 : Int((Double(totals.right) / Double(graded) * 100).rounded())
         body += "<p class=\"lead\">Right on <strong>\(totals.right) of \(graded)</strong> scenarios (\(percent) %): "
-        body += "<strong class=\"missed\">\(totals.missed) missed</strong>, "
-        body += "<strong class=\"false_alarm\">\(totals.falseAlarm) false alarms</strong>, "
+        body += "<strong class=\"\(totals.missed > 0 ? "missed" : "")\">\(totals.missed) missed</strong>, "
+        body +=
+            "<strong class=\"\(totals.falseAlarm > 0 ? "false_alarm" : "")\">\(totals.falseAlarm) false alarms</strong>, "
         body += "\(totals.error) errors; \(totals.notApplicable) not applicable.</p>"
         body +=
             "<p class=\"src\">Graded by Mimic \(escape(mimicVersion)) on \(escape(date)) with \(escape(adapter)).</p></header>"
         body += "<section><h2>By protocol and mode</h2>\(grid("protocol/mode", cellRows))</section>"
         body += "<section><h2>By kind of misbehaviour</h2>\(grid("misbehaviour", kindRows))</section>"
+        if !clientFindings.isEmpty {
+            body += "<section><h2>What the mocks saw the client do</h2><table><tbody>"
+            for finding in ClientFinding.allCases {
+                guard let count = clientFindings[finding.rawValue] else { continue }
+                body += "<tr><th>\(escape(finding.rawValue))</th><td>\(count) scenario(s)</td></tr>"
+            }
+            body += "</tbody></table></section>"
+        }
         if !wrong.isEmpty {
             body += "<section><h2>What went wrong (\(wrong.count))</h2>\(wrong.map(entry).joined())</section>"
         }

@@ -68,10 +68,12 @@ public enum ScenarioServing {
     /// - Parameters:
     ///   - caDirectory: a private folder (see `PrivateDirectory`); the zoo's one CA file goes to `ca.pem` in it.
     ///   - ports: a port per scenario id (`ZooPorts`), overriding `server.port`.
+    ///   - observer: told what each client did on each connection, with the scenario's id.
     public static func start(
         _ scenarios: [PreparedScenario],
         caDirectory: URL,
         ports: [String: Int] = [:],
+        observer: (@Sendable (String, ClientObservation) -> Void)? = nil,
         startMock: @Sendable (MockServerConfiguration) async throws -> any RunningMock = {
             try await MockServer.start($0)
         }
@@ -88,6 +90,10 @@ public enum ScenarioServing {
             for prepared in scenarios {
                 var configuration = prepared.configuration
                 if let port = ports[prepared.scenario.id] { configuration.port = port }
+                if let observer {
+                    let id = prepared.scenario.id
+                    configuration.observer = { observer(id, $0) }
+                }
                 let mock: any RunningMock
                 do {
                     mock = try await startMock(configuration)

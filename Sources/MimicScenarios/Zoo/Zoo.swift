@@ -33,10 +33,12 @@ public struct Zoo: Sendable {
     ///   - portBase: fixed ports from `ZooPorts` (scenarios that name their own `server.port` keep it); nil keeps
     ///     each scenario's own port (0: ephemeral).
     ///   - directory: a folder named by the user (checked by `PrivateDirectory.use`), or nil for a new private one.
+    ///   - observations: where what each client did goes, by scenario id.
     public static func start(
         _ prepared: [PreparedScenario],
         portBase: Int? = nil,
-        directory: URL? = nil
+        directory: URL? = nil,
+        observations: ObservationLog? = nil
     ) async throws(StartError) -> Zoo {
         var ports: [String: Int] = [:]
         if let portBase {
@@ -60,7 +62,11 @@ public struct Zoo: Sendable {
         }
         let served: [ServedScenario]
         do {
-            served = try await ScenarioServing.start(prepared, caDirectory: folder, ports: ports)
+            var observer: (@Sendable (String, ClientObservation) -> Void)?
+            if let observations {
+                observer = { id, observation in observations.record(id, observation) }
+            }
+            served = try await ScenarioServing.start(prepared, caDirectory: folder, ports: ports, observer: observer)
         } catch {
             if directory == nil { PrivateDirectory.remove(folder) }
             throw .mock("\(error)")
@@ -77,6 +83,16 @@ public struct Zoo: Sendable {
             throw .mock(error.description)
         }
         return zoo
+    }
+
+    /// Waits (at most `limit`) until a scenario's mock has no connection open, so that every connection a client
+    /// made has been reported to the observation log.
+    public func settle(_ id: String, limit: Duration = .seconds(2)) async {
+        guard let mock = served.first(where: { $0.scenario.id == id })?.mock as? MockServer else { return }
+        let deadline = ContinuousClock.now + limit
+        while mock.openConnections > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Stops every mock, and removes the folder if the zoo made it.
