@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openssl / gnutls-cli clients the tests compare against.
 APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 python3-jsonschema python3-yaml ca-certificates
 
-.PHONY: setup setup-interop build test demo matrix bench clean trust-store
+.PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -29,13 +29,39 @@ setup-interop:
 	@if [ "$${MIMIC_SKIP_INTEROP:-0}" = 1 ]; then echo "MIMIC_SKIP_INTEROP=1: the real-server tier is skipped"; \
 	 else $(SUDO) Tests/Interop/install.sh; fi
 
-test: setup setup-interop
+# The monitors `mimic grade` is tested with: Monitoring Plugins, check_ssl_cert, blackbox_exporter, testssl.sh
+# (Debian) and sslyze (PyPI, into /opt/mimic-venv). Skipped with the interop tier.
+setup-monitors:
+	@if [ "$${MIMIC_SKIP_INTEROP:-0}" = 1 ]; then echo "MIMIC_SKIP_INTEROP=1: the real-monitor tier is skipped"; \
+	 else $(SUDO) Tests/Interop/install-monitors.sh; fi
+
+test: setup setup-interop setup-monitors
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 
-# The scenario library: every mock started, probed through OpenSSL and GnuTLS, compared with its expectations.
-demo: build
+# The main job, end to end: the scenario library through both backends (every mock started, probed, compared),
+# then a real monitor (Monitoring Plugins' check_smtp, check_simap, check_ldap, check_http, ...) graded against
+# every scenario, with the scorecard printed and its HTML page in out/grade/.
+demo: build setup-monitors
 	$(MIMIC) run scenarios/
+	@mkdir -p out/grade
+	$(MIMIC) grade --monitor monitors/monitoring-plugins.yaml scenarios/ --html out/grade/monitoring-plugins.html
+	@echo "The scorecard as a page: out/grade/monitoring-plugins.html"
+
+# One monitor graded against the whole library: make grade MONITOR=check_ssl_cert (scorecard in out/grade/).
+MONITOR ?= check_ssl_cert
+grade: build setup-monitors
+	@mkdir -p out/grade
+	$(MIMIC) grade --monitor monitors/$(MONITOR).yaml scenarios/ --html out/grade/$(MONITOR).html \
+	  --json out/grade/$(MONITOR).json --junit out/grade/$(MONITOR).xml
+
+# Every shipped monitor against the whole library (testssl.sh alone takes about an hour): a page each in out/grade/.
+grade-all: build setup-monitors
+	@mkdir -p out/grade
+	@for m in monitors/*.yaml; do n=$$(basename $$m .yaml); \
+	  $(MIMIC) grade --monitor $$m scenarios/ --html out/grade/$$n.html --json out/grade/$$n.json \
+	    --junit out/grade/$$n.xml > out/grade/$$n.txt || exit 1; \
+	  echo "$$n: $$(tail -1 out/grade/$$n.txt)"; done
 
 # Every certificate profile hand-shaken in memory, OpenSSL <-> GnuTLS in both directions.
 matrix: build

@@ -171,6 +171,84 @@ def peers(mimic, repeat):
                 serve.kill()
 
 
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def zoo(mimic, scenarios):
+    """Every scenario listening at once: time until the manifest is out, and the resident memory then."""
+    print(f"== The zoo: {mimic} serve {scenarios} --manifest -")
+    started = time.perf_counter()
+    serve = subprocess.Popen([mimic, "serve", scenarios, "--manifest", "-"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    count = None
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        for line in serve.stdout:
+            lines.append(line)
+            if line.rstrip() == "}":
+                break
+            if time.monotonic() > deadline:
+                break
+        wall = (time.perf_counter() - started) * 1000
+        rss = rss_kib(serve.pid)
+        try:
+            count = len(json.loads("".join(lines))["scenarios"])
+        except ValueError:
+            print("(no manifest: no figures)")
+            return
+        print(f"{count} scenarios listening in {wall:.0f} ms, {rss / 1024 if rss else float('nan'):.0f} MiB resident")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+
+
+def grading(mimic, scenarios):
+    """Grading's own cost: a monitor that does nothing (/bin/true) over the library, against running /bin/true
+    as often by itself (the peer, same run); and mimic probe graded over the whole library."""
+    print(f"== Grading: {mimic} grade")
+    folder = tempfile.mkdtemp(prefix="mimic-bench-")
+    try:
+        adapter = os.path.join(folder, "true.yaml")
+        with open(adapter, "w") as handle:
+            handle.write("name: do-nothing\nsummary: does nothing\nconcurrency: 1\ncases:\n  - argv: [/bin/true]\n")
+        wall, result = timed([mimic, "grade", "--monitor", adapter, scenarios, "--format", "json"], timeout=600)
+        if result.returncode != 0:
+            print(result.stderr.strip()[-500:])
+            return
+        card = json.loads(result.stdout)
+        count = len(card["scenarios"])
+        inside = sum(s["milliseconds"] for s in card["scenarios"])
+        started = time.perf_counter()
+        for _ in range(count):
+            subprocess.run(["/bin/true"], stdin=subprocess.DEVNULL)
+        alone = (time.perf_counter() - started) * 1000
+        overhead = (card["milliseconds"] - alone) / max(count, 1)
+        print(f"/bin/true graded on {count} scenarios one at a time: {card['milliseconds']:.0f} ms inside grade, "
+              f"{alone:.0f} ms for as many runs alone: {overhead:.2f} ms of Mimic per scenario "
+              f"({wall:.0f} ms wall with the zoo's start and stop)")
+        probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "monitors", "mimic-probe.yaml")
+        wall, result = timed([mimic, "grade", "--monitor", probe, scenarios, "--format", "json"], timeout=900)
+        if result.returncode == 0:
+            card = json.loads(result.stdout)
+            totals = card["totals"]
+            print(f"mimic probe graded on {len(card['scenarios'])} scenarios in {wall:.0f} ms wall: "
+                  f"{totals['caught']} caught, {totals['missed']} missed, {totals['false_alarm']} false alarms")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mimic", default=".build/release/mimic")
@@ -180,6 +258,8 @@ def main():
     if not os.access(args.mimic, os.X_OK):
         sys.exit(f"{args.mimic} not found: build it with `swift build -c release`")
     library(args.mimic, args.scenarios)
+    zoo(args.mimic, args.scenarios)
+    grading(args.mimic, args.scenarios)
     peers(args.mimic, max(1, args.repeat))
 
 

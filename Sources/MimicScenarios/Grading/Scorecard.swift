@@ -138,8 +138,8 @@ public struct Scorecard: Sendable, Hashable, Codable {
     public var byCell: [String: OutcomeCounts]
     /// `certificate`, `tls`, `dialog`, `network`, `healthy` → counts.
     public var byKind: [String: OutcomeCounts]
-    /// Scenarios where the mock saw each client finding.
-    public var clientFindings: [String: Int]
+    /// Scenarios where the mock saw each client finding (a list, not a map: JSON keys would be re-cased).
+    public var clientFindings: [ClientFindingCount]
     public var scenarios: [GradedScenario]
     public var milliseconds: Double
 
@@ -158,16 +158,24 @@ public struct Scorecard: Sendable, Hashable, Codable {
         totals = OutcomeCounts()
         byCell = [:]
         byKind = [:]
-        clientFindings = [:]
+        var findingCounts: [ClientFinding: Int] = [:]
         for scenario in self.scenarios {
-            for finding in scenario.clientFindings { clientFindings[finding.rawValue, default: 0] += 1 }
+            for finding in scenario.clientFindings { findingCounts[finding, default: 0] += 1 }
             totals.add(scenario.outcome)
             byCell["\(scenario.protocol)/\(scenario.mode)", default: OutcomeCounts()].add(scenario.outcome)
             byKind[scenario.kind, default: OutcomeCounts()].add(scenario.outcome)
         }
+        clientFindings = ClientFinding.allCases.compactMap { finding in
+            findingCounts[finding].map { ClientFindingCount(finding: finding, scenarios: $0) }
+        }
     }
 
     public var misses: [GradedScenario] { scenarios.filter { $0.outcome == .missed } }
+
+    public struct ClientFindingCount: Sendable, Hashable, Codable {
+        public var finding: ClientFinding
+        public var scenarios: Int
+    }
     public var falseAlarms: [GradedScenario] { scenarios.filter { $0.outcome == .falseAlarm } }
     public var errors: [GradedScenario] { scenarios.filter { $0.outcome == .error } }
 }

@@ -199,9 +199,8 @@ extension Scorecard {
         body += "<section><h2>By kind of misbehaviour</h2>\(grid("misbehaviour", kindRows))</section>"
         if !clientFindings.isEmpty {
             body += "<section><h2>What the mocks saw the client do</h2><table><tbody>"
-            for finding in ClientFinding.allCases {
-                guard let count = clientFindings[finding.rawValue] else { continue }
-                body += "<tr><th>\(escape(finding.rawValue))</th><td>\(count) scenario(s)</td></tr>"
+            for count in clientFindings {
+                body += "<tr><th>\(escape(count.finding.rawValue))</th><td>\(count.scenarios) scenario(s)</td></tr>"
             }
             body += "</tbody></table></section>"
         }

@@ -1,0 +1,74 @@
+import Foundation
+import MimicScenarios
+import MimicTestSupport
+import Testing
+
+/// The interop tier for grading: every shipped adapter's real monitor graded against the library (the slow ones on
+/// the documented sample), outcome by outcome against the scorecard `monitors/scorecards/NAME.json` records — and
+/// the README's table against those scorecards. A change in Mimic or in a monitor that moves a number shows here.
+///
+/// `MIMIC_SKIP_INTEROP=1` skips this tier explicitly; a monitor that is not installed fails it (the install script
+/// is `Tests/Interop/install-monitors.sh`, run by `make test`).
+@Suite(
+    "Real monitors graded", .serialized,
+    .enabled(
+        if: ProcessInfo.processInfo.environment["MIMIC_SKIP_INTEROP"] != "1",
+        "MIMIC_SKIP_INTEROP=1 skips the interop tier"))
+struct MonitorScorecardTests {
+    /// The adapters graded on the whole library; the rest on `monitors/samples/slow-monitors.txt`.
+    static let wholeLibrary = [
+        "mimic-probe", "monitoring-plugins", "check_ssl_cert", "blackbox_exporter", "python-clients",
+        "python-opportunistic",
+    ]
+    static let onSample = ["sslyze", "testssl"]
+
+    static let repository = Fixtures.repository
+
+    static func sample() throws -> [String] {
+        try String(contentsOf: repository.appendingPathComponent("monitors/samples/slow-monitors.txt"), encoding: .utf8)
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            .map { repository.appendingPathComponent($0).path }
+    }
+
+    /// The outcome that counts for stability: an `either` scenario may be caught or passed, both right.
+    static func settled(_ outcome: GradeOutcome) -> String {
+        outcome == .caught || outcome == .passed ? "right" : outcome.rawValue
+    }
+
+    @Test("each real monitor scores what its published scorecard says, scenario by scenario", arguments: wholeLibrary + onSample)
+    func graded(monitor: String) throws {
+        let published = try GradeBaseline.read(repository.appendingPathComponent("monitors/scorecards/\(monitor).json"))
+        let scope = Self.onSample.contains(monitor) ? try Self.sample() : [repository.appendingPathComponent("scenarios").path]
+        let run = try Subprocess.run(
+            Fixtures.mimicExecutable.path,
+            ["grade", "--monitor", repository.appendingPathComponent("monitors/\(monitor).yaml").path, "--format", "json"]
+                + scope,
+            timeout: 1500)
+        #expect(run.status == 0, "\(monitor): exit \(run.status)\n\(run.stderr.suffix(3000))")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let card = try decoder.decode(Scorecard.self, from: Data(run.stdout.utf8))
+        #expect(card.scenarios.count == published.outcomes.count, "\(monitor): \(card.scenarios.count) graded")
+        var moved: [String] = []
+        for scenario in card.scenarios {
+            let was = published.outcomes[scenario.id].map(Self.settled) ?? "absent"
+            let now = Self.settled(scenario.outcome)
+            if was != now { moved.append("\(scenario.id): \(was) → \(now) (\(scenario.detail))") }
+        }
+        #expect(moved.isEmpty, "\(monitor) moved:\n\(moved.joined(separator: "\n"))")
+    }
+
+    @Test("the README's scorecard table is what the published scorecards say")
+    func readme() throws {
+        let readme = try String(contentsOf: repository.appendingPathComponent("README.md"), encoding: .utf8)
+        for monitor in Self.wholeLibrary + Self.onSample {
+            let published = try GradeBaseline.read(repository.appendingPathComponent("monitors/scorecards/\(monitor).json"))
+            var counts = OutcomeCounts()
+            for outcome in published.outcomes.values { counts.add(outcome) }
+            let row = "| `\(monitor)` | \(counts.graded + counts.notApplicable) | \(counts.caught) | \(counts.missed) | "
+                + "\(counts.falseAlarm) | \(counts.passed) | \(counts.error) | \(counts.notApplicable) |"
+            #expect(readme.contains(row), "README lacks: \(row)")
+        }
+    }
+}
