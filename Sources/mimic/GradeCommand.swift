@@ -32,6 +32,8 @@ struct GradeCommand: AsyncParsableCommand {
 
     @OptionGroup var home: CertsHome
 
+    @OptionGroup var selection: ScenarioSelection
+
     @Option(name: .long, help: "The monitor's adapter file (monitors/NAME.yaml).")
     var monitor: String
 
@@ -40,12 +42,6 @@ struct GradeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Grade against a running zoo: the manifest `mimic serve --manifest` wrote.")
     var zoo: String?
-
-    @Option(name: .long, help: "Only scenarios whose id contains this text, or matches this glob.")
-    var filter: String?
-
-    @Option(name: .long, help: "Only shard K of N (K/N, 1-based), split stably by scenario id.")
-    var shard: ScenarioShard?
 
     @Option(name: .customLong("port-base"), help: "Start the zoo on fixed ports from N up (see mimic serve).")
     var portBase: Int?
@@ -127,8 +123,8 @@ struct GradeCommand: AsyncParsableCommand {
 
         var entries = manifest.scenarios
         if zoo != nil {
-            if let filter { entries = entries.filter { ScenarioFilter(filter).matches($0.id) } }
-            if let shard { entries = shard.select(entries, id: \.id) }
+            if let filter = selection.scenarioFilter { entries = entries.filter { filter.matches($0.id) } }
+            if let shard = selection.shard { entries = shard.select(entries, id: \.id) }
         }
         let scorecard: Scorecard
         var observations: (@Sendable (String) async -> [ClientObservation])?
@@ -183,13 +179,13 @@ struct GradeCommand: AsyncParsableCommand {
     private func prepareScenarios() throws -> [PreparedScenario] {
         let runner = ScenarioRunner(factory: home.factory())
         let urls = (paths.isEmpty ? ["scenarios"] : paths).map { URL(fileURLWithPath: $0) }
-        switch runner.prepare(paths: urls, filter: filter.map(ScenarioFilter.init)) {
+        switch runner.prepare(paths: urls, filter: selection.scenarioFilter) {
         case .rejected(let errors):
             for error in errors { printError(error.description) }
             printError("mimic: \(errors.count) error(s); nothing was started")
             throw ExitCode(2)
         case .ready(var prepared):
-            if let shard { prepared = shard.select(prepared, id: \.scenario.id) }
+            prepared = selection.select(prepared)
             guard !prepared.isEmpty else {
                 printError("mimic: no scenario selected")
                 throw ExitCode(2)

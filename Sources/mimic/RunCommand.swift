@@ -27,17 +27,13 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var home: CertsHome
 
+    @OptionGroup var selection: ScenarioSelection
+
     @Argument(help: "Scenario files or folders (default: scenarios/).")
     var paths: [String] = []
 
     @Option(name: .long, help: "Output: text, json or junit.")
     var format: ScenarioRunFormat = .text
-
-    @Option(name: .long, help: "Only scenarios whose id contains this text, or matches this glob (smtp::*::expired-*).")
-    var filter: String?
-
-    @Option(name: .long, help: "Only shard K of N (K/N, 1-based), split stably by scenario id, for a CI matrix.")
-    var shard: ScenarioShard?
 
     @Option(name: .long, help: "Scenarios run at once.")
     var concurrency: Int = 8
@@ -58,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
             factory: home.factory(), concurrency: concurrency, defaultTimeout: .milliseconds(Int(timeout * 1000)))
         let urls = (paths.isEmpty ? ["scenarios"] : paths).map { URL(fileURLWithPath: $0) }
         var prepared: [PreparedScenario]
-        switch runner.prepare(paths: urls, filter: filter.map(ScenarioFilter.init)) {
+        switch runner.prepare(paths: urls, filter: selection.scenarioFilter) {
         case .rejected(let errors):
             for error in errors { printError(error.description) }
             printError("mimic: \(errors.count) error(s); nothing was run")
@@ -66,9 +62,9 @@ struct RunCommand: AsyncParsableCommand {
         case .ready(let scenarios):
             prepared = scenarios
         }
-        if let shard { prepared = shard.select(prepared, id: \.scenario.id) }
+        prepared = selection.select(prepared)
         guard !prepared.isEmpty else {
-            printError("mimic: no scenario selected" + (filter.map { " (filter '\($0)')" } ?? ""))
+            printError("mimic: no scenario selected" + (selection.filter.map { " (filter '\($0)')" } ?? ""))
             throw ExitCode(2)
         }
 
@@ -98,9 +94,3 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-extension ScenarioShard: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let shard = try? ScenarioShard(parsing: argument) else { return nil }
-        self = shard
-    }
-}

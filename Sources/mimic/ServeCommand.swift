@@ -29,14 +29,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var home: CertsHome
 
+    @OptionGroup var selection: ScenarioSelection
+
     @Argument(help: "Scenario files or folders.")
     var paths: [String]
-
-    @Option(name: .long, help: "Only scenarios whose id contains this text, or matches this glob.")
-    var filter: String?
-
-    @Option(name: .long, help: "Only shard K of N (K/N, 1-based), split stably by scenario id.")
-    var shard: ScenarioShard?
 
     @Option(
         name: .customLong("port-base"),
@@ -69,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let runner = ScenarioRunner(factory: home.factory())
         var prepared: [PreparedScenario]
-        switch runner.prepare(paths: paths.map { URL(fileURLWithPath: $0) }, filter: filter.map(ScenarioFilter.init)) {
+        switch runner.prepare(paths: paths.map { URL(fileURLWithPath: $0) }, filter: selection.scenarioFilter) {
         case .rejected(let errors):
             for error in errors { printError(error.description) }
             printError("mimic: \(errors.count) error(s); nothing was started")
@@ -77,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         case .ready(let scenarios):
             prepared = scenarios
         }
-        if let shard { prepared = shard.select(prepared, id: \.scenario.id) }
+        prepared = selection.select(prepared)
         guard !prepared.isEmpty else {
             printError("mimic: no scenario selected")
             throw ExitCode(2)

@@ -8,7 +8,6 @@ PKGS=(monitoring-plugins-basic monitoring-plugins-standard monitoring-plugins-co
       prometheus-blackbox-exporter testssl.sh python3-venv)
 VENV=/opt/mimic-venv
 SSLYZE_VERSION=6.3.1
-POLICY=/usr/sbin/policy-rc.d
 
 die() { echo "install-monitors.sh: $*" >&2; exit 1; }
 say() { echo "install-monitors.sh: $*"; }
@@ -24,39 +23,8 @@ if [ ${#missing[@]} -eq 0 ]; then
     say "all packages present"
 else
     say "installing ${missing[*]}"
-    # Keep any policy-rc.d the machine already has; put it back afterwards.
-    backup=""
-    if [ -e "$POLICY" ]; then
-        backup=$(mktemp /tmp/policy-rc.d.XXXXXX) || die "mktemp failed"
-        cp -p "$POLICY" "$backup" || die "cannot back up $POLICY"
-    fi
-    restore_policy() {
-        if [ -n "$backup" ]; then
-            cp -p "$backup" "$POLICY" && rm -f "$backup"
-        else
-            rm -f "$POLICY"
-        fi
-    }
-    trap restore_policy EXIT
-    printf '#!/bin/sh\n# temporary: monitor install, no service starts\nexit 101\n' >"$POLICY" \
-        || die "cannot write $POLICY"
-    chmod 755 "$POLICY"
-
-    export DEBIAN_FRONTEND=noninteractive
-    if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
-        apt-get update -q || die "apt-get update failed"
-    fi
-    if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
-        say "install failed, refreshing package lists and retrying once" >&2
-        apt-get update -q || die "apt-get update failed"
-        apt-get install -y -q --no-install-recommends "${missing[@]}" \
-            || die "apt-get install ${missing[*]} failed"
-    fi
-    for p in "${PKGS[@]}"; do
-        dpkg -s "$p" >/dev/null 2>&1 || die "package $p still not installed"
-    done
-    restore_policy
-    trap - EXIT
+    . "$(dirname "$0")/apt-quiet.sh"
+    apt_install_quietly install-monitors.sh "${missing[@]}" || exit 1
 fi
 
 # If the exporter's system service started anyway (no policy honoured), stop it: grading starts its own

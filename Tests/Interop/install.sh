@@ -5,7 +5,6 @@
 set -u
 
 PKGS=(postfix dovecot-imapd dovecot-pop3d vsftpd slapd ldap-utils nginx openssl gnutls-bin curl)
-POLICY=/usr/sbin/policy-rc.d
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 
@@ -21,23 +20,6 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "install.sh: installing ${missing[*]}"
 
-# Keep any policy-rc.d the machine already has; put it back afterwards.
-backup=""
-if [ -e "$POLICY" ]; then
-    backup=$(mktemp /tmp/policy-rc.d.XXXXXX) || die "mktemp failed"
-    cp -p "$POLICY" "$backup" || die "cannot back up $POLICY"
-fi
-restore_policy() {
-    if [ -n "$backup" ]; then
-        cp -p "$backup" "$POLICY" && rm -f "$backup"
-    else
-        rm -f "$POLICY"
-    fi
-}
-trap restore_policy EXIT
-printf '#!/bin/sh\n# temporary: interop install, no service starts\nexit 101\n' >"$POLICY" || die "cannot write $POLICY"
-chmod 755 "$POLICY"
-
 export DEBIAN_FRONTEND=noninteractive
 debconf-set-selections <<'SEL' || die "debconf-set-selections failed"
 postfix postfix/main_mailer_type select No configuration
@@ -45,19 +27,8 @@ postfix postfix/mailname string mail.example.test
 slapd slapd/no_configuration boolean true
 SEL
 
-if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
-    apt-get update -q || die "apt-get update failed"
-fi
-if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
-    echo "install.sh: install failed, refreshing package lists and retrying once" >&2
-    apt-get update -q || die "apt-get update failed"
-    apt-get install -y -q --no-install-recommends "${missing[@]}" \
-        || die "apt-get install ${missing[*]} failed"
-fi
-
-for p in "${PKGS[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || die "package $p still not installed"
-done
+. "$(dirname "$0")/apt-quiet.sh"
+apt_install_quietly install.sh "${missing[@]}" || exit 1
 
 # If a system instance started anyway (no policy honoured), stop it. Only the
 # daemons' own system pidfiles are used, never a name match.

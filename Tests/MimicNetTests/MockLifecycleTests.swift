@@ -93,7 +93,9 @@ struct MockLifecycleTests {
 
     @Test("stop() closes every connection and data listener, and frees the port")
     func stop() async throws {
-        let server = try await MockSupport.start(.ftp, .none)
+        // A port below the kernel's ephemeral range: once freed, no other test's ephemeral bind can take it before
+        // this test looks at it again.
+        let server = try await MockSupport.startBelowEphemeralRange(.ftp, .none)
         let port = server.port
         let stopped = StopSignal()
         let openBeforeStop = OpenCount()

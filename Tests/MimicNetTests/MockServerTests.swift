@@ -110,6 +110,21 @@ enum MockSupport {
         return try await MockServer.start(configuration)
     }
 
+    /// A mock on a port from 15000 to 15999 (below the ephemeral range, where other tests' ephemeral mocks never
+    /// land), the first that binds.
+    static func startBelowEphemeralRange(_ serviceProtocol: ServiceProtocol, _ mode: TLSMode) async throws -> MockServer {
+        let first = 15000 + Int(getpid() % 500)
+        var lastError: (any Error)?
+        for port in first..<(first + 500) {
+            do {
+                return try await start(serviceProtocol, mode) { $0.port = port }
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? MockServerError(description: "no free port from \(first)")
+    }
+
     /// Probes a mock through the given client backends, trusting the factory's anchors.
     static func probe(
         _ server: MockServer,
