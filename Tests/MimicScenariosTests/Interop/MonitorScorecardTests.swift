@@ -25,10 +25,10 @@ struct MonitorScorecardTests {
     static let repository = Fixtures.repository
 
     static func sample() throws -> [String] {
-        try String(contentsOf: repository.appendingPathComponent("monitors/samples/slow-monitors.txt"), encoding: .utf8)
+        try String(contentsOf: Self.repository.appendingPathComponent("monitors/samples/slow-monitors.txt"), encoding: .utf8)
             .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-            .map { repository.appendingPathComponent($0).path }
+            .map { Self.repository.appendingPathComponent($0).path }
     }
 
     /// The outcome that counts for stability: an `either` scenario may be caught or passed, both right.
@@ -38,11 +38,11 @@ struct MonitorScorecardTests {
 
     @Test("each real monitor scores what its published scorecard says, scenario by scenario", arguments: wholeLibrary + onSample)
     func graded(monitor: String) throws {
-        let published = try GradeBaseline.read(repository.appendingPathComponent("monitors/scorecards/\(monitor).json"))
-        let scope = Self.onSample.contains(monitor) ? try Self.sample() : [repository.appendingPathComponent("scenarios").path]
+        let published = try GradeBaseline.read(Self.repository.appendingPathComponent("monitors/scorecards/\(monitor).json"))
+        let scope = Self.onSample.contains(monitor) ? try Self.sample() : [Self.repository.appendingPathComponent("scenarios").path]
         let run = try Subprocess.run(
             Fixtures.mimicExecutable.path,
-            ["grade", "--monitor", repository.appendingPathComponent("monitors/\(monitor).yaml").path, "--format", "json"]
+            ["grade", "--monitor", Self.repository.appendingPathComponent("monitors/\(monitor).yaml").path, "--format", "json"]
                 + scope,
             timeout: 1500)
         #expect(run.status == 0, "\(monitor): exit \(run.status)\n\(run.stderr.suffix(3000))")
@@ -61,9 +61,9 @@ struct MonitorScorecardTests {
 
     @Test("the README's scorecard table is what the published scorecards say")
     func readme() throws {
-        let readme = try String(contentsOf: repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
         for monitor in Self.wholeLibrary + Self.onSample {
-            let published = try GradeBaseline.read(repository.appendingPathComponent("monitors/scorecards/\(monitor).json"))
+            let published = try GradeBaseline.read(Self.repository.appendingPathComponent("monitors/scorecards/\(monitor).json"))
             var counts = OutcomeCounts()
             for outcome in published.outcomes.values { counts.add(outcome) }
             let row = "| `\(monitor)` | \(counts.graded + counts.notApplicable) | \(counts.caught) | \(counts.missed) | "
