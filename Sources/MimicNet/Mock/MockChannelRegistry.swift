@@ -30,6 +30,28 @@ final class MockChannelRegistry: @unchecked Sendable {
         case drop
     }
 
+    /// Decisions taken in accept order (on the listener's event loop) for the child initializer, which runs on the
+    /// connection's own loop, to take.
+    private var decided: [ObjectIdentifier: Admission] = [:]
+
+    /// Decides `channel`'s admission now, in accept order, for `takeAdmission(_:)` to hand over later: child
+    /// initializers run on several event loops, and deciding there would let a later connection overtake an
+    /// earlier one.
+    func decideAdmission(_ channel: any Channel) {
+        let admission = admitConnection(channel)
+        lock.withLock { decided[ObjectIdentifier(channel)] = admission }
+        // A connection that never reaches its initializer (its registration failed) leaves no decision behind.
+        channel.closeFuture.whenComplete { _ in
+            self.lock.withLock { _ = self.decided.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+    }
+
+    /// The admission `decideAdmission(_:)` took for `channel` (deciding now if it took none).
+    func takeAdmission(_ channel: any Channel) -> Admission {
+        let taken = lock.withLock { decided.removeValue(forKey: ObjectIdentifier(channel)) }
+        return taken ?? admitConnection(channel)
+    }
+
     /// Admits a control connection unless the server is stopping or already serves `maxConnections`, in which case
     /// it is to be refused politely while fewer than `maxRefusals` refusals are under way, else dropped.
     func admitConnection(_ channel: any Channel) -> Admission {

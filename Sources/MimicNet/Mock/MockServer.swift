@@ -48,9 +48,14 @@ public final class MockServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MockAdmissionHandler(registry: registry))
+                }
+            }
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                switch registry.admitConnection(channel) {
+                switch registry.takeAdmission(channel) {
                 case .serve(let sequence):
                     return channel.eventLoop.makeCompletedFuture {
                         try MockConnectionHandler.install(on: channel, setup: setup, sequence: sequence)
@@ -106,6 +111,21 @@ public final class MockServer: Sendable {
         for channel in channels {
             try? await channel.closeFuture.get()
         }
+    }
+}
+
+/// On the listener's pipeline, ahead of the bootstrap's acceptor: decides each accepted connection's admission in
+/// accept order, so the connection limit serves the first comers and refuses the later ones.
+private final class MockAdmissionHandler: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
+    private let registry: MockChannelRegistry
+
+    init(registry: MockChannelRegistry) { self.registry = registry }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        registry.decideAdmission(unwrapInboundIn(data))
+        context.fireChannelRead(data)
     }
 }
 
