@@ -173,6 +173,21 @@ struct LDAPClientDialogTests {
         #expect(failure.code == .startTLSRejected)
     }
 
+    @Test("LDAPS: a Notice of Disconnection before any answer refuses the session (a server over its limit)")
+    func noticeRefusesTheSession() throws {
+        let notice = extendedResponse(
+            id: 0,
+            code: 52,
+            diagnostic: Array("Too many connections".utf8),
+            name: "1.3.6.1.4.1.1466.20036"
+        )
+        let failure = try #require(
+            runStable(LDAPClientDialog(options: options(.implicit)), [.serverBytes(notice)]).failure
+        )
+        #expect(failure.code == .greetingRejected)
+        #expect(failure.serverWords == "Notice of Disconnection: unavailable (52): Too many connections")
+    }
+
     @Test("bytes after the success response: injection, no startTLS")
     func injection() throws {
         let actions = run(LDAPClientDialog(options: options()), [.serverBytes(Self.openLDAPSuccess + [0x30, 0x03])])

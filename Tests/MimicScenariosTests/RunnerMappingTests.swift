@@ -23,6 +23,34 @@ struct RunnerMappingTests {
         return try #require(prepared.first)
     }
 
+    @Test("server.max_connections and server.idle_timeout reach the mock's limits; absent, its defaults hold")
+    func limits() throws {
+        let set = try prepared(
+            """
+            id: t::limits
+            summary: s
+            server: { protocol: pop3, tls: starttls, backend: openssl, max_connections: 100000, idle_timeout: 1.5s }
+            pki: { profile: good }
+            expect: { verdict: [] }
+            """)
+        #expect(set.scenario.server.maxConnections == 100_000)
+        #expect(set.scenario.server.idleTimeout == .milliseconds(1500))
+        #expect(set.configuration.limits.maxConnections == 100_000)
+        #expect(set.configuration.limits.idleTimeout == 1.5)
+
+        let unset = try prepared(
+            """
+            id: t::limits-default
+            summary: s
+            server: { protocol: pop3, tls: starttls, backend: openssl }
+            pki: { profile: good }
+            expect: { verdict: [] }
+            """)
+        #expect(unset.configuration.limits == MockServerConfiguration.Limits())
+        #expect(unset.configuration.limits.maxConnections == 256)
+        #expect(unset.configuration.limits.effectiveIdleTimeout(for: .pop3) == 180)
+    }
+
     @Test("server section: protocol, mode, backend, address and port")
     func server() throws {
         let p = try prepared(

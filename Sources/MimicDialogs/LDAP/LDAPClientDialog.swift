@@ -147,11 +147,19 @@ public struct LDAPClientDialog: ClientDialog {
 
     private mutating func handle(_ message: LDAPMessage) -> [DialogAction] {
         if message.isNoticeOfDisconnection, case .extendedResponse(let result, _, _) = message.operation {
-            let upgrading = if case .extended = state { true } else { false }
+            // The answer to the StartTLS request refuses the upgrade. On LDAPS the search is the session's first
+            // request (messageID 1): a notice before any answer to it is the server refusing the session, LDAP's
+            // greeting refusal (slapd and AD send one when they will not serve another connection).
+            let code: FindingCode =
+                switch state {
+                case .extended: .startTLSRejected
+                case .search(messageID: 1): .greetingRejected
+                default: .unexpectedReply
+                }
             return fail(
                 core.failure(
                     currentPhase,
-                    upgrading ? .startTLSRejected : .unexpectedReply,
+                    code,
                     words: "Notice of Disconnection: \(result)",
                     detail: "the server is closing the connection"
                 )

@@ -270,6 +270,21 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
         case .https: "HTTP/1.1 503 Service Unavailable"
         }
     }
+
+    /// What a real server of the protocol says to a connection beyond its connection limit, as a `refuseGreeting`:
+    /// Postfix's `421 4.7.0 <name> Error: too many connections`, FTP's `421`, IMAP's `* BYE`, POP3's `-ERR
+    /// [SYS/TEMP]` (RFC 3206), an LDAP Notice of Disconnection (unavailable, this diagnostic), nginx's 503 answering
+    /// the first request.
+    public static func tooManyConnections(for serviceProtocol: ServiceProtocol, hostname: String) -> String {
+        switch serviceProtocol {
+        case .smtp: "421 4.7.0 \(hostname) Error: too many connections"
+        case .imap: "* BYE Too many connections"
+        case .pop3: "-ERR [SYS/TEMP] Too many connections"
+        case .ftp: "421 Too many connections"
+        case .ldap: "Too many connections"
+        case .https: "HTTP/1.1 503 Service Unavailable"
+        }
+    }
 }
 
 extension Duration {

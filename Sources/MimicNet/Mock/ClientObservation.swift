@@ -16,7 +16,8 @@ public struct ClientObservation: Sendable, Hashable, Codable {
         case client
         /// The server did, as its dialog or handshake said (after QUIT, a refusal, a failed handshake).
         case server
-        /// The connection outlived `Limits.connectionLifetime` or sent more than `Limits.maxBytesReceived`.
+        /// The connection was silent for `Limits.idleTimeout`, outlived `Limits.connectionLifetime` or sent more
+        /// than `Limits.maxBytesReceived`.
         case limit
         /// `MockServer.stop()` closed it.
         case serverStopped

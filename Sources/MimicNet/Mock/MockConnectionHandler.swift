@@ -9,7 +9,11 @@ import NIOCore
 /// insertion of the TLS handler, the close, and the FTP data channel.
 ///
 /// The last handler of the pipeline; confined to the channel's event loop. Every wait it starts has a deadline:
-/// greeting delays are capped, the connection's lifetime closes it whatever it is doing, data transfers time out.
+/// greeting delays are capped, the idle timeout closes a connection silent both ways, the connection's lifetime
+/// closes it whatever it is doing, data transfers time out.
+///
+/// A connection beyond the server's limit gets the same pipeline with the refusal dialog (the protocol's "too many
+/// connections", after the handshake on an implicit-TLS port), no faults, no observer, and the refusal lifetime.
 ///
 /// With an observer configured it also keeps who closed the connection and, through the TLS handler, the
 /// client's ClientHello, and hands the `ClientObservation` to the observer once, when the connection closes.
@@ -30,6 +34,11 @@ final class MockConnectionHandler: ChannelInboundHandler {
     private var bytesReceived = 0
     private var delayTask: Scheduled<Void>?
     private var lifetimeTask: Scheduled<Void>?
+    private var idleTask: Scheduled<Void>?
+    /// The last byte the dialog received or sent (or the handshake's end): the idle clock starts there.
+    private var lastActivity = NIODeadline.now()
+    /// A connection beyond the limit, being refused.
+    private let refusing: Bool
     private var listeners: [Int: MockDataListener] = [:]
     /// The control connection's handshake, once it ended (for a requireResumption check and for diagnostics).
     private(set) var handshake: HandshakeReport?
@@ -41,15 +50,26 @@ final class MockConnectionHandler: ChannelInboundHandler {
     private var tlsHandler: TLSEngineHandler?
     private var closedBy: ClientObservation.Closer?
     private var observed = false
-    private var observing: Bool { setup.configuration.observer != nil }
+    private var observing: Bool { !refusing && setup.configuration.observer != nil }
 
     /// Builds the pipeline of an accepted connection: faults, TLS when it starts at once, the dialog.
-    static func install(on channel: any Channel, setup: MockConnectionSetup, sequence: Int = 0) throws {
+    /// `refusing`: the connection is beyond the limit and gets the refusal dialog.
+    static func install(
+        on channel: any Channel,
+        setup: MockConnectionSetup,
+        sequence: Int = 0,
+        refusing: Bool = false
+    ) throws {
         let faultHandler = NetworkFaultHandler(
-            faults: setup.configuration.faults,
+            faults: refusing ? [] : setup.configuration.faults,
             initialPhase: setup.tlsFirst ? .handshake : .greeting
         )
-        let handler = MockConnectionHandler(setup: setup, faultHandler: faultHandler, sequence: sequence)
+        let handler = MockConnectionHandler(
+            setup: setup,
+            faultHandler: faultHandler,
+            sequence: sequence,
+            refusing: refusing
+        )
         var handlers: [any ChannelHandler] = [faultHandler]
         if setup.tlsFirst, let tls = setup.controlTLS {
             let tlsHandler = TLSEngineHandler(engine: try tls.makeEngine(), observeClientHello: handler.observing)
@@ -60,15 +80,17 @@ final class MockConnectionHandler: ChannelInboundHandler {
         try channel.pipeline.syncOperations.addHandlers(handlers)
     }
 
-    private init(setup: MockConnectionSetup, faultHandler: NetworkFaultHandler, sequence: Int) {
+    private init(setup: MockConnectionSetup, faultHandler: NetworkFaultHandler, sequence: Int, refusing: Bool) {
         self.setup = setup
         self.sequence = sequence
+        self.refusing = refusing
         self.startedAt = Date()
         self.faultHandler = faultHandler
-        self.stallPhases = Set(setup.configuration.faults.filter { $0.kind == .stall }.map(\.phase))
+        self.stallPhases =
+            refusing ? [] : Set(setup.configuration.faults.filter { $0.kind == .stall }.map(\.phase))
         self.dialog = ServerDialogs.make(
             for: setup.configuration.serviceProtocol,
-            configuration: setup.dialogConfiguration
+            configuration: refusing ? setup.refusalDialogConfiguration : setup.dialogConfiguration
         )
         self.tlsInserted = setup.tlsFirst && setup.controlTLS != nil
     }
@@ -94,10 +116,12 @@ final class MockConnectionHandler: ChannelInboundHandler {
 
     private func begin(context: ChannelHandlerContext) {
         guard lifetimeTask == nil, !closed else { return }
-        let lifetime = Self.timeAmount(seconds: setup.configuration.limits.connectionLifetime)
+        let lifetime = Self.timeAmount(seconds: refusing ? setup.refusalLifetime : setup.lifetime)
         lifetimeTask = context.eventLoop.assumeIsolated().scheduleTask(in: lifetime) { [weak self] in
             self?.forceClose()
         }
+        noteActivity()
+        scheduleIdleCheck(in: Self.timeAmount(seconds: setup.idleTimeout), context: context)
         // Without TLS first the server speaks first; otherwise the greeting waits for the handshake.
         if !tlsInserted { startDialog() }
     }
@@ -163,9 +187,32 @@ final class MockConnectionHandler: ChannelInboundHandler {
         delayTask = nil
         lifetimeTask?.cancel()
         lifetimeTask = nil
+        idleTask?.cancel()
+        idleTask = nil
         let open = listeners.values
         listeners = [:]
         for listener in open { listener.close() }
+    }
+
+    private func noteActivity() {
+        lastActivity = .now()
+    }
+
+    /// Closes the connection once it has been silent both ways for the idle timeout. One timer per connection,
+    /// re-armed for the time left rather than on every byte. A greeting delay running is the server's own
+    /// silence: the client is not idle then.
+    private func scheduleIdleCheck(in wait: TimeAmount, context: ChannelHandlerContext) {
+        idleTask = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [weak self] in
+            guard let self, !self.closed, let context = self.context else { return }
+            let idle = Self.timeAmount(seconds: self.setup.idleTimeout)
+            if self.delayTask != nil { self.noteActivity() }
+            let due = self.lastActivity + idle
+            if due <= .now() {
+                self.forceClose()
+            } else {
+                self.scheduleIdleCheck(in: due - .now(), context: context)
+            }
+        }
     }
 
     /// Closes now, even behind writes a fault holds back (the lifetime is up, or the peer sent too much).
@@ -182,6 +229,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
         guard !closed else { return }
         let buffer = unwrapInboundIn(data)
         bytesReceived += buffer.readableBytes
+        noteActivity()
         guard bytesReceived <= setup.configuration.limits.maxBytesReceived else {
             forceClose()
             return
@@ -197,6 +245,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
         switch event {
         case .completed(let report):
             handshake = report
+            noteActivity()
             guard !closed else { return }
             if started {
                 enterFaultPhase(.postTLS)
@@ -233,6 +282,7 @@ final class MockConnectionHandler: ChannelInboundHandler {
             switch action {
             case .send(let bytes):
                 guard !closed else { continue }
+                noteActivity()
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
             case .delay(let milliseconds):
                 scheduleDelay(milliseconds: milliseconds, context: context)

@@ -40,19 +40,34 @@ public final class MockServer: Sendable {
         _ configuration: MockServerConfiguration,
         group: any EventLoopGroup = MimicEventLoops.shared
     ) async throws -> MockServer {
-        let registry = MockChannelRegistry(maxConnections: configuration.limits.maxConnections)
+        let registry = MockChannelRegistry(
+            maxConnections: configuration.limits.maxConnections,
+            maxRefusals: configuration.limits.maxRefusals
+        )
         let setup = try MockConnectionSetup(configuration: configuration, registry: registry)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MockAdmissionHandler(registry: registry))
+                }
+            }
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                guard let sequence = registry.admitConnection(channel) else {
-                    // Over the limit or stopping: a failed initializer closes the connection on accept.
-                    return channel.eventLoop.makeFailedFuture(MockServerError(description: "connection refused"))
-                }
-                return channel.eventLoop.makeCompletedFuture {
-                    try MockConnectionHandler.install(on: channel, setup: setup, sequence: sequence)
+                switch registry.takeAdmission(channel) {
+                case .serve(let sequence):
+                    return channel.eventLoop.makeCompletedFuture {
+                        try MockConnectionHandler.install(on: channel, setup: setup, sequence: sequence)
+                    }
+                case .refuse:
+                    // Over the limit: the protocol's "too many connections", then the close.
+                    return channel.eventLoop.makeCompletedFuture {
+                        try MockConnectionHandler.install(on: channel, setup: setup, refusing: true)
+                    }
+                case .drop:
+                    // Stopping, or refusals flooding in: a failed initializer closes the connection on accept.
+                    return channel.eventLoop.makeFailedFuture(MockServerError(description: "connection dropped"))
                 }
             }
         let channel: any Channel
@@ -74,8 +89,10 @@ public final class MockServer: Sendable {
         )
     }
 
-    /// Control connections open now (the FTP data channels not counted).
+    /// Control connections open now (the FTP data channels and connections being refused not counted).
     public var openConnections: Int { registry.openConnections }
+    /// Connections beyond `limits.maxConnections` being refused now.
+    public var openRefusals: Int { registry.openRefusals }
     /// Channels of any kind open now: control connections, FTP data listeners and data connections.
     var openChannels: Int { registry.openChannels }
 
@@ -97,6 +114,21 @@ public final class MockServer: Sendable {
     }
 }
 
+/// On the listener's pipeline, ahead of the bootstrap's acceptor: decides each accepted connection's admission in
+/// accept order, so the connection limit serves the first comers and refuses the later ones.
+private final class MockAdmissionHandler: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
+    private let registry: MockChannelRegistry
+
+    init(registry: MockChannelRegistry) { self.registry = registry }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        registry.decideAdmission(unwrapInboundIn(data))
+        context.fireChannelRead(data)
+    }
+}
+
 public struct MockServerError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(description: String) { self.description = description }
@@ -108,6 +140,14 @@ struct MockConnectionSetup: Sendable {
     let configuration: MockServerConfiguration
     /// The dialog's configuration: the server's mode, or implicit where a STARTTLS port hand-shakes at once.
     let dialogConfiguration: ServerDialogConfiguration
+    /// The dialog of a connection beyond the limit: refuses with the protocol's "too many connections".
+    let refusalDialogConfiguration: ServerDialogConfiguration
+    /// Seconds of silence (both ways) after which a connection is closed.
+    let idleTimeout: Double
+    /// Seconds after which a served connection is closed whatever it does.
+    let lifetime: Double
+    /// Seconds after which a refused connection is closed, its refusal heard or not.
+    let refusalLifetime: Double
     /// The control connection's context; nil without TLS.
     let controlTLS: (any TLSContext)?
     /// The FTP data channel's context: `dataChannelTLS`'s own, else the control one (so sessions resume).
@@ -130,6 +170,20 @@ struct MockConnectionSetup: Sendable {
             configuration.mode == .startTLS && configuration.startTLSSpeaksTLS ? .implicit : configuration.mode
         dialog.implicitSpeaksPlaintext = speaksPlaintext
         dialogConfiguration = dialog
+        // A refusal is the mock protecting itself, not the scenario's misbehaviour: no greeting delay, no custom
+        // greeting, the protocol's own words.
+        var refusal = dialog
+        refusal.greeting = nil
+        refusal.greetingDelay = .zero
+        refusal.refuseGreeting = ServerDialogConfiguration.tooManyConnections(
+            for: configuration.serviceProtocol,
+            hostname: dialog.hostname
+        )
+        refusalDialogConfiguration = refusal
+        let idle = configuration.limits.effectiveIdleTimeout(for: configuration.serviceProtocol)
+        idleTimeout = idle
+        lifetime = configuration.limits.connectionLifetime
+        refusalLifetime = min(configuration.limits.refusalLifetime, idle)
 
         guard configuration.mode != .none else {
             controlTLS = nil

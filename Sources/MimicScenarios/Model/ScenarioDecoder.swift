@@ -10,7 +10,7 @@ struct ScenarioDecoder {
     let file: String
     let knownProfiles: Set<String>?
 
-    static let serverKeys = ["protocol", "tls", "backend", "address", "port"]
+    static let serverKeys = ["protocol", "tls", "backend", "address", "port", "max_connections", "idle_timeout"]
     static let pkiKeys = ["profile", "chain", "serve", "sni"]
     static let tlsKeys = ["versions", "ciphers", "priority", "abort_with_alert", "close_mid_handshake"]
     static let dialogKeys = [
@@ -67,6 +67,9 @@ struct ScenarioDecoder {
             try server["address"].map { (value) throws(ScenarioError) in try listenAddress(value) }
             ?? ServerSpec.defaultAddress
         let port = try server["port"]?.int(in: 0...65535) ?? 0
+        let maxConnections = try server["max_connections"]?.int(in: ServerSpec.maxConnectionsRange)
+        let idleTimeout = try server["idle_timeout"].map { (value) throws(ScenarioError) in try decodeIdleTimeout(value)
+        }
 
         try checkPlaceholders(in: rawID, at: idValue, matrix: matrix, mustMentionAll: true)
         try checkPlaceholders(in: rawSummary, at: summaryValue, matrix: matrix, mustMentionAll: false)
@@ -98,7 +101,9 @@ struct ScenarioDecoder {
                         mode: mode,
                         backend: backend,
                         address: address,
-                        port: port
+                        port: port,
+                        maxConnections: maxConnections,
+                        idleTimeout: idleTimeout
                     ),
                     pki: pki,
                     tls: tls,
@@ -134,6 +139,16 @@ struct ScenarioDecoder {
             )
         }
         return text
+    }
+
+    /// `server.idle_timeout`: a duration between a second and ten minutes (the mock's ceiling on any wait).
+    private func decodeIdleTimeout(_ value: YAMLValue) throws(ScenarioError) -> Duration {
+        let duration = try value.duration()
+        let range = ServerSpec.idleTimeoutRange
+        guard range.contains(duration) else {
+            throw value.error("an idle timeout must be between 1s and 10m (600s), got '\(value.scalarText ?? "")'")
+        }
+        return duration
     }
 
     // MARK: - Identity and matrix

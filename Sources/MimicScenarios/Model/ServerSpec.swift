@@ -10,20 +10,33 @@ public struct ServerSpec: Sendable, Hashable {
     public var address: String
     /// 0 asks the system for an ephemeral port.
     public var port: Int
+    /// Connections served at once; one more hears the protocol's "too many connections". Nil: the mock's default
+    /// (256, `MockServerConfiguration.Limits.defaultMaxConnections`).
+    public var maxConnections: Int?
+    /// A connection silent both ways this long is closed. Nil: the protocol's default (what a real server does).
+    public var idleTimeout: Duration?
 
     public static let defaultAddress = "127.0.0.1"
+    /// The range `server.max_connections` accepts.
+    public static let maxConnectionsRange = 1...100_000
+    /// The range `server.idle_timeout` accepts: a second up to the mock's ten-minute ceiling on any wait.
+    public static let idleTimeoutRange = Duration.seconds(1)...Duration.seconds(600)
 
     public init(
         serviceProtocol: ServiceProtocol,
         mode: TLSMode,
         backend: TLSBackend,
         address: String = ServerSpec.defaultAddress,
-        port: Int = 0
+        port: Int = 0,
+        maxConnections: Int? = nil,
+        idleTimeout: Duration? = nil
     ) {
         self.serviceProtocol = serviceProtocol
         self.mode = mode
         self.backend = backend
         self.address = address
         self.port = port
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
     }
 }

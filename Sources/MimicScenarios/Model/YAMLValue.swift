@@ -43,7 +43,7 @@ struct YAMLValue {
         error("expected \(expected), got \(kindDescription)")
     }
 
-    private var scalarText: String? {
+    var scalarText: String? {
         if case .scalar(let scalar) = node { scalar.string } else { nil }
     }
 

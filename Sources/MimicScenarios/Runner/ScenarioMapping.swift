@@ -164,7 +164,20 @@ public enum ScenarioMapping {
             faults: faults(scenario.network),
             dataChannelTLS: dataChannelTLS,
             implicitSpeaksPlaintext: scenario.dialog.implicitSpeaksPlaintext,
-            startTLSSpeaksTLS: scenario.dialog.startTLSSpeaksTLS
+            startTLSSpeaksTLS: scenario.dialog.startTLSSpeaksTLS,
+            limits: limits(scenario.server)
         )
+    }
+
+    /// `server.max_connections` and `server.idle_timeout` → the mock's limits; absent keys keep its defaults
+    /// (256 connections, the protocol's idle timeout).
+    public static func limits(_ server: ServerSpec) -> MockServerConfiguration.Limits {
+        var limits = MockServerConfiguration.Limits()
+        if let maxConnections = server.maxConnections { limits.maxConnections = maxConnections }
+        if let idleTimeout = server.idleTimeout {
+            let (seconds, attoseconds) = idleTimeout.components
+            limits.idleTimeout = Double(seconds) + Double(attoseconds) / 1e18
+        }
+        return limits
     }
 }
