@@ -16,16 +16,16 @@ struct GradeCommand: AsyncParsableCommand {
         commandName: "grade",
         abstract: "Grade a monitor: run it against every scenario's mock and score what it caught, missed and raised.",
         discussion: """
-            The adapter (a YAML file, see monitors/README.md) says how to run the monitor for each protocol and \\
-            mode and how to read its answer. Mimic starts the zoo (every scenario's mock at once, one CA file), \\
-            runs the monitor against each scenario it supports, and classifies each run: caught, missed (OK where \\
-            an alert was due), false alarm (not OK on a healthy server), passed, error (crashed, timed out, \\
-            unreadable) or not applicable. What a monitor must report is each scenario's expect.monitor, or the \\
+            The adapter (a YAML file, see monitors/README.md) says how to run the monitor for each protocol and \
+            mode and how to read its answer. Mimic starts the zoo (every scenario's mock at once, one CA file), \
+            runs the monitor against each scenario it supports, and classifies each run: caught, missed (OK where \
+            an alert was due), false alarm (not OK on a healthy server), passed, error (crashed, timed out, \
+            unreadable) or not applicable. What a monitor must report is each scenario's expect.monitor, or the \
             rule in scenarios/README.md.
 
-            Exit codes: 0 graded (and, with --baseline, nothing regressed), 1 a scenario the baseline caught is \\
-            now missed or a new false alarm appeared, 2 bad input (adapter, scenarios, manifest, baseline: \\
-            file:line:column), 3 grading could not run (the monitor is not installed, a setup step failed, a mock \\
+            Exit codes: 0 graded (and, with --baseline, nothing regressed), 1 a scenario the baseline caught is \
+            now missed or a new false alarm appeared, 2 bad input (adapter, scenarios, manifest, baseline: \
+            file:line:column), 3 a usage error or grading could not run (the monitor is not installed, a setup step failed, a mock \
             could not start).
             """
     )

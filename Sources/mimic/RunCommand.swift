@@ -93,4 +93,3 @@ struct RunCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data(line.utf8))
     }
 }
-

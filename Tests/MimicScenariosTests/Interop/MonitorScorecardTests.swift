@@ -24,6 +24,14 @@ struct MonitorScorecardTests {
 
     static let repository = Fixtures.repository
 
+    /// Scenarios where a monitor's answer depends on timing, not on the server: `openssl s_client -starttls`
+    /// (under check_ssl_cert and testssl.sh) reads once, so a reply the mock splits across segments is whole or
+    /// not depending on when the read comes. Either answer is accepted there; every other scenario must not move.
+    static let timingDependent: [String: Set<String>] = [
+        "check_ssl_cert": ["ldap::starttls::reply-split", "smtp::starttls::slice-upgrade"],
+        "testssl": ["ldap::starttls::reply-split", "smtp::starttls::slice-upgrade"],
+    ]
+
     static func sample() throws -> [String] {
         try String(
             contentsOf: Self.repository.appendingPathComponent("monitors/samples/slow-monitors.txt"), encoding: .utf8
@@ -65,6 +73,11 @@ struct MonitorScorecardTests {
         for scenario in card.scenarios {
             let was = published.outcomes[scenario.id].map(Self.settled) ?? "absent"
             let now = Self.settled(scenario.outcome)
+            if Self.timingDependent[monitor]?.contains(scenario.id) == true,
+                Set([was, now]).isSubset(of: ["right", GradeOutcome.falseAlarm.rawValue])
+            {
+                continue
+            }
             if was != now { moved.append("\(scenario.id): \(was) → \(now) (\(scenario.detail))") }
         }
         #expect(moved.isEmpty, "\(monitor) moved:\n\(moved.joined(separator: "\n"))")
