@@ -223,7 +223,7 @@ def grading(mimic, scenarios):
         adapter = os.path.join(folder, "true.yaml")
         with open(adapter, "w") as handle:
             handle.write("name: do-nothing\nsummary: does nothing\nconcurrency: 1\ncases:\n  - argv: [/bin/true]\n")
-        wall, result = timed([mimic, "grade", "--monitor", adapter, scenarios, "--format", "json"], timeout=600)
+        wall, result = timed([mimic, "grade", "--no-html", "--monitor", adapter, scenarios, "--format", "json"], timeout=600)
         if result.returncode != 0:
             print(result.stderr.strip()[-500:])
             return
@@ -239,7 +239,7 @@ def grading(mimic, scenarios):
               f"{alone:.0f} ms for as many runs alone: {overhead:.2f} ms of Mimic per scenario "
               f"({wall:.0f} ms wall with the zoo's start and stop)")
         probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "monitors", "mimic-probe.yaml")
-        wall, result = timed([mimic, "grade", "--monitor", probe, scenarios, "--format", "json"], timeout=900)
+        wall, result = timed([mimic, "grade", "--no-html", "--monitor", probe, scenarios, "--format", "json"], timeout=900)
         if result.returncode == 0:
             card = json.loads(result.stdout)
             totals = card["totals"]

@@ -55,8 +55,11 @@ struct GradeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also write the report in --format to this file.")
     var output: String?
 
-    @Option(name: .long, help: "Also write the HTML page to this file.")
+    @Option(name: .long, help: "Where the HTML page goes (default: mimic-grade-NAME.html in the current folder).")
     var html: String?
+
+    @Flag(name: .customLong("no-html"), help: "Write no HTML page.")
+    var noHTML = false
 
     @Option(name: .long, help: "Also write the JSON scorecard to this file.")
     var json: String?
@@ -73,6 +76,7 @@ struct GradeCommand: AsyncParsableCommand {
     func validate() throws {
         if zoo != nil, !paths.isEmpty { throw ValidationError("give scenario paths or --zoo, not both") }
         if zoo != nil, portBase != nil { throw ValidationError("--port-base starts a zoo; --zoo uses a running one") }
+        if noHTML, html != nil { throw ValidationError("--html and --no-html contradict each other") }
         if let concurrency, !(1...64).contains(concurrency) {
             throw ValidationError("--concurrency must be from 1 to 64")
         }
@@ -153,7 +157,8 @@ struct GradeCommand: AsyncParsableCommand {
         let report = scorecard.render(format)
         print(report)
         var files: [(String?, String)] = [(output, report)]
-        files.append((html, html == nil ? "" : scorecard.renderHTML()))
+        let page = noHTML ? nil : (html ?? "mimic-grade-\(adapter.name).html")
+        files.append((page, page == nil ? "" : scorecard.renderHTML()))
         files.append((json, json == nil ? "" : scorecard.renderJSON()))
         files.append((junit, junit == nil ? "" : scorecard.renderJUnit()))
         files.append((writeBaseline, writeBaseline == nil ? "" : GradeBaseline(scorecard).json()))
@@ -165,6 +170,7 @@ struct GradeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        if let page { printError("mimic: the scorecard as a page: \(page)") }
         if let recorded {
             let regressions = recorded.regressions(in: scorecard)
             if !regressions.isEmpty {

@@ -44,7 +44,7 @@ struct ClientWatchTests {
         let run = try Subprocess.run(
             Fixtures.mimicExecutable.path,
             [
-                "grade", "--monitor",
+                "grade", "--no-html", "--monitor",
                 Fixtures.repository.appendingPathComponent("monitors/python-opportunistic.yaml").path,
                 "--format", "json",
             ] + files,

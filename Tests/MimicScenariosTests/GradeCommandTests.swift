@@ -60,7 +60,10 @@ struct GradeCommandTests {
         // The baseline it wrote is no regression of itself.
         let again = try Subprocess.run(
             Fixtures.mimicExecutable.path,
-            ["grade", "--monitor", Self.fixtures.appendingPathComponent("always-ok.yaml").path, "--baseline", baseline]
+            [
+                "grade", "--no-html", "--monitor", Self.fixtures.appendingPathComponent("always-ok.yaml").path,
+                "--baseline", baseline,
+            ]
                 + Self.pick,
             timeout: 120)
         #expect(again.status == 0, "\(again.stderr)")
@@ -78,7 +81,8 @@ struct GradeCommandTests {
         let run = try Subprocess.run(
             Fixtures.mimicExecutable.path,
             [
-                "grade", "--monitor", Self.fixtures.appendingPathComponent("always-ok.yaml").path, "--baseline",
+                "grade", "--no-html", "--monitor", Self.fixtures.appendingPathComponent("always-ok.yaml").path,
+                "--baseline",
                 baseline.path,
             ] + Self.pick,
             timeout: 120)
@@ -89,7 +93,8 @@ struct GradeCommandTests {
         let bad = try Subprocess.run(
             Fixtures.mimicExecutable.path,
             [
-                "grade", "--monitor", Self.fixtures.appendingPathComponent("always-ok.yaml").path, "--baseline",
+                "grade", "--no-html", "--monitor", Self.fixtures.appendingPathComponent("always-ok.yaml").path,
+                "--baseline",
                 baseline.path,
             ] + Self.pick,
             timeout: 60)
@@ -100,7 +105,10 @@ struct GradeCommandTests {
     func hangs() throws {
         let run = try Subprocess.run(
             Fixtures.mimicExecutable.path,
-            ["grade", "--monitor", Self.fixtures.appendingPathComponent("hangs.yaml").path, "--format", "json"]
+            [
+                "grade", "--no-html", "--monitor", Self.fixtures.appendingPathComponent("hangs.yaml").path, "--format",
+                "json",
+            ]
                 + Self.pick,
             timeout: 120)
         #expect(run.status == 0, "\(run.stderr)")
@@ -113,7 +121,10 @@ struct GradeCommandTests {
     func service() throws {
         let run = try Subprocess.run(
             Fixtures.mimicExecutable.path,
-            ["grade", "--monitor", Self.fixtures.appendingPathComponent("with-service.yaml").path, "--format", "json"]
+            [
+                "grade", "--no-html", "--monitor", Self.fixtures.appendingPathComponent("with-service.yaml").path,
+                "--format", "json",
+            ]
                 + Self.pick,
             timeout: 120)
         #expect(run.status == 0, "\(run.stderr)")
@@ -135,7 +146,7 @@ struct GradeCommandTests {
             "name: missing\nsummary: x\nrequires: [no-such-monitor-xyz]\ncases:\n  - argv: [no-such-monitor-xyz]\n",
             to: adapter)
         let run = try Subprocess.run(
-            Fixtures.mimicExecutable.path, ["grade", "--monitor", adapter.path] + Self.pick, timeout: 60)
+            Fixtures.mimicExecutable.path, ["grade", "--no-html", "--monitor", adapter.path] + Self.pick, timeout: 60)
         #expect(run.status == 3, "\(run.stderr)")
         #expect(run.stderr.contains("not installed: no-such-monitor-xyz"))
     }
@@ -145,7 +156,8 @@ struct GradeCommandTests {
         let run = try Subprocess.run(
             Fixtures.mimicExecutable.path,
             [
-                "grade", "--monitor", Fixtures.repository.appendingPathComponent("monitors/mimic-probe.yaml").path,
+                "grade", "--no-html", "--monitor",
+                Fixtures.repository.appendingPathComponent("monitors/mimic-probe.yaml").path,
                 "--format", "json", "--shard", "1/4", Self.scenarios,
             ],
             timeout: 300)
@@ -210,7 +222,8 @@ struct ZooManifestTests {
         let grade = try Subprocess.run(
             Fixtures.mimicExecutable.path,
             [
-                "grade", "--monitor", Fixtures.repository.appendingPathComponent("monitors/mimic-probe.yaml").path,
+                "grade", "--no-html", "--monitor",
+                Fixtures.repository.appendingPathComponent("monitors/mimic-probe.yaml").path,
                 "--zoo", file.path, "--filter", "smtp::starttls::*-leaf", "--format", "json",
             ],
             timeout: 120)
