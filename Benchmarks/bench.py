@@ -238,7 +238,14 @@ def grading(mimic, scenarios):
         print(f"/bin/true graded on {count} scenarios one at a time: {card['milliseconds']:.0f} ms inside grade, "
               f"{alone:.0f} ms for as many runs alone: {overhead:.2f} ms of Mimic per scenario "
               f"({wall:.0f} ms wall with the zoo's start and stop)")
-        probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "monitors", "mimic-probe.yaml")
+        # The shipped adapter, pointed at this binary (it prefers the debug build otherwise).
+        shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "monitors", "mimic-probe.yaml")
+        probe = os.path.join(folder, "mimic-probe.yaml")
+        with open(shipped) as source, open(probe, "w") as handle:
+            for line in source:
+                if line.startswith("path:"):
+                    line = f"path: [{json.dumps(os.path.dirname(os.path.abspath(mimic)))}]\n"
+                handle.write(line)
         wall, result = timed([mimic, "grade", "--no-html", "--monitor", probe, scenarios, "--format", "json"], timeout=900)
         if result.returncode == 0:
             card = json.loads(result.stdout)

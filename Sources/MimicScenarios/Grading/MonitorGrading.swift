@@ -108,6 +108,11 @@ public struct MonitorGrading: Sendable {
     func gradeAll(progress: Progress?) async -> [GradedScenario] {
         let total = entries.count
         let limit = concurrency
+        // Scenarios that make a monitor wait (stalls, tarpits: the probe's verdict is a timeout) start first, so
+        // that their waits overlap the quick ones instead of trailing after them; the scorecard is sorted anyway.
+        let entries =
+            self.entries.filter { $0.probe.verdict.contains(.timeout) }
+            + self.entries.filter { !$0.probe.verdict.contains(.timeout) }
         return await withTaskGroup(of: GradedScenario.self) { tasks in
             var results: [GradedScenario] = []
             var next = 0
