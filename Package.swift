@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "MimicScenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
 

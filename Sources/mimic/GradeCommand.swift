@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MimicNet
 import MimicScenarios
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -100,6 +101,18 @@ struct GradeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
+        // Monitors and services run in process groups of their own, which a Ctrl-C at the terminal does not reach:
+        // on SIGINT or SIGTERM every one of them is killed and the zoo's and the grading's folders are removed.
+        let signals = SignalWaiter([SIGINT, SIGTERM])
+        let folders = FolderList()
+        Task.detached {
+            let signal = await signals.wait()
+            ChildProcess.killAll()
+            for folder in folders.all { PrivateDirectory.remove(folder) }
+            printError("mimic: signal \(signal): grading stopped, every monitor it started killed")
+            Glibc.exit(128 + signal)
+        }
+
         var running: Zoo?
         let log = ObservationLog()
         let manifest: ZooManifest
@@ -123,6 +136,7 @@ struct GradeCommand: AsyncParsableCommand {
             }
             manifest = running!.manifest
             manifestFile = running!.manifestFile
+            folders.add(running!.directory)
         }
 
         var entries = manifest.scenarios
@@ -140,6 +154,7 @@ struct GradeCommand: AsyncParsableCommand {
         }
         do {
             let workdir = try PrivateDirectory.make(prefix: "mimic-grade-")
+            folders.add(workdir)
             defer { PrivateDirectory.remove(workdir) }
             let grading = MonitorGrading(
                 adapter: adapter, entries: entries, manifestFile: manifestFile,
@@ -205,4 +220,11 @@ struct GradeCommand: AsyncParsableCommand {
         if done == total { line = "\u{1B}[2K\r" }
         FileHandle.standardError.write(Data(line.utf8))
     }
+}
+
+/// Folders to remove if grading is interrupted.
+final class FolderList: Sendable {
+    private let folders = NIOLockedValueBox<[URL]>([])
+    func add(_ folder: URL) { folders.withLockedValue { $0.append(folder) } }
+    var all: [URL] { folders.withLockedValue { $0 } }
 }

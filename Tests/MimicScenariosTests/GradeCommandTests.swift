@@ -267,3 +267,54 @@ struct ZooManifestTests {
         #expect(run.stderr.contains("smtp::starttls::good") && run.stderr.contains("\(port)"), "\(run.stderr)")
     }
 }
+
+/// Interrupting a grading: every monitor run and the service it started end with it, and its folders go.
+@Suite("mimic grade interrupted")
+struct GradeInterruptTests {
+    @Test("SIGTERM while monitors run: they and the service are killed, exit 128+15")
+    func interrupted() throws {
+        let directory = try PrivateDirectory.make(prefix: "mimic-grade-int-")
+        defer { PrivateDirectory.remove(directory) }
+        let marks = directory.appendingPathComponent("pids").path
+        let adapter = directory.appendingPathComponent("slow.yaml")
+        try PrivateDirectory.write(
+            """
+            name: slow
+            summary: "a service, and monitors that take their time"
+            timeout: 60s
+            concurrency: 2
+            service:
+              argv: [sh, -c, "echo $$ >> \(marks); exec python3 -m http.server --bind 127.0.0.1 {service_port}"]
+              wait_for_port: "{service_port}"
+            cases:
+              - argv: [sh, -c, "echo $$ >> \(marks); exec sleep 50"]
+
+            """, to: adapter)
+        let scenarios = ["smtp/starttls-good.yaml", "smtp/starttls-expired-leaf.yaml"].map {
+            Fixtures.repository.appendingPathComponent("scenarios/\($0)").path
+        }
+        let grade = try BackgroundProcess(
+            Fixtures.mimicExecutable.path, ["grade", "--no-html", "--monitor", adapter.path] + scenarios)
+        // The service and both runs have written their pids once three lines are there.
+        let deadline = Date().addingTimeInterval(60)
+        var pids: [Int32] = []
+        while Date() < deadline {
+            pids = ((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                Int32($0)
+            }
+            if pids.count >= 3 { break }
+            usleep(20_000)
+        }
+        #expect(pids.count == 3, "\(pids) \(grade.output())")
+        let status = grade.stop(with: SIGTERM, timeout: 20)
+        #expect(status == 128 + SIGTERM, "\(String(describing: status)) \(grade.output())")
+        #expect(grade.output().stderr.contains("every monitor it started killed"))
+        // Each was killed with its group; a killed child of ours is reaped by init, so it may linger as a zombie
+        // for a moment: wait for it to be gone.
+        for pid in pids {
+            let until = Date().addingTimeInterval(10)
+            while kill(pid, 0) == 0, Date() < until { usleep(20_000) }
+            #expect(kill(pid, 0) != 0, "process \(pid) is still there")
+        }
+    }
+}

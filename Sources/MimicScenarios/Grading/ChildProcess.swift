@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,19 @@ public enum ChildProcess {
 
     public struct LaunchError: Error, CustomStringConvertible, Sendable {
         public let description: String
+    }
+
+    /// The process groups of every run and service under way, so that a signal to Mimic can end them too: they
+    /// have groups of their own, which a terminal's Ctrl-C does not reach.
+    private static let live = NIOLockedValueBox<Set<pid_t>>([])
+
+    static func track(_ pid: pid_t) { live.withLockedValue { _ = $0.insert(pid) } }
+    static func untrack(_ pid: pid_t) { live.withLockedValue { _ = $0.remove(pid) } }
+
+    /// Kills every process group a run or a service started (SIGKILL): what `mimic grade` does when it is
+    /// interrupted, so no monitor or exporter outlives it.
+    public static func killAll() {
+        for pid in live.withLockedValue({ $0 }) { kill(-pid, SIGKILL) }
     }
 
     /// What one run keeps of its output.
@@ -111,6 +125,8 @@ public enum ChildProcess {
             }
         }
         close(writeEnd)
+        if spawned == 0 { track(pid) }
+        defer { untrack(pid) }
         guard spawned == 0 else {
             close(readEnd)
             throw LaunchError(description: "\(program): cannot start: \(String(cString: strerror(spawned)))")

@@ -299,7 +299,12 @@ public struct MonitorGrading: Sendable {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        // Mimic ignores SIGINT and SIGTERM while it waits for them; the service must not inherit that.
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        for number in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaultSignals, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
         var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -311,11 +316,13 @@ public struct MonitorGrading: Sendable {
         guard spawned == 0 else {
             throw ChildProcess.LaunchError(description: "\(argv[0]): \(String(cString: strerror(spawned)))")
         }
+        ChildProcess.track(pid)
         return pid
     }
 
     /// SIGTERM to the service's group, SIGKILL two seconds later if it is still there.
     static func stop(_ pid: pid_t) {
+        defer { ChildProcess.untrack(pid) }
         kill(-pid, SIGTERM)
         var status: Int32 = 0
         for _ in 0..<200 {

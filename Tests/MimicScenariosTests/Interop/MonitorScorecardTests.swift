@@ -26,14 +26,16 @@ struct MonitorScorecardTests {
 
     /// Scenarios where a monitor's answer depends on timing, not on the server, with the outcomes seen there over
     /// repeated runs: `openssl s_client -starttls` (under check_ssl_cert and testssl.sh) reads once, so a reply
-    /// the mock splits across segments is whole or not depending on when the read comes; and a mock that closes
-    /// right after the handshake races check_ssl_cert's own reads. Any of the outcomes listed is accepted there;
+    /// the mock splits across segments is whole or not depending on when the read comes; a mock that closes right
+    /// after the handshake races check_ssl_cert's own reads; and its chain check over LDAP StartTLS sees the extra
+    /// self-signed certificate in some runs and not in others. Any of the outcomes listed is accepted there;
     /// every other scenario must not move.
     static let timingDependent: [String: [String: Set<String>]] = [
         "check_ssl_cert": [
             "ldap::starttls::reply-split": ["right", "false_alarm"],
             "smtp::starttls::slice-upgrade": ["right", "false_alarm"],
             "https::implicit::close-after-post-tls": ["right", "missed"],
+            "ldap::starttls::extra-unrelated-cert": ["right", "missed"],
         ],
         "testssl": [
             "ldap::starttls::reply-split": ["right", "false_alarm"],
