@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "MimicTLSTests",
             dependencies: [
-                "MimicTLS", "MimicCerts",
+                "MimicTLS", "MimicCerts", "MimicTestSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -102,7 +102,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
-        .testTarget(name: "MimicDialogsTests", dependencies: ["MimicDialogs"]),
+        .testTarget(name: "MimicDialogsTests", dependencies: ["MimicDialogs", "MimicTestSupport"]),
         .testTarget(
             name: "MimicNetTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import MimicCore
+import MimicTestSupport
 import Testing
 
 @testable import MimicDialogs
@@ -777,18 +778,5 @@ struct ServerDialogTests {
         for _ in 0..<3000 { _ = server.received(Array("NOOP\r\n".utf8)) }
         #expect(server.transcript.entries.count == ServerCore.maxTranscriptEntries + 1)
         #expect(server.transcript.entries.last?.text == "[transcript truncated]")
-    }
-}
-
-/// A small deterministic generator, so garbage tests repeat.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
