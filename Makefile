@@ -35,13 +35,16 @@ setup-monitors:
 	@if [ "$${MIMIC_SKIP_INTEROP:-0}" = 1 ]; then echo "MIMIC_SKIP_INTEROP=1: the real-monitor tier is skipped"; \
 	 else $(SUDO) Tests/Interop/install-monitors.sh; fi
 
-# Two heavy tiers run after the rest, each on its own: a thousand slow-loris clients against one mock, and the
-# real monitors graded against the zoo (every mock at once). The suite's timing-sensitive tests (a reset read as a
+# Three heavy tiers run after the rest, each on its own: a thousand slow-loris clients against one mock, the
+# whole library captured and replayed (and the real servers captured), and the real monitors graded against the
+# zoo (every mock at once). The suite's timing-sensitive tests (a reset read as a
 # reset, not as the deadline beside it) should not share the two cores with either.
 test: setup setup-interop setup-monitors
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	$(SWIFT) test --skip-build $(BUILD_FLAGS) --skip MonitorScorecardTests --skip MockConnectionLimitTests
+	$(SWIFT) test --skip-build $(BUILD_FLAGS) --skip MonitorScorecardTests --skip MockConnectionLimitTests \
+	  --skip CaptureTests --skip CaptureRealServerTests
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter MockConnectionLimitTests
+	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter CaptureTests --filter CaptureRealServerTests
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter MonitorScorecardTests
 
 # The main job, end to end: the scenario library through both backends (every mock started, probed, compared),

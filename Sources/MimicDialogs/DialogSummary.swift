@@ -27,6 +27,9 @@ public struct DialogSummary: Sendable, Hashable {
     public var httpHeaders: [HTTPHeader]
     /// True when the server ended a line with a bare LF instead of CRLF.
     public var bareLineFeeds: Bool
+    /// LDAP: true when a response used a BER long-form length where the short form fits (`30 84 00 00 00 0C`,
+    /// as Active Directory writes them); nil for other protocols.
+    public var ldapLongFormLengths: Bool?
     /// The non-fatal findings, in order (also emitted as `.finding` actions).
     public var findings: [Finding]
     public var transcript: Transcript

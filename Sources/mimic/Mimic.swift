@@ -17,7 +17,7 @@ struct Mimic: AsyncParsableCommand {
             """,
         version: MimicVersion.string,
         subcommands: [
-            RunCommand.self, ServeCommand.self, GradeCommand.self, ProbeCommand.self, VerifyCommand.self,
+            RunCommand.self, ServeCommand.self, GradeCommand.self, ProbeCommand.self, CaptureCommand.self, VerifyCommand.self,
             CertsCommand.self,
         ]
     )

@@ -123,6 +123,7 @@ public struct LDAPClientDialog: ClientDialog {
                 core.summary.transcript.append(.received, "unframeable bytes: \(evidence)")
                 return actions + fail(core.failure(currentPhase, .unexpectedReply, words: evidence, detail: reason))
             case .message(let bytes):
+                if core.summary.ldapLongFormLengths != true { core.summary.ldapLongFormLengths = Self.longForm(bytes) }
                 let message: LDAPMessage
                 do throws(BERError) {
                     message = try LDAPMessage(decoding: bytes, maxDepth: core.options.limits.maxBERDepth)
@@ -235,6 +236,13 @@ public struct LDAPClientDialog: ClientDialog {
                 )
             )
         }
+    }
+
+    /// Whether a framed message's outer length is in the long form although the short form would do.
+    static func longForm(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 2, bytes[1] & 0x80 != 0 else { return false }
+        let lengthOctets = Int(bytes[1] & 0x7F)
+        return bytes.count - 2 - lengthOctets < 128
     }
 
     static func describe(_ message: LDAPMessage) -> String {

@@ -25,6 +25,8 @@ public struct ProbeReport: Sendable, Codable {
         public var httpStatus: Int?
         public var httpReason: String?
         public var bareLineFeeds = false
+        /// LDAP: responses used long-form BER lengths (Active Directory); nil for other protocols.
+        public var ldapLongFormLengths: Bool?
     }
 
     public var target: ProbeTarget
@@ -62,5 +64,6 @@ extension ProbeReport.DialogFacts {
         httpStatus = summary.httpStatus
         httpReason = summary.httpReason
         bareLineFeeds = summary.bareLineFeeds
+        ldapLongFormLengths = summary.ldapLongFormLengths
     }
 }

@@ -129,7 +129,7 @@ struct RealServerTests {
     }
 }
 
-/// Starts and stops the real servers through the shell scripts in Tests/Interop.
+/// The interop tier's servers serving a chain profile minted by the factory.
 struct RealServers {
     struct Service: Sendable {
         var serviceProtocol: ServiceProtocol
@@ -137,26 +137,19 @@ struct RealServers {
         var mode: TLSMode
     }
 
-    static var enabled: Bool { ProcessInfo.processInfo.environment["MIMIC_SKIP_INTEROP"] != "1" }
-
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let scripts = repository.appendingPathComponent("Tests/Interop")
+    static var enabled: Bool { InteropServers.enabled }
+    static let repository = InteropServers.repository
     static let factory = CertificateFactory(
         home: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("mimic-interop-tests-home"),
         profiles: repository.appendingPathComponent("certs/profiles"))
 
     let minted: MintedChain
     let certificates: URL
-    let runDirectory: URL
+    let servers: InteropServers
     let services: [Service]
 
     static func start(profile: String, basePort: Int) throws -> RealServers {
-        let install = try Command.shell(scripts.appendingPathComponent("install.sh").path, [], timeout: 900)
-        guard install.status == 0 else {
-            throw InteropFailure("install.sh failed (\(install.status)):\n\(install.stdout)\(install.stderr)")
-        }
+        try InteropServers.install()
         let base = URL(fileURLWithPath: "/tmp").appendingPathComponent("mimic-interop-\(getpid())-\(profile)")
         try? FileManager.default.removeItem(at: base)
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
@@ -166,41 +159,20 @@ struct RealServers {
         let minted = try factory.mint(profile: profile)
         try minted.write(to: certificates)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: certificates.path)
-        let run = base.appendingPathComponent("run")
-        // Another run on this machine (a second checkout's tests) may hold the ports: move along, a few times.
-        var start = try Command.shell(
-            scripts.appendingPathComponent("start.sh").path, [certificates.path, run.path, "\(basePort)"], timeout: 120)
-        var attempt = 1
-        while start.status != 0 && (start.stdout + start.stderr).contains("already in use") && attempt < 5 {
-            start = try Command.shell(
-                scripts.appendingPathComponent("start.sh").path,
-                [certificates.path, run.path, "\(basePort + attempt * 1_000)"], timeout: 120)
-            attempt += 1
-        }
-        guard start.status == 0 else {
-            _ = try? Command.shell(scripts.appendingPathComponent("stop.sh").path, [run.path], timeout: 60)
-            throw InteropFailure("start.sh failed (\(start.status)):\n\(start.stdout)\(start.stderr)")
-        }
-        let services = start.stdout.split(separator: "\n").compactMap { line -> Service? in
-            let fields = line.split(separator: " ")
-            guard fields.count == 3, let serviceProtocol = ServiceProtocol(rawValue: String(fields[0])),
-                let port = Int(fields[1]), let mode = TLSMode(rawValue: String(fields[2]))
+        let servers = try InteropServers.start(
+            certificates: certificates, run: base.appendingPathComponent("run"), basePort: basePort)
+        let services = servers.services.compactMap { service -> Service? in
+            guard let serviceProtocol = ServiceProtocol(rawValue: service.serviceProtocol),
+                let mode = TLSMode(rawValue: service.mode)
             else { return nil }
-            return Service(serviceProtocol: serviceProtocol, port: port, mode: mode)
+            return Service(serviceProtocol: serviceProtocol, port: service.port, mode: mode)
         }
-        return RealServers(minted: minted, certificates: certificates, runDirectory: run, services: services)
+        return RealServers(minted: minted, certificates: certificates, servers: servers, services: services)
     }
 
     func stop() {
-        let stop = try? Command.shell(
-            Self.scripts.appendingPathComponent("stop.sh").path, [runDirectory.path], timeout: 60)
-        if stop?.status != 0 { Issue.record("stop.sh failed: \(stop?.stdout ?? "")\(stop?.stderr ?? "")") }
+        if let failure = servers.stop() { Issue.record(Comment(rawValue: failure)) }
     }
-}
-
-struct InteropFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Runs `mimic` and the interop scripts with deadlines.
@@ -213,7 +185,7 @@ enum Command {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             directory.deleteLastPathComponent()
         }
-        return RealServers.repository.appendingPathComponent(".build/debug/mimic")
+        return InteropServers.repository.appendingPathComponent(".build/debug/mimic")
     }
 
     static func run(_ arguments: [String], timeout: Double = 60) throws -> Subprocess.Result {
