@@ -32,15 +32,44 @@ public enum ChildProcess {
 
     /// The process groups of every run and service under way, so that a signal to Mimic can end them too: they
     /// have groups of their own, which a terminal's Ctrl-C does not reach.
-    private static let live = NIOLockedValueBox<Set<pid_t>>([])
+    /// A spawn under way is counted from before `posix_spawn` until its pid is tracked: the child may run (and be
+    /// seen running) before the spawning thread gets to track it, and `killAll` must not miss it then.
+    private struct Registry {
+        var live: Set<pid_t> = []
+        var spawning = 0
+        var stopping = false
+    }
 
-    static func track(_ pid: pid_t) { live.withLockedValue { _ = $0.insert(pid) } }
-    static func untrack(_ pid: pid_t) { live.withLockedValue { _ = $0.remove(pid) } }
+    private static let registry = NIOLockedValueBox(Registry())
+
+    /// False once `killAll` has run: nothing new is started then.
+    static func beginSpawn() -> Bool {
+        registry.withLockedValue { registry in
+            guard !registry.stopping else { return false }
+            registry.spawning += 1
+            return true
+        }
+    }
+
+    /// Tracks the spawned group (nil: the spawn failed); one spawned while `killAll` ran is killed at once.
+    static func endSpawn(_ pid: pid_t?) {
+        registry.withLockedValue { registry in
+            registry.spawning -= 1
+            guard let pid else { return }
+            registry.live.insert(pid)
+            if registry.stopping { kill(-pid, SIGKILL) }
+        }
+    }
+
+    static func untrack(_ pid: pid_t) { registry.withLockedValue { _ = $0.live.remove(pid) } }
 
     /// Kills every process group a run or a service started (SIGKILL): what `mimic grade` does when it is
-    /// interrupted, so no monitor or exporter outlives it.
+    /// interrupted, so no monitor or exporter outlives it. Spawns under way are waited for (a second at most).
     public static func killAll() {
-        for pid in live.withLockedValue({ $0 }) { kill(-pid, SIGKILL) }
+        registry.withLockedValue { $0.stopping = true }
+        let deadline = ContinuousClock.now + .seconds(1)
+        while registry.withLockedValue({ $0.spawning }) > 0 && ContinuousClock.now < deadline { usleep(1_000) }
+        for pid in registry.withLockedValue({ $0.live }) { kill(-pid, SIGKILL) }
     }
 
     /// What one run keeps of its output.
@@ -119,13 +148,18 @@ public enum ChildProcess {
         let environmentLines = environment.map { "\($0.key)=\($0.value)" }.sorted()
         var pid: pid_t = 0
         let started = ContinuousClock.now
+        guard beginSpawn() else {
+            close(writeEnd)
+            close(readEnd)
+            throw LaunchError(description: "\(program): not started: Mimic is stopping")
+        }
         let spawned = withCStrings(argv) { arguments in
             withCStrings(environmentLines) { variables in
                 posix_spawn(&pid, resolved, &actions, &attributes, arguments, variables)
             }
         }
         close(writeEnd)
-        if spawned == 0 { track(pid) }
+        endSpawn(spawned == 0 ? pid : nil)
         defer { untrack(pid) }
         guard spawned == 0 else {
             close(readEnd)

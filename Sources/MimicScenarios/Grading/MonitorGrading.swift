@@ -312,11 +312,14 @@ public struct MonitorGrading: Sendable {
             for pointer in variables { free(pointer) }
         }
         var pid: pid_t = 0
+        guard ChildProcess.beginSpawn() else {
+            throw ChildProcess.LaunchError(description: "\(argv[0]): not started: Mimic is stopping")
+        }
         let spawned = posix_spawn(&pid, resolved, &actions, &attributes, &pointers, &variables)
+        ChildProcess.endSpawn(spawned == 0 ? pid : nil)
         guard spawned == 0 else {
             throw ChildProcess.LaunchError(description: "\(argv[0]): \(String(cString: strerror(spawned)))")
         }
-        ChildProcess.track(pid)
         return pid
     }
 
