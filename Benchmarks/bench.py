@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Mimic's benchmark: the scenario library's wall time, each scenario's time through both backends, and - as a
-peer measured in the same run - `openssl s_client` and `gnutls-cli` doing the same good handshakes against the
-same mocks as `mimic probe`. Prints numbers and ratios; nothing here asserts a time.
+"""Mimic's benchmark: the scenario library's wall time, each scenario's time through both backends, and - as
+peers measured in the same run - `openssl s_client`, `gnutls-cli`, real postfix and nginx, sslyze, testssl.sh and
+`openssl s_time` against the same mocks (see peers.py for each row). Prints numbers and ratios and writes them to
+Benchmarks/results/latest.json; nothing here asserts a time.
 
-Usage: Benchmarks/bench.py [--mimic .build/release/mimic] [--scenarios scenarios/] [--repeat 10]
+Usage: Benchmarks/bench.py [--mimic .build/release/mimic] [--scenarios scenarios/] [--repeat 10] [--quick]
 """
 import argparse
 import json
@@ -15,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import peers as rows
 
 # Good handshakes a peer client can do too: (id, protocol, tls mode, mock backend, s_client/gnutls-cli starttls).
 PEER_SCENARIOS = [
@@ -50,13 +53,14 @@ def library(mimic, scenarios):
     passed = sum(1 for o in outcomes if o.get("error") is None and all(b["passed"] for b in o["backends"]))
     print(f"{len(outcomes)} scenarios ({passed} as expected) in {wall:.0f} ms wall "
           f"({run['milliseconds']:.0f} ms inside the runner)")
+    figures = {"scenarios": len(outcomes), "as_expected": passed, "wall_ms": wall}
     rows = []
     for outcome in outcomes:
         per_backend = {b["backend"]: sum(t["milliseconds"] for t in (b.get("report") or {}).get("timings", []))
                        for b in outcome["backends"]}
         rows.append((outcome["milliseconds"], outcome["id"], per_backend))
     if not rows:
-        return
+        return figures
     times = [r[0] for r in rows]
     print(f"per scenario: median {statistics.median(times):.1f} ms, max {max(times):.1f} ms")
     print(f"{'scenario':60} {'total ms':>9} {'openssl ms':>11} {'gnutls ms':>10}")
@@ -65,6 +69,7 @@ def library(mimic, scenarios):
         g = per_backend.get("gnutls")
         print(f"{scenario_id[:60]:60} {total:9.1f} {'-' if o is None else f'{o:.1f}':>11} "
               f"{'-' if g is None else f'{g:.1f}':>10}")
+    return figures
 
 
 def peer_median(argv, repeat, failures, name):
@@ -206,6 +211,7 @@ def zoo(mimic, scenarios):
             print("(no manifest: no figures)")
             return
         print(f"{count} scenarios listening in {wall:.0f} ms, {rss / 1024 if rss else float('nan'):.0f} MiB resident")
+        return {"scenarios": count, "ms": wall, "rss_mib": rss / 1024 if rss else None}
     finally:
         serve.send_signal(signal.SIGTERM)
         try:
@@ -256,18 +262,115 @@ def grading(mimic, scenarios):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def version(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return None
+
+
+def fmt(value, unit=""):
+    return "-" if value is None else f"{value:.2f}{unit}" if isinstance(value, float) else f"{value}{unit}"
+
+
+def goals(results):
+    """The speed goals as one table: each figure, its peer, the ratio, the goal."""
+    print("\n== Goals (each against a peer measured in this run)")
+    lines = []
+    startup = results.get("startup", {})
+    for condition in ("quiet", "busy"):
+        row = startup.get(condition)
+        if row:
+            lines.append((f"probe SMTP STARTTLS mock, both backends, vs s_client ({condition})",
+                          f"{row['mimic_ms']:.0f} / {row['s_client_ms']:.0f} ms", f"{row['ratio']:.2f}x", "<= 1.5x"))
+    postfix = results.get("postfix", {})
+    if "ratio" in postfix:
+        lines.append(("probe real postfix vs s_client", f"{postfix['mimic_ms']:.0f} / {postfix['s_client_ms']:.0f} ms",
+                      f"{postfix['ratio']:.2f}x", "<= 2x"))
+    scanners = results.get("scanners", {})
+    for key, goal in (("sslyze_certinfo", ">= 30x faster"), ("testssl_S", ">= 500x faster")):
+        row = scanners.get(key, {})
+        if "ratio" in row:
+            lines.append((f"{key} vs mimic probe", f"{row['ms']:.0f} / {scanners['mimic_ms']:.0f} ms",
+                          f"{row['ratio']:.0f}x faster", goal))
+    rate = results.get("handshake_rate", {})
+    for backend in ("openssl", "gnutls"):
+        if rate.get(f"ratio_{backend}") is not None:
+            lines.append((f"mock ({backend}) new handshakes/s vs nginx",
+                          f"{rate[f'mock_{backend}_per_s']:.0f} / {rate['nginx_per_s']:.0f}",
+                          f"{rate[f'ratio_{backend}']:.2f}x", ">= 1x"))
+    zoo_row = results.get("zoo_1000", {})
+    if "ms" in zoo_row:
+        lines.append((f"mimic serve of {zoo_row['scenarios']} scenarios", f"{zoo_row['ms']:.0f} ms, "
+                      f"{fmt(zoo_row['rss_mib'])} MiB", "-", "< 1 s, < 150 MiB"))
+    many = results.get("many_targets", {})
+    if many.get("ratio") is not None:
+        lines.append((f"probe {many['targets']} mocks at once vs s_time -new on one", f"{many['per_s']:.0f} / "
+                      f"{many['s_time_per_s']:.0f} handshakes/s", f"{many['ratio']:.2f}x", ">= 0.5x"))
+    lib = results.get("library", {})
+    if "wall_ms" in lib:
+        lines.append((f"mimic run of the library ({lib['scenarios']})", f"{lib['wall_ms']:.0f} ms", "-", "< 10 s"))
+    width = max((len(line[0]) for line in lines), default=10)
+    for what, figures, ratio, goal in lines:
+        print(f"{what:{width}}  {figures:>28}  {ratio:>14}  goal {goal}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mimic", default=".build/release/mimic")
     parser.add_argument("--scenarios", default="scenarios")
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                                         "latest.json"))
+    parser.add_argument("--quick", action="store_true", help="skip the slow rows (testssl.sh, the 1000-scenario zoo)")
     args = parser.parse_args()
     if not os.access(args.mimic, os.X_OK):
         sys.exit(f"{args.mimic} not found: build it with `swift build -c release`")
-    library(args.mimic, args.scenarios)
-    zoo(args.mimic, args.scenarios)
+    repeat = max(1, args.repeat)
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": {"cores": os.cpu_count(), "kernel": os.uname().release,
+                    "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
+        "versions": {"mimic": version([args.mimic, "--version"]), "openssl": version(["openssl", "version"]),
+                     "gnutls-cli": version(["gnutls-cli", "--version"]), "nginx": version(["nginx", "-v"])},
+    }
+
+    def row(name, function, *arguments):
+        try:
+            results[name] = function(*arguments)
+        except Exception as error:  # a row that cannot run says why; the others still run
+            results[name] = {"skipped": f"{type(error).__name__}: {error}"}
+        figures = results[name]
+        if isinstance(figures, dict) and "skipped" in figures:
+            print(f"({name} skipped: {figures['skipped']})")
+
+    row("library", library, args.mimic, args.scenarios)
+    row("zoo", zoo, args.mimic, args.scenarios)
     grading(args.mimic, args.scenarios)
-    peers(args.mimic, max(1, args.repeat))
+    peers(args.mimic, repeat)
+    print("\n== Rows against peers (Benchmarks/peers.py)")
+    row("startup", rows.startup, args.mimic, repeat)
+    try:
+        real = rows.RealServers(args.mimic)
+    except Exception as error:
+        print(f"(real servers not started: {error})")
+        real = None
+    try:
+        row("postfix", rows.real_postfix, args.mimic, real, repeat)
+        row("handshake_rate", rows.handshake_rate, args.mimic, real, 5)
+    finally:
+        if real is not None:
+            real.stop()
+    if not args.quick:
+        row("scanners", rows.scanners, args.mimic, 3)
+        row("zoo_1000", rows.big_zoo, args.mimic, args.scenarios, 1000)
+    row("many_targets", rows.many_targets, args.mimic)
+    goals(results)
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    with open(args.output, "w") as handle:
+        json.dump(results, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    print(f"\nwritten: {args.output}")
 
 
 if __name__ == "__main__":
