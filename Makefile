@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openssl / gnutls-cli clients the tests compare against.
 APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 python3-jsonschema python3-yaml ca-certificates
 
-.PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all
+.PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all builtins
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -45,6 +45,7 @@ test: setup setup-interop setup-monitors
 	  --skip CaptureTests --skip CaptureRealServerTests
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter MockConnectionLimitTests
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter CaptureTests --filter CaptureRealServerTests
+	cd Examples/MonitorTests && $(SWIFT) build --build-tests $(BUILD_FLAGS) && $(SWIFT) test --skip-build $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter MonitorScorecardTests
 
 # The main job, end to end: the scenario library through both backends (every mock started, probed, compared),
@@ -93,3 +94,8 @@ trust-store:
 	   for f in /usr/share/ca-certificates/mozilla/*.crt; do echo "# $$(basename $$f .crt)"; cat "$$f"; done; \
 	 } > certs/trust/mozilla-roots.pem
 	@echo "certs/trust/mozilla-roots.pem: $$(grep -c 'BEGIN CERTIFICATE' certs/trust/mozilla-roots.pem) roots"
+
+# The chain profiles and the scenario library compiled into MimicCerts and MimicTesting (for packages that use
+# Mimic without this repository on disk); a test fails while they are stale.
+builtins:
+	python3 Tools/builtins.py

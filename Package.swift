@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "MimicTLS", targets: ["MimicTLS"]),
         .library(name: "MimicCerts", targets: ["MimicCerts"]),
         .library(name: "MimicScenarios", targets: ["MimicScenarios"]),
+        // Mock servers inside a Swift test: `MockServer.with(.smtp, .startTLS, chain: .expiredLeaf) { mock in … }`.
+        .library(name: "MimicTesting", targets: ["MimicTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
@@ -70,6 +72,9 @@ let package = Package(
             ]
         ),
 
+        // Mock servers for other packages' tests: the built-in profiles and library compiled in, nothing on disk.
+        .target(name: "MimicTesting", dependencies: ["MimicCore", "MimicCerts", "MimicNet", "MimicScenarios"]),
+
         .executableTarget(
             name: "mimic",
             dependencies: [
@@ -112,6 +117,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "MimicTestingTests", dependencies: ["MimicTesting", "MimicTestSupport"]),
         .testTarget(
             name: "MimicScenariosTests",
             dependencies: ["MimicScenarios", "MimicCerts", "MimicTLS", "MimicNet", "MimicCore", "MimicTestSupport"],

@@ -71,13 +71,7 @@ struct CaptureCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target = try ProbeURL.parse(url, mode: mode, serverName: servername)
-        let anchors = try reportingInputErrors {
-            try PEMFile.certificates(
-                at: caFile ?? TrustStore.defaultPath(),
-                role: caFile == nil
-                    ? "the bundled trust store (run from the Mimic folder, set MIMIC_CERTS, or pass --ca-file)"
-                    : "--ca-file")
-        }
+        let anchors = try trustAnchors(caFile: caFile)
         let probeOptions = ProbeOptions(
             backends: backend.backends, trustAnchors: anchors, deadlines: ProbeDeadlines(timeout: timeout),
             ehloName: ehlo)

@@ -88,7 +88,7 @@ struct CertsCommand: ParsableCommand {
         func run() throws {
             try reportingInputErrors {
                 let ca = try home.factory().localCA()
-                print("path         \(ca.pemPath.path)")
+                print("path         \(ca.pemPath?.path ?? "(in memory)")")
                 print("SHA-256      \(ca.sha256Fingerprint)")
             }
         }

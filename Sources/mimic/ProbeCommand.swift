@@ -76,13 +76,7 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
-        let anchors = try reportingInputErrors {
-            try PEMFile.certificates(
-                at: caFile ?? TrustStore.defaultPath(),
-                role: caFile == nil
-                    ? "the bundled trust store (run from the Mimic folder, set MIMIC_CERTS, or pass --ca-file)"
-                    : "--ca-file")
-        }
+        let anchors = try trustAnchors(caFile: caFile)
         let options = ProbeOptions(
             backends: backend.backends,
             trustAnchors: anchors,
@@ -97,5 +91,16 @@ struct ProbeCommand: AsyncParsableCommand {
         print(ProbeRendering.render(results, format: format, warnDays: warnDays, critDays: critDays))
         let code = ProbeRendering.exitCode(results)
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// The trust anchors of `--ca-file`, else of the bundled Mozilla roots; a bad file is exit 3 with its reason.
+func trustAnchors(caFile: String?) throws -> [[UInt8]] {
+    try reportingInputErrors {
+        try PEMFile.certificates(
+            at: caFile ?? TrustStore.defaultPath(),
+            role: caFile == nil
+                ? "the bundled trust store (run from the Mimic folder, set MIMIC_CERTS, or pass --ca-file)"
+                : "--ca-file")
     }
 }

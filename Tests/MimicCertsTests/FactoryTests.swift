@@ -21,7 +21,7 @@ import X509
         #expect(first.sha256Fingerprint.count == 32 * 3 - 1)
 
         #expect(try FactoryFixture.mode(of: home.appendingPathComponent("local/ca.key")) == 0o600)
-        let pem = try String(contentsOf: first.pemPath, encoding: .utf8)
+        let pem = try String(contentsOf: try #require(first.pemPath), encoding: .utf8)
         #expect(try PEM.decodeCertificates(pem) == [first.certificateDER])
 
         let certificate = try Certificate(derEncoded: first.certificateDER)
@@ -33,6 +33,21 @@ import X509
         let years = certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore) / (365 * 86_400)
         #expect(abs(years - 10) < 0.01)
         #expect(certificate.notValidBefore < Date())
+    }
+
+    @Test("an in-memory factory mints every built-in profile and writes nothing")
+    func inMemoryFactoryWritesNothing() throws {
+        let factory = CertificateFactory.inMemory()
+        let repositoryProfiles = try ChainProfile.profileNames(in: FactoryFixture.profilesDirectory)
+        #expect(try factory.profileNames() == repositoryProfiles)
+        for name in repositoryProfiles {
+            let minted = try factory.mint(profile: name)
+            #expect(!minted.served.isEmpty, "\(name)")
+            #expect(minted.anchors.first == (try factory.localCA().certificateDER))
+        }
+        #expect(try factory.localCA().pemPath == nil)
+        #expect(!FileManager.default.fileExists(atPath: factory.home.path))
+        #expect(throws: ChainSpecError.self) { try factory.mint(profile: "no-such-profile") }
     }
 
     @Test func concurrentCreationYieldsOneCA() async throws {

@@ -16,6 +16,10 @@ public final class CertificateFactory: Sendable {
     /// Every relative date of every spec is counted from here.
     public let referenceTime: Date
 
+    /// True for a factory that writes nothing: its local CA and keys live in memory and its profiles are the
+    /// built-in ones (see ``inMemory(referenceTime:)``).
+    public let inMemory: Bool
+
     private let cachedCA = LockedValue<LocalCA?>(nil)
 
     /// - Parameters:
@@ -27,6 +31,37 @@ public final class CertificateFactory: Sendable {
         self.home = home
         self.profilesDirectory = profiles ?? home.appendingPathComponent("profiles")
         self.referenceTime = referenceTime
+        self.inMemory = false
+    }
+
+    /// A factory that writes nothing: a local CA made for this process, keys generated in memory (and shared by
+    /// every in-memory factory of the process), the built-in profiles. What a test inside another package uses,
+    /// with no checkout of this repository on disk.
+    public static func inMemory(referenceTime: Date = Date()) -> CertificateFactory {
+        CertificateFactory(inMemoryAt: referenceTime)
+    }
+
+    private init(inMemoryAt referenceTime: Date) {
+        // Never read or written: every path of an in-memory factory goes through `inMemory`.
+        self.home = URL(fileURLWithPath: "/nonexistent/mimic-in-memory", isDirectory: true)
+        self.profilesDirectory = home.appendingPathComponent("profiles")
+        self.referenceTime = referenceTime
+        self.inMemory = true
+    }
+
+    /// The profile `NAME`: `profiles/NAME.yaml`, or the built-in one for an in-memory factory.
+    public func profile(named name: String) throws -> ChainProfile {
+        inMemory ? try ChainProfile.builtIn(named: name) : try ChainProfile.load(named: name, in: profilesDirectory)
+    }
+
+    /// The names of the profiles ``profile(named:)`` knows, sorted.
+    public func profileNames() throws -> [String] {
+        inMemory ? ChainProfile.builtInNames : try ChainProfile.profileNames(in: profilesDirectory)
+    }
+
+    /// Every profile ``profile(named:)`` knows, sorted by name.
+    public func allProfiles() throws -> [ChainProfile] {
+        try profileNames().map { try profile(named: $0) }
     }
 
     /// `$MIMIC_CERTS` when set, else `./certs` relative to the current directory.
@@ -46,7 +81,10 @@ public final class CertificateFactory: Sendable {
     public func localCA() throws -> LocalCA {
         try cachedCA.withLock { cached in
             if let cached { return cached }
-            let ca = try LocalCA.loadOrCreate(in: localDirectory, referenceTime: referenceTime)
+            let ca =
+                inMemory
+                ? try LocalCA.ephemeral(referenceTime: referenceTime)
+                : try LocalCA.loadOrCreate(in: localDirectory, referenceTime: referenceTime)
             cached = ca
             return ca
         }
@@ -54,7 +92,7 @@ public final class CertificateFactory: Sendable {
 
     /// Mints the profile `certs/profiles/NAME.yaml`.
     public func mint(profile: String) throws -> MintedChain {
-        try mint(ChainProfile.load(named: profile, in: profilesDirectory))
+        try mint(self.profile(named: profile))
     }
 
     /// Mints a loaded profile with its own name and hostname.
@@ -101,7 +139,9 @@ public final class CertificateFactory: Sendable {
     }
 
     func key(for certificate: CertificateSpec) throws -> FactoryKey {
-        try KeyStore.key(name: certificate.name, type: certificate.key, directory: keysDirectory)
+        inMemory
+            ? try KeyStore.memoryKey(name: certificate.name, type: certificate.key)
+            : try KeyStore.key(name: certificate.name, type: certificate.key, directory: keysDirectory)
     }
 }
 

@@ -138,6 +138,19 @@ public struct ChainProfile: Sendable, Hashable {
         return try parse(yaml: text, name: name, file: url.path)
     }
 
+    /// The profile `NAME` as shipped with Mimic (`certs/profiles/NAME.yaml` compiled in), for in-memory factories.
+    public static func builtIn(named name: String) throws -> ChainProfile {
+        guard let text = BuiltInProfiles.texts[name] else {
+            throw ChainSpecError(
+                field: "profile",
+                message: "no built-in profile '\(name)' (known: \(builtInNames.joined(separator: ", ")))")
+        }
+        return try parse(yaml: text, name: name, file: "built-in:\(name).yaml")
+    }
+
+    /// The names of the built-in profiles, sorted.
+    public static var builtInNames: [String] { BuiltInProfiles.texts.keys.sorted() }
+
     /// Every profile in `directory`, sorted by name.
     public static func all(in directory: URL) throws -> [ChainProfile] {
         try profileNames(in: directory).map { try load(named: $0, in: directory) }

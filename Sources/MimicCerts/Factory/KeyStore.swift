@@ -60,6 +60,21 @@ final class KeyStore: @unchecked Sendable {
         try memory.key(name: name, type: type, directory: directory)
     }
 
+    /// A key kept in this process only (in-memory factories), generated on first use.
+    static func memoryKey(name: String, type: KeyType) throws -> FactoryKey {
+        try memory.memoryKey(name: name, type: type)
+    }
+
+    private func memoryKey(name: String, type: KeyType) throws -> FactoryKey {
+        let slot = "memory:\(name)-\(type.rawValue)"
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = keys[slot] { return cached }
+        let key = try FactoryKey.generate(type)
+        keys[slot] = key
+        return key
+    }
+
     private func key(name: String, type: KeyType, directory: URL) throws -> FactoryKey {
         let file = directory.appendingPathComponent("\(name)-\(type.rawValue).pem")
         // One lock for lookup and generation: two threads never both generate the same RSA key.

@@ -188,21 +188,12 @@ public enum ScenarioCapture {
         lines.append("tags: [captured]")
         lines.append("server: { protocol: \(target.serviceProtocol.rawValue), tls: \(target.mode.rawValue), "
             + "backend: \(dialog.serverBackend ?? "openssl") }")
-        if !sections.pki.isEmpty {
-            lines.append("pki:")
-            lines += sections.pki.map { "  " + $0 }
-        }
-        if !sections.tls.isEmpty {
-            lines.append("tls:")
-            lines += sections.tls.map { "  " + $0 }
-        }
-        if !sections.dialog.isEmpty {
-            lines.append("dialog:")
-            lines += sections.dialog.map { "  " + $0 }
-        }
-        if !sections.network.isEmpty {
-            lines.append("network:")
-            lines += sections.network.map { "  - " + $0 }
+        for (key, body, indent) in [
+            ("pki", sections.pki, "  "), ("tls", sections.tls, "  "), ("dialog", sections.dialog, "  "),
+            ("network", sections.network, "  - "),
+        ] where !body.isEmpty {
+            lines.append("\(key):")
+            lines += body.map { indent + $0 }
         }
         let backends = reports.map(\.backend.rawValue).joined(separator: ", ")
         var probe = "servername: \(CaptureYAML.quoted(serverName)), backends: [\(backends)]"

@@ -54,7 +54,7 @@ final class ChainCache {
     }
 
     private func mintStandard(hostname: String, name: String) throws -> MintedChain {
-        let profile = try ChainProfile.load(named: Self.standardProfile, in: factory.profilesDirectory)
+        let profile = try factory.profile(named: Self.standardProfile)
         var spec = profile.spec
         if hostname != profile.hostname, let leaf = spec.serve.first,
             let index = spec.certificates.firstIndex(where: { $0.name == leaf })

@@ -74,7 +74,7 @@ public struct ScenarioRunner: Sendable {
     public func load(paths: [URL], filter: ScenarioFilter? = nil) -> (scenarios: [Scenario], errors: [ScenarioError]) {
         let known: Set<String>
         do {
-            known = Set(try ChainProfile.profileNames(in: factory.profilesDirectory))
+            known = Set(try factory.profileNames())
         } catch {
             let location = SourceLocation(file: factory.profilesDirectory.path, line: 1, column: 1)
             return (

@@ -1,0 +1,94 @@
+import Foundation
+import MimicTestSupport
+import MimicTesting
+import Testing
+
+/// MimicTesting as another package's test uses it: mocks started and stopped around a closure, real clients
+/// (openssl s_client) against them, nothing written to disk by the factory.
+@Suite("MimicTesting")
+struct MockServerWithTests {
+    @Test("MockServer.with: openssl s_client reaches the verdict the mock announces, good and expired")
+    func profileMocks() async throws {
+        for (chain, healthy) in [(ChainProfileName.good, true), (.expiredLeaf, false)] {
+            let port = try await MockServer.with(.smtp, .startTLS, chain: chain, backend: .gnutls) { mock in
+                #expect(mock.url == "smtp://127.0.0.1:\(mock.port)")
+                #expect(mock.expectedVerdict.isOK == healthy, "\(mock.expectedVerdict)")
+                #expect(mock.trustAnchorsPEM.hasPrefix("-----BEGIN CERTIFICATE-----"))
+                let ca = try mock.writeTrustAnchors()
+                defer { try? FileManager.default.removeItem(at: ca.deletingLastPathComponent()) }
+                let client = try Subprocess.run(
+                    "/usr/bin/openssl",
+                    [
+                        "s_client", "-connect", "127.0.0.1:\(mock.port)", "-starttls", "smtp", "-servername",
+                        mock.serverName, "-CAfile", ca.path, "-verify_return_error", "-verify_hostname",
+                        mock.serverName, "-brief",
+                    ], timeout: 30)
+                #expect((client.status == 0) == healthy, "\(chain.rawValue): \(client.stderr)")
+                return mock.port
+            }
+            // Stopped when the closure ended: nothing listens there any more.
+            #expect(!Self.accepts(port: port))
+        }
+    }
+
+    @Test("the mock stops when the closure throws")
+    func stopsOnError() async throws {
+        struct Planned: Error {}
+        var port = 0
+        await #expect(throws: Planned.self) {
+            try await MockServer.with(.imap, .implicit) { mock in
+                port = mock.port
+                #expect(Self.accepts(port: mock.port))
+                throw Planned()
+            }
+        }
+        #expect(port != 0 && !Self.accepts(port: port))
+    }
+
+    @Test("the shipped library by id, and its ids by protocol for parameterised tests")
+    func library() async throws {
+        let smtp = MimicLibrary.ids(.smtp)
+        #expect(smtp.count >= 40, "\(smtp.count)")
+        #expect(smtp.allSatisfy { MimicLibrary.scenario(id: $0)?.server.serviceProtocol == .smtp })
+        let ldap = MimicLibrary.ids(.ldap, mode: .startTLS)
+        #expect(ldap.contains("ldap::starttls::good"))
+        #expect(ldap.allSatisfy { MimicLibrary.scenario(id: $0)?.server.mode == .startTLS })
+        #expect(MimicLibrary.scenarios.count >= 250)
+        try await MockServer.with(scenario: "ldap::starttls::unavailable-52") { mock in
+            #expect(mock.url.hasPrefix("ldap://127.0.0.1:"))
+            #expect(mock.expectedVerdict.findings == [.startTLSRejected], "\(mock.expectedVerdict)")
+        }
+        await #expect(throws: MimicTestingError.self) {
+            try await MockServer.with(scenario: "no::such::scenario") { _ in }
+        }
+    }
+
+    /// Whether something accepts a TCP connection on 127.0.0.1:port.
+    static func accepts(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
+
+/// The compiled-in profiles and library are the repository's files, byte for byte.
+@Suite("MimicTesting built-ins")
+struct BuiltInsTests {
+    @Test("Tools/builtins.py --check: the generated sources match certs/profiles and scenarios/")
+    func current() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let check = try Subprocess.run(
+            "/usr/bin/python3", [repository.appendingPathComponent("Tools/builtins.py").path, "--check"], timeout: 60)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+}
