@@ -257,7 +257,8 @@ def big_zoo(mimic, scenarios_dir, count=1000):
                     continue  # a matrix file expands to several; copies of plain files count exactly
                 text = re.sub(r'^id:\s*"?([^"\n]+?)"?\s*$', lambda m: f'id: "{m.group(1)}-copy{copy}"', text,
                               count=1, flags=re.M)
-                with open(os.path.join(folder, f"c{copy}-{os.path.basename(path)}"), "w") as handle:
+                name = os.path.relpath(path, scenarios_dir).replace(os.sep, "-")
+                with open(os.path.join(folder, f"c{copy}-{name}"), "w") as handle:
                     handle.write(text)
                 written += 1
                 if written >= count:

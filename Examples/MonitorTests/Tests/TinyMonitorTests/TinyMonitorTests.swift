@@ -22,7 +22,8 @@ struct TinyMonitorTests {
 
     @Test func implicitIMAPWithAnExpiredIntermediate() async throws {
         try await MockServer.with(.imap, .implicit, chain: .expiredIntermediate) { mock in
-            #expect(try Self.check(mock, starttls: nil).isAlert)
+            let status = try Self.check(mock, starttls: nil)
+            #expect(status.isAlert, "\(status)")
         }
     }
 
