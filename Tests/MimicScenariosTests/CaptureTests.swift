@@ -186,6 +186,31 @@ struct CaptureTests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
     }
 
+    @Test("--absolute-dates: validity as instants, which the factory mints as such")
+    func absoluteDates() throws {
+        let directory = try PrivateDirectory.make(prefix: "mimic-capture-test-")
+        defer { PrivateDirectory.remove(directory) }
+        let (server, port, ca) = try Self.serve("imap/starttls-expired-leaf.yaml", directory: directory)
+        defer { _ = server.stop(with: SIGTERM, timeout: 10) }
+        let out = directory.appendingPathComponent("dated.yaml").path
+        let capture = try Subprocess.run(
+            Fixtures.mimicExecutable.path,
+            [
+                "capture", "imap://127.0.0.1:\(port)", "--mode", "starttls", "--servername", "mail.example.test",
+                "--ca-file", ca, "--out", out, "--absolute-dates",
+            ], timeout: 60)
+        #expect(capture.status == 0, "\(capture.stderr)")
+        let yaml = try String(contentsOfFile: out, encoding: .utf8)
+        let notAfter = try #require(
+            yaml.split(separator: "\n").first { $0.contains("not_after:") && $0.contains("T") && $0.contains("Z") })
+        #expect(notAfter.contains("\""), "an instant, quoted: \(notAfter)")
+        let run = try Subprocess.run(Fixtures.mimicExecutable.path, ["run", out], timeout: 60)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(RelativeTime("2026-11-30T12:00:00Z")?.absolute != nil)
+        #expect(RelativeTime("2026-11-30") == nil, "a bare day stays an error")
+        #expect(RelativeTime("+30d")?.absolute == nil)
+    }
+
     @Test("names are rewritten consistently to reserved ones and kept with --keep-names")
     func nameRewriting() {
         var names = NameRewriter(enabled: true)

@@ -108,7 +108,7 @@ extension CertificateSpec {
                 throw reader.error(
                     path(key),
                     "bad duration '\(text)' (expected a signed offset such as -30d, +90d, -2h, +1y; "
-                        + "units s, m, h, d, w, y)",
+                        + "units s, m, h, d, w, y; or an instant such as 2026-11-30T12:00:00Z)",
                     line: durationValue.line
                 )
             }

@@ -145,15 +145,27 @@ public struct RelativeTime: Sendable, Hashable, CustomStringConvertible {
     public static let defaultNotAfter = RelativeTime(seconds: 90 * 86_400)
 
     public var seconds: Int
+    /// An instant instead of an offset (`2026-11-30T12:00:00Z`), for a chain captured with its dates as they were.
+    public var absolute: Date?
 
     public init(seconds: Int) {
         self.seconds = seconds
     }
 
+    public init(absolute: Date) {
+        self.seconds = 0
+        self.absolute = absolute
+    }
+
     public static func days(_ days: Int) -> RelativeTime { RelativeTime(seconds: days * 86_400) }
 
-    /// Parses `[+|-]N<unit>`; nil for anything else (including numbers above a million units).
+    /// Parses `[+|-]N<unit>`, or an RFC 3339 instant (`2026-11-30T12:00:00Z`); nil for anything else (including
+    /// numbers above a million units, and a bare day).
     public init?(_ text: String) {
+        if text.count <= 40, text.first?.isNumber == true, text.contains("-"), let instant = Self.instant(text) {
+            self.init(absolute: instant)
+            return
+        }
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800, "y": 31_536_000]
         var body = Substring(text)
         var sign = 1
@@ -168,10 +180,23 @@ public struct RelativeTime: Sendable, Hashable, CustomStringConvertible {
         guard !digits.isEmpty, digits.count <= 7, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
             let count = Int(digits), count <= 1_000_000
         else { return nil }
-        seconds = sign * count * multiplier
+        self.init(seconds: sign * count * multiplier)
+    }
+
+    /// A full RFC 3339 instant only: a bare day (`2023-01-01`) is more often a mistake than a wish, and stays an
+    /// error.
+    private static func instant(_ text: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        full.formatOptions = [.withInternetDateTime]
+        return full.date(from: text)
     }
 
     public var description: String {
+        if let absolute {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime]
+            return formatter.string(from: absolute)
+        }
         let sign = seconds < 0 ? "-" : "+"
         let magnitude = abs(seconds)
         for (unit, size) in [("y", 31_536_000), ("d", 86_400), ("h", 3_600), ("m", 60)]
@@ -183,7 +208,7 @@ public struct RelativeTime: Sendable, Hashable, CustomStringConvertible {
 
     /// The date this offset names from `reference`.
     public func date(from reference: Date) -> Date {
-        reference.addingTimeInterval(TimeInterval(seconds))
+        absolute ?? reference.addingTimeInterval(TimeInterval(seconds))
     }
 }
 
