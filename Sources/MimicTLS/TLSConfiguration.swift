@@ -68,6 +68,8 @@ public struct TLSConfiguration: Sendable {
     /// Server: send a CertificateRequest (any certificate, or none, is accepted: the request is there to see
     /// how the client answers it, as vsftpd's `require_cert=NO` does).
     public var requestClientCertificate: Bool = false
+    /// Client: how strictly the peer's chain is judged after the handshake (``VerificationPolicy``).
+    public var verificationPolicy: VerificationPolicy = .default
 
     public init(
         role: TLSRole,

@@ -25,8 +25,13 @@ enum GnuTLSVerifier: TLSChainVerifier {
     /// Serialises verifications (see the type's documentation).
     private static let verifyLock = NSLock()
 
-    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult
-    {
+    static func verify(
+        chain: [[UInt8]],
+        anchors: [[UInt8]],
+        hostname: String?,
+        at time: Double?,
+        policy: VerificationPolicy
+    ) -> VerificationResult {
         let hostname = hostname.flatMap { $0.isEmpty ? nil : $0 }
         func rejected(_ raw: VerificationResult.RawError) -> VerificationResult {
             VerificationResult(
@@ -78,7 +83,7 @@ enum GnuTLSVerifier: TLSChainVerifier {
             if time != nil { gnutls_global_set_time_function(systemClock) }
         }
 
-        let (status, failure) = verifyLocked(certificates, anchors: anchors, hostname: hostname)
+        let (status, failure) = verifyLocked(certificates, anchors: anchors, hostname: hostname, policy: policy)
         if let failure { return rejected(failure) }
 
         let rawErrors = GnuTLSFindingMap.bits(of: status).map { bit in
@@ -99,7 +104,8 @@ enum GnuTLSVerifier: TLSChainVerifier {
     private static func verifyLocked(
         _ certificates: X509List,
         anchors: [[UInt8]],
-        hostname: String?
+        hostname: String?,
+        policy: VerificationPolicy
     ) -> (UInt32, VerificationResult.RawError?) {
         var list: OpaquePointer?
         var rc = gnutls_x509_trust_list_init(&list, 0)
@@ -127,7 +133,10 @@ enum GnuTLSVerifier: TLSChainVerifier {
         var hostnameBytes = Array((hostname ?? "").utf8) + [0]
         var purpose = Array(String(cString: mimic_gnutls_kp_tls_www_server()).utf8) + [0]
         var status: UInt32 = 0
-        let flags = mimic_gnutls_profile_to_vflags(GNUTLS_PROFILE_MEDIUM)
+        // Both policies verify at the MEDIUM profile; strict adds what `certtool --verify` always sets: a
+        // certificate may not be its own issuer's copy (GNUTLS_VERIFY_DO_NOT_ALLOW_SAME).
+        var flags = mimic_gnutls_profile_to_vflags(GNUTLS_PROFILE_MEDIUM)
+        if policy == .strict { flags |= UInt32(GNUTLS_VERIFY_DO_NOT_ALLOW_SAME.rawValue) }
         rc = hostnameBytes.withUnsafeMutableBufferPointer { host in
             purpose.withUnsafeMutableBufferPointer { oid in
                 var data: [gnutls_typed_vdata_st] = [
