@@ -38,26 +38,32 @@ struct ChainDifferentialTests {
         host: String = "mail.example.test",
         roots: [String] = ["local-ca"]
     ) -> Case {
-        let yaml = """
-            certificates:
-              - name: int
-                issuer: local-ca
-                ca: true
-                not_before: -30d
-                not_after: +1y
-            \(indent(intermediate))
-              - name: leaf
-                issuer: int
-                sans: [dns:mail.example.test]
-            \(indent(leaf))
-            \(extra)
-            serve: \(serve)
-            """
+        let intermediateLines = merge(
+            [("name", "int"), ("issuer", "local-ca"), ("ca", "true"), ("not_before", "-30d"), ("not_after", "+1y")],
+            intermediate
+        )
+        let leafLines = merge([("name", "leaf"), ("issuer", "int"), ("sans", "[dns:mail.example.test]")], leaf)
+        let yaml = "certificates:\n" + intermediateLines + leafLines + extra + "serve: \(serve)\n"
         return Case(name: name, yaml: yaml, host: host, roots: roots)
     }
 
-    private static func indent(_ lines: String) -> String {
-        lines.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
+    /// One certificate's YAML list item: the defaults in order, each replaced by an override of the same key,
+    /// then the overrides with new keys.
+    private static func merge(_ defaults: [(String, String)], _ overrides: String) -> String {
+        var pairs = defaults
+        for line in overrides.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+            let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            if let index = pairs.firstIndex(where: { $0.0 == key }) {
+                pairs[index].1 = value
+            } else {
+                pairs.append((key, value))
+            }
+        }
+        return pairs.enumerated().map { index, pair in
+            (index == 0 ? "  - " : "    ") + "\(pair.0): \(pair.1)\n"
+        }.joined()
     }
 
     static let cases: [Case] = [
@@ -90,7 +96,7 @@ struct ChainDifferentialTests {
         twoLevel("intermediate-not-ca", intermediate: "ca: false\nkey_usage: [keyCertSign]"),
         twoLevel("leaf-is-ca", leaf: "ca: true"),
         twoLevel("rsa1024-leaf", leaf: "key: rsa1024"),
-        twoLevel("sha1-leaf", intermediate: "key: rsa2048\nsignature: ecdsa-sha256", leaf: "signature: rsa-sha1"),
+        twoLevel("sha1-leaf", leaf: "signature: rsa-sha1", intermediate: "key: rsa2048\nsignature: ecdsa-sha256"),
         twoLevel("missing-intermediate", serve: "[leaf]"),
         twoLevel("reversed-with-root", serve: "[leaf, local-ca, int]"),
         twoLevel("root-served", serve: "[leaf, int, local-ca]"),
@@ -101,14 +107,8 @@ struct ChainDifferentialTests {
         twoLevel(
             "path-length-exceeded",
             intermediate: "path_length: 0",
-            extra: """
-                  - name: sub
-                    issuer: int
-                    ca: true
-                    not_before: -30d
-                    not_after: +1y
-                """,
-            serve: "[leaf2, sub, int]"
+            serve: "[leaf2, sub, int]",
+            extra: "  - name: sub\n    issuer: int\n    ca: true\n    not_before: -30d\n    not_after: +1y\n"
         ).renamed(leafIssuer: "sub"),
         twoLevel("self-signed-leaf", leaf: "issuer: self", serve: "[leaf]"),
         twoLevel("self-signed-leaf-trusted", leaf: "issuer: self", serve: "[leaf]", roots: ["leaf"]),
@@ -173,7 +173,7 @@ struct ChainDifferentialTests {
         let minted = try Fixtures.factory.mint(spec, name: "diff-\(testCase.name)", hostname: testCase.host)
         let localCA = try Fixtures.factory.localCA().certificateDER
         let roots = testCase.roots.compactMap { $0 == "local-ca" ? localCA : minted.certificates[$0] }
-        let directory = try PrivateDirectory()
+        let directory = try ChainScratchFolder()
         defer { directory.remove() }
         let leaf = try directory.write("leaf.pem", [minted.served[0]])
         let rest = minted.served.count > 1 ? try directory.write("rest.pem", Array(minted.served.dropFirst())) : nil
@@ -217,6 +217,10 @@ struct ChainDifferentialTests {
     @Test("each backend agrees with its own library's CLI", arguments: cases)
     func agrees(_ testCase: Case) throws {
         let outcome = try Self.run(testCase)
+        print(
+            "differential \(testCase.name): openssl CLI \(outcome.opensslCLI) mimic \(outcome.mimic[.openssl] ?? false); "
+                + "certtool \(outcome.certtool) mimic \(outcome.mimic[.gnutls] ?? false)"
+        )
         let known = Self.knownDivergences[testCase.name] ?? []
         for (backend, reference) in [(TLSBackend.openssl, outcome.opensslCLI), (.gnutls, outcome.certtool)] {
             let agrees = outcome.mimic[backend] == reference
@@ -237,7 +241,7 @@ struct ChainDifferentialTests {
             let testCase = Self.twoLevel("cli-\(malformation)", leaf: "malform: [\(malformation)]")
             let spec = try ChainSpec.parse(yaml: testCase.yaml)
             let minted = try Fixtures.factory.mint(spec, name: "diff-\(testCase.name)", hostname: testCase.host)
-            let directory = try PrivateDirectory()
+            let directory = try ChainScratchFolder()
             defer { directory.remove() }
             let chain = try directory.write("chain.pem", minted.served)
             let roots = try directory.write("roots.pem", minted.anchors)
@@ -293,7 +297,7 @@ extension ChainDifferentialTests.Case {
 }
 
 /// A folder only this user can read (mkdtemp, 0700), removed by the test.
-struct PrivateDirectory {
+struct ChainScratchFolder {
     let path: String
 
     init() throws {
