@@ -90,7 +90,8 @@ public struct TLSConfiguration: Sendable {
         serverNameChains: [String: TLSServerCredential] = [:],
         abortWithAlert: TLSAlert? = nil,
         closeMidHandshake: TLSHandshakeCut? = nil,
-        requestClientCertificate: Bool = false
+        requestClientCertificate: Bool = false,
+        verificationPolicy: VerificationPolicy = .default
     ) {
         self.role = role
         self.minimumVersion = minimumVersion
@@ -111,6 +112,7 @@ public struct TLSConfiguration: Sendable {
         self.abortWithAlert = abortWithAlert
         self.closeMidHandshake = closeMidHandshake
         self.requestClientCertificate = requestClientCertificate
+        self.verificationPolicy = verificationPolicy
     }
 
     /// The lowest version the engine is set to: `minimumVersion` when given. A server without it accepts nothing

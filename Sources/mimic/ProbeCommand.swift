@@ -54,6 +54,9 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "SMTP EHLO name (a FQDN: servers reject bare words).")
     var ehlo: String = "probe.mimic.test"
 
+    @Option(help: "Chain verification policy: default (each library's ordinary client) or strict (X509_STRICT, certtool's flags).")
+    var policy: VerificationPolicy = .default
+
     @Flag(name: .customLong("starttls-anyway"), help: "Send the upgrade even when the server does not advertise it.")
     var startTLSAnyway = false
 
@@ -83,7 +86,7 @@ struct ProbeCommand: AsyncParsableCommand {
                     ? "the bundled trust store (run from the Mimic folder, set MIMIC_CERTS, or pass --ca-file)"
                     : "--ca-file")
         }
-        let options = ProbeOptions(
+        var options = ProbeOptions(
             backends: backend.backends,
             trustAnchors: anchors,
             deadlines: ProbeDeadlines(timeout: timeout),
@@ -92,6 +95,7 @@ struct ProbeCommand: AsyncParsableCommand {
             ehloName: ehlo,
             tryStartTLSAnyway: startTLSAnyway
         )
+        options.verificationPolicy = policy
         let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
         let results = zip(parsed, reports).map { ProbeResult(target: $0, reports: $1) }
         print(ProbeRendering.render(results, format: format, warnDays: warnDays, critDays: critDays))
