@@ -3,6 +3,7 @@ import Foundation
 import MimicCore
 import MimicNet
 import MimicScenarios
+import MimicTLS
 
 extension TLSMode: ExpressibleByArgument {}
 extension ProbeFormat: ExpressibleByArgument {}
