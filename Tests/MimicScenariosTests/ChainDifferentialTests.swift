@@ -88,6 +88,7 @@ struct ChainDifferentialTests {
         twoLevel("leaf-with-key-cert-sign", leaf: "key_usage: [digitalSignature, keyCertSign]"),
         twoLevel("intermediate-without-key-usage", intermediate: "key_usage: []"),
         twoLevel("leaf-without-key-usage", leaf: "key_usage: []"),
+        twoLevel("intermediate-empty-subject", intermediate: "subject: {}"),
         twoLevel("empty-subject-san-not-critical", leaf: "subject: {}\nsan_critical: false"),
         twoLevel("empty-subject-san-critical", leaf: "subject: {}"),
         twoLevel("san-critical-with-subject", leaf: "san_critical: true"),
