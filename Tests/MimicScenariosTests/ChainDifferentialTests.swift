@@ -25,6 +25,8 @@ struct ChainDifferentialTests {
         var yaml: String
         var host: String = "mail.example.test"
         var roots: [String] = ["local-ca"]
+        /// Verify at this many seconds from now (`-attime` for OpenSSL, certtool under faketime); nil = now.
+        var at: Int? = nil
         var description: String { name }
     }
 
@@ -126,6 +128,15 @@ struct ChainDifferentialTests {
         twoLevel("leaf-zero-serial-missing-aki", leaf: "malform: [zero-serial]\nauthority_key_id: false"),
     ]
 
+    /// The clock moved: `mimic verify --at` against `openssl verify -attime` and certtool under `faketime`.
+    static let timedCases: [Case] = [
+        twoLevel("expired-leaf-before-expiry", leaf: "not_before: -60d\nnot_after: -1d").at(-3 * 86_400),
+        twoLevel("good-after-expiry", leaf: "not_after: +10d").at(20 * 86_400),
+        twoLevel("not-yet-valid-later", leaf: "not_before: +1d\nnot_after: +60d").at(2 * 86_400),
+        twoLevel("not-yet-valid-before", leaf: "not_before: -1d", intermediate: "not_before: -2d").at(-3 * 86_400),
+        twoLevel("good-a-month-ago-intermediate-expired", intermediate: "not_after: -10d").at(-30 * 86_400),
+    ]
+
     /// leaf ← int ← root2, where root2 exists twice with one key and subject: self-signed (not trusted) and
     /// cross-signed by the local CA (trusted).
     static func crossSigned(served: String, name: String) -> Case {
@@ -186,6 +197,8 @@ struct ChainDifferentialTests {
         opensslArguments += roots.isEmpty ? [] : ["-CAfile", rootsFile]
         opensslArguments += rest.map { ["-untrusted", $0] } ?? []
         opensslArguments += ["-x509_strict", "-partial_chain", "-auth_level", "2", "-purpose", "sslserver"]
+        let time = testCase.at.map { Date().addingTimeInterval(TimeInterval($0)) }
+        if let time { opensslArguments += ["-attime", String(Int(time.timeIntervalSince1970))] }
         opensslArguments += [isIP ? "-verify_ip" : "-verify_hostname", testCase.host, leaf]
         let openssl = try Subprocess.run("/usr/bin/openssl", opensslArguments, timeout: 30)
         #expect(!openssl.timedOut)
@@ -196,13 +209,24 @@ struct ChainDifferentialTests {
         ]
         // certtool without a CA file would trust the chain's own last certificate; an empty file trusts nothing.
         certtoolArguments.append("--load-ca-certificate=\(roots.isEmpty ? try directory.write("none.pem", []) : rootsFile)")
-        let certtool = try Subprocess.run("/usr/bin/certtool", certtoolArguments, timeout: 30)
+        let certtool: Subprocess.Result
+        if let time {
+            // certtool has no time option: its clock is moved instead (libfaketime, an absolute UTC time).
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withFullDate, .withSpaceBetweenDateAndTime, .withTime, .withColonSeparatorInTime]
+            certtool = try Subprocess.run(
+                "/usr/bin/faketime", [formatter.string(from: time), "/usr/bin/certtool"] + certtoolArguments,
+                timeout: 30, environment: ["TZ": "UTC"])
+        } else {
+            certtool = try Subprocess.run("/usr/bin/certtool", certtoolArguments, timeout: 30)
+        }
         #expect(!certtool.timedOut)
 
         let verification = try ChainVerification(
             chain: minted.served,
             anchors: roots,
             hostname: testCase.host,
+            at: time,
             policy: .strict
         )
         var mimic: [TLSBackend: Bool] = [:]
@@ -215,7 +239,7 @@ struct ChainDifferentialTests {
         )
     }
 
-    @Test("each backend agrees with its own library's CLI", arguments: cases)
+    @Test("each backend agrees with its own library's CLI", arguments: cases + timedCases)
     func agrees(_ testCase: Case) throws {
         let outcome = try Self.run(testCase)
         print(
@@ -289,6 +313,14 @@ struct ChainDifferentialTests {
 }
 
 extension ChainDifferentialTests.Case {
+    /// The same case verified `seconds` from now.
+    func at(_ seconds: Int) -> Self {
+        var copy = self
+        copy.name += "-at-\(seconds / 86_400)d"
+        copy.at = seconds
+        return copy
+    }
+
     /// The path-length case serves a second leaf under `sub`; this rewrites the spec so the leaf hangs there.
     func renamed(leafIssuer: String) -> Self {
         var copy = self

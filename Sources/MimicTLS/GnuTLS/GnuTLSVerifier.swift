@@ -83,8 +83,19 @@ enum GnuTLSVerifier: TLSChainVerifier {
             if time != nil { gnutls_global_set_time_function(systemClock) }
         }
 
+        CerttoolOutput.reset()
         let (status, failure) = verifyLocked(certificates, anchors: anchors, hostname: hostname, policy: policy)
         if let failure { return rejected(failure) }
+        if policy == .strict, let code = CerttoolOutput.failure() {
+            return rejected(
+                .init(
+                    code: GnuTLSLibrary.errorName(code) ?? "GNUTLS_E_\(code)",
+                    value: Int(code),
+                    text: "a certificate on the path has an empty issuer name, or its issuer an empty subject: "
+                        + "certtool --verify fails printing it (\(GnuTLSLibrary.errorText(code)))"
+                )
+            )
+        }
 
         let rawErrors = GnuTLSFindingMap.bits(of: status).map { bit in
             let entry = GnuTLSFindingMap.entry(forBit: bit)
@@ -164,7 +175,7 @@ enum GnuTLSVerifier: TLSChainVerifier {
                         UInt32(data.count),
                         flags,
                         &status,
-                        nil
+                        policy == .strict ? certtoolOutputCallback : nil
                     )
                 }
             }
@@ -273,6 +284,42 @@ private final class X509List {
     deinit {
         for crt in items { gnutls_x509_crt_deinit(crt) }
     }
+}
+
+/// What `certtool --verify`'s per-certificate output callback (`detailed_verification`) would fail on: it exits 1
+/// when a checked certificate's issuer DN, or its issuer's subject DN, cannot be read (an empty name), so certtool
+/// rejects such a path whatever GnuTLS concluded. The strict policy is certtool's, so it does the same checks in the
+/// same callback. Set and read only under `GnuTLSVerifier.verifyLock`.
+private enum CerttoolOutput {
+    nonisolated(unsafe) private static var code: Int32?
+
+    static func reset() { code = nil }
+    static func record(_ value: Int32) { if code == nil { code = value } }
+    static func failure() -> Int32? { code }
+}
+
+private func certtoolOutputCallback(
+    _ cert: OpaquePointer?,
+    _ issuer: OpaquePointer?,
+    _ crl: OpaquePointer?,
+    _ output: UInt32
+) -> Int32 {
+    guard let cert else { return 0 }
+    var name = gnutls_datum_t(data: nil, size: 0)
+    var rc = gnutls_x509_crt_get_issuer_dn3(cert, &name, 0)
+    mimic_gnutls_free(name.data)
+    if rc < 0 { CerttoolOutput.record(rc) }
+    name = gnutls_datum_t(data: nil, size: 0)
+    rc = gnutls_x509_crt_get_dn3(cert, &name, 0)
+    mimic_gnutls_free(name.data)
+    if rc < 0 && rc != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE { CerttoolOutput.record(rc) }
+    if let issuer {
+        name = gnutls_datum_t(data: nil, size: 0)
+        rc = gnutls_x509_crt_get_dn3(issuer, &name, 0)
+        mimic_gnutls_free(name.data)
+        if rc < 0 { CerttoolOutput.record(rc) }
+    }
+    return 0
 }
 
 /// The clock GnuTLS reads while a timed verification runs.
