@@ -107,6 +107,7 @@ struct ChainDifferentialTests {
         twoLevel("partial-chain-intermediate-trusted", roots: ["int"]),
         twoLevel("partial-chain-leaf-trusted", serve: "[leaf]", roots: ["leaf"]),
         twoLevel("no-trust-at-all", roots: []),
+        twoLevel("unreadable-certificate-in-roots", roots: ["local-ca", "garbage"]),
         twoLevel(
             "path-length-exceeded",
             intermediate: "path_length: 0",
@@ -184,7 +185,10 @@ struct ChainDifferentialTests {
         let spec = try ChainSpec.parse(yaml: testCase.yaml)
         let minted = try Fixtures.factory.mint(spec, name: "diff-\(testCase.name)", hostname: testCase.host)
         let localCA = try Fixtures.factory.localCA().certificateDER
-        let roots = testCase.roots.compactMap { $0 == "local-ca" ? localCA : minted.certificates[$0] }
+        // `garbage`: a DER SEQUENCE that is no certificate, which makes either CLI refuse the whole ROOTS file.
+        let roots = testCase.roots.compactMap { name in
+            name == "local-ca" ? localCA : name == "garbage" ? [0x30, 0x03, 0x02, 0x01, 0x01] : minted.certificates[name]
+        }
         let directory = try ChainScratchFolder()
         defer { directory.remove() }
         let leaf = try directory.write("leaf.pem", [minted.served[0]])

@@ -87,13 +87,27 @@ enum GnuTLSVerifier: TLSChainVerifier {
         let (status, failure) = verifyLocked(certificates, anchors: anchors, hostname: hostname, policy: policy)
         if let failure { return rejected(failure) }
         if policy == .strict, let code = CerttoolOutput.failure() {
-            return rejected(
-                .init(
-                    code: GnuTLSLibrary.errorName(code) ?? "GNUTLS_E_\(code)",
-                    value: Int(code),
-                    text: "a certificate on the path has an empty issuer name, or its issuer an empty subject: "
-                        + "certtool --verify fails printing it (\(GnuTLSLibrary.errorText(code)))"
-                )
+            // The strict policy's own refusal, not the library's: named as such.
+            let raw = VerificationResult.RawError(
+                code: GnuTLSLibrary.errorName(code) ?? "GNUTLS_E_\(code)",
+                value: Int(code),
+                text: "a certificate on the path has an empty issuer name, or its issuer an empty subject: "
+                    + "certtool --verify fails printing it (\(GnuTLSLibrary.errorText(code)))"
+            )
+            return VerificationResult(
+                backend: .gnutls,
+                accepted: false,
+                rawErrors: [raw],
+                findings: [
+                    Finding(
+                        .policyViolation,
+                        phase: .verification,
+                        evidence: raw.text,
+                        source: TLSBackend.gnutls.rawValue,
+                        rawCode: raw.code
+                    )
+                ],
+                hostname: hostname
             )
         }
 
@@ -133,9 +147,22 @@ enum GnuTLSVerifier: TLSChainVerifier {
         // 1: the list owns (and frees) the anchors added to it.
         defer { gnutls_x509_trust_list_deinit(list, 1) }
 
-        // Anchors GnuTLS cannot parse trust nothing, like an empty list.
+        // Anchors GnuTLS cannot parse trust nothing, like an empty list; under the strict policy they fail the
+        // verification, as certtool fails to load such a --load-ca-certificate file.
         let anchorList = X509List()
-        for der in anchors { _ = anchorList.append(der) }
+        for (index, der) in anchors.enumerated() {
+            let added = anchorList.append(der)
+            if added < 0 && policy == .strict {
+                return (
+                    0,
+                    .init(
+                        code: GnuTLSLibrary.errorName(added) ?? "GNUTLS_E_\(added)",
+                        value: Int(added),
+                        text: "trust anchor \(index) could not be parsed: \(GnuTLSLibrary.errorText(added))"
+                    )
+                )
+            }
+        }
         var cas = anchorList.take()
         if !cas.isEmpty {
             _ = gnutls_x509_trust_list_add_cas(list, &cas, UInt32(cas.count), 0)

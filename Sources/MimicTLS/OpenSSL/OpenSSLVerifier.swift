@@ -75,9 +75,15 @@ enum OpenSSLVerifier: TLSChainVerifier {
 
         guard let store = X509_STORE_new() else { return [setupComplaint(X509_V_ERR_OUT_OF_MEM, "X509_STORE_new")] }
         defer { X509_STORE_free(store) }
-        for der in anchors {
-            // An unreadable anchor simply trusts nothing; the chain's own errors will say so.
-            guard let anchor = parse(der) else { continue }
+        for (index, der) in anchors.enumerated() {
+            // An unreadable anchor simply trusts nothing; the chain's own errors will say so. Under the strict
+            // policy it fails the whole verification, as `openssl verify -CAfile` fails to load such a file.
+            guard let anchor = parse(der) else {
+                if policy == .strict {
+                    return [setupComplaint(X509_V_ERR_UNSPECIFIED, "trust anchor \(index) is not DER X.509")]
+                }
+                continue
+            }
             _ = X509_STORE_add_cert(store, anchor)
             X509_free(anchor)
         }
