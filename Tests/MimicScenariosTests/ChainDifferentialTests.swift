@@ -291,6 +291,27 @@ struct ChainDifferentialTests {
         }
     }
 
+    @Test("bytes that are no certificate at all are judged (exit 2); only a file without a certificate is exit 3")
+    func garbageIsRejectedNotUnknown() throws {
+        let directory = try ChainScratchFolder()
+        defer { directory.remove() }
+        let localCA = try Fixtures.factory.localCA().certificateDER
+        let roots = try directory.write("roots.pem", [localCA])
+        let garbage = try directory.write("garbage.pem", [[0x30, 0x03, 0x02, 0x01, 0x01], localCA])
+        let rejected = try Subprocess.run(
+            Fixtures.mimicExecutable.path,
+            ["verify", "--chain", garbage, "--ca", roots, "--policy", "strict", "--format", "json"],
+            timeout: 30
+        )
+        #expect(rejected.status == 2, "\(rejected.stdout)\(rejected.stderr)")
+        #expect(rejected.stdout.contains("malformedCertificate"))
+        let empty = directory.path + "/empty.pem"
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data("no certificate here\n".utf8)))
+        let unknown = try Subprocess.run(
+            Fixtures.mimicExecutable.path, ["verify", "--chain", empty, "--ca", roots], timeout: 30)
+        #expect(unknown.status == 3)
+    }
+
     @Test("strict findings name the rule broken")
     func strictFindingsNameTheRule() throws {
         let expectations: [(Case, FindingCode)] = [
