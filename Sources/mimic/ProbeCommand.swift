@@ -55,7 +55,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "SMTP EHLO name (a FQDN: servers reject bare words).")
     var ehlo: String = "probe.mimic.test"
 
-    @Option(help: "Chain verification policy: default (each library's ordinary client) or strict (X509_STRICT, certtool's flags).")
+    @Option(help: "Chain verification policy: default (each library's ordinary client) or strict (X509_STRICT).")
     var policy: VerificationPolicy = .default
 
     @Flag(name: .customLong("starttls-anyway"), help: "Send the upgrade even when the server does not advertise it.")

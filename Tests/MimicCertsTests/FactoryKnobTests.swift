@@ -73,7 +73,9 @@ import X509
         #expect(intermediate.extensions[oid: .X509ExtensionID.basicConstraints]?.critical == false)
     }
 
-    @Test("each malformation is minted, still signed by its issuer, and marked by the facts", arguments: Malformation.allCases)
+    @Test(
+        "each malformation is minted, still signed by its issuer, and marked by the facts",
+        arguments: Malformation.allCases)
     func malformations(_ malformation: Malformation) throws {
         let minted = try Self.mint(leaf: "    malform: [\(malformation)]")
         let facts = try ChainFacts(

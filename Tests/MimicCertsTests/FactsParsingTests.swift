@@ -90,7 +90,8 @@ struct FactsParsingTests {
 
     @Test func longChainsAreCountedAndTheirHeadExamined() throws {
         let pki = try FactsTestPKI.chain(now: now)
-        let chain = [pki.leaf.der, pki.intermediate.der]
+        let chain =
+            [pki.leaf.der, pki.intermediate.der]
             + Array(repeating: pki.leaf.der, count: ChainFacts.maximumChainLength - 1)
         let facts = try ChainFacts(chain: chain, anchors: pki.anchors, hostname: nil, at: now)
         #expect(facts.servedCount == 33)

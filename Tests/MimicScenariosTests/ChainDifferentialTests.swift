@@ -68,66 +68,68 @@ struct ChainDifferentialTests {
         }.joined()
     }
 
-    static let cases: [Case] = [
-        twoLevel("good"),
-        twoLevel("wrong-host", host: "other.example.test"),
-        twoLevel("ip-host-against-dns-san", host: "127.0.0.1"),
-        twoLevel("ip-san", leaf: "sans: [ip:127.0.0.1]", host: "127.0.0.1"),
-        twoLevel("wildcard", leaf: "sans: [dns:*.example.test]"),
-        twoLevel("partial-wildcard", leaf: "sans: [dns:m*.example.test]"),
-        twoLevel("wildcard-too-deep", leaf: "sans: [dns:*.test]"),
-        twoLevel("expired-leaf", leaf: "not_before: -60d\nnot_after: -1d"),
-        twoLevel("not-yet-valid-leaf", leaf: "not_before: +1d\nnot_after: +60d"),
-        twoLevel("expired-intermediate", intermediate: "not_after: -1d"),
-        twoLevel("leaf-missing-aki", leaf: "authority_key_id: false"),
-        twoLevel("leaf-missing-ski", leaf: "subject_key_id: false"),
-        twoLevel("intermediate-missing-aki", intermediate: "authority_key_id: false"),
-        twoLevel("intermediate-missing-ski", intermediate: "subject_key_id: false"),
-        twoLevel("intermediate-basic-constraints-non-critical", intermediate: "basic_constraints: non-critical"),
-        twoLevel("intermediate-without-basic-constraints", intermediate: "basic_constraints: absent"),
-        twoLevel("leaf-basic-constraints-non-critical", leaf: "basic_constraints: non-critical"),
-        twoLevel("leaf-without-basic-constraints", leaf: "basic_constraints: absent"),
-        twoLevel("leaf-with-key-cert-sign", leaf: "key_usage: [digitalSignature, keyCertSign]"),
-        twoLevel("intermediate-without-key-usage", intermediate: "key_usage: []"),
-        twoLevel("leaf-without-key-usage", leaf: "key_usage: []"),
-        twoLevel("intermediate-empty-subject", intermediate: "subject: {}"),
-        twoLevel("empty-subject-san-not-critical", leaf: "subject: {}\nsan_critical: false"),
-        twoLevel("empty-subject-san-critical", leaf: "subject: {}"),
-        twoLevel("san-critical-with-subject", leaf: "san_critical: true"),
-        twoLevel("leaf-eku-client-only", leaf: "extended_key_usage: [clientAuth]"),
-        twoLevel("leaf-without-eku", leaf: "extended_key_usage: []"),
-        twoLevel("intermediate-not-ca", intermediate: "ca: false\nkey_usage: [keyCertSign]"),
-        twoLevel("leaf-is-ca", leaf: "ca: true"),
-        twoLevel("rsa1024-leaf", leaf: "key: rsa1024"),
-        twoLevel("sha1-leaf", leaf: "signature: rsa-sha1", intermediate: "key: rsa2048\nsignature: ecdsa-sha256"),
-        twoLevel("missing-intermediate", serve: "[leaf]"),
-        twoLevel("reversed-with-root", serve: "[leaf, local-ca, int]"),
-        twoLevel("root-served", serve: "[leaf, int, local-ca]"),
-        twoLevel("intermediate-duplicated", serve: "[leaf, int, int]"),
-        twoLevel("partial-chain-intermediate-trusted", roots: ["int"]),
-        twoLevel("partial-chain-leaf-trusted", serve: "[leaf]", roots: ["leaf"]),
-        twoLevel("no-trust-at-all", roots: []),
-        twoLevel("unreadable-certificate-in-roots", roots: ["local-ca", "garbage"]),
-        twoLevel(
-            "path-length-exceeded",
-            intermediate: "path_length: 0",
-            serve: "[leaf2, sub, int]",
-            extra: "  - name: sub\n    issuer: int\n    ca: true\n    not_before: -30d\n    not_after: +1y\n"
-        ).renamed(leafIssuer: "sub"),
-        twoLevel("self-signed-leaf", leaf: "issuer: self", serve: "[leaf]"),
-        twoLevel("self-signed-leaf-trusted", leaf: "issuer: self", serve: "[leaf]", roots: ["leaf"]),
-        crossSigned(served: "[leaf, int, root2-cross]", name: "cross-signed"),
-        crossSigned(served: "[leaf, int, root2-self, root2-cross]", name: "cross-signed-with-untrusted-self-signed"),
-        crossSigned(served: "[leaf, root2-cross, int]", name: "cross-signed-out-of-order"),
-        twoLevel("too-long", serve: "[leaf, int" + String(repeating: ", int", count: 31) + "]"),
-    ] + Malformation.allCases.map { twoLevel("leaf-\($0)", leaf: "malform: [\($0)]") } + [
-        twoLevel("intermediate-negative-serial", intermediate: "malform: [negative-serial]"),
-        twoLevel("intermediate-duplicate-extension", intermediate: "malform: [duplicate-extension]"),
-        twoLevel("intermediate-truncated-key", intermediate: "malform: [truncated-key]"),
-        twoLevel("intermediate-algorithm-mismatch", intermediate: "malform: [algorithm-mismatch]"),
-        twoLevel("intermediate-oversized", intermediate: "malform: [oversized]"),
-        twoLevel("leaf-zero-serial-missing-aki", leaf: "malform: [zero-serial]\nauthority_key_id: false"),
-    ]
+    static let cases: [Case] =
+        [
+            twoLevel("good"),
+            twoLevel("wrong-host", host: "other.example.test"),
+            twoLevel("ip-host-against-dns-san", host: "127.0.0.1"),
+            twoLevel("ip-san", leaf: "sans: [ip:127.0.0.1]", host: "127.0.0.1"),
+            twoLevel("wildcard", leaf: "sans: [dns:*.example.test]"),
+            twoLevel("partial-wildcard", leaf: "sans: [dns:m*.example.test]"),
+            twoLevel("wildcard-too-deep", leaf: "sans: [dns:*.test]"),
+            twoLevel("expired-leaf", leaf: "not_before: -60d\nnot_after: -1d"),
+            twoLevel("not-yet-valid-leaf", leaf: "not_before: +1d\nnot_after: +60d"),
+            twoLevel("expired-intermediate", intermediate: "not_after: -1d"),
+            twoLevel("leaf-missing-aki", leaf: "authority_key_id: false"),
+            twoLevel("leaf-missing-ski", leaf: "subject_key_id: false"),
+            twoLevel("intermediate-missing-aki", intermediate: "authority_key_id: false"),
+            twoLevel("intermediate-missing-ski", intermediate: "subject_key_id: false"),
+            twoLevel("intermediate-basic-constraints-non-critical", intermediate: "basic_constraints: non-critical"),
+            twoLevel("intermediate-without-basic-constraints", intermediate: "basic_constraints: absent"),
+            twoLevel("leaf-basic-constraints-non-critical", leaf: "basic_constraints: non-critical"),
+            twoLevel("leaf-without-basic-constraints", leaf: "basic_constraints: absent"),
+            twoLevel("leaf-with-key-cert-sign", leaf: "key_usage: [digitalSignature, keyCertSign]"),
+            twoLevel("intermediate-without-key-usage", intermediate: "key_usage: []"),
+            twoLevel("leaf-without-key-usage", leaf: "key_usage: []"),
+            twoLevel("intermediate-empty-subject", intermediate: "subject: {}"),
+            twoLevel("empty-subject-san-not-critical", leaf: "subject: {}\nsan_critical: false"),
+            twoLevel("empty-subject-san-critical", leaf: "subject: {}"),
+            twoLevel("san-critical-with-subject", leaf: "san_critical: true"),
+            twoLevel("leaf-eku-client-only", leaf: "extended_key_usage: [clientAuth]"),
+            twoLevel("leaf-without-eku", leaf: "extended_key_usage: []"),
+            twoLevel("intermediate-not-ca", intermediate: "ca: false\nkey_usage: [keyCertSign]"),
+            twoLevel("leaf-is-ca", leaf: "ca: true"),
+            twoLevel("rsa1024-leaf", leaf: "key: rsa1024"),
+            twoLevel("sha1-leaf", leaf: "signature: rsa-sha1", intermediate: "key: rsa2048\nsignature: ecdsa-sha256"),
+            twoLevel("missing-intermediate", serve: "[leaf]"),
+            twoLevel("reversed-with-root", serve: "[leaf, local-ca, int]"),
+            twoLevel("root-served", serve: "[leaf, int, local-ca]"),
+            twoLevel("intermediate-duplicated", serve: "[leaf, int, int]"),
+            twoLevel("partial-chain-intermediate-trusted", roots: ["int"]),
+            twoLevel("partial-chain-leaf-trusted", serve: "[leaf]", roots: ["leaf"]),
+            twoLevel("no-trust-at-all", roots: []),
+            twoLevel("unreadable-certificate-in-roots", roots: ["local-ca", "garbage"]),
+            twoLevel(
+                "path-length-exceeded",
+                intermediate: "path_length: 0",
+                serve: "[leaf2, sub, int]",
+                extra: "  - name: sub\n    issuer: int\n    ca: true\n    not_before: -30d\n    not_after: +1y\n"
+            ).renamed(leafIssuer: "sub"),
+            twoLevel("self-signed-leaf", leaf: "issuer: self", serve: "[leaf]"),
+            twoLevel("self-signed-leaf-trusted", leaf: "issuer: self", serve: "[leaf]", roots: ["leaf"]),
+            crossSigned(served: "[leaf, int, root2-cross]", name: "cross-signed"),
+            crossSigned(
+                served: "[leaf, int, root2-self, root2-cross]", name: "cross-signed-with-untrusted-self-signed"),
+            crossSigned(served: "[leaf, root2-cross, int]", name: "cross-signed-out-of-order"),
+            twoLevel("too-long", serve: "[leaf, int" + String(repeating: ", int", count: 31) + "]"),
+        ] + Malformation.allCases.map { twoLevel("leaf-\($0)", leaf: "malform: [\($0)]") } + [
+            twoLevel("intermediate-negative-serial", intermediate: "malform: [negative-serial]"),
+            twoLevel("intermediate-duplicate-extension", intermediate: "malform: [duplicate-extension]"),
+            twoLevel("intermediate-truncated-key", intermediate: "malform: [truncated-key]"),
+            twoLevel("intermediate-algorithm-mismatch", intermediate: "malform: [algorithm-mismatch]"),
+            twoLevel("intermediate-oversized", intermediate: "malform: [oversized]"),
+            twoLevel("leaf-zero-serial-missing-aki", leaf: "malform: [zero-serial]\nauthority_key_id: false"),
+        ]
 
     /// The clock moved: `mimic verify --at` against `openssl verify -attime` and certtool under `faketime`.
     static let timedCases: [Case] = [
@@ -187,7 +189,8 @@ struct ChainDifferentialTests {
         let localCA = try Fixtures.factory.localCA().certificateDER
         // `garbage`: a DER SEQUENCE that is no certificate, which makes either CLI refuse the whole ROOTS file.
         let roots = testCase.roots.compactMap { name in
-            name == "local-ca" ? localCA : name == "garbage" ? [0x30, 0x03, 0x02, 0x01, 0x01] : minted.certificates[name]
+            name == "local-ca"
+                ? localCA : name == "garbage" ? [0x30, 0x03, 0x02, 0x01, 0x01] : minted.certificates[name]
         }
         let directory = try ChainScratchFolder()
         defer { directory.remove() }
@@ -212,12 +215,15 @@ struct ChainDifferentialTests {
             "--verify-hostname=\(testCase.host)", "--infile", chain,
         ]
         // certtool without a CA file would trust the chain's own last certificate; an empty file trusts nothing.
-        certtoolArguments.append("--load-ca-certificate=\(roots.isEmpty ? try directory.write("none.pem", []) : rootsFile)")
+        certtoolArguments.append(
+            "--load-ca-certificate=\(roots.isEmpty ? try directory.write("none.pem", []) : rootsFile)")
         let certtool: Subprocess.Result
         if let time {
             // certtool has no time option: its clock is moved instead (libfaketime, an absolute UTC time).
             let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withFullDate, .withSpaceBetweenDateAndTime, .withTime, .withColonSeparatorInTime]
+            formatter.formatOptions = [
+                .withFullDate, .withSpaceBetweenDateAndTime, .withTime, .withColonSeparatorInTime,
+            ]
             certtool = try Subprocess.run(
                 "/usr/bin/faketime", [formatter.string(from: time), "/usr/bin/certtool"] + certtoolArguments,
                 timeout: 30, environment: ["TZ": "UTC"])
@@ -276,8 +282,11 @@ struct ChainDifferentialTests {
             let roots = try directory.write("roots.pem", minted.anchors)
             let run = try Subprocess.run(
                 Fixtures.mimicExecutable.path,
-                ["verify", "--chain", chain, "--ca", roots, "--host", testCase.host, "--policy", "strict", "--format",
-                 "json"],
+                [
+                    "verify", "--chain", chain, "--ca", roots, "--host", testCase.host, "--policy", "strict",
+                    "--format",
+                    "json",
+                ],
                 timeout: 30
             )
             #expect(run.status == 0 || run.status == 2, "\(malformation): exit \(run.status) \(run.stderr)")
@@ -318,7 +327,10 @@ struct ChainDifferentialTests {
             (Self.twoLevel("named-leaf-missing-aki", leaf: "authority_key_id: false"), .missingAKI),
             (Self.twoLevel("named-int-missing-ski", intermediate: "subject_key_id: false"), .missingSKI),
             (Self.twoLevel("named-int-non-critical", intermediate: "basic_constraints: non-critical"), .caNotCritical),
-            (Self.twoLevel("named-key-cert-sign", leaf: "key_usage: [digitalSignature, keyCertSign]"), .keyCertSignOnLeaf),
+            (
+                Self.twoLevel("named-key-cert-sign", leaf: "key_usage: [digitalSignature, keyCertSign]"),
+                .keyCertSignOnLeaf
+            ),
             (Self.twoLevel("named-san", leaf: "subject: {}\nsan_critical: false"), .sanNotCritical),
         ]
         for (testCase, code) in expectations {
@@ -349,7 +361,8 @@ extension ChainDifferentialTests.Case {
     /// The path-length case serves a second leaf under `sub`; this rewrites the spec so the leaf hangs there.
     func renamed(leafIssuer: String) -> Self {
         var copy = self
-        copy.yaml = yaml.replacingOccurrences(of: "  - name: leaf\n    issuer: int", with: "  - name: leaf2\n    issuer: \(leafIssuer)")
+        copy.yaml = yaml.replacingOccurrences(
+            of: "  - name: leaf\n    issuer: int", with: "  - name: leaf2\n    issuer: \(leafIssuer)")
         return copy
     }
 }
@@ -368,7 +381,9 @@ struct ChainScratchFolder {
     func write(_ name: String, _ certificates: [[UInt8]]) throws -> String {
         let file = path + "/" + name
         let text = certificates.map { PEM.encode(der: $0, label: "CERTIFICATE") }.joined()
-        guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         else { throw CocoaError(.fileWriteUnknown) }
         return file
     }

@@ -101,7 +101,11 @@ public final class CertificateFactory: Sendable {
     }
 
     func key(for certificate: CertificateSpec) throws -> FactoryKey {
-        try KeyStore.key(name: certificate.sameKeyAs ?? certificate.name, type: certificate.key, directory: keysDirectory)
+        try KeyStore.key(
+            name: certificate.sameKeyAs ?? certificate.name,
+            type: certificate.key,
+            directory: keysDirectory
+        )
     }
 }
 

@@ -40,7 +40,10 @@ extension ChainSpec {
                 throw reader.error(field, "'\(other)' is not another certificate of this chain with a key of its own")
             }
             guard target.key == certificate.key else {
-                throw reader.error(field, "'\(other)' has a \(target.key) key, this certificate a \(certificate.key) key")
+                throw reader.error(
+                    field,
+                    "'\(other)' has a \(target.key) key, this certificate a \(certificate.key) key"
+                )
             }
         }
 

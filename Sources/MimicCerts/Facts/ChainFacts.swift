@@ -172,7 +172,12 @@ private struct PathWalk {
             if facts[current].selfSigned { return }
             let candidates: [(Int, ParsedCertificate)] = served.indices.compactMap { index in
                 guard !path.contains(index), let candidate = served[index],
-                    ChainFacts.sameName(candidate.subject, candidate.subjectDER, certificate.issuer, certificate.issuerDER)
+                    ChainFacts.sameName(
+                        candidate.subject,
+                        candidate.subjectDER,
+                        certificate.issuer,
+                        certificate.issuerDER
+                    )
                 else { return nil }
                 return (index, candidate)
             }

@@ -190,7 +190,10 @@ struct ParsedCertificate: Sendable {
 
     /// The extensions as swift-certificates holds them; a repeated OID (RFC 5280 §4.2 forbids it) keeps the
     /// first occurrence and is recorded.
-    private static func extensions(_ list: [Certificate.Extension], _ problems: inout [String]) -> Certificate.Extensions {
+    private static func extensions(
+        _ list: [Certificate.Extension],
+        _ problems: inout [String]
+    ) -> Certificate.Extensions {
         if let extensions = try? Certificate.Extensions(list) { return extensions }
         var seen = Set<ASN1ObjectIdentifier>()
         var unique: [Certificate.Extension] = []

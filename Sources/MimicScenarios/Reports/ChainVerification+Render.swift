@@ -107,7 +107,7 @@ extension ChainVerification {
         }
         lines.append("      SHA-256  \(certificate.sha256Fingerprint)")
         for problem in certificate.malformed ?? [] {
-            lines.append("      UNREADABLE \(problem)")
+            lines.append("      MALFORMED \(problem)")
         }
         return lines
     }
