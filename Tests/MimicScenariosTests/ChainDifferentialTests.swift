@@ -241,6 +241,23 @@ struct ChainDifferentialTests {
         )
         var mimic: [TLSBackend: Bool] = [:]
         for backend in verification.backends { mimic[backend.backend] = backend.accepted }
+        // The command as the reference suite calls it, one backend at a time: its exit status is the answer.
+        // (A ROOTS file without a certificate is a usage error, exit 3, so that one case stays in-process.)
+        if !roots.isEmpty {
+            for backend in TLSBackend.allCases {
+                var arguments = [
+                    "verify", "--chain", chain, "--ca", rootsFile, "--host", testCase.host, "--policy", "strict",
+                    "--backend", backend.rawValue,
+                ]
+                if let time { arguments.append("--at=@\(Int(time.timeIntervalSince1970))") }
+                let command = try Subprocess.run(Fixtures.mimicExecutable.path, arguments, timeout: 60)
+                #expect(command.status == 0 || command.status == 2, "\(testCase.name) \(backend): \(command.stderr)")
+                #expect(
+                    (command.status == 0) == mimic[backend],
+                    "\(testCase.name) \(backend): mimic verify exit \(command.status), in-process \(String(describing: mimic[backend]))"
+                )
+            }
+        }
         return Outcome(
             opensslCLI: openssl.status == 0,
             certtool: certtool.status == 0,
