@@ -33,6 +33,11 @@ extension ChainVerification {
         out.append("Facts (library-independent)")
         out.append("  path      \(pathDescription)")
         out.append("  hostname  \(hostnameDescription)")
+        if !facts.unreadableAnchors.isEmpty {
+            out.append(
+                "  anchors   unreadable, left out of the facts: "
+                    + facts.unreadableAnchors.map { "#\($0)" }.joined(separator: ", "))
+        }
         if factFindings.isEmpty {
             out.append("  findings  none")
         } else {
