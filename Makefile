@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # System packages the build and the tests use: the two TLS libraries' headers, and the real
 # openssl / gnutls-cli clients the tests compare against.
-APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 python3-jsonschema python3-yaml ca-certificates
+APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 python3-jsonschema python3-yaml ca-certificates faketime
 
 .PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all builtins
 

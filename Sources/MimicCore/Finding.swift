@@ -14,6 +14,8 @@ public struct Finding: Sendable, Hashable, Codable, CustomStringConvertible {
     public var depth: Int?
     /// Days left, for `expiringSoon` (and negative days for `expired`, where known).
     public var days: Int?
+    /// How many, for `chainTooLong` (the number of certificates served).
+    public var count: Int?
 
     public init(
         _ code: FindingCode,
@@ -23,7 +25,8 @@ public struct Finding: Sendable, Hashable, Codable, CustomStringConvertible {
         source: String? = nil,
         rawCode: String? = nil,
         depth: Int? = nil,
-        days: Int? = nil
+        days: Int? = nil,
+        count: Int? = nil
     ) {
         self.code = code
         self.severity = severity ?? code.defaultSeverity
@@ -33,6 +36,7 @@ public struct Finding: Sendable, Hashable, Codable, CustomStringConvertible {
         self.rawCode = rawCode
         self.depth = depth
         self.days = days
+        self.count = count
     }
 
     public var description: String {

@@ -17,6 +17,28 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
     case wrongPurpose
     /// A backend rejected the chain for a reason with no code of its own here; the raw code says which.
     case verificationError
+    /// A served certificate that Mimic's own reader could not read in full (a negative or zero serial, a
+    /// malformed subjectAltName, duplicate extensions, differing signature algorithms, a truncated key, more
+    /// than 64 KiB); both libraries still judged the bytes as served.
+    case malformedCertificate
+    /// More certificates served than the chain facts examine (the count is in the finding's detail).
+    case chainTooLong
+    /// The strict policy refused a rule the raw code names but no finding of its own here does.
+    case policyViolation
+    /// Strict policy: a certificate without the authorityKeyIdentifier extension (RFC 5280 §4.2.1.1).
+    case missingAKI
+    /// Strict policy: a CA certificate without the subjectKeyIdentifier extension (RFC 5280 §4.2.1.2).
+    case missingSKI
+    /// Strict policy: a CA whose basicConstraints is not marked critical (RFC 5280 §4.2.1.9).
+    case caNotCritical
+    /// Strict policy: an empty subject with a non-critical subjectAltName (RFC 5280 §4.2.1.6).
+    case sanNotCritical
+    /// Strict policy: an end-entity certificate with keyUsage keyCertSign (RFC 5280 §4.2.1.3).
+    case keyCertSignOnLeaf
+    /// Strict policy: a CA certificate without keyUsage (RFC 5280 §4.2.1.3).
+    case caMissingKeyUsage
+    /// Strict policy: the signature algorithm differs between tbsCertificate and certificate (RFC 5280 §4.1.1.2).
+    case algorithmMismatch
 
     // TLS.
     case handshakeFailure
@@ -54,7 +76,9 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
     public var family: Family {
         switch self {
         case .expired, .notYetValid, .expiringSoon, .hostnameMismatch, .selfSigned, .untrustedRoot, .incompleteChain,
-            .chainOrder, .weakKey, .weakSignature, .notACA, .pathLength, .wrongPurpose, .verificationError:
+            .chainOrder, .weakKey, .weakSignature, .notACA, .pathLength, .wrongPurpose, .verificationError,
+            .malformedCertificate, .chainTooLong, .policyViolation, .missingAKI, .missingSKI, .caNotCritical,
+            .sanNotCritical, .keyCertSignOnLeaf, .caMissingKeyUsage, .algorithmMismatch:
             .certificate
         case .handshakeFailure, .legacyVersion, .weakCipher, .noSharedCipher:
             .tls

@@ -68,6 +68,8 @@ public struct TLSConfiguration: Sendable {
     /// Server: send a CertificateRequest (any certificate, or none, is accepted: the request is there to see
     /// how the client answers it, as vsftpd's `require_cert=NO` does).
     public var requestClientCertificate: Bool = false
+    /// Client: how strictly the peer's chain is judged after the handshake (``VerificationPolicy``).
+    public var verificationPolicy: VerificationPolicy = .default
 
     public init(
         role: TLSRole,
@@ -88,7 +90,8 @@ public struct TLSConfiguration: Sendable {
         serverNameChains: [String: TLSServerCredential] = [:],
         abortWithAlert: TLSAlert? = nil,
         closeMidHandshake: TLSHandshakeCut? = nil,
-        requestClientCertificate: Bool = false
+        requestClientCertificate: Bool = false,
+        verificationPolicy: VerificationPolicy = .default
     ) {
         self.role = role
         self.minimumVersion = minimumVersion
@@ -109,6 +112,7 @@ public struct TLSConfiguration: Sendable {
         self.abortWithAlert = abortWithAlert
         self.closeMidHandshake = closeMidHandshake
         self.requestClientCertificate = requestClientCertificate
+        self.verificationPolicy = verificationPolicy
     }
 
     /// The lowest version the engine is set to: `minimumVersion` when given. A server without it accepts nothing

@@ -77,8 +77,17 @@ public protocol TLSChainVerifier {
         chain: [[UInt8]],
         anchors: [[UInt8]],
         hostname: String?,
-        at time: Double?
+        at time: Double?,
+        policy: VerificationPolicy
     ) -> VerificationResult
+}
+
+extension TLSChainVerifier {
+    /// Verifies under the default policy.
+    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult
+    {
+        verify(chain: chain, anchors: anchors, hostname: hostname, at: time, policy: .default)
+    }
 }
 
 /// Entry points that pick a backend by value.
@@ -100,11 +109,14 @@ public enum TLSBackends {
         chain: [[UInt8]],
         anchors: [[UInt8]],
         hostname: String?,
-        at time: Double? = nil
+        at time: Double? = nil,
+        policy: VerificationPolicy = .default
     ) -> VerificationResult {
         switch backend {
-        case .openssl: OpenSSLVerifier.verify(chain: chain, anchors: anchors, hostname: hostname, at: time)
-        case .gnutls: GnuTLSVerifier.verify(chain: chain, anchors: anchors, hostname: hostname, at: time)
+        case .openssl:
+            OpenSSLVerifier.verify(chain: chain, anchors: anchors, hostname: hostname, at: time, policy: policy)
+        case .gnutls:
+            GnuTLSVerifier.verify(chain: chain, anchors: anchors, hostname: hostname, at: time, policy: policy)
         }
     }
 

@@ -696,6 +696,28 @@ dialog: { line_endings: lf }
 expect: { verdict: [unexpectedReply], severity: warning }
 
 """#,
+        "https/implicit-chain-too-long.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::chain-too-long
+summary: "The server sends 33 certificates (the intermediate 32 times): both libraries accept, Mimic counts them"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+    serve: [leaf, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate, intermediate]
+probe: { servername: www.example.test }
+expect: { verdict: [chainOrder, chainTooLong], severity: critical }
+
+"""#,
         "https/implicit-close-after-post-tls.yaml": #"""
 # yaml-language-server: $schema=../schema.json
 id: https::implicit::close-after-post-tls
@@ -887,6 +909,57 @@ server: { protocol: https, tls: implicit, backend: gnutls }
 network:
   - { phase: handshake, kind: latency, ms: 40 }
 expect: { verdict: [] }
+
+"""#,
+        "https/implicit-malformed-intermediate-algorithm-mismatch.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::malformed-intermediate-algorithm-mismatch
+summary: "An intermediate whose outer signature algorithm differs from its tbsCertificate, judged strictly"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+        malform: [algorithm-mismatch]
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test, policy: strict }
+expect: 
+  verdict: [algorithmMismatch, malformedCertificate, untrustedRoot, verificationError]
+  severity: critical
+  backends:
+    gnutls: { verdict: [malformedCertificate, untrustedRoot, verificationError], severity: critical }
+  divergence: "OpenSSL names the inconsistent algorithms (X509_STRICT); GnuTLS only reports a certificate error"
+
+"""#,
+        "https/implicit-malformed-negative-serial.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::malformed-negative-serial
+summary: "A leaf with serial number -1: both libraries accept it, Mimic marks it malformed"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+        malform: [negative-serial]
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test }
+expect: { verdict: [malformedCertificate], severity: critical }
 
 """#,
         "https/implicit-missing-intermediate.yaml": #"""
@@ -1081,6 +1154,202 @@ network:
   - { phase: handshake, kind: stall }
 probe: { timeout: "1s" }
 expect: { verdict: [timeout] }
+
+"""#,
+        "https/implicit-strict-ca-missing-key-usage.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::strict-ca-missing-key-usage
+summary: "Strict policy: an intermediate CA without keyUsage"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+        key_usage: []
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test, policy: strict }
+expect: 
+  verdict: [caMissingKeyUsage]
+  severity: critical
+  backends:
+    gnutls: { verdict: [], severity: ok }
+  divergence: "OpenSSL's X509_STRICT checks this rule; certtool's medium profile has no such check"
+
+"""#,
+        "https/implicit-strict-ca-not-critical.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::strict-ca-not-critical
+summary: "Strict policy: an intermediate whose basicConstraints is not critical"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+        basic_constraints: non-critical
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test, policy: strict }
+expect: 
+  verdict: [caNotCritical]
+  severity: critical
+  backends:
+    gnutls: { verdict: [], severity: ok }
+  divergence: "OpenSSL's X509_STRICT checks this rule; certtool's medium profile has no such check"
+
+"""#,
+        "https/implicit-strict-empty-issuer-name.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::strict-empty-issuer-name
+summary: "Strict policy: an intermediate CA with an empty subject, so the leaf names an empty issuer"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+        subject: {}
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test, policy: strict }
+expect:
+  verdict: [policyViolation]
+  severity: critical
+  # Only the strict policy refuses this chain; a monitor at its clients' defaults rightly accepts it.
+  monitor: either
+
+"""#,
+        "https/implicit-strict-empty-subject-san-not-critical.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::strict-empty-subject-san-not-critical
+summary: "Strict policy: a leaf with an empty subject and a non-critical subjectAltName"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+        subject: {}
+        san_critical: false
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test, policy: strict }
+expect: 
+  verdict: [sanNotCritical]
+  severity: critical
+  backends:
+    gnutls: { verdict: [], severity: ok }
+  divergence: "OpenSSL's X509_STRICT checks this rule; certtool's medium profile has no such check"
+
+"""#,
+        "https/implicit-strict-intermediate-missing-ski.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::strict-intermediate-missing-ski
+summary: "Strict policy: an intermediate CA without subjectKeyIdentifier"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+        subject_key_id: false
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test, policy: strict }
+expect: 
+  verdict: [missingSKI]
+  severity: critical
+  backends:
+    gnutls: { verdict: [], severity: ok }
+  divergence: "OpenSSL's X509_STRICT checks this rule; certtool's medium profile has no such check"
+
+"""#,
+        "https/implicit-strict-leaf-key-cert-sign.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::strict-leaf-key-cert-sign
+summary: "Strict policy: a leaf whose keyUsage carries keyCertSign"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+        key_usage: [digitalSignature, keyCertSign]
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test, policy: strict }
+expect: 
+  verdict: [keyCertSignOnLeaf]
+  severity: critical
+  backends:
+    gnutls: { verdict: [], severity: ok }
+  divergence: "OpenSSL's X509_STRICT checks this rule; certtool's medium profile has no such check"
+
+"""#,
+        "https/implicit-strict-leaf-missing-aki.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::strict-leaf-missing-aki
+summary: "Strict policy: a leaf without authorityKeyIdentifier (X509_STRICT refuses it, GnuTLS does not check)"
+tags: [certificate, chains]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:www.example.test]
+        authority_key_id: false
+    serve: [leaf, intermediate]
+probe: { servername: www.example.test, policy: strict }
+expect: 
+  verdict: [missingAKI]
+  severity: critical
+  backends:
+    gnutls: { verdict: [], severity: ok }
+  divergence: "OpenSSL's X509_STRICT checks this rule; certtool's medium profile has no such check"
 
 """#,
         "https/implicit-tls10-gnutls-probe-only.yaml": #"""
@@ -2925,6 +3194,29 @@ dialog: { line_endings: crlf }
 expect: { verdict: [] }
 
 """#,
+        "smtp/starttls-default-policy-missing-aki.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: smtp::starttls::default-policy-missing-aki
+summary: "Default policy: a leaf without authorityKeyIdentifier is what curl and postfix accept"
+tags: [certificate, chains]
+server: { protocol: smtp, tls: starttls, backend: gnutls }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:mail.example.test]
+        authority_key_id: false
+    serve: [leaf, intermediate]
+probe: { servername: mail.example.test }
+expect: { verdict: [], severity: ok }
+
+"""#,
         "smtp/starttls-expired-leaf.yaml": #"""
 # yaml-language-server: $schema=../schema.json
 id: smtp::starttls::expired-leaf
@@ -3384,6 +3676,34 @@ network:
   - { phase: greeting, kind: stall }
 probe: { timeout: "1s" }
 expect: { verdict: [timeout] }
+
+"""#,
+        "smtp/starttls-strict-missing-aki.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: smtp::starttls::strict-missing-aki
+summary: "Strict policy over SMTP STARTTLS: a leaf without authorityKeyIdentifier"
+tags: [certificate, chains]
+server: { protocol: smtp, tls: starttls, backend: gnutls }
+pki:
+  chain:
+    certificates:
+      - name: intermediate
+        issuer: local-ca
+        ca: true
+        not_before: "-30d"
+        not_after: "+1y"
+      - name: leaf
+        issuer: intermediate
+        sans: [dns:mail.example.test]
+        authority_key_id: false
+    serve: [leaf, intermediate]
+probe: { servername: mail.example.test, policy: strict }
+expect: 
+  verdict: [missingAKI]
+  severity: critical
+  backends:
+    gnutls: { verdict: [], severity: ok }
+  divergence: "OpenSSL's X509_STRICT requires authorityKeyIdentifier; certtool's medium profile does not"
 
 """#,
         "smtp/starttls-stripped-anyway.yaml": #"""

@@ -3,6 +3,7 @@ import Foundation
 import MimicCore
 import MimicNet
 import MimicScenarios
+import MimicTLS
 
 extension TLSMode: ExpressibleByArgument {}
 extension ProbeFormat: ExpressibleByArgument {}
@@ -54,6 +55,9 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "SMTP EHLO name (a FQDN: servers reject bare words).")
     var ehlo: String = "probe.mimic.test"
 
+    @Option(help: "Chain verification policy: default (each library's ordinary client) or strict (X509_STRICT).")
+    var policy: VerificationPolicy = .default
+
     @Flag(name: .customLong("starttls-anyway"), help: "Send the upgrade even when the server does not advertise it.")
     var startTLSAnyway = false
 
@@ -77,7 +81,7 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
         let anchors = try trustAnchors(caFile: caFile)
-        let options = ProbeOptions(
+        var options = ProbeOptions(
             backends: backend.backends,
             trustAnchors: anchors,
             deadlines: ProbeDeadlines(timeout: timeout),
@@ -86,6 +90,7 @@ struct ProbeCommand: AsyncParsableCommand {
             ehloName: ehlo,
             tryStartTLSAnyway: startTLSAnyway
         )
+        options.verificationPolicy = policy
         let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
         let results = zip(parsed, reports).map { ProbeResult(target: $0, reports: $1) }
         print(ProbeRendering.render(results, format: format, warnDays: warnDays, critDays: critDays))

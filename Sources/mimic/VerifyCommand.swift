@@ -3,9 +3,11 @@ import Foundation
 import MimicCerts
 import MimicCore
 import MimicScenarios
+import MimicTLS
 
 extension TLSBackendChoice: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
+extension VerificationPolicy: ExpressibleByArgument {}
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +18,17 @@ struct VerifyCommand: ParsableCommand {
             holds the trust anchors. The OS trust store is never used. Prints the library-independent chain facts \
             and each backend's verdict with its raw codes.
 
-            Exit codes: 0 every backend accepts, 2 any backend rejects, 3 usage or input error.
+            Every served certificate goes to each library as untrusted input and the library builds the path \
+            itself, as `openssl verify -untrusted` and `certtool --verify` do; the served order is a separate fact. \
+            A certificate Mimic cannot read in full (a negative serial, a malformed subjectAltName, duplicate \
+            extensions, more than 32 certificates…) is marked in the facts and still judged by both libraries.
+
+            --policy default is what each library's ordinary client does; --policy strict is exactly \
+            `openssl verify -x509_strict -partial_chain -auth_level 2 -purpose sslserver` and \
+            `certtool --verify --verify-profile=medium --verify-purpose=serverAuth`.
+
+            Exit codes: 0 every backend accepts, 2 any backend rejects, 3 usage or input error (a file with no \
+            certificate at all).
             """
     )
 
@@ -36,6 +48,9 @@ struct VerifyCommand: ParsableCommand {
 
     @Option(name: .long, help: "TLS library: openssl, gnutls or both.")
     var backend: TLSBackendChoice = .both
+
+    @Option(name: .long, help: "Verification policy: default (each library's ordinary client) or strict.")
+    var policy: VerificationPolicy = .default
 
     @Option(name: .long, help: "Output: text or json.")
     var format: ReportFormat = .text
@@ -62,7 +77,8 @@ struct VerifyCommand: ParsableCommand {
                 at: at.map { try TimeSpec.parse($0) },
                 backends: backend.backends,
                 warnDays: warnDays,
-                critDays: critDays
+                critDays: critDays,
+                policy: policy
             )
         }
         print(verification.render(format))

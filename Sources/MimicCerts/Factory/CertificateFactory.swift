@@ -139,9 +139,10 @@ public final class CertificateFactory: Sendable {
     }
 
     func key(for certificate: CertificateSpec) throws -> FactoryKey {
-        inMemory
-            ? try KeyStore.memoryKey(name: certificate.name, type: certificate.key)
-            : try KeyStore.key(name: certificate.name, type: certificate.key, directory: keysDirectory)
+        let name = certificate.sameKeyAs ?? certificate.name
+        return inMemory
+            ? try KeyStore.memoryKey(name: name, type: certificate.key)
+            : try KeyStore.key(name: name, type: certificate.key, directory: keysDirectory)
     }
 }
 
@@ -215,9 +216,19 @@ private struct Minter {
             extensions: extensions,
             issuerPrivateKey: issuerKey.privateKey
         )
+        let der =
+            certificateSpec.malform.isEmpty
+            ? try certificate.derBytes()
+            : try Malformation.apply(
+                certificateSpec.malform,
+                to: certificate,
+                sans: certificateSpec.sans,
+                signature: signature,
+                issuerKey: issuerKey.privateKey
+            )
         let result = Minted(
             certificate: certificate,
-            der: try certificate.derBytes(),
+            der: der,
             key: key,
             keyIdentifier: keyIdentifier
         )
@@ -262,8 +273,13 @@ private struct Minter {
         }
         let basicConstraints: BasicConstraints =
             certificate.ca ? .isCertificateAuthority(maxPathLength: certificate.pathLength) : .notCertificateAuthority
+        let sanCritical = certificate.sanCritical ?? subjectIsEmpty
         return try Certificate.Extensions {
-            Critical(basicConstraints)
+            switch certificate.basicConstraints {
+            case .critical: Critical(basicConstraints)
+            case .nonCritical: basicConstraints
+            case .absent: Certificate.Extensions()
+            }
             if !keyUsage.isEmpty {
                 Critical(
                     KeyUsage(
@@ -284,11 +300,11 @@ private struct Minter {
                     }
                 )
             }
-            SubjectKeyIdentifier(keyIdentifier: keyIdentifier)
-            AuthorityKeyIdentifier(keyIdentifier: authorityKeyIdentifier)
+            if certificate.subjectKeyIdentifier { SubjectKeyIdentifier(keyIdentifier: keyIdentifier) }
+            if certificate.authorityKeyIdentifier { AuthorityKeyIdentifier(keyIdentifier: authorityKeyIdentifier) }
             // RFC 5280 4.2.1.6: with an empty subject the SAN extension must be critical.
             if !sans.isEmpty {
-                if subjectIsEmpty {
+                if sanCritical {
                     Critical(SubjectAlternativeNames(sans))
                 } else {
                     SubjectAlternativeNames(sans)

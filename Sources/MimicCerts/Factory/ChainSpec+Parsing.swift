@@ -57,7 +57,8 @@ extension ChainSpec: Decodable {
 extension CertificateSpec {
     static let fieldNames = [
         "name", "issuer", "subject", "sans", "not_before", "not_after", "key", "signature", "ca", "path_length",
-        "key_usage", "extended_key_usage",
+        "key_usage", "extended_key_usage", "authority_key_id", "subject_key_id", "basic_constraints", "san_critical",
+        "malform", "same_key_as",
     ]
 
     init(value: SpecValue, at field: String, reader: SpecReader) throws {
@@ -134,6 +135,26 @@ extension CertificateSpec {
         if let usageValue = fields["extended_key_usage"] {
             extendedKeyUsage = try reader.list(usageValue, at: path("extended_key_usage")) { element, itemPath in
                 try reader.enumValue(element, at: itemPath, as: ExtendedKeyUsageName.self)
+            }
+        }
+        if let value = fields["authority_key_id"] {
+            authorityKeyIdentifier = try reader.bool(value, at: path("authority_key_id"))
+        }
+        if let value = fields["subject_key_id"] {
+            subjectKeyIdentifier = try reader.bool(value, at: path("subject_key_id"))
+        }
+        if let value = fields["basic_constraints"] {
+            basicConstraints = try reader.enumValue(value, at: path("basic_constraints"), as: BasicConstraintsMode.self)
+        }
+        if let value = fields["san_critical"] {
+            sanCritical = try reader.bool(value, at: path("san_critical"))
+        }
+        if let value = fields["same_key_as"] {
+            sameKeyAs = try reader.string(value, at: path("same_key_as"))
+        }
+        if let value = fields["malform"] {
+            malform = try reader.list(value, at: path("malform")) { element, itemPath in
+                try reader.enumValue(element, at: itemPath, as: Malformation.self)
             }
         }
     }

@@ -33,6 +33,21 @@ extension ChainSpec {
         }
 
         for (index, certificate) in certificates.enumerated() {
+            guard let other = certificate.sameKeyAs else { continue }
+            let field = path("certificates[\(index)].same_key_as")
+            guard let target = self.certificate(named: other), other != certificate.name, target.sameKeyAs == nil
+            else {
+                throw reader.error(field, "'\(other)' is not another certificate of this chain with a key of its own")
+            }
+            guard target.key == certificate.key else {
+                throw reader.error(
+                    field,
+                    "'\(other)' has a \(target.key) key, this certificate a \(certificate.key) key"
+                )
+            }
+        }
+
+        for (index, certificate) in certificates.enumerated() {
             let field = path("certificates[\(index)]")
             if let issuer = certificate.issuer, issuer != CertificateSpec.localCA, indexByName[issuer] == nil {
                 let known = ([CertificateSpec.localCA, "self"] + certificates.map(\.name)).joined(separator: ", ")

@@ -55,6 +55,19 @@ public struct CertificateSpec: Sendable, Hashable {
     public var keyUsage: [KeyUsageName]?
     /// nil means the default: serverAuth for a leaf, none for a CA. An empty list means no EKU extension.
     public var extendedKeyUsage: [ExtendedKeyUsageName]?
+    /// Carry the authorityKeyIdentifier extension (default true; OpenSSL's X509_STRICT requires it).
+    public var authorityKeyIdentifier: Bool = true
+    /// Carry the subjectKeyIdentifier extension (default true; X509_STRICT requires it on a CA).
+    public var subjectKeyIdentifier: Bool = true
+    /// basicConstraints critical (the default), non-critical, or left out.
+    public var basicConstraints: BasicConstraintsMode = .critical
+    /// Mark subjectAltName critical; nil means the RFC 5280 rule (critical exactly when the subject is empty).
+    public var sanCritical: Bool?
+    /// Another certificate of the spec whose key this one carries too (a cross-signed CA: one subject and key,
+    /// two issuers); nil for a key of its own.
+    public var sameKeyAs: String?
+    /// Ways to break the certificate that no well-behaved issuer produces (see ``Malformation``).
+    public var malform: [Malformation] = []
 
     public init(
         name: String,

@@ -58,6 +58,15 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
     public var hasWeakKey: Bool
     /// Signed over MD2, MD4, MD5 or SHA-1.
     public var hasWeakSignature: Bool
+    /// Why Mimic could not read this certificate in full (a negative serial, a malformed subjectAltName, a
+    /// repeated extension, …), one reason a part; nil when it was read in full. The fields above hold what could
+    /// be read; an unreadable field holds a neutral value (an empty name, no extension).
+    public var malformed: [String]?
+    /// Nothing but the size and fingerprint could be read: the bytes are not an X.509 structure at all.
+    public var unreadable: Bool
+
+    /// Read only in part (see ``malformed``).
+    public var isMalformed: Bool { malformed != nil }
 
     /// Whole days from `date` to notAfter, rounded down: 0 on the last day, negative once expired.
     public func daysLeft(at date: Date = Date()) -> Int {
@@ -76,6 +85,48 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
     }
 
     init(_ certificate: ParsedCertificate, position: Int?) throws(ParseError) {
+        try self.init(certificate, position: position, tolerant: false)
+    }
+
+    /// A certificate whose bytes are no X.509 structure at all: only the size and fingerprint are known.
+    init(unreadable der: [UInt8], position: Int?, reason: String) {
+        self.position = position
+        version = 0
+        subject = "<unreadable certificate, \(der.count) bytes>"
+        issuer = ""
+        commonNames = []
+        serial = ""
+        hasSubjectAlternativeNames = false
+        subjectAlternativeNames = []
+        notBefore = .distantPast
+        notAfter = .distantFuture
+        keyType = "unreadable"
+        keySize = nil
+        curve = nil
+        signatureAlgorithm = "unreadable"
+        signatureHash = nil
+        sha256Fingerprint = SHA256.hash(data: der).map { String(format: "%02X", $0) }.joined(separator: ":")
+        isCA = false
+        pathLength = nil
+        keyUsage = nil
+        extendedKeyUsage = nil
+        selfIssued = false
+        selfSigned = false
+        hasWeakKey = false
+        hasWeakSignature = false
+        malformed = [reason]
+        unreadable = true
+    }
+
+    /// With `tolerant`, an extension that cannot be read is recorded in ``malformed`` instead of thrown, as are
+    /// the problems the certificate's reader already recorded.
+    init(_ certificate: ParsedCertificate, position: Int?, tolerant: Bool) throws(ParseError) {
+        var problems = certificate.problems
+        func tolerate(_ error: ParseError) throws(ParseError) {
+            guard tolerant else { throw error }
+            problems.append(error.description)
+        }
+        unreadable = false
         self.position = position
         version = certificate.version
         subject = certificate.subject.description
@@ -108,24 +159,36 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
                 pathLength = nil
             }
         } catch {
-            throw ParseError("basicConstraints: \(error)")
+            isCA = false
+            pathLength = nil
+            try tolerate(ParseError("basicConstraints: \(error)"))
         }
         do {
             keyUsage = try extensions.keyUsage.map(Self.names)
         } catch {
-            throw ParseError("keyUsage: \(error)")
+            keyUsage = nil
+            try tolerate(ParseError("keyUsage: \(error)"))
         }
         do {
             extendedKeyUsage = try extensions[oid: OID.extendedKeyUsage].map(Self.purposes)
         } catch {
-            throw ParseError("extendedKeyUsage: \(error)")
+            extendedKeyUsage = nil
+            try tolerate(ParseError("extendedKeyUsage: \(error)"))
         }
         do {
             let names = try extensions.subjectAlternativeNames
             hasSubjectAlternativeNames = names != nil
             subjectAlternativeNames = names.map { $0.map(Self.string) } ?? []
+            if let raw = extensions[oid: OID.subjectAlternativeName], let problem = Self.otherNameProblem(raw.value) {
+                try tolerate(ParseError("subjectAltName: \(problem)"))
+            }
+        } catch let error as ParseError {
+            throw error
         } catch {
-            throw ParseError("subjectAltName: \(error)")
+            // Present but unreadable: RFC 6125's CN fallback must not apply, and no name can match.
+            hasSubjectAlternativeNames = extensions[oid: OID.subjectAlternativeName] != nil
+            subjectAlternativeNames = []
+            try tolerate(ParseError("subjectAltName: \(error)"))
         }
         selfIssued = ChainFacts.sameName(
             certificate.subject,
@@ -134,6 +197,22 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             certificate.issuerDER
         )
         selfSigned = selfIssued && SignatureCheck(certificate, signedBy: certificate) != .invalid
+        malformed = problems.isEmpty ? nil : problems
+    }
+
+    /// `OtherName ::= SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY }` (RFC 5280 §4.2.1.6):
+    /// swift-certificates reads an otherName without its value; OpenSSL and GnuTLS do not.
+    private static func otherNameProblem(_ value: ArraySlice<UInt8>) -> String? {
+        guard let root = try? DER.parse(value), case .constructed(let names) = root.content else { return nil }
+        for name in names where name.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
+            guard case .constructed(let parts) = name.content else { return "otherName is not constructed" }
+            let items = Array(parts)
+            guard items.count == 2, items[0].identifier == .objectIdentifier,
+                items[1].identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific),
+                case .constructed(let inner) = items[1].content, Array(inner).count == 1
+            else { return "otherName without a type-id and one [0] EXPLICIT value" }
+        }
+        return nil
     }
 
     private static func names(_ usage: KeyUsage) -> [String] {

@@ -14,7 +14,8 @@ extension ChainFacts {
             _ evidence: String,
             severity: Severity? = nil,
             about: CertificateFacts? = nil,
-            days: Int? = nil
+            days: Int? = nil,
+            count: Int? = nil
         ) {
             findings.append(
                 Finding(
@@ -24,11 +25,30 @@ extension ChainFacts {
                     evidence: evidence,
                     source: "facts",
                     depth: about?.position,
-                    days: days
+                    days: days,
+                    count: count
                 )
             )
         }
         let onPath = pathCertificates
+
+        // What Mimic could not read: the libraries judged these bytes, the facts below describe what was readable.
+        if tooLong {
+            add(
+                .chainTooLong,
+                "the server sent \(servedCount) certificates; the facts examine the first \(Self.maximumChainLength)",
+                count: servedCount
+            )
+        }
+        for certificate in certificates {
+            guard let problems = certificate.malformed else { continue }
+            add(
+                .malformedCertificate,
+                "\(certificate.label) could not be read in full: \(problems.joined(separator: "; "))",
+                about: certificate
+            )
+        }
+        let leafReadable = leaf.map { !$0.unreadable } ?? false
 
         // Validity, on every certificate a client relies on, the trust anchor included.
         for certificate in onPath {
@@ -65,7 +85,7 @@ extension ChainFacts {
         }
 
         // Identity.
-        if let leaf, let hostname {
+        if let leaf, let hostname, leafReadable {
             switch hostnameMatch {
             case .mismatch:
                 let names =
@@ -86,7 +106,7 @@ extension ChainFacts {
         }
 
         // Trust.
-        if !complete, let leaf {
+        if !complete, let leaf, leafReadable {
             if leafSelfSigned {
                 add(.selfSigned, "\(leaf.label) is self-signed and not among the trust anchors", about: leaf)
             } else if let top = path.last.flatMap({ certificates.indices.contains($0) ? certificates[$0] : nil }) {
@@ -118,7 +138,7 @@ extension ChainFacts {
                 about: nil
             )
         }
-        for position in unrelated where certificates.indices.contains(position) {
+        for position in unrelated where certificates.indices.contains(position) && !certificates[position].unreadable {
             add(
                 .chainOrder,
                 "\(certificates[position].label) is on no path from the leaf (unrelated certificate served)",

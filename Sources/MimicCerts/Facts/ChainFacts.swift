@@ -7,7 +7,8 @@ import X509
 /// These are the facts a report sets beside what OpenSSL and GnuTLS concluded, so a verdict that differs between
 /// the libraries can be explained by what was actually on the wire.
 public struct ChainFacts: Sendable, Codable {
-    /// More certificates than this in one Certificate message are refused rather than walked.
+    /// More certificates than this in one Certificate message are not walked: the facts describe the first ones
+    /// and say how many were served (the libraries still judge them all).
     public static let maximumChainLength = 32
     /// Bound on the trust anchors handed in (a bundled store holds a few hundred).
     public static let maximumAnchors = 10_000
@@ -37,6 +38,16 @@ public struct ChainFacts: Sendable, Codable {
     public var uncheckedSignatures: [Int]
     /// The leaf checked against `hostname`.
     public var hostnameMatch: HostnameMatch
+    /// How many certificates were served; more than ``maximumChainLength`` means only the first were examined.
+    public var servedCount: Int
+    /// Unreadable trust anchors, by index, that played no part in the path.
+    public var unreadableAnchors: [Int]
+
+    /// Served positions of the certificates Mimic could not read in full (see ``CertificateFacts/malformed``).
+    public var malformedPositions: [Int] { certificates.indices.filter { certificates[$0].isMalformed } }
+
+    /// More certificates were served than are examined.
+    public var tooLong: Bool { servedCount > Self.maximumChainLength }
 
     /// The served leaf.
     public var leaf: CertificateFacts? { certificates.first }
@@ -66,33 +77,33 @@ public struct ChainFacts: Sendable, Codable {
     ///   - anchors: the DER trust anchors to build the path to; the OS trust store plays no part.
     ///   - hostname: the name the client asked for; nil skips the identity check.
     ///   - at: the time validity is judged at.
+    ///
+    /// Never throws for what a server can send: a certificate that cannot be read in full is described as far as
+    /// it can be and marked (``CertificateFacts/malformed``), more than ``maximumChainLength`` certificates are
+    /// counted and the first ones examined, an unreadable trust anchor is left out. Only an empty chain throws.
     public init(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at: Date = Date()) throws(ChainFactsError) {
         guard !chain.isEmpty else { throw .emptyChain }
-        guard chain.count <= Self.maximumChainLength else {
-            throw .tooManyCertificates(count: chain.count, limit: Self.maximumChainLength)
-        }
-        guard anchors.count <= Self.maximumAnchors else {
-            throw .unparseableAnchor(index: Self.maximumAnchors, reason: "more than \(Self.maximumAnchors) anchors")
-        }
-        var served: [ParsedCertificate] = []
+        servedCount = chain.count
+        var served: [ParsedCertificate?] = []
         var facts: [CertificateFacts] = []
-        for (position, der) in chain.enumerated() {
+        for (position, der) in chain.prefix(Self.maximumChainLength).enumerated() {
             do {
-                let parsed = try ParsedCertificate(der: der)
-                facts.append(try CertificateFacts(parsed, position: position))
+                let parsed = try ParsedCertificate(der: der, tolerant: true)
+                facts.append(try CertificateFacts(parsed, position: position, tolerant: true))
                 served.append(parsed)
             } catch {
-                throw .unparseable(position: position, reason: error.description)
+                facts.append(CertificateFacts(unreadable: der, position: position, reason: error.description))
+                served.append(nil)
             }
         }
-        var trusted: [ParsedCertificate] = []
-        for (index, der) in anchors.enumerated() {
-            do {
-                trusted.append(try ParsedCertificate(der: der))
-            } catch {
-                throw .unparseableAnchor(index: index, reason: error.description)
-            }
+        var trusted: [ParsedCertificate?] = []
+        var unreadableAnchors: [Int] = []
+        for (index, der) in anchors.prefix(Self.maximumAnchors).enumerated() {
+            let parsed = try? ParsedCertificate(der: der, tolerant: true)
+            if parsed == nil { unreadableAnchors.append(index) }
+            trusted.append(parsed)
         }
+        self.unreadableAnchors = unreadableAnchors
 
         checkedAt = at
         self.hostname = hostname
@@ -105,18 +116,18 @@ public struct ChainFacts: Sendable, Codable {
         anchor = walk.anchor
         complete = walk.anchor != nil
         uncheckedSignatures = walk.unchecked
-        if let index = walk.anchor, !walk.anchorServed {
-            do {
-                anchorCertificate = try CertificateFacts(trusted[index], position: nil)
-            } catch {
-                throw .unparseableAnchor(index: index, reason: error.description)
-            }
+        if let index = walk.anchor, !walk.anchorServed, let anchorParsed = trusted[index] {
+            anchorCertificate =
+                (try? CertificateFacts(anchorParsed, position: nil, tolerant: true))
+                ?? CertificateFacts(unreadable: anchorParsed.der, position: nil, reason: "unreadable trust anchor")
         } else {
             anchorCertificate = nil
         }
         chainOrder = walkedPath == Array(0..<walkedPath.count)
-        unrelated = chain.indices.filter { !walkedPath.contains($0) }
-        hostnameMatch = HostnameMatcher.match(hostname: hostname, certificate: facts[0])
+        // With the leaf unreadable there is no path to speak of, so nothing is "unrelated" to it either.
+        unrelated = served[0] == nil ? [] : facts.indices.filter { !walkedPath.contains($0) }
+        hostnameMatch =
+            facts[0].unreadable ? .notChecked : HostnameMatcher.match(hostname: hostname, certificate: facts[0])
     }
 
     /// RFC 5280 §7.1 name matching, approximated: the same DER, the same parsed RDNs, or the same RFC 4514 text
@@ -143,37 +154,42 @@ private struct PathWalk {
     var anchorServed = false
     var unchecked: [Int] = []
 
-    init(served: [ParsedCertificate], facts: [CertificateFacts], anchors: [ParsedCertificate]) {
+    init(served: [ParsedCertificate?], facts: [CertificateFacts], anchors: [ParsedCertificate?]) {
         var anchorsByName: [String: [Int]] = [:]
         for (index, anchor) in anchors.enumerated() {
+            guard let anchor else { continue }
             anchorsByName[ChainFacts.canonical(anchor.subject), default: []].append(index)
         }
         var current = 0
         // Each step adds a served position not yet on the path, so the loop ends; the bound says so twice.
         while path.count <= served.count {
-            let certificate = served[current]
+            guard let certificate = served[current] else { return }
             if let index = Self.anchorIndex(of: certificate, in: anchors, byName: anchorsByName) {
                 anchor = index
                 anchorServed = true
                 return
             }
             if facts[current].selfSigned { return }
-            let candidates = served.indices.filter { index in
-                !path.contains(index)
-                    && ChainFacts.sameName(
-                        served[index].subject,
-                        served[index].subjectDER,
+            let candidates: [(Int, ParsedCertificate)] = served.indices.compactMap { index in
+                guard !path.contains(index), let candidate = served[index],
+                    ChainFacts.sameName(
+                        candidate.subject,
+                        candidate.subjectDER,
                         certificate.issuer,
                         certificate.issuerDER
                     )
+                else { return nil }
+                return (index, candidate)
             }
-            if let (index, check) = Self.issuer(of: certificate, among: candidates.map { ($0, served[$0]) }) {
+            if let (index, check) = Self.issuer(of: certificate, among: candidates) {
                 if check == .unsupported { unchecked.append(current) }
                 path.append(index)
                 current = index
                 continue
             }
-            let trusted = (anchorsByName[ChainFacts.canonical(certificate.issuer)] ?? []).map { ($0, anchors[$0]) }
+            let trusted = (anchorsByName[ChainFacts.canonical(certificate.issuer)] ?? []).compactMap { index in
+                anchors[index].map { (index, $0) }
+            }
             if let (index, check) = Self.issuer(of: certificate, among: trusted) {
                 if check == .unsupported { unchecked.append(current) }
                 anchor = index
@@ -201,11 +217,12 @@ private struct PathWalk {
 
     private static func anchorIndex(
         of certificate: ParsedCertificate,
-        in anchors: [ParsedCertificate],
+        in anchors: [ParsedCertificate?],
         byName: [String: [Int]]
     ) -> Int? {
         (byName[ChainFacts.canonical(certificate.subject)] ?? []).first { index in
-            anchors[index].der == certificate.der || anchors[index].publicKey.spkiDER == certificate.publicKey.spkiDER
+            guard let anchor = anchors[index] else { return false }
+            return anchor.der == certificate.der || anchor.publicKey.spkiDER == certificate.publicKey.spkiDER
         }
     }
 }

@@ -16,6 +16,16 @@ struct PublicKeyInfo: Sendable {
         case ed25519
         case ed448
         case other(ASN1ObjectIdentifier)
+        /// The SubjectPublicKeyInfo could not be read (truncated, bad DER): nothing is known of the key.
+        case unreadable
+    }
+
+    /// A key that could not be read; its SPKI bytes are kept as served.
+    init(unreadable spki: ArraySlice<UInt8>) {
+        kind = .unreadable
+        spkiDER = spki
+        keyBytes = []
+        bits = nil
     }
 
     let kind: Kind
@@ -60,6 +70,14 @@ struct PublicKeyInfo: Sendable {
                 let curve = try ASN1ObjectIdentifier(derEncoded: parameters)
                 kind = .ec(curve: curve)
                 bits = Self.curves[curve]?.bits
+                // SEC 1 §2.3.3: 04 || X || Y, or 02/03 || X, each coordinate the field's size in bytes.
+                if let bits {
+                    let size = (bits + 7) / 8
+                    let expected = key.bytes.first == 0x04 ? 1 + 2 * size : 1 + size
+                    guard key.bytes.count == expected else {
+                        throw ParseError("EC point of \(key.bytes.count) bytes does not fit a \(bits)-bit curve")
+                    }
+                }
             } else {
                 kind = .ec(curve: nil)
                 // An uncompressed point is 04 || X || Y: its length still tells the field size.
@@ -87,6 +105,7 @@ struct PublicKeyInfo: Sendable {
         case .ed25519: "Ed25519"
         case .ed448: "Ed448"
         case .other(let oid): oid.description
+        case .unreadable: "unreadable"
         }
     }
 

@@ -27,6 +27,9 @@ enum SignatureCheck: Sendable, Equatable {
         key: PublicKeyInfo
     ) -> SignatureCheck {
         switch (algorithm.scheme, key.kind) {
+        case (_, .unreadable):
+            // A key nobody could read neither proves nor disproves the link.
+            return .unsupported
         case (.rsaPKCS1, .rsa):
             // The "unsafe" initialiser is the one that accepts 1024-bit keys: describing weak chains is the point.
             guard let publicKey = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: key.spkiDER) else {

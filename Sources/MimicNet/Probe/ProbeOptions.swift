@@ -38,6 +38,8 @@ public struct ProbeOptions: Sendable {
     public var maximumVersion: TLSVersion?
     /// FTP: open the data channel after PROT P and hand-shake on it.
     public var ftpDataChannel: Bool
+    /// How strictly each backend judges the served chain (`--policy`, `probe.policy`).
+    public var verificationPolicy: VerificationPolicy = .default
 
     public init(
         backends: [TLSBackend] = TLSBackend.allCases,

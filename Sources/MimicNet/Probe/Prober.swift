@@ -69,7 +69,8 @@ public final class Prober: Sendable {
                     maximumVersion: options.maximumVersion,
                     serverName: target.sniName,
                     trustAnchors: options.trustAnchors,
-                    verifyHostname: target.verifyName
+                    verifyHostname: target.verifyName,
+                    verificationPolicy: options.verificationPolicy
                 )
             )
         } catch {

@@ -1,4 +1,5 @@
 import MimicCore
+import MimicTLS
 
 /// How the probe is pointed at the mock.
 public struct ProbeSpec: Sendable, Hashable {
@@ -12,6 +13,8 @@ public struct ProbeSpec: Sendable, Hashable {
     /// Start the handshake even when the upgrade was refused (as s_client does), to check the probe's own
     /// handling of a server that answers with TLS anyway.
     public var startTLSAnyway: Bool
+    /// How strictly each backend judges the chain (`default` or `strict`, ``VerificationPolicy``).
+    public var policy: VerificationPolicy = .default
 
     public init(
         servername: String? = nil,

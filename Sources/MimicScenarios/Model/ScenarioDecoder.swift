@@ -24,7 +24,7 @@ struct ScenarioDecoder {
     static let ldapKeys = ["long_form_lengths", "message_id", "notice_of_disconnection", "response_name"]
     static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel", "pasv_address", "epsv"]
     static let faultKeys = ["phase", "kind", "ms", "bytes", "interval"]
-    static let probeKeys = ["servername", "backends", "mode", "timeout", "starttls_anyway"]
+    static let probeKeys = ["servername", "backends", "mode", "timeout", "starttls_anyway", "policy"]
     static let expectKeys = ["verdict", "severity", "backends", "divergence", "monitor"]
     static let backendExpectKeys = ["verdict", "severity"]
     static let matrixKeys = ["protocol", "tls"]
@@ -551,6 +551,7 @@ struct ScenarioDecoder {
             spec.timeout = duration
         }
         spec.startTLSAnyway = try mapping["starttls_anyway"]?.bool() ?? false
+        spec.policy = try mapping["policy"]?.enumValue(VerificationPolicy.self, what: "verification policy") ?? .default
         return spec
     }
 

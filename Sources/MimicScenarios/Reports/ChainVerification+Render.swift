@@ -21,7 +21,11 @@ extension ChainVerification {
     public func renderText() -> String {
         var out: [String] = []
         let host = hostname.map { " for \($0)" } ?? " (no hostname checked)"
-        out.append("Chain of \(facts.certificates.count) certificate(s) as served\(host), at \(Self.format(time))")
+        let count =
+            facts.tooLong
+            ? "\(facts.servedCount) certificate(s) (the first \(facts.certificates.count) examined)"
+            : "\(facts.certificates.count) certificate(s)"
+        out.append("Chain of \(count) as served\(host), at \(Self.format(time)), \(policy) policy")
         for certificate in facts.certificates {
             out.append(contentsOf: Self.describe(certificate, at: time))
         }
@@ -29,6 +33,11 @@ extension ChainVerification {
         out.append("Facts (library-independent)")
         out.append("  path      \(pathDescription)")
         out.append("  hostname  \(hostnameDescription)")
+        if !facts.unreadableAnchors.isEmpty {
+            out.append(
+                "  anchors   unreadable, left out of the facts: "
+                    + facts.unreadableAnchors.map { "#\($0)" }.joined(separator: ", "))
+        }
         if factFindings.isEmpty {
             out.append("  findings  none")
         } else {
@@ -102,6 +111,9 @@ extension ChainVerification {
             lines.append("      SAN      \(certificate.subjectAlternativeNames.joined(separator: ", "))")
         }
         lines.append("      SHA-256  \(certificate.sha256Fingerprint)")
+        for problem in certificate.malformed ?? [] {
+            lines.append("      MALFORMED \(problem)")
+        }
         return lines
     }
 

@@ -39,15 +39,17 @@ public struct PreparedScenario: Sendable {
             serverName: serverName)
     }
 
-    /// The probe's options: this scenario's anchors, backends, deadlines and `starttls_anyway`.
+    /// The probe's options: this scenario's anchors, backends, deadlines, `starttls_anyway` and `policy`.
     public func probeOptions(defaultTimeout: Duration, scale: Double = 1) -> ProbeOptions {
         let timeout = (scenario.probe.timeout ?? defaultTimeout) * scale
-        return ProbeOptions(
+        var options = ProbeOptions(
             backends: scenario.probe.backends,
             trustAnchors: anchors,
             deadlines: ProbeDeadlines(timeout: timeout.seconds),
             tryStartTLSAnyway: scenario.probe.startTLSAnyway
         )
+        options.verificationPolicy = scenario.probe.policy
+        return options
     }
 }
 

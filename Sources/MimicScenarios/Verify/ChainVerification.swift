@@ -24,6 +24,8 @@ public struct ChainVerification: Sendable, Codable {
 
     public var hostname: String?
     public var time: Date
+    /// How strictly the backends judged (``VerificationPolicy``).
+    public var policy: VerificationPolicy
     public var facts: ChainFacts
     public var factFindings: [Finding]
     public var backends: [BackendResult]
@@ -34,7 +36,9 @@ public struct ChainVerification: Sendable, Codable {
     /// Everything found, by the backends and the facts, for the overall severity.
     public var verdict: Verdict { Verdict(findings: backends.flatMap(\.findings) + factFindings) }
 
-    /// `mimic verify`'s exit status: 0 every backend accepts, 2 any rejects.
+    /// `mimic verify`'s exit status: 0 every backend accepts, 2 any rejects. It follows the libraries alone: a
+    /// certificate Mimic could not read (`malformedCertificate`) or a served order it objects to is in the verdict,
+    /// not in the exit status, so the status always agrees with what the libraries' own tools say.
     public var exitCode: Int32 { accepted ? 0 : 2 }
 
     public init(
@@ -44,9 +48,11 @@ public struct ChainVerification: Sendable, Codable {
         at time: Date? = nil,
         backends: [TLSBackend] = TLSBackend.allCases,
         warnDays: Int = 30,
-        critDays: Int = 7
+        critDays: Int = 7,
+        policy: VerificationPolicy = .default
     ) throws(ChainFactsError) {
         self.hostname = hostname
+        self.policy = policy
         self.time = time ?? Date()
         self.facts = try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: self.time)
         self.factFindings = facts.findings(warnDays: warnDays, critDays: critDays)
@@ -57,7 +63,8 @@ public struct ChainVerification: Sendable, Codable {
                 chain: chain,
                 anchors: anchors,
                 hostname: hostname,
-                at: time?.timeIntervalSince1970
+                at: time?.timeIntervalSince1970,
+                policy: policy
             )
             return BackendResult(
                 backend: backend,

@@ -459,7 +459,8 @@ final class GnuTLSEngine: TLSEngine {
                 chain: report.peerChain,
                 anchors: configuration.trustAnchors,
                 hostname: configuration.effectiveVerifyHostname,
-                at: nil
+                at: nil,
+                policy: configuration.verificationPolicy
             )
         }
     }

@@ -25,8 +25,13 @@ enum GnuTLSVerifier: TLSChainVerifier {
     /// Serialises verifications (see the type's documentation).
     private static let verifyLock = NSLock()
 
-    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult
-    {
+    static func verify(
+        chain: [[UInt8]],
+        anchors: [[UInt8]],
+        hostname: String?,
+        at time: Double?,
+        policy: VerificationPolicy
+    ) -> VerificationResult {
         let hostname = hostname.flatMap { $0.isEmpty ? nil : $0 }
         func rejected(_ raw: VerificationResult.RawError) -> VerificationResult {
             VerificationResult(
@@ -78,8 +83,33 @@ enum GnuTLSVerifier: TLSChainVerifier {
             if time != nil { gnutls_global_set_time_function(systemClock) }
         }
 
-        let (status, failure) = verifyLocked(certificates, anchors: anchors, hostname: hostname)
+        CerttoolOutput.reset()
+        let (status, failure) = verifyLocked(certificates, anchors: anchors, hostname: hostname, policy: policy)
         if let failure { return rejected(failure) }
+        if policy == .strict, let code = CerttoolOutput.failure() {
+            // The strict policy's own refusal, not the library's: named as such.
+            let raw = VerificationResult.RawError(
+                code: GnuTLSLibrary.errorName(code) ?? "GNUTLS_E_\(code)",
+                value: Int(code),
+                text: "a certificate on the path has an empty issuer name, or its issuer an empty subject: "
+                    + "certtool --verify fails printing it (\(GnuTLSLibrary.errorText(code)))"
+            )
+            return VerificationResult(
+                backend: .gnutls,
+                accepted: false,
+                rawErrors: [raw],
+                findings: [
+                    Finding(
+                        .policyViolation,
+                        phase: .verification,
+                        evidence: raw.text,
+                        source: TLSBackend.gnutls.rawValue,
+                        rawCode: raw.code
+                    )
+                ],
+                hostname: hostname
+            )
+        }
 
         let rawErrors = GnuTLSFindingMap.bits(of: status).map { bit in
             let entry = GnuTLSFindingMap.entry(forBit: bit)
@@ -99,7 +129,8 @@ enum GnuTLSVerifier: TLSChainVerifier {
     private static func verifyLocked(
         _ certificates: X509List,
         anchors: [[UInt8]],
-        hostname: String?
+        hostname: String?,
+        policy: VerificationPolicy
     ) -> (UInt32, VerificationResult.RawError?) {
         var list: OpaquePointer?
         var rc = gnutls_x509_trust_list_init(&list, 0)
@@ -116,9 +147,22 @@ enum GnuTLSVerifier: TLSChainVerifier {
         // 1: the list owns (and frees) the anchors added to it.
         defer { gnutls_x509_trust_list_deinit(list, 1) }
 
-        // Anchors GnuTLS cannot parse trust nothing, like an empty list.
+        // Anchors GnuTLS cannot parse trust nothing, like an empty list; under the strict policy they fail the
+        // verification, as certtool fails to load such a --load-ca-certificate file.
         let anchorList = X509List()
-        for der in anchors { _ = anchorList.append(der) }
+        for (index, der) in anchors.enumerated() {
+            let added = anchorList.append(der)
+            if added < 0 && policy == .strict {
+                return (
+                    0,
+                    .init(
+                        code: GnuTLSLibrary.errorName(added) ?? "GNUTLS_E_\(added)",
+                        value: Int(added),
+                        text: "trust anchor \(index) could not be parsed: \(GnuTLSLibrary.errorText(added))"
+                    )
+                )
+            }
+        }
         var cas = anchorList.take()
         if !cas.isEmpty {
             _ = gnutls_x509_trust_list_add_cas(list, &cas, UInt32(cas.count), 0)
@@ -127,7 +171,10 @@ enum GnuTLSVerifier: TLSChainVerifier {
         var hostnameBytes = Array((hostname ?? "").utf8) + [0]
         var purpose = Array(String(cString: mimic_gnutls_kp_tls_www_server()).utf8) + [0]
         var status: UInt32 = 0
-        let flags = mimic_gnutls_profile_to_vflags(GNUTLS_PROFILE_MEDIUM)
+        // Both policies verify at the MEDIUM profile; strict adds what `certtool --verify` always sets: a
+        // certificate may not be its own issuer's copy (GNUTLS_VERIFY_DO_NOT_ALLOW_SAME).
+        var flags = mimic_gnutls_profile_to_vflags(GNUTLS_PROFILE_MEDIUM)
+        if policy == .strict { flags |= UInt32(GNUTLS_VERIFY_DO_NOT_ALLOW_SAME.rawValue) }
         rc = hostnameBytes.withUnsafeMutableBufferPointer { host in
             purpose.withUnsafeMutableBufferPointer { oid in
                 var data: [gnutls_typed_vdata_st] = [
@@ -155,7 +202,7 @@ enum GnuTLSVerifier: TLSChainVerifier {
                         UInt32(data.count),
                         flags,
                         &status,
-                        nil
+                        policy == .strict ? certtoolOutputCallback : nil
                     )
                 }
             }
@@ -264,6 +311,42 @@ private final class X509List {
     deinit {
         for crt in items { gnutls_x509_crt_deinit(crt) }
     }
+}
+
+/// What `certtool --verify`'s per-certificate output callback (`detailed_verification`) would fail on: it exits 1
+/// when a checked certificate's issuer DN, or its issuer's subject DN, cannot be read (an empty name), so certtool
+/// rejects such a path whatever GnuTLS concluded. The strict policy is certtool's, so it does the same checks in the
+/// same callback. Set and read only under `GnuTLSVerifier.verifyLock`.
+private enum CerttoolOutput {
+    nonisolated(unsafe) private static var code: Int32?
+
+    static func reset() { code = nil }
+    static func record(_ value: Int32) { if code == nil { code = value } }
+    static func failure() -> Int32? { code }
+}
+
+private func certtoolOutputCallback(
+    _ cert: OpaquePointer?,
+    _ issuer: OpaquePointer?,
+    _ crl: OpaquePointer?,
+    _ output: UInt32
+) -> Int32 {
+    guard let cert else { return 0 }
+    var name = gnutls_datum_t(data: nil, size: 0)
+    var rc = gnutls_x509_crt_get_issuer_dn3(cert, &name, 0)
+    mimic_gnutls_free(name.data)
+    if rc < 0 { CerttoolOutput.record(rc) }
+    name = gnutls_datum_t(data: nil, size: 0)
+    rc = gnutls_x509_crt_get_dn3(cert, &name, 0)
+    mimic_gnutls_free(name.data)
+    if rc < 0 && rc != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE { CerttoolOutput.record(rc) }
+    if let issuer {
+        name = gnutls_datum_t(data: nil, size: 0)
+        rc = gnutls_x509_crt_get_dn3(issuer, &name, 0)
+        mimic_gnutls_free(name.data)
+        if rc < 0 { CerttoolOutput.record(rc) }
+    }
+    return 0
 }
 
 /// The clock GnuTLS reads while a timed verification runs.

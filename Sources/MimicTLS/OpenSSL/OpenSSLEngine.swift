@@ -436,7 +436,8 @@ final class OpenSSLEngine: TLSEngine {
                 chain: facts.peerChain,
                 anchors: configuration.trustAnchors,
                 hostname: configuration.effectiveVerifyHostname,
-                at: nil
+                at: nil,
+                policy: configuration.verificationPolicy
             )
         }
     }

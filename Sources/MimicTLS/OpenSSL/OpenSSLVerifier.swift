@@ -25,9 +25,14 @@ enum OpenSSLVerifier: TLSChainVerifier {
         static let maximumComplaints = 64
     }
 
-    static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult
-    {
-        let complaints = complaints(chain: chain, anchors: anchors, hostname: hostname, at: time)
+    static func verify(
+        chain: [[UInt8]],
+        anchors: [[UInt8]],
+        hostname: String?,
+        at time: Double?,
+        policy: VerificationPolicy
+    ) -> VerificationResult {
+        let complaints = complaints(chain: chain, anchors: anchors, hostname: hostname, at: time, policy: policy)
         return VerificationResult(
             backend: .openssl,
             accepted: complaints.isEmpty,
@@ -38,7 +43,16 @@ enum OpenSSLVerifier: TLSChainVerifier {
     }
 
     /// Every complaint OpenSSL makes about `chain`, de-duplicated, in the order made.
-    static func complaints(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> [Complaint] {
+    ///
+    /// Every served certificate after the leaf goes in as untrusted input, in the order served, and OpenSSL builds
+    /// the path itself, exactly as `openssl verify -untrusted` does; the served order plays no part here.
+    static func complaints(
+        chain: [[UInt8]],
+        anchors: [[UInt8]],
+        hostname: String?,
+        at time: Double?,
+        policy: VerificationPolicy = .default
+    ) -> [Complaint] {
         OpenSSLErrorQueue.clear()
         defer { OpenSSLErrorQueue.clear() }
         guard !chain.isEmpty else {
@@ -61,9 +75,15 @@ enum OpenSSLVerifier: TLSChainVerifier {
 
         guard let store = X509_STORE_new() else { return [setupComplaint(X509_V_ERR_OUT_OF_MEM, "X509_STORE_new")] }
         defer { X509_STORE_free(store) }
-        for der in anchors {
-            // An unreadable anchor simply trusts nothing; the chain's own errors will say so.
-            guard let anchor = parse(der) else { continue }
+        for (index, der) in anchors.enumerated() {
+            // An unreadable anchor simply trusts nothing; the chain's own errors will say so. Under the strict
+            // policy it fails the whole verification, as `openssl verify -CAfile` fails to load such a file.
+            guard let anchor = parse(der) else {
+                if policy == .strict {
+                    return [setupComplaint(X509_V_ERR_UNSPECIFIED, "trust anchor \(index) is not DER X.509")]
+                }
+                continue
+            }
             _ = X509_STORE_add_cert(store, anchor)
             X509_free(anchor)
         }
@@ -76,6 +96,28 @@ enum OpenSSLVerifier: TLSChainVerifier {
             if mimic_sk_X509_push(untrusted, cert) == 0 { X509_free(cert) }
         }
 
+        if policy == .strict {
+            // `openssl verify` puts its options on the store before the context is made; so do we, so that the
+            // trust setting is inferred from the purpose exactly as there.
+            guard let parameters = X509_VERIFY_PARAM_new() else {
+                return [setupComplaint(X509_V_ERR_OUT_OF_MEM, "X509_VERIFY_PARAM_new")]
+            }
+            defer { X509_VERIFY_PARAM_free(parameters) }
+            _ = X509_VERIFY_PARAM_set_purpose(parameters, X509_PURPOSE_SSL_SERVER)
+            X509_VERIFY_PARAM_set_auth_level(parameters, 2)
+            _ = X509_VERIFY_PARAM_set_flags(parameters, UInt(X509_V_FLAG_X509_STRICT) | UInt(X509_V_FLAG_PARTIAL_CHAIN))
+            if let hostname, !hostname.isEmpty {
+                // -verify_ip for an address, -verify_hostname (host flags 0) for anything else.
+                if X509_VERIFY_PARAM_set1_ip_asc(parameters, hostname) != 1 {
+                    _ = X509_VERIFY_PARAM_set1_host(parameters, hostname, hostname.utf8.count)
+                }
+            }
+            if let time {
+                X509_VERIFY_PARAM_set_time(parameters, time_t(time))
+            }
+            _ = X509_STORE_set1_param(store, parameters)
+        }
+
         guard let context = X509_STORE_CTX_new() else {
             return [setupComplaint(X509_V_ERR_OUT_OF_MEM, "X509_STORE_CTX_new")]
         }
@@ -83,21 +125,23 @@ enum OpenSSLVerifier: TLSChainVerifier {
         guard X509_STORE_CTX_init(context, store, parsed[0], untrusted) == 1 else {
             return [setupComplaint(X509_V_ERR_UNSPECIFIED, "X509_STORE_CTX_init failed")]
         }
-        // What an SSL client does: the ssl_server purpose and trust.
-        _ = X509_STORE_CTX_set_default(context, "ssl_server")
-        let parameters = X509_STORE_CTX_get0_param(context)
-        _ = X509_VERIFY_PARAM_set_purpose(parameters, X509_PURPOSE_SSL_SERVER)
-        // Debian's default security level 2: RSA under 2048 bits and SHA-1 signatures are refused.
-        X509_VERIFY_PARAM_set_auth_level(parameters, 2)
-        if let hostname, !hostname.isEmpty {
-            // An IP literal is checked against IP SANs, anything else against DNS names.
-            if X509_VERIFY_PARAM_set1_ip_asc(parameters, hostname) != 1 {
-                X509_VERIFY_PARAM_set_hostflags(parameters, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
-                _ = X509_VERIFY_PARAM_set1_host(parameters, hostname, hostname.utf8.count)
+        if policy == .default {
+            // What an SSL client does: the ssl_server purpose and trust.
+            _ = X509_STORE_CTX_set_default(context, "ssl_server")
+            let parameters = X509_STORE_CTX_get0_param(context)
+            _ = X509_VERIFY_PARAM_set_purpose(parameters, X509_PURPOSE_SSL_SERVER)
+            // Debian's default security level 2: RSA under 2048 bits and SHA-1 signatures are refused.
+            X509_VERIFY_PARAM_set_auth_level(parameters, 2)
+            if let hostname, !hostname.isEmpty {
+                // An IP literal is checked against IP SANs, anything else against DNS names.
+                if X509_VERIFY_PARAM_set1_ip_asc(parameters, hostname) != 1 {
+                    X509_VERIFY_PARAM_set_hostflags(parameters, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+                    _ = X509_VERIFY_PARAM_set1_host(parameters, hostname, hostname.utf8.count)
+                }
             }
-        }
-        if let time {
-            X509_VERIFY_PARAM_set_time(parameters, time_t(time))
+            if let time {
+                X509_VERIFY_PARAM_set_time(parameters, time_t(time))
+            }
         }
 
         let collector = Collector()
@@ -209,6 +253,23 @@ enum OpenSSLVerifier: TLSChainVerifier {
         X509_V_ERR_EMPTY_SUBJECT_ALT_NAME: "X509_V_ERR_EMPTY_SUBJECT_ALT_NAME",
         X509_V_ERR_CA_BCONS_NOT_CRITICAL: "X509_V_ERR_CA_BCONS_NOT_CRITICAL",
         X509_V_ERR_EC_KEY_EXPLICIT_PARAMS: "X509_V_ERR_EC_KEY_EXPLICIT_PARAMS",
+        X509_V_ERR_NO_ISSUER_PUBLIC_KEY: "X509_V_ERR_NO_ISSUER_PUBLIC_KEY",
+        X509_V_ERR_INVALID_NON_CA: "X509_V_ERR_INVALID_NON_CA",
+        X509_V_ERR_UNSUPPORTED_EXTENSION_FEATURE: "X509_V_ERR_UNSUPPORTED_EXTENSION_FEATURE",
+        X509_V_ERR_PERMITTED_VIOLATION: "X509_V_ERR_PERMITTED_VIOLATION",
+        X509_V_ERR_EXCLUDED_VIOLATION: "X509_V_ERR_EXCLUDED_VIOLATION",
+        X509_V_ERR_SUBTREE_MINMAX: "X509_V_ERR_SUBTREE_MINMAX",
+        X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE: "X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE",
+        X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX: "X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX",
+        X509_V_ERR_UNSUPPORTED_NAME_SYNTAX: "X509_V_ERR_UNSUPPORTED_NAME_SYNTAX",
+        X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM: "X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM",
+        X509_V_ERR_SIGNATURE_ALGORITHM_MISMATCH: "X509_V_ERR_SIGNATURE_ALGORITHM_MISMATCH",
+        X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY: "X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY",
+        X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL: "X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL",
+        X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL: "X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL",
+        X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL: "X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL",
+        X509_V_ERR_CA_CERT_MISSING_KEY_USAGE: "X509_V_ERR_CA_CERT_MISSING_KEY_USAGE",
+        X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3: "X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3",
     ]
 }
 
