@@ -3,6 +3,7 @@ import Foundation
 import MimicCore
 import MimicNet
 import MimicScenarios
+import MimicTLS
 
 struct CaptureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +39,9 @@ struct CaptureCommand: AsyncParsableCommand {
     @Option(help: "TLS library: openssl, gnutls or both.")
     var backend: TLSBackendChoice = .both
 
+    @Option(help: "Chain verification policy: default or strict (written into the scenario as probe.policy).")
+    var policy: VerificationPolicy = .default
+
     @Option(help: "Seconds allowed for each phase of the probe.")
     var timeout: Double = 10
 
@@ -72,11 +76,13 @@ struct CaptureCommand: AsyncParsableCommand {
     func run() async throws {
         let target = try ProbeURL.parse(url, mode: mode, serverName: servername)
         let anchors = try trustAnchors(caFile: caFile)
-        let probeOptions = ProbeOptions(
+        var probeOptions = ProbeOptions(
             backends: backend.backends, trustAnchors: anchors, deadlines: ProbeDeadlines(timeout: timeout),
             ehloName: ehlo)
-        let options = ScenarioCapture.Options(
+        probeOptions.verificationPolicy = policy
+        var options = ScenarioCapture.Options(
             keepNames: keepNames, absoluteDates: absoluteDates, partial: partial, url: url, timeout: timeout)
+        options.policy = policy
         let result: ScenarioCapture.Result
         do {
             result = try await ScenarioCapture.capture(target, probeOptions: probeOptions, options: options)

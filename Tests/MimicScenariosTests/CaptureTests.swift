@@ -44,6 +44,9 @@ struct CaptureTests {
         let loader = ScenarioLoader(knownProfiles: Set(names))
         var captured: [Scenario] = []
         var originalOutcome: [String: ScenarioOutcome] = [:]
+        let anchorSubjects = Dictionary(
+            prepared.map { ($0.scenario.id, ScenarioCapture.anchorSubjects($0.anchors)) }, uniquingKeysWith: { a, _ in a })
+        let policies = Dictionary(prepared.map { ($0.scenario.id, $0.scenario.probe.policy) }, uniquingKeysWith: { a, _ in a })
         for outcome in run.outcomes where outcome.passed {
             result.total += 1
             let reports = outcome.backends.compactMap(\.report)
@@ -54,7 +57,12 @@ struct CaptureTests {
             do {
                 let capture = try ScenarioCapture.build(
                     reports: reports, target: first.target,
-                    options: .init(partial: true, url: "test://\(outcome.id)", timeout: 9))
+                    options: {
+                        var options = ScenarioCapture.Options(partial: true, url: "test://\(outcome.id)", timeout: 9)
+                        options.policy = policies[outcome.id] ?? .default
+                        options.anchorSubjects = anchorSubjects[outcome.id] ?? []
+                        return options
+                    }())
                 if !capture.warnings.isEmpty { result.warned[outcome.id] = capture.warnings }
                 if let dump = ProcessInfo.processInfo.environment["MIMIC_CAPTURE_DUMP"] {
                     let name = outcome.id.replacingOccurrences(of: "::", with: "_")

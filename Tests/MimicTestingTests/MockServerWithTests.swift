@@ -26,8 +26,8 @@ struct MockServerWithTests {
                 #expect((client.status == 0) == healthy, "\(chain.rawValue): \(client.stderr)")
                 return mock.port
             }
-            // Stopped when the closure ended: nothing listens there any more.
-            #expect(!Self.accepts(port: port))
+            // Stopped when the closure ended: this process listens there no more.
+            #expect(!Self.listens(port: port))
         }
     }
 
@@ -38,11 +38,11 @@ struct MockServerWithTests {
         await #expect(throws: Planned.self) {
             try await MockServer.with(.imap, .implicit) { mock in
                 port = mock.port
-                #expect(Self.accepts(port: mock.port))
+                #expect(Self.listens(port: mock.port))
                 throw Planned()
             }
         }
-        #expect(port != 0 && !Self.accepts(port: port))
+        #expect(port != 0 && !Self.listens(port: port))
     }
 
     @Test("the shipped library by id, and its ids by protocol for parameterised tests")
@@ -63,20 +63,31 @@ struct MockServerWithTests {
         }
     }
 
-    /// Whether something accepts a TCP connection on 127.0.0.1:port.
-    static func accepts(port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+    /// Whether this process has a listening TCP socket on `port` (another process's listener on a reused port
+    /// does not count): the LISTEN entries of /proc/net/tcp and tcp6 whose inode is one of our descriptors.
+    static func listens(port: Int) -> Bool {
+        var ours: Set<String> = []
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in descriptors {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)"),
+                target.hasPrefix("socket:[")
+            {
+                ours.insert(String(target.dropFirst(8).dropLast()))
             }
         }
+        let hexPort = String(format: ":%04X", port)
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            // Read to the end: procfs files report size 0, and a one-shot read may stop at the first page.
+            let data = FileHandle(forReadingAtPath: table)?.readDataToEndOfFile() ?? Data()
+            let text = String(decoding: data, as: UTF8.self)
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                // local_address is field 1, st field 3 (0A = LISTEN), inode field 9.
+                guard fields.count > 9, fields[1].hasSuffix(hexPort), fields[3] == "0A" else { continue }
+                if ours.contains(String(fields[9])) { return true }
+            }
+        }
+        return false
     }
 }
 

@@ -64,6 +64,18 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
     public var malformed: [String]?
     /// Nothing but the size and fingerprint could be read: the bytes are not an X.509 structure at all.
     public var unreadable: Bool
+    /// How the extensions strict verifiers look at are written; nil for an unreadable certificate.
+    public var extensionShape: ExtensionShape?
+
+    /// Presence and criticality of the extensions OpenSSL's X509_STRICT checks (RFC 5280 §4.2.1.1, .2, .6, .9).
+    public struct ExtensionShape: Sendable, Hashable, Codable {
+        public var authorityKeyIdentifier: Bool
+        public var subjectKeyIdentifier: Bool
+        /// `critical`, `non-critical`, or nil when the certificate has no basicConstraints.
+        public var basicConstraints: String?
+        /// Whether the subjectAltName is marked critical; nil without one.
+        public var subjectAlternativeNameCritical: Bool?
+    }
 
     /// Read only in part (see ``malformed``).
     public var isMalformed: Bool { malformed != nil }
@@ -116,6 +128,7 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         hasWeakSignature = false
         malformed = [reason]
         unreadable = true
+        extensionShape = nil
     }
 
     /// With `tolerant`, an extension that cannot be read is recorded in ``malformed`` instead of thrown, as are
@@ -149,6 +162,12 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         sha256Fingerprint = SHA256.hash(data: certificate.der).map { String(format: "%02X", $0) }.joined(separator: ":")
 
         let extensions = certificate.extensions
+        let basic = extensions[oid: OID.basicConstraints]
+        extensionShape = ExtensionShape(
+            authorityKeyIdentifier: extensions[oid: OID.authorityKeyIdentifier] != nil,
+            subjectKeyIdentifier: extensions[oid: OID.subjectKeyIdentifier] != nil,
+            basicConstraints: basic.map { $0.critical ? "critical" : "non-critical" },
+            subjectAlternativeNameCritical: extensions[oid: OID.subjectAlternativeName]?.critical)
         do {
             switch try extensions.basicConstraints {
             case .isCertificateAuthority(let maxPathLength)?:

@@ -160,6 +160,8 @@ enum OID {
     static let ed25519: ASN1ObjectIdentifier = [1, 3, 101, 112]
     static let ed448: ASN1ObjectIdentifier = [1, 3, 101, 113]
     static let subjectAlternativeName: ASN1ObjectIdentifier = [2, 5, 29, 17]
+    static let subjectKeyIdentifier: ASN1ObjectIdentifier = [2, 5, 29, 14]
+    static let authorityKeyIdentifier: ASN1ObjectIdentifier = [2, 5, 29, 35]
     static let extendedKeyUsage: ASN1ObjectIdentifier = [2, 5, 29, 37]
     static let keyUsage: ASN1ObjectIdentifier = [2, 5, 29, 15]
     static let basicConstraints: ASN1ObjectIdentifier = [2, 5, 29, 19]

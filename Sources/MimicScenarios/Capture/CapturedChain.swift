@@ -15,7 +15,10 @@ struct CapturedChain {
     /// - Parameters:
     ///   - facts: the library-independent chain facts the probe computed for the served chain.
     ///   - capturedAt: validity is written as offsets from this time (or absolute with `absoluteDates`).
-    init(facts: ChainFacts, capturedAt: Date, absoluteDates: Bool, names: inout NameRewriter) {
+    init(
+        facts: ChainFacts, capturedAt: Date, absoluteDates: Bool, anchorSubjects: Set<String> = [],
+        names: inout NameRewriter
+    ) {
         let certificates = facts.certificates
         guard !certificates.isEmpty else { return }
 
@@ -24,7 +27,18 @@ struct CapturedChain {
         let onPath = facts.path
         var intermediates = 0
         var unrelatedCount = 0
+        // A certificate served again (the same bytes) is the same spec certificate served twice.
+        var firstServed: [String: Int] = [:]
+        var duplicateOf: [Int: Int] = [:]
         for position in certificates.indices {
+            let fingerprint = certificates[position].sha256Fingerprint
+            if let earlier = firstServed[fingerprint] {
+                duplicateOf[position] = earlier
+            } else {
+                firstServed[fingerprint] = position
+            }
+        }
+        for position in certificates.indices where duplicateOf[position] == nil {
             if position == 0 {
                 specNames[position] = "leaf"
             } else if onPath.contains(position) {
@@ -64,6 +78,9 @@ struct CapturedChain {
                 }
             } else if certificate.selfSigned {
                 issuers[position] = "self"
+            } else if anchorSubjects.contains(certificate.issuer) {
+                // Named after a trust anchor whose signature did not verify (a malformed certificate).
+                issuers[position] = "local-ca"
             } else {
                 // The issuer was neither served nor trusted: an intermediate the server left out.
                 let name = "missing-issuer"
@@ -72,7 +89,8 @@ struct CapturedChain {
                 notes.append("the issuer of '\(specNames[position]!)' was not served; it is minted but not served")
             }
         }
-        for position in certificates.indices where !onPath.contains(position) {
+        for (position, earlier) in duplicateOf { specNames[position] = specNames[earlier] }
+        for position in certificates.indices where !onPath.contains(position) && duplicateOf[position] == nil {
             let certificate = certificates[position]
             if certificate.selfSigned {
                 issuers[position] = "self"
@@ -94,7 +112,7 @@ struct CapturedChain {
 
         // Key types, needed to pick each signature's family from its issuer's key.
         var keys: [Int: String] = [:]
-        for position in certificates.indices where position != rootServedAsAnchor {
+        for position in certificates.indices where position != rootServedAsAnchor && duplicateOf[position] == nil {
             keys[position] = keyName(certificates[position], name: specNames[position]!)
         }
         func issuerKey(of position: Int) -> String {
@@ -116,9 +134,12 @@ struct CapturedChain {
             lines.append("      issuer: \(issuer)")
             lines.append("      ca: true")
         }
-        for position in certificates.indices where position != rootServedAsAnchor {
+        for position in certificates.indices where position != rootServedAsAnchor && duplicateOf[position] == nil {
             let certificate = certificates[position]
             let name = specNames[position]!
+            if certificate.unreadable {
+                warnings.append("'\(name)' could not be read at all; it is minted as an ordinary certificate")
+            }
             lines.append("    - name: \(name)")
             lines.append("      issuer: \(issuers[position] ?? "self")")
             lines += subjectLines(certificate, isLeaf: position == 0, name: name, names: &names)
@@ -132,6 +153,23 @@ struct CapturedChain {
                 lines.append("      ca: true")
                 if let pathLength = certificate.pathLength { lines.append("      path_length: \(pathLength)") }
             }
+            if let shape = certificate.extensionShape {
+                // The factory writes AKI and SKI, a critical basicConstraints, and a SAN critical exactly when the
+                // subject is empty: only what differs is written.
+                if !shape.authorityKeyIdentifier && issuers[position] != "self" {
+                    lines.append("      authority_key_id: false")
+                }
+                if !shape.subjectKeyIdentifier { lines.append("      subject_key_id: false") }
+                switch shape.basicConstraints {
+                case nil: lines.append("      basic_constraints: absent")
+                case "non-critical": lines.append("      basic_constraints: non-critical")
+                default: break
+                }
+                let subjectIsEmpty = Self.attributes(of: certificate.subject).isEmpty
+                if let critical = shape.subjectAlternativeNameCritical, critical != subjectIsEmpty {
+                    lines.append("      san_critical: \(critical)")
+                }
+            }
             if let usage = certificate.keyUsage {
                 let supported = usage.filter { Self.supportedKeyUsages.contains($0) }
                 let dropped = usage.filter { !Self.supportedKeyUsages.contains($0) }
@@ -139,9 +177,8 @@ struct CapturedChain {
                     warnings.append("'\(name)': key usages \(dropped.joined(separator: ", ")) have no factory knob")
                 }
                 lines.append("      key_usage: [\(supported.joined(separator: ", "))]")
-            } else if !certificate.isCA {
-                // The factory adds a KeyUsage to leaves by default; this one had none.
-                warnings.append("'\(name)' has no keyUsage extension; the factory always writes one")
+            } else {
+                lines.append("      key_usage: []")
             }
             if let purposes = certificate.extendedKeyUsage {
                 let supported = purposes.filter { Self.supportedPurposes.contains($0) }
@@ -154,16 +191,44 @@ struct CapturedChain {
             } else if position == 0 {
                 lines.append("      extended_key_usage: []")
             }
+            if let problems = certificate.malformed {
+                let knobs = Set(problems.compactMap(Self.malformation))
+                for problem in problems where Self.malformation(problem) == nil {
+                    warnings.append("'\(name)' is malformed in a way no factory knob makes: \(problem)")
+                }
+                if !knobs.isEmpty { lines.append("      malform: [\(knobs.sorted().joined(separator: ", "))]") }
+            }
             lines.append("      not_before: \(Self.time(certificate.notBefore, from: capturedAt, absolute: absoluteDates))")
             lines.append("      not_after: \(Self.time(certificate.notAfter, from: capturedAt, absolute: absoluteDates))")
         }
-        let served = certificates.indices.map { position in
-            position == rootServedAsAnchor ? "local-ca" : specNames[position]!
+        var served = certificates.indices.map { position in
+            position == rootServedAsAnchor || duplicateOf[position] == rootServedAsAnchor && rootServedAsAnchor != nil
+                ? "local-ca" : specNames[position]!
+        }
+        if facts.servedCount > certificates.count, let last = served.last {
+            // Only the first certificates of an over-long chain are read: the rest are served as the last again.
+            notes.append("\(facts.servedCount) certificates were served and \(certificates.count) read; the rest are "
+                + "served as copies of the last")
+            served += Array(repeating: last, count: facts.servedCount - certificates.count)
         }
         lines.append("  serve: [\(served.joined(separator: ", "))]")
         if facts.unrelated.isEmpty == false {
             notes.append("served but on no path from the leaf: \(facts.unrelated.map { specNames[$0]! }.joined(separator: ", "))")
         }
+    }
+
+    /// The factory's `malform` knob that makes a problem the chain facts named, if any.
+    static func malformation(_ problem: String) -> String? {
+        let text = problem.lowercased()
+        if text.contains("signature algorithm differs") { return "algorithm-mismatch" }
+        if text.contains("serialnumber: negative") { return "negative-serial" }
+        if text.contains("serialnumber: zero") { return "zero-serial" }
+        if text.contains("appears more than once") { return "duplicate-extension" }
+        if text.contains("othername") { return "malformed-othername-san" }
+        if text.contains("ia5") { return "non-ia5-san" }
+        if text.contains("64 kib") || text.contains("oversize") { return "oversized" }
+        if text.contains("subjectpublickeyinfo") || text.contains("public key") { return "truncated-key" }
+        return nil
     }
 
     static let supportedKeyUsages: Set<String> = ["digitalSignature", "keyEncipherment", "keyCertSign", "cRLSign"]

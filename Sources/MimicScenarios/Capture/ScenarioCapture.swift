@@ -21,6 +21,11 @@ public enum ScenarioCapture {
         public var partial: Bool
         /// The URL as the user gave it, for the file's header (rewritten with the names).
         public var url: String
+        /// The subjects of the trust anchors the probe was given: a certificate naming one as its issuer is issued
+        /// by the local CA in the scenario even when its signature did not verify.
+        public var anchorSubjects: Set<String> = []
+        /// The verification policy the probe used (`strict` is written as `probe.policy`).
+        public var policy: VerificationPolicy = .default
         /// The probe's per-phase timeout in seconds; written as `probe.timeout` when the server was slow (a
         /// greeting delay), so that the scenario's probe waits as long as the capture's did.
         public var timeout: Double?
@@ -63,7 +68,16 @@ public enum ScenarioCapture {
         _ target: ProbeTarget, probeOptions: ProbeOptions, options: Options, prober: Prober = Prober()
     ) async throws(Failure) -> Result {
         let reports = await prober.probe(target, options: probeOptions)
+        var options = options
+        options.anchorSubjects = anchorSubjects(probeOptions.trustAnchors)
         return try build(reports: reports, target: target, options: options)
+    }
+
+    /// The subjects of DER trust anchors, as the chain facts write names.
+    public static func anchorSubjects(_ anchors: [[UInt8]]) -> Set<String> {
+        Set(anchors.prefix(ChainFacts.maximumAnchors).compactMap { der in
+            (try? ChainFacts(chain: [der], anchors: [], hostname: nil))?.certificates.first?.subject
+        })
     }
 
     /// The network failures capture cannot take for the server's own behaviour.
@@ -115,16 +129,17 @@ public enum ScenarioCapture {
         }
         let explainedElsewhere: Set<FindingCode> = [.noTLSAfterGoAhead, .modeMismatch, .plaintextInjection]
         let allCodes = Set(reports.flatMap { $0.findings.map(\.code) })
-        if let failed = handshakes.first(where: { !$0.completed && $0.peerChain.isEmpty }), let failure = failed.failure,
+        if let failed = handshakes.first(where: { !$0.completed && $0.failure != nil }), let failure = failed.failure,
             reports.allSatisfy({ $0.handshake?.completed != true }), allCodes.isDisjoint(with: explainedElsewhere)
         {
-            if failure.alertReceived?.code == 70 || failure.libraryError == "SSL_R_UNSUPPORTED_PROTOCOL"
-                || failure.libraryError == "SSL_R_TLSV1_ALERT_PROTOCOL_VERSION"
-            {
-                // protocol_version: the server insists on a version older than the probe's oldest (TLS 1.2).
+            if failure.libraryError == "SSL_R_UNSUPPORTED_PROTOCOL" && failure.alertReceived == nil {
+                // The server chose a version older than OpenSSL's oldest at its security level (TLS 1.2).
                 sections.tls.append("versions: [\"1.0\", \"1.1\"]")
-                notes.append("the server refused TLS 1.2 and 1.3; which of 1.0 and 1.1 it speaks is not known "
-                    + "(--enumerate tells)")
+                notes.append("the server chose a version older than TLS 1.2; which of 1.0 and 1.1 it speaks is not "
+                    + "known (--enumerate tells)")
+            } else if !failed.peerChain.isEmpty {
+                warnings.append("the handshake failed after the server's certificate (\(failure.reason)); no knob "
+                    + "reproduces this failure exactly")
             } else if let alert = failure.alertReceived {
                 sections.tls.append("abort_with_alert: \(alert.name)")
             } else if failure.libraryError == TLSFailure.peerClosedError {
@@ -138,7 +153,8 @@ public enum ScenarioCapture {
         // The chain.
         if let report = reports.first(where: { $0.chain != nil }), let facts = report.chain {
             let chain = CapturedChain(
-                facts: facts, capturedAt: facts.checkedAt, absoluteDates: options.absoluteDates, names: &names)
+                facts: facts, capturedAt: facts.checkedAt, absoluteDates: options.absoluteDates,
+                anchorSubjects: options.anchorSubjects, names: &names)
             sections.pki = chain.lines
             warnings += chain.warnings
             notes += chain.notes
@@ -198,6 +214,7 @@ public enum ScenarioCapture {
         let backends = reports.map(\.backend.rawValue).joined(separator: ", ")
         var probe = "servername: \(CaptureYAML.quoted(serverName)), backends: [\(backends)]"
         for extra in dialog.probeExtras { probe += ", \(extra)" }
+        if options.policy != .default { probe += ", policy: \(options.policy.rawValue)" }
         if let timeout = options.timeout, sections.dialog.contains(where: { $0.hasPrefix("greeting_delay:") }) {
             probe += ", timeout: \(Int((timeout * 1000).rounded()))ms"
         }
