@@ -38,6 +38,8 @@ public struct ProbeOptions: Sendable {
     public var maximumVersion: TLSVersion?
     /// FTP: open the data channel after PROT P and hand-shake on it.
     public var ftpDataChannel: Bool
+    /// Enumeration: offer exactly this instead of the library's defaults (replaces the version bounds above).
+    public var offer: ProbeOffer? = nil
 
     public init(
         backends: [TLSBackend] = TLSBackend.allCases,

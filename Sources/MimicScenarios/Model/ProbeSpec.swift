@@ -12,6 +12,8 @@ public struct ProbeSpec: Sendable, Hashable {
     /// Start the handshake even when the upgrade was refused (as s_client does), to check the probe's own
     /// handling of a server that answers with TLS anyway.
     public var startTLSAnyway: Bool
+    /// Also enumerate what the mock accepts (`mimic probe --enumerate`): its findings join each backend's.
+    public var enumerate: Bool = false
 
     public init(
         servername: String? = nil,

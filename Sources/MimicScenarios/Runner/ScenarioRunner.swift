@@ -152,6 +152,9 @@ public struct ScenarioRunner: Sendable {
         return ScenarioRun(outcomes: outcomes, milliseconds: (ContinuousClock.now - started).milliseconds)
     }
 
+    /// Enumeration connections at once for a scenario with `probe.enumerate` (the CLI's default).
+    static let enumerateConcurrency = 4
+
     /// One scenario: start its mock on an ephemeral port, probe it through each backend, stop it, compare.
     public func run(_ prepared: PreparedScenario) async -> ScenarioOutcome {
         let scenario = prepared.scenario
@@ -177,8 +180,14 @@ public struct ScenarioRunner: Sendable {
             return finished([], error: "the mock server did not start: \(error)")
         }
         let target = prepared.target(host: Self.connectHost(for: mock.host), port: mock.port)
-        let reports = await Prober(group: loop).probe(
-            target, options: prepared.probeOptions(defaultTimeout: defaultTimeout, scale: timeScale))
+        let options = prepared.probeOptions(defaultTimeout: defaultTimeout, scale: timeScale)
+        var reports = await Prober(group: loop).probe(target, options: options)
+        if scenario.probe.enumerate {
+            // After the probes, on the same loop, so that a scenario that counts connections counts them in order.
+            let enumeration = await Enumerator(prober: Prober(group: loop), concurrency: Self.enumerateConcurrency)
+                .enumerate(target, options: options)
+            for index in reports.indices { reports[index].add(enumeration) }
+        }
         await mock.stop()
         return finished(reports.map { BackendOutcome.compare($0, with: scenario.expect) })
     }
