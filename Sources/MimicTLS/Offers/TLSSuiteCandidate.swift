@@ -53,10 +53,10 @@ extension TLSBackends {
 
 /// Key-exchange groups by their IANA names, with each library's spelling.
 public enum TLSGroups {
-    /// The groups enumeration tries, in the order it reports them.
+    /// The groups enumeration tries, in the order it reports them. ffdhe6144 and ffdhe8192 are left out: each
+    /// costs both ends a key generation of a second or more on a busy machine, and no server offers only them.
     public static let known = [
-        "x25519", "secp256r1", "secp384r1", "secp521r1", "x448", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144",
-        "ffdhe8192",
+        "x25519", "secp256r1", "secp384r1", "secp521r1", "x448", "ffdhe2048", "ffdhe3072", "ffdhe4096",
     ]
 
     /// OpenSSL's `SSL_CTX_set1_groups_list` name.

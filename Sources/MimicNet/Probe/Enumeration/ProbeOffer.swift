@@ -37,6 +37,8 @@ public struct ProbeOffer: Sendable, Hashable, Codable {
         configuration.priority = priority
         configuration.groups = groups
         configuration.legacyOffers = true
+        // What the server accepts is the question; the probe itself judges the chain.
+        configuration.verifyPeer = false
     }
 
     // MARK: - Offers built from the libraries' suite tables
