@@ -60,6 +60,23 @@ struct EnumerationModelTests {
         }
     }
 
+    @Test("enumerating a server without TLS is refused at probe.enumerate")
+    func noTLS() {
+        let yaml = """
+            id: smtp::none::enum
+            summary: "no TLS"
+            server: { protocol: smtp, tls: none, backend: openssl }
+            probe: { enumerate: true }
+            expect: { verdict: [startTLSNotOffered] }
+            """
+        do {
+            _ = try loader.load(yaml: yaml, file: "none.yaml")
+            Issue.record("enumerating a plaintext server was accepted")
+        } catch {
+            #expect(error.description.contains("enumerate"), "\(error.description)")
+        }
+    }
+
     static func report(
         _ backend: TLSBackend, versions: [(TLSVersion, [String])]
     ) -> EnumerationReport {
