@@ -21,11 +21,13 @@ struct EnumerationCrossCheckTests {
         "cross::pop3::starttls::enum-tls10-prefers-13",
     ]
 
-    @Test("each version and suite: the real client is accepted exactly where the enumeration says", arguments: scenarios)
+    @Test(
+        "each version and suite: the real client is accepted exactly where the enumeration says", arguments: scenarios)
     func crossCheck(id: String) async throws {
         let runner = ScenarioRunner(factory: Fixtures.factory)
-        guard case .ready(let prepared) = runner.prepare(
-            paths: [Fixtures.repository.appendingPathComponent("scenarios")], filter: ScenarioFilter(id)),
+        guard
+            case .ready(let prepared) = runner.prepare(
+                paths: [Fixtures.repository.appendingPathComponent("scenarios")], filter: ScenarioFilter(id)),
             let scenario = prepared.first
         else {
             Issue.record("scenario \(id) did not load")
@@ -45,11 +47,13 @@ struct EnumerationCrossCheckTests {
             #expect(!report.versions.isEmpty)
             for version in report.versions {
                 let accepted = try await Self.offPool {
-                    try Self.client(report.backend, serviceProtocol, mode, port: port, version: version.version, suite: nil)
+                    try Self.client(
+                        report.backend, serviceProtocol, mode, port: port, version: version.version, suite: nil)
                 }
                 #expect(
                     accepted == version.accepted,
-                    "\(id) \(report.backend) \(version.version.displayName): client \(accepted), enumeration \(version.accepted)")
+                    "\(id) \(report.backend) \(version.version.displayName): client \(accepted), enumeration \(version.accepted)"
+                )
                 for suite in version.suites {
                     guard
                         let candidate = TLSBackends.offerableSuites(report.backend).first(where: {
@@ -78,8 +82,9 @@ struct EnumerationCrossCheckTests {
     @Test("findings from the enumeration")
     func findings() async throws {
         let runner = ScenarioRunner(factory: Fixtures.factory)
-        guard case .ready(let prepared) = runner.prepare(
-            paths: [Fixtures.repository.appendingPathComponent("scenarios")], filter: ScenarioFilter("*::enum-*"))
+        guard
+            case .ready(let prepared) = runner.prepare(
+                paths: [Fixtures.repository.appendingPathComponent("scenarios")], filter: ScenarioFilter("*::enum-*"))
         else {
             Issue.record("the enumeration scenarios did not load")
             return
@@ -102,7 +107,8 @@ struct EnumerationCrossCheckTests {
                 // Server order: the GnuTLS mock has %SERVER_PRECEDENCE; OpenSSL cannot offer what tells it apart
                 // from 3DES, but it can tell AES suites apart.
                 #expect(result.report(for: .gnutls)?.serverOrder == true)
-                #expect(result.disagreements.contains { $0.contains("3DES") && $0.contains("only GnuTLS can offer it") })
+                #expect(
+                    result.disagreements.contains { $0.contains("3DES") && $0.contains("only GnuTLS can offer it") })
                 let tls12 = result.report(for: .openssl)?.versions.first { $0.version == .tls1_2 }
                 #expect(tls12?.acceptedSuites.contains { $0.name.contains("3DES") } == false)
             }
@@ -117,9 +123,10 @@ struct EnumerationCrossCheckTests {
     @Test("a server that stops answering ends the enumeration with a note, not a hang")
     func stopsEarly() async throws {
         let runner = ScenarioRunner(factory: Fixtures.factory)
-        guard case .ready(let prepared) = runner.prepare(
-            paths: [Fixtures.repository.appendingPathComponent("scenarios")],
-            filter: ScenarioFilter("cross::smtp::starttls::enum-close-after-3")),
+        guard
+            case .ready(let prepared) = runner.prepare(
+                paths: [Fixtures.repository.appendingPathComponent("scenarios")],
+                filter: ScenarioFilter("cross::smtp::starttls::enum-close-after-3")),
             let scenario = prepared.first
         else {
             Issue.record("scenario did not load")
@@ -147,8 +154,9 @@ struct EnumerationCrossCheckTests {
     @Test("the enumerating scenarios of the library", .timeLimit(.minutes(5)))
     func enumeratingScenarios() async throws {
         let runner = ScenarioRunner(factory: Fixtures.factory, timeScale: 3)
-        guard case .ready(let everything) = runner.prepare(
-            paths: [Fixtures.repository.appendingPathComponent("scenarios")])
+        guard
+            case .ready(let everything) = runner.prepare(
+                paths: [Fixtures.repository.appendingPathComponent("scenarios")])
         else {
             Issue.record("the library does not prepare")
             return
@@ -202,9 +210,12 @@ struct EnumerationCrossCheckTests {
             } else if version == .tls1_3 {
                 priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3"
             } else {
-                priority = "NORMAL:%COMPAT:-VERS-ALL:+VERS-TLS\(version.rawValue):+3DES-CBC:+ARCFOUR-128:+SHA1:+MD5:+RSA"
+                priority =
+                    "NORMAL:%COMPAT:-VERS-ALL:+VERS-TLS\(version.rawValue):+3DES-CBC:+ARCFOUR-128:+SHA1:+MD5:+RSA"
             }
-            var arguments = ["--insecure", "--priority", priority, "--port", "\(port)", "--sni-hostname", "mail.example.test"]
+            var arguments = [
+                "--insecure", "--priority", priority, "--port", "\(port)", "--sni-hostname", "mail.example.test",
+            ]
             if starttls { arguments.append("--starttls-proto=\(serviceProtocol.rawValue)") }
             arguments.append("127.0.0.1")
             let run = try Subprocess.run("/usr/bin/gnutls-cli", arguments, timeout: 20)

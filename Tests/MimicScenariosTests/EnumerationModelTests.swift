@@ -1,9 +1,9 @@
 import Foundation
 import MimicCore
-@testable import MimicNet
 import MimicTLS
 import Testing
 
+@testable import MimicNet
 @testable import MimicScenarios
 
 /// The enumeration's scenario keys (`probe.enumerate`, `tls.server_order`, `server.close_after_connections`) from

@@ -69,7 +69,8 @@ struct EnumerationRealServerTests {
         for backend in TLSBackend.allCases {
             let report = try #require(enumeration.report(for: backend))
             #expect(report.acceptedVersions == [.tls1_0, .tls1_1, .tls1_2], "\(backend)")
-            #expect(Set(report.findings.map(\.code)) == [.legacyVersion, .weakCipher], "\(backend): \(report.findings)")
+            #expect(
+                Set(report.findings.map(\.code)) == [.legacyVersion, .weakCipher], "\(backend): \(report.findings)")
             #expect(report.serverOrder == true, "\(backend)")
             let tls12 = report.versions.first { $0.version == .tls1_2 }
             #expect(

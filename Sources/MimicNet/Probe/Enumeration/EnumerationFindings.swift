@@ -13,7 +13,8 @@ public enum EnumerationFindings {
             findings.append(
                 Finding(
                     .legacyVersion, phase: .enumeration,
-                    evidence: "accepts \(legacy.map(\.displayName).joined(separator: ", ")) (RFC 8996)", source: source))
+                    evidence: "accepts \(legacy.map(\.displayName).joined(separator: ", ")) (RFC 8996)", source: source)
+            )
         }
         var weak: [String] = []
         for version in report.versions {
@@ -25,7 +26,9 @@ public enum EnumerationFindings {
         }
         if !weak.isEmpty {
             findings.append(
-                Finding(.weakCipher, phase: .enumeration, evidence: "accepts " + weak.joined(separator: ", "), source: source))
+                Finding(
+                    .weakCipher, phase: .enumeration, evidence: "accepts " + weak.joined(separator: ", "),
+                    source: source))
         }
         let accepted = report.acceptedSuites
         if !accepted.isEmpty, !report.acceptedVersions.contains(.tls1_3), accepted.allSatisfy({ !$0.forwardSecret }) {
@@ -55,7 +58,8 @@ public enum EnumerationFindings {
             if triedA && triedB && inA != inB {
                 let (yes, no) = inA ? (a, b) : (b, a)
                 out.append(
-                    "\(version.displayName): accepted through \(yes.backend.displayName), refused through \(no.backend.displayName)")
+                    "\(version.displayName): accepted through \(yes.backend.displayName), refused through \(no.backend.displayName)"
+                )
             }
         }
         for version in TLSVersion.allCases {

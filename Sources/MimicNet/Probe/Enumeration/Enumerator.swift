@@ -76,7 +76,9 @@ public struct Enumerator: Sendable {
             if let top = state.accepted[backend]?.max() {
                 for group in TLSGroups.known {
                     jobs.append(
-                        Job(backend: backend, offer: .everything(backend, at: top, groups: [group]), purpose: .group(group)))
+                        Job(
+                            backend: backend, offer: .everything(backend, at: top, groups: [group]),
+                            purpose: .group(group)))
                 }
             }
         }
@@ -106,12 +108,19 @@ public struct Enumerator: Sendable {
         jobs = []
         for backend in base.backends {
             let byVersion = state.acceptedSuites(backend)
-            guard let version = [TLSVersion.tls1_2, .tls1_3, .tls1_1, .tls1_0].first(where: { byVersion[$0, default: []].count >= 2 })
+            guard
+                let version = [TLSVersion.tls1_2, .tls1_3, .tls1_1, .tls1_0].first(where: {
+                    byVersion[$0, default: []].count >= 2
+                })
             else { continue }
             let pair = Array(byVersion[version, default: []].prefix(2))
-            jobs.append(Job(backend: backend, offer: .suites(pair, backend: backend, at: version), purpose: .order(first: true)))
             jobs.append(
-                Job(backend: backend, offer: .suites(pair.reversed(), backend: backend, at: version), purpose: .order(first: false)))
+                Job(backend: backend, offer: .suites(pair, backend: backend, at: version), purpose: .order(first: true))
+            )
+            jobs.append(
+                Job(
+                    backend: backend, offer: .suites(pair.reversed(), backend: backend, at: version),
+                    purpose: .order(first: false)))
         }
         await run(jobs, target: target, options: options, state: &state)
 
@@ -255,7 +264,9 @@ extension Enumerator {
             case .suite(let version, let candidate):
                 suites[job.backend, default: [:]][version, default: []].append((candidate, handshake))
             case .authentication(let version, let kind):
-                if handshake != nil { authenticationTaken[job.backend, default: []].insert("\(version.rawValue) \(kind)") }
+                if handshake != nil {
+                    authenticationTaken[job.backend, default: []].insert("\(version.rawValue) \(kind)")
+                }
             case .group(let group):
                 groupsTried[job.backend, default: []].append(group)
                 if let handshake, handshake.keyExchangeGroup?.lowercased() == group {
@@ -275,7 +286,9 @@ extension Enumerator {
             return out
         }
 
-        private func ordered(_ results: [(TLSSuiteCandidate, HandshakeReport?)], backend: TLSBackend)
+        private func ordered(
+            _ results: [(TLSSuiteCandidate, HandshakeReport?)], backend: TLSBackend
+        )
             -> [(TLSSuiteCandidate, HandshakeReport?)]
         {
             let table = TLSBackends.offerableSuites(backend).map(\.code)
