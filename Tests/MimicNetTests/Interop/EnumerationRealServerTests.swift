@@ -54,8 +54,14 @@ struct EnumerationRealServerTests {
             }
         }
         """.write(to: config, atomically: true, encoding: .utf8)
+        // Through Python's subprocess, which closes every descriptor but 0-2 in the child: a daemon spawned straight
+        // from the test process would keep the other tests' listening sockets open (and their ports taken).
         let start = try Subprocess.run(
-            nginx, ["-p", directory.path + "/", "-e", directory.path + "/error.log", "-c", config.path], timeout: 30)
+            "/usr/bin/python3",
+            [
+                "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:], close_fds=True))", nginx, "-p",
+                directory.path + "/", "-e", directory.path + "/error.log", "-c", config.path,
+            ], timeout: 30)
         #expect(start.status == 0, "nginx did not start: \(start.stderr)")
         guard start.status == 0 else { return }
         defer { Self.stop(pidFile: directory.path + "/nginx.pid") }
