@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Mimic's benchmark: the scenario library's wall time, each scenario's time through both backends, and - as
 peers measured in the same run - `openssl s_client`, `gnutls-cli`, real postfix and nginx, sslyze, testssl.sh and
-`openssl s_time` against the same mocks (see peers.py for each row). Prints numbers and ratios and writes them to
+`openssl s_time` against the same mocks (see peers.py for each row), and `mimic probe --enumerate` beside sslyze's
+suite scans and `testssl -E` against one modern STARTTLS mock. Prints numbers and ratios and writes them to
 Benchmarks/results/latest.json; nothing here asserts a time.
 
 Usage: Benchmarks/bench.py [--mimic .build/release/mimic] [--scenarios scenarios/] [--repeat 10] [--quick]
@@ -176,6 +177,62 @@ def peers(mimic, repeat):
                 serve.kill()
 
 
+def enumeration(mimic, repeat):
+    """`mimic probe --enumerate` (both backends) against a modern STARTTLS mock, beside sslyze's cipher-suite scans
+    and `testssl -E` against the same mock, in the same run."""
+    print(f"\n== Enumerating a modern SMTP STARTTLS server (TLS 1.2 + 1.3), median of {repeat} (process wall time)")
+    with tempfile.TemporaryDirectory(prefix="mimic-bench-enum-") as folder:
+        with open(os.path.join(folder, "bench-enum.yaml"), "w") as handle:
+            handle.write("id: bench::smtp::starttls::enumerate\nsummary: A modern server to enumerate\n"
+                         "server: { protocol: smtp, tls: starttls, backend: openssl }\n"
+                         f"pki: {{ profile: good }}\nprobe: {{ servername: {NAME} }}\nexpect: {{ verdict: [] }}\n")
+        serve, served = start_serve(mimic, folder)
+        try:
+            target = served["bench::smtp::starttls::enumerate"]
+            host, port, ca = target["host"], target["port"], target["ca"]
+            runs = {
+                "mimic probe --enumerate": [mimic, "probe", f"smtp://{host}:{port}", "--mode", "starttls",
+                                            "--servername", NAME, "--ca-file", ca, "--enumerate", "--format", "json",
+                                            "--timeout", "5"],
+            }
+            sslyze = "/opt/mimic-venv/bin/sslyze"
+            if os.access(sslyze, os.X_OK):
+                runs["sslyze (suite scans)"] = [sslyze, "--starttls", "smtp", "--sslv2", "--sslv3", "--tlsv1",
+                                                "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--elliptic_curves",
+                                                "--mozilla_config", "disable", f"{NAME}:{port}{{{host}}}"]
+            if shutil.which("testssl"):
+                runs["testssl -E"] = ["testssl", "--quiet", "--color", "0", "--warnings", "batch", "--nodns", "none",
+                                      "--ip", host, "-t", "smtp", "-E", f"{NAME}:{port}"]
+            medians = {}
+            for name, argv in runs.items():
+                samples = []
+                count = repeat if name.startswith("mimic") else 1
+                for _ in range(count):
+                    ms, result = timed(argv, timeout=600)
+                    samples.append(ms)
+                    if result.returncode not in (0, 1, 2) and name.startswith("mimic"):
+                        print(f"  note: {name} exited {result.returncode}: {result.stderr.strip()[:200]}")
+                medians[name] = statistics.median(samples)
+                if name.startswith("mimic"):
+                    try:
+                        enum = json.loads(result.stdout)[0]["enumeration"]
+                        print(f"  mimic: {enum['connections']} connections, at most {enum['concurrency']} at once, "
+                              f"{enum['milliseconds']:.0f} ms inside the process")
+                    except (ValueError, KeyError, IndexError):
+                        pass
+            ours = medians["mimic probe --enumerate"]
+            for name, ms in medians.items():
+                ratio = "" if name.startswith("mimic") else f"   {ms / ours:6.1f}x mimic's time"
+                print(f"  {name:28} {ms:9.0f} ms{ratio}")
+            return {name: {"ms": ms, "ratio": ms / ours} for name, ms in medians.items()}
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            try:
+                serve.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+
+
 def rss_kib(pid):
     try:
         with open(f"/proc/{pid}/status") as handle:
@@ -307,6 +364,12 @@ def goals(results):
     if many.get("ratio") is not None:
         lines.append((f"probe {many['targets']} mocks at once vs s_time -new on one", f"{many['per_s']:.0f} / "
                       f"{many['s_time_per_s']:.0f} handshakes/s", f"{many['ratio']:.2f}x", ">= 0.5x"))
+    enum = results.get("enumeration") or {}
+    ours = enum.get("mimic probe --enumerate", {}).get("ms")
+    for name, goal in (("sslyze (suite scans)", ">= 10x faster"), ("testssl -E", ">= 50x faster")):
+        if ours and name in enum:
+            lines.append((f"probe --enumerate vs {name}", f"{ours:.0f} / {enum[name]['ms']:.0f} ms",
+                          f"{enum[name]['ratio']:.1f}x faster", goal))
     lib = results.get("library", {})
     if "wall_ms" in lib:
         lines.append((f"mimic run of the library ({lib['scenarios']})", f"{lib['wall_ms']:.0f} ms", "-", "< 10 s"))
@@ -348,6 +411,7 @@ def main():
     row("zoo", zoo, args.mimic, args.scenarios)
     grading(args.mimic, args.scenarios)
     peers(args.mimic, repeat)
+    row("enumeration", enumeration, args.mimic, max(1, min(repeat, 5)))
     print("\n== Rows against peers (Benchmarks/peers.py)")
     row("startup", rows.startup, args.mimic, repeat)
     try:

@@ -100,4 +100,15 @@ static inline int mimic_X509_subject_text(X509 *cert, char *buffer, int capacity
     return length < 0 ? 0 : length;
 }
 
+// TLS offers: exactly these groups, server order, legacy peers, the library's suite table (enumeration).
+static inline int mimic_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
+    return (int)SSL_CTX_set1_groups_list(ctx, list);
+}
+static inline uint64_t mimic_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+static inline uint64_t mimic_SSL_OP_LEGACY_SERVER_CONNECT(void) { return SSL_OP_LEGACY_SERVER_CONNECT; }
+static inline int mimic_sk_SSL_CIPHER_num(const STACK_OF(SSL_CIPHER) *stack) { return sk_SSL_CIPHER_num(stack); }
+static inline const SSL_CIPHER *mimic_sk_SSL_CIPHER_value(const STACK_OF(SSL_CIPHER) *stack, int index) {
+    return sk_SSL_CIPHER_value(stack, index);
+}
+
 #endif

@@ -42,9 +42,14 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
 
     // TLS.
     case handshakeFailure
+    /// TLS 1.0 or 1.1 negotiated, or (enumeration) accepted at all (RFC 8996).
     case legacyVersion
+    /// RC4, 3DES, DES, NULL, EXPORT or anonymous suites negotiated, or (enumeration) accepted at all.
     case weakCipher
     case noSharedCipher
+    /// Enumeration: every suite the server accepts has a static key exchange (static RSA, or static DH/ECDH) and
+    /// it accepts no TLS 1.3, so a stolen key decrypts every recorded session.
+    case noForwardSecrecy
 
     // Dialog.
     case startTLSNotOffered
@@ -80,7 +85,7 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
             .malformedCertificate, .chainTooLong, .policyViolation, .missingAKI, .missingSKI, .caNotCritical,
             .sanNotCritical, .keyCertSignOnLeaf, .caMissingKeyUsage, .algorithmMismatch:
             .certificate
-        case .handshakeFailure, .legacyVersion, .weakCipher, .noSharedCipher:
+        case .handshakeFailure, .legacyVersion, .weakCipher, .noSharedCipher, .noForwardSecrecy:
             .tls
         case .startTLSNotOffered, .startTLSRejected, .startTLSStillAdvertised, .noTLSAfterGoAhead, .plaintextInjection,
             .modeMismatch, .unexpectedReply, .greetingRejected, .pasvAddressMismatch:
@@ -95,9 +100,16 @@ public enum FindingCode: String, Sendable, Hashable, Codable, CaseIterable, Cust
     /// Warnings are what still works today but will not tomorrow or is below par (a certificate that expires
     /// soon, a chain served out of order that libraries reorder, a legacy protocol version); everything that
     /// makes a careful client refuse is critical; a probe that could not reach the answer is unknown.
+    ///
+    /// The TLS offers (issue 8): `legacyVersion` (TLS 1.0/1.1 accepted) and `noForwardSecrecy` (only static key
+    /// exchange accepted) are warnings; `weakCipher` (RC4, 3DES, DES, NULL, EXPORT or anonymous accepted) is
+    /// critical — those suites are broken, not merely old. SSL 3.0 would be critical too, but neither library
+    /// here can offer it (Debian's OpenSSL 3.0 is built without it, GnuTLS 3.7 refuses `+VERS-SSL3.0`), so no
+    /// probe can find it and no code names it.
     public var defaultSeverity: Severity {
         switch self {
-        case .expiringSoon, .chainOrder, .legacyVersion, .weakCipher, .startTLSStillAdvertised, .pasvAddressMismatch:
+        case .expiringSoon, .chainOrder, .legacyVersion, .noForwardSecrecy, .startTLSStillAdvertised,
+            .pasvAddressMismatch:
             .warning
         case .refused, .timeout, .reset, .closed:
             .unknown

@@ -12,6 +12,8 @@ public enum Phase: String, Sendable, Hashable, Codable, CaseIterable, CustomStri
     case close
     /// Facts about certificates read offline, outside any connection.
     case offline
+    /// What many short connections, each with its own offer, found together (`mimic probe --enumerate`).
+    case enumeration
 
     public var description: String { rawValue }
 }

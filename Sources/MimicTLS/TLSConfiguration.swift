@@ -65,6 +65,17 @@ public struct TLSConfiguration: Sendable {
     /// Server: stop the handshake part-way and send nothing more (see `TLSHandshakeCut`). Ignored when
     /// `abortWithAlert` is set.
     public var closeMidHandshake: TLSHandshakeCut?
+    /// Key-exchange groups offered (client) or accepted (server), by IANA name in preference order (`x25519`,
+    /// `secp256r1`, `ffdhe2048`, …; see `TLSGroups.known`); nil keeps the library's defaults. GnuTLS: ignored when
+    /// `priority` is set (name the groups there).
+    public var groups: [String]? = nil
+    /// Server: true enforces the server's own suite order (`SSL_OP_CIPHER_SERVER_PREFERENCE`,
+    /// `%SERVER_PRECEDENCE`), false follows the client's; nil keeps the library's default (both follow the client).
+    public var serverPreference: Bool? = nil
+    /// Client: offer everything the library can still speak — OpenSSL at `@SECLEVEL=0` with legacy server
+    /// connections allowed, GnuTLS with anonymous credentials so that anonymous suites in `priority` are offered.
+    /// What enumeration needs to reach a legacy server; never the probe's default.
+    public var legacyOffers: Bool = false
     /// Server: send a CertificateRequest (any certificate, or none, is accepted: the request is there to see
     /// how the client answers it, as vsftpd's `require_cert=NO` does).
     public var requestClientCertificate: Bool = false

@@ -67,10 +67,27 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "Targets probed at once.")
     var concurrency: Int = 8
 
+    @Flag(
+        help: ArgumentHelp(
+            "Also enumerate what each target accepts: TLS versions 1.0-1.3, the suites at each, groups, server order.",
+            discussion:
+                "Each offer is one short connection through the same protocol dialog, per backend (OpenSSL at "
+                + "@SECLEVEL=0, GnuTLS with %COMPAT). Adds legacyVersion, weakCipher and noForwardSecrecy findings."))
+    var enumerate = false
+
+    @Option(
+        name: .customLong("enumerate-concurrency"),
+        help:
+            "Enumeration connections at once per target, over both backends (its own bound: --concurrency counts targets).")
+    var enumerateConcurrency: Int = 4
+
     func validate() throws {
         guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
         guard warnDays >= critDays, critDays >= 0 else { throw ValidationError("need --warn-days >= --crit-days >= 0") }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
+        guard (1...64).contains(enumerateConcurrency) else {
+            throw ValidationError("--enumerate-concurrency must be 1 to 64")
+        }
         for target in targets {
             do { _ = try ProbeURL.parse(target, mode: mode, serverName: servername) } catch {
                 throw ValidationError("\(error)")
@@ -92,7 +109,17 @@ struct ProbeCommand: AsyncParsableCommand {
         )
         options.verificationPolicy = policy
         let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
-        let results = zip(parsed, reports).map { ProbeResult(target: $0, reports: $1) }
+        var enumerations: [EnumerationResult?] = Array(repeating: nil, count: parsed.count)
+        if enumerate {
+            // One target at a time: the bound is on connections to one server.
+            let enumerator = Enumerator(concurrency: enumerateConcurrency)
+            for (index, target) in parsed.enumerated() {
+                enumerations[index] = await enumerator.enumerate(target, options: options)
+            }
+        }
+        let results = parsed.indices.map {
+            ProbeResult(target: parsed[$0], reports: reports[$0], enumeration: enumerations[$0])
+        }
         print(ProbeRendering.render(results, format: format, warnDays: warnDays, critDays: critDays))
         let code = ProbeRendering.exitCode(results)
         if code != 0 { throw ExitCode(code) }

@@ -81,6 +81,10 @@ struct SeverityTests {
         #expect(FindingCode.pasvAddressMismatch.family == .dialog)
         #expect(FindingCode.pasvAddressMismatch.defaultSeverity == .warning)
         #expect(FindingCode.reset.family == .network)
+        // The TLS offers (issue 8): broken suites are critical, old versions and static key exchange warnings.
+        #expect(FindingCode.weakCipher.defaultSeverity == .critical)
+        #expect(FindingCode.noForwardSecrecy.defaultSeverity == .warning)
+        #expect(FindingCode.noForwardSecrecy.family == .tls)
     }
 
     @Test("findings round-trip through JSON")

@@ -30,7 +30,7 @@ public enum FaultPhase: String, Sendable, Hashable, Codable, CaseIterable, Custo
         case .upgrade: self = .upgrade
         case .handshake: self = .handshake
         case .postTLS: self = .postTLS
-        case .resolve, .connect, .verification, .dataChannel, .close, .offline: return nil
+        case .resolve, .connect, .verification, .dataChannel, .close, .offline, .enumeration: return nil
         }
     }
 }

@@ -15,9 +15,13 @@ final class MockChannelRegistry: @unchecked Sendable {
     private var admitted = 0
     private var stopping = false
 
-    init(maxConnections: Int, maxRefusals: Int = 1024) {
+    /// Connections admitted in all before every later one is refused; nil: no such limit.
+    private let closeAfterConnections: Int?
+
+    init(maxConnections: Int, maxRefusals: Int = 1024, closeAfterConnections: Int? = nil) {
         self.maxConnections = max(1, maxConnections)
         self.maxRefusals = max(0, maxRefusals)
+        self.closeAfterConnections = closeAfterConnections
     }
 
     /// What becomes of an accepted connection.
@@ -57,7 +61,7 @@ final class MockChannelRegistry: @unchecked Sendable {
     func admitConnection(_ channel: any Channel) -> Admission {
         let admission = lock.withLock { () -> Admission in
             guard !stopping else { return .drop }
-            if connections < maxConnections {
+            if connections < maxConnections, admitted < (closeAfterConnections ?? Int.max) {
                 connections += 1
                 admitted += 1
                 channels[ObjectIdentifier(channel)] = channel

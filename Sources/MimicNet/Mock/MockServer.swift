@@ -42,7 +42,8 @@ public final class MockServer: Sendable {
     ) async throws -> MockServer {
         let registry = MockChannelRegistry(
             maxConnections: configuration.limits.maxConnections,
-            maxRefusals: configuration.limits.maxRefusals
+            maxRefusals: configuration.limits.maxRefusals,
+            closeAfterConnections: configuration.limits.closeAfterConnections
         )
         let setup = try MockConnectionSetup(configuration: configuration, registry: registry)
         let bootstrap = ServerBootstrap(group: group)

@@ -26,6 +26,9 @@ public struct MockServerConfiguration: Sendable {
         /// FTP: how long a transfer waits for the client's data connection (and its handshake) before it fails
         /// (seconds).
         public var dataConnectionTimeout: Double
+        /// After this many connections in all, every later one is refused as one beyond `maxConnections` is (a
+        /// server that rate-limits a scanner); nil: no such limit.
+        public var closeAfterConnections: Int? = nil
         /// Connections being refused at once (beyond `maxConnections`); more are closed on accept, unanswered.
         /// A refusal is quick on a plaintext port, but waits for the handshake on an implicit-TLS port and for
         /// the request on HTTPS: this bounds what a flood of them holds.

@@ -40,6 +40,8 @@ public struct ProbeOptions: Sendable {
     public var ftpDataChannel: Bool
     /// How strictly each backend judges the served chain (`--policy`, `probe.policy`).
     public var verificationPolicy: VerificationPolicy = .default
+    /// Enumeration: offer exactly this instead of the library's defaults (replaces the version bounds above).
+    public var offer: ProbeOffer? = nil
 
     public init(
         backends: [TLSBackend] = TLSBackend.allCases,

@@ -43,6 +43,8 @@ public struct ProbeReport: Sendable, Codable {
     /// Library-independent facts of the chain the server sent.
     public var chain: ChainFacts?
     public var findings: [Finding]
+    /// `--enumerate`: what this backend's offers found the server to accept (its findings are in `findings` too).
+    public var enumeration: EnumerationReport?
 
     public var verdict: Verdict { Verdict(findings: findings) }
     public var severity: Severity { findings.isEmpty ? .ok : verdict.severity }
@@ -65,5 +67,14 @@ extension ProbeReport.DialogFacts {
         httpReason = summary.httpReason
         bareLineFeeds = summary.bareLineFeeds
         ldapLongFormLengths = summary.ldapLongFormLengths
+    }
+}
+
+extension ProbeReport {
+    /// Adds an enumeration's report for this backend, and its findings.
+    public mutating func add(_ enumeration: EnumerationResult) {
+        guard let mine = enumeration.report(for: backend) else { return }
+        self.enumeration = mine
+        findings += mine.findings
     }
 }

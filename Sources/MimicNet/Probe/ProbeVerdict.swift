@@ -26,7 +26,10 @@ enum ProbeVerdict {
         if let network = outcome.networkFailure { findings.append(network) }
 
         if let handshake = outcome.handshake {
-            if handshake.completed {
+            if handshake.completed && options.offer != nil {
+                // An enumeration's offer asks what the server accepts; its chain was judged by the probe itself.
+                findings += tlsFindings(handshake, phase: .handshake)
+            } else if handshake.completed {
                 findings += tlsFindings(handshake, phase: .handshake)
                 let certificate = CertificateVerdict(
                     verification: handshake.verification,

@@ -61,18 +61,17 @@ public final class Prober: Sendable {
         )
         let tlsContext: any TLSContext
         do {
-            tlsContext = try TLSBackends.makeContext(
-                backend,
-                configuration: TLSConfiguration(
-                    role: .client,
-                    minimumVersion: options.minimumVersion,
-                    maximumVersion: options.maximumVersion,
-                    serverName: target.sniName,
-                    trustAnchors: options.trustAnchors,
-                    verifyHostname: target.verifyName,
-                    verificationPolicy: options.verificationPolicy
-                )
+            var configuration = TLSConfiguration(
+                role: .client,
+                minimumVersion: options.minimumVersion,
+                maximumVersion: options.maximumVersion,
+                serverName: target.sniName,
+                trustAnchors: options.trustAnchors,
+                verifyHostname: target.verifyName,
+                verificationPolicy: options.verificationPolicy
             )
+            options.offer?.apply(to: &configuration)
+            tlsContext = try TLSBackends.makeContext(backend, configuration: configuration)
         } catch {
             report.findings.append(
                 Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)"))

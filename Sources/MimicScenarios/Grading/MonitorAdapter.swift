@@ -48,12 +48,18 @@ public struct MonitorAdapter: Sendable, Hashable {
         /// nil matches any.
         public var protocols: Set<ServiceProtocol>?
         public var modes: Set<TLSMode>?
+        /// Scenario tags (`when: { tag: enumeration }`): the case matches a scenario carrying any of them; nil any.
+        public var tags: Set<String>? = nil
         public var action: Action
         public var answer: AnswerReader?
         public var location: SourceLocation
 
         public func matches(_ serviceProtocol: ServiceProtocol, _ mode: TLSMode) -> Bool {
             (protocols?.contains(serviceProtocol) ?? true) && (modes?.contains(mode) ?? true)
+        }
+
+        public func matches(_ serviceProtocol: ServiceProtocol, _ mode: TLSMode, tags scenarioTags: [String]) -> Bool {
+            matches(serviceProtocol, mode) && (tags.map { !$0.isDisjoint(with: scenarioTags) } ?? true)
         }
     }
 
@@ -68,6 +74,11 @@ public struct MonitorAdapter: Sendable, Hashable {
     /// The case for a scenario's protocol and monitor mode, or nil: not applicable.
     public func action(for serviceProtocol: ServiceProtocol, mode: TLSMode) -> Case? {
         cases.first { $0.matches(serviceProtocol, mode) }
+    }
+
+    /// The case for a scenario's protocol, monitor mode and tags, or nil: not applicable.
+    public func action(for serviceProtocol: ServiceProtocol, mode: TLSMode, tags: [String]) -> Case? {
+        cases.first { $0.matches(serviceProtocol, mode, tags: tags) }
     }
 
     /// Every placeholder a template may name.

@@ -12,7 +12,7 @@ public struct MonitorAdapterLoader: Sendable {
     static let commandKeys = ["argv", "shell"]
     static let serviceKeys = ["argv", "shell", "wait_for_port"]
     static let caseKeys = ["when", "argv", "shell", "http", "unsupported", "answer"]
-    static let whenKeys = ["protocol", "mode"]
+    static let whenKeys = ["protocol", "mode", "tag"]
     static let answerKeys = ["nagios", "exit", "patterns", "json", "prometheus", "otherwise"]
     static let patternKeys = ["regex", "severity"]
 
@@ -157,8 +157,14 @@ public struct MonitorAdapterLoader: Sendable {
         let mapping = try value.mapping(allowed: Self.caseKeys)
         var protocols: Set<ServiceProtocol>?
         var modes: Set<TLSMode>?
+        var tags: Set<String>?
         if let when = mapping["when"] {
             let inner = try when.mapping(allowed: Self.whenKeys)
+            if let value = inner["tag"] {
+                var set: Set<String> = []
+                for item in value.listOrSingle() { set.insert(try item.nonEmptyString()) }
+                tags = set
+            }
             if let value = inner["protocol"] {
                 var set: Set<ServiceProtocol> = []
                 for item in value.listOrSingle() {
@@ -212,8 +218,10 @@ public struct MonitorAdapterLoader: Sendable {
             }
         }
         let answer = try mapping["answer"].map { (value) throws(ScenarioError) in try self.answer(value) }
-        return MonitorAdapter.Case(
+        var decoded = MonitorAdapter.Case(
             protocols: protocols, modes: modes, action: action, answer: answer, location: value.location)
+        decoded.tags = tags
+        return decoded
     }
 
     private func answer(_ value: YAMLValue) throws(ScenarioError) -> AnswerReader {

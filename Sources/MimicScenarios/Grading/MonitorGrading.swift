@@ -155,7 +155,7 @@ public struct MonitorGrading: Sendable {
             expect: entry.monitor.expect, rule: entry.monitor.rule, probeVerdict: entry.probe.verdict,
             outcome: .notApplicable, reported: nil, detail: "", command: nil, exitCode: nil, output: nil,
             milliseconds: 0)
-        guard let chosen = adapter.action(for: entry.protocol, mode: entry.mode) else {
+        guard let chosen = adapter.action(for: entry.protocol, mode: entry.mode, tags: entry.tags) else {
             graded.detail = "no case for \(entry.protocol)/\(entry.mode)"
             return graded
         }

@@ -15,6 +15,8 @@ public struct ProbeSpec: Sendable, Hashable {
     public var startTLSAnyway: Bool
     /// How strictly each backend judges the chain (`default` or `strict`, ``VerificationPolicy``).
     public var policy: VerificationPolicy = .default
+    /// Also enumerate what the mock accepts (`mimic probe --enumerate`): its findings join each backend's.
+    public var enumerate: Bool = false
 
     public init(
         servername: String? = nil,

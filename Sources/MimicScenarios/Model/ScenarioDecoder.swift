@@ -10,9 +10,11 @@ struct ScenarioDecoder {
     let file: String
     let knownProfiles: Set<String>?
 
-    static let serverKeys = ["protocol", "tls", "backend", "address", "port", "max_connections", "idle_timeout"]
+    static let serverKeys = [
+        "protocol", "tls", "backend", "address", "port", "max_connections", "idle_timeout", "close_after_connections",
+    ]
     static let pkiKeys = ["profile", "chain", "serve", "sni"]
-    static let tlsKeys = ["versions", "ciphers", "priority", "abort_with_alert", "close_mid_handshake"]
+    static let tlsKeys = ["versions", "ciphers", "priority", "abort_with_alert", "close_mid_handshake", "server_order"]
     static let dialogKeys = [
         "greeting", "greeting_delay", "refuse_greeting", "capabilities", "starttls", "preauth", "ldap", "ftp",
         "line_endings", "implicit_speaks_plaintext", "starttls_speaks_tls",
@@ -24,7 +26,7 @@ struct ScenarioDecoder {
     static let ldapKeys = ["long_form_lengths", "message_id", "notice_of_disconnection", "response_name"]
     static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel", "pasv_address", "epsv"]
     static let faultKeys = ["phase", "kind", "ms", "bytes", "interval"]
-    static let probeKeys = ["servername", "backends", "mode", "timeout", "starttls_anyway", "policy"]
+    static let probeKeys = ["servername", "backends", "mode", "timeout", "starttls_anyway", "policy", "enumerate"]
     static let expectKeys = ["verdict", "severity", "backends", "divergence", "monitor"]
     static let backendExpectKeys = ["verdict", "severity"]
     static let matrixKeys = ["protocol", "tls"]
@@ -68,6 +70,8 @@ struct ScenarioDecoder {
             ?? ServerSpec.defaultAddress
         let port = try server["port"]?.int(in: 0...65535) ?? 0
         let maxConnections = try server["max_connections"]?.int(in: ServerSpec.maxConnectionsRange)
+        let closeAfterConnections = try server["close_after_connections"]?.int(
+            in: ServerSpec.closeAfterConnectionsRange)
         let idleTimeout = try server["idle_timeout"].map { (value) throws(ScenarioError) in try decodeIdleTimeout(value)
         }
 
@@ -91,20 +95,22 @@ struct ScenarioDecoder {
                             mode: matrix?.modes == nil ? nil : mode
                         )
                     }
+                var serverSpec = ServerSpec(
+                    serviceProtocol: serviceProtocol,
+                    mode: mode,
+                    backend: backend,
+                    address: address,
+                    port: port,
+                    maxConnections: maxConnections,
+                    idleTimeout: idleTimeout
+                )
+                serverSpec.closeAfterConnections = closeAfterConnections
                 let scenario = Scenario(
                     id: Self.substitute(rawID, serviceProtocol: serviceProtocol, mode: mode),
                     summary: Self.substitute(rawSummary, serviceProtocol: serviceProtocol, mode: mode),
                     tags: tags,
                     fieldFailure: fieldFailure,
-                    server: ServerSpec(
-                        serviceProtocol: serviceProtocol,
-                        mode: mode,
-                        backend: backend,
-                        address: address,
-                        port: port,
-                        maxConnections: maxConnections,
-                        idleTimeout: idleTimeout
-                    ),
+                    server: serverSpec,
                     pki: pki,
                     tls: tls,
                     dialog: dialog,
@@ -366,6 +372,7 @@ struct ScenarioDecoder {
             }
         }
         spec.closeMidHandshake = try mapping["close_mid_handshake"]?.bool() ?? false
+        spec.serverOrder = try mapping["server_order"]?.bool()
         return spec
     }
 
@@ -552,6 +559,7 @@ struct ScenarioDecoder {
         }
         spec.startTLSAnyway = try mapping["starttls_anyway"]?.bool() ?? false
         spec.policy = try mapping["policy"]?.enumValue(VerificationPolicy.self, what: "verification policy") ?? .default
+        spec.enumerate = try mapping["enumerate"]?.bool() ?? false
         return spec
     }
 

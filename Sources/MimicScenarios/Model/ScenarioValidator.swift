@@ -132,6 +132,9 @@ struct ScenarioValidator {
         if scenario.probe.startTLSAnyway && probeMode != .startTLS {
             throw fail(at: "probe", "starttls_anyway", "only applies when probing with STARTTLS (mode is \(probeMode))")
         }
+        if scenario.probe.enumerate && (probeMode == .none || scenario.server.mode == .none) {
+            throw fail(at: "probe", "enumerate", "asks what a TLS server accepts; this one speaks no TLS")
+        }
 
         // Expectations.
         for backend in scenario.expect.backends.keys.sorted(by: { $0.rawValue < $1.rawValue })

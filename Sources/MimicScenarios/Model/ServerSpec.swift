@@ -15,10 +15,15 @@ public struct ServerSpec: Sendable, Hashable {
     public var maxConnections: Int?
     /// A connection silent both ways this long is closed. Nil: the protocol's default (what a real server does).
     public var idleTimeout: Duration?
+    /// After this many connections in all, every later one hears the protocol's "too many connections" (a server
+    /// that rate-limits a scanner). Nil: no such limit.
+    public var closeAfterConnections: Int? = nil
 
     public static let defaultAddress = "127.0.0.1"
     /// The range `server.max_connections` accepts.
     public static let maxConnectionsRange = 1...100_000
+    /// The range `server.close_after_connections` accepts.
+    public static let closeAfterConnectionsRange = 1...1_000_000
     /// The range `server.idle_timeout` accepts: a second up to the mock's ten-minute ceiling on any wait.
     public static let idleTimeoutRange = Duration.seconds(1)...Duration.seconds(600)
 

@@ -13,6 +13,9 @@ public struct TLSSpec: Sendable, Hashable {
     public var abortWithAlert: TLSAlert?
     /// Close the TCP connection in the middle of the handshake (after reading the ClientHello).
     public var closeMidHandshake: Bool
+    /// True: the mock picks by its own suite order (`SSL_OP_CIPHER_SERVER_PREFERENCE`, `%SERVER_PRECEDENCE`);
+    /// false: by the client's; nil: the library's default (the client's, for both).
+    public var serverOrder: Bool? = nil
 
     public init(
         versions: [TLSVersion]? = nil,

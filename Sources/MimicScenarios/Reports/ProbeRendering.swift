@@ -16,10 +16,16 @@ public enum ProbeFormat: String, Sendable, CaseIterable, Codable {
 public struct ProbeResult: Sendable, Codable {
     public var target: ProbeTarget
     public var reports: [ProbeReport]
+    /// `--enumerate`: every backend's offers, the libraries' disagreements, notes and the time it took.
+    public var enumeration: EnumerationResult?
 
-    public init(target: ProbeTarget, reports: [ProbeReport]) {
+    public init(target: ProbeTarget, reports: [ProbeReport], enumeration: EnumerationResult? = nil) {
         self.target = target
         self.reports = reports
+        self.enumeration = enumeration
+        if let enumeration {
+            for index in self.reports.indices { self.reports[index].add(enumeration) }
+        }
     }
 
     public var severity: Severity { reports.map(\.severity).max() ?? .unknown }
@@ -125,6 +131,10 @@ public enum ProbeRendering {
             out.append("Leaf")
             out += ChainVerification.describe(leaf, at: Date()).map { "  " + $0.trimmingCharacters(in: .whitespaces) }
         }
+        if let enumeration = result.enumeration {
+            out.append("")
+            out += enumerationText(enumeration)
+        }
         let findings = result.mergedFindings
         if !findings.isEmpty {
             out.append("")
@@ -141,6 +151,49 @@ public enum ProbeRendering {
         out.append("")
         out.append("Result: \(result.severity)")
         return out.joined(separator: "\n")
+    }
+
+    /// The enumeration as text: per version, the suites each backend saw accepted; groups; order; disagreements.
+    public static func enumerationText(_ enumeration: EnumerationResult) -> [String] {
+        var out: [String] = []
+        let reports = enumeration.reports
+        out.append(
+            "Enumeration (\(enumeration.connections) connections, at most \(enumeration.concurrency) at once, "
+                + "\(String(format: "%.0f", enumeration.milliseconds)) ms\(enumeration.complete ? "" : ", INCOMPLETE"))")
+        var table = TextTable(header: [""] + reports.map { "\($0.backend.displayName) \(shortVersion($0.libraryVersion))" })
+        for version in TLSVersion.allCases {
+            let cells = reports.map { report -> String in
+                guard let result = report.versions.first(where: { $0.version == version }) else { return "not tried" }
+                guard result.accepted else { return "refused" }
+                let suites = result.acceptedSuites
+                let listed = suites.map { suite in suite.name + (suite.weakness.map { "  [\($0)]" } ?? "") }
+                return (["accepted, \(suites.count) of \(result.suites.count) suites"] + listed).joined(separator: "\n")
+            }
+            table.add([version.displayName] + cells)
+        }
+        table.add(
+            ["groups"]
+                + reports.map { $0.groupsAccepted.isEmpty ? "-" : $0.groupsAccepted.joined(separator: "\n") })
+        table.add(
+            ["server order"]
+                + reports.map { report in
+                    switch report.serverOrder {
+                    case true?: "enforced"
+                    case false?: "client's"
+                    case nil: "cannot tell"
+                    }
+                })
+        table.add(["connections"] + reports.map { "\($0.connections)" })
+        out.append(table.render(separator: "   "))
+        if !enumeration.disagreements.isEmpty {
+            out.append("Libraries disagree")
+            out += enumeration.disagreements.map { "  \($0)" }
+        }
+        if !enumeration.notes.isEmpty {
+            out.append("Notes")
+            out += enumeration.notes.map { "  \($0)" }
+        }
+        return out
     }
 
     static func handshakeCell(_ report: ProbeReport) -> String {
@@ -186,6 +239,10 @@ public enum ProbeRendering {
                     "'\(report.backend.rawValue)_\(timing.phase.rawValue)_ms'=\(String(format: "%.1f", timing.milliseconds))ms"
                 )
             }
+        }
+        if let enumeration = result.enumeration {
+            perf.append("'enumerate_ms'=\(String(format: "%.1f", enumeration.milliseconds))ms")
+            perf.append("'enumerate_connections'=\(enumeration.connections)")
         }
         let line = "MIMIC \(severity) - \(result.target): \(summary)"
         return perf.isEmpty ? line : line + " | " + perf.joined(separator: " ")

@@ -83,7 +83,7 @@ public enum ScenarioMapping {
 
     /// The `tls:` section and the served chain → the server-role TLS configuration.
     public static func tls(_ spec: TLSSpec, chain: [[UInt8]], key: TLSPrivateKey) -> TLSConfiguration {
-        TLSConfiguration(
+        var configuration = TLSConfiguration(
             role: .server,
             minimumVersion: spec.versions?.min(),
             maximumVersion: spec.versions?.max(),
@@ -95,6 +95,8 @@ public enum ScenarioMapping {
             // The scenario format has one kind of cut: nothing answers the ClientHello.
             closeMidHandshake: spec.closeMidHandshake ? .afterClientHello : nil
         )
+        configuration.serverPreference = spec.serverOrder
+        return configuration
     }
 
     /// The `network:` list → the mock's faults, in order.
@@ -174,6 +176,7 @@ public enum ScenarioMapping {
     public static func limits(_ server: ServerSpec) -> MockServerConfiguration.Limits {
         var limits = MockServerConfiguration.Limits()
         if let maxConnections = server.maxConnections { limits.maxConnections = maxConnections }
+        limits.closeAfterConnections = server.closeAfterConnections
         if let idleTimeout = server.idleTimeout {
             let (seconds, attoseconds) = idleTimeout.components
             limits.idleTimeout = Double(seconds) + Double(attoseconds) / 1e18

@@ -127,30 +127,43 @@ public struct ScenarioRunner: Sendable {
     }
 
     /// Runs prepared scenarios, at most `concurrency` at a time; outcomes come back in the order given.
+    ///
+    /// Scenarios that enumerate (`probe.enumerate`, a hundred connections each) run after all the others, at most
+    /// `enumerateScenarios` at once: beside them, the scenarios whose verdict rests on timing (a trickled
+    /// injection, a greeting delay) would be read on a starved machine.
     public func run(_ scenarios: [PreparedScenario], progress: Progress? = nil) async -> ScenarioRun {
         let started = ContinuousClock.now
         let total = scenarios.count
-        let outcomes = await withTaskGroup(of: (Int, ScenarioOutcome).self) { tasks in
-            var outcomes = [ScenarioOutcome?](repeating: nil, count: total)
-            var next = 0
-            var completed = 0
-            func launch() {
-                guard next < total else { return }
-                let index = next
-                next += 1
-                tasks.addTask { (index, await self.run(scenarios[index])) }
+        var outcomes = [ScenarioOutcome?](repeating: nil, count: total)
+        var completed = 0
+        let quick = scenarios.indices.filter { !scenarios[$0].scenario.probe.enumerate }
+        let enumerating = scenarios.indices.filter { scenarios[$0].scenario.probe.enumerate }
+        for (indices, limit) in [(quick, concurrency), (enumerating, min(concurrency, Self.enumerateScenarios))] {
+            await withTaskGroup(of: (Int, ScenarioOutcome).self) { tasks in
+                var next = 0
+                func launch() {
+                    guard next < indices.count else { return }
+                    let index = indices[next]
+                    next += 1
+                    tasks.addTask { (index, await self.run(scenarios[index])) }
+                }
+                for _ in 0..<max(1, limit) { launch() }
+                for await (index, outcome) in tasks {
+                    outcomes[index] = outcome
+                    completed += 1
+                    progress?(outcome, completed, total)
+                    launch()
+                }
             }
-            for _ in 0..<concurrency { launch() }
-            for await (index, outcome) in tasks {
-                outcomes[index] = outcome
-                completed += 1
-                progress?(outcome, completed, total)
-                launch()
-            }
-            return outcomes.compactMap { $0 }
         }
-        return ScenarioRun(outcomes: outcomes, milliseconds: (ContinuousClock.now - started).milliseconds)
+        return ScenarioRun(
+            outcomes: outcomes.compactMap { $0 }, milliseconds: (ContinuousClock.now - started).milliseconds)
     }
+
+    /// Enumeration connections at once for a scenario with `probe.enumerate` (the CLI's default).
+    static let enumerateConcurrency = 4
+    /// Enumerating scenarios at once (see `run(_:progress:)`).
+    static let enumerateScenarios = 4
 
     /// One scenario: start its mock on an ephemeral port, probe it through each backend, stop it, compare.
     public func run(_ prepared: PreparedScenario) async -> ScenarioOutcome {
@@ -177,8 +190,14 @@ public struct ScenarioRunner: Sendable {
             return finished([], error: "the mock server did not start: \(error)")
         }
         let target = prepared.target(host: Self.connectHost(for: mock.host), port: mock.port)
-        let reports = await Prober(group: loop).probe(
-            target, options: prepared.probeOptions(defaultTimeout: defaultTimeout, scale: timeScale))
+        let options = prepared.probeOptions(defaultTimeout: defaultTimeout, scale: timeScale)
+        var reports = await Prober(group: loop).probe(target, options: options)
+        if scenario.probe.enumerate {
+            // After the probes, on the same loop, so that a scenario that counts connections counts them in order.
+            let enumeration = await Enumerator(prober: Prober(group: loop), concurrency: Self.enumerateConcurrency)
+                .enumerate(target, options: options)
+            for index in reports.indices { reports[index].add(enumeration) }
+        }
         await mock.stop()
         return finished(reports.map { BackendOutcome.compare($0, with: scenario.expect) })
     }

@@ -14,6 +14,9 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
     let priorityString: String
 
     let credentials: OpaquePointer
+    /// Client with `legacyOffers`: anonymous credentials, without which GnuTLS leaves anonymous suites out of the
+    /// ClientHello.
+    let anonymous: OpaquePointer?
     let priority: OpaquePointer
     /// The served chain as GnuTLS's pre-parsed certificates, exactly in the configured order.
     fileprivate let served: UnsafeMutablePointer<gnutls_pcert_st>?
@@ -31,6 +34,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
 
         // Everything is built into locals first and released by `cleanup` if a later step throws.
         var credentials: OpaquePointer?
+        var anonymous: OpaquePointer?
         var priority: OpaquePointer?
         var served: UnsafeMutablePointer<gnutls_pcert_st>?
         var servedCount = 0
@@ -40,6 +44,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         ticketKey.initialize(to: gnutls_datum_t(data: nil, size: 0))
         func cleanup() {
             if let credentials { gnutls_certificate_free_credentials(credentials) }
+            if let anonymous { gnutls_anon_free_client_credentials(anonymous) }
             if let priority { gnutls_priority_deinit(priority) }
             Self.release(served: served, count: servedCount, privateKey: privateKey, ticketKey: ticketKey)
             for chain in serverNameChains.values { chain.release() }
@@ -49,6 +54,11 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
             var rc = gnutls_certificate_allocate_credentials(&credentials)
             guard rc >= 0, let allocated = credentials else {
                 throw GnuTLSLibrary.failure("gnutls_certificate_allocate_credentials", rc)
+            }
+
+            if configuration.role == .client && configuration.legacyOffers {
+                rc = gnutls_anon_allocate_client_credentials(&anonymous)
+                if rc < 0 { throw GnuTLSLibrary.failure("gnutls_anon_allocate_client_credentials", rc) }
             }
 
             var errorPosition: UnsafePointer<CChar>?
@@ -93,6 +103,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
 
         // Non-nil: the do block above throws otherwise.
         self.credentials = credentials!
+        self.anonymous = anonymous
         self.priority = priority!
         self.served = served
         self.servedCount = servedCount
@@ -103,6 +114,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
 
     deinit {
         gnutls_certificate_free_credentials(credentials)
+        if let anonymous { gnutls_anon_free_client_credentials(anonymous) }
         gnutls_priority_deinit(priority)
         Self.release(served: served, count: servedCount, privateKey: privateKey, ticketKey: ticketKey)
         for chain in serverNameChains.values { chain.release() }
@@ -119,6 +131,10 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         if rc < 0 { throw GnuTLSLibrary.failure("gnutls_priority_set", rc) }
         rc = gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials))
         if rc < 0 { throw GnuTLSLibrary.failure("gnutls_credentials_set", rc) }
+        if let anonymous {
+            rc = gnutls_credentials_set(session, GNUTLS_CRD_ANON, UnsafeMutableRawPointer(anonymous))
+            if rc < 0 { throw GnuTLSLibrary.failure("gnutls_credentials_set(ANON)", rc) }
+        }
         if configuration.role == .server && configuration.requestClientCertificate {
             // REQUEST, not REQUIRE: a client without a certificate answers with an empty list and goes on.
             gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUEST)
@@ -134,6 +150,19 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
     /// `configuration.priority` when set; otherwise NORMAL restricted to the version bounds (a server's default
     /// lowest is TLS 1.2), with what legacy versions need to really handshake when the bounds reach below TLS 1.2.
     static func priorityString(for configuration: TLSConfiguration) -> String {
+        var priority = basePriorityString(for: configuration)
+        if configuration.priority == nil, let groups = configuration.groups {
+            priority += ":-GROUP-ALL" + groups.map { ":+" + TLSGroups.gnuTLSKeyword($0) }.joined()
+        }
+        if configuration.role == .server, configuration.serverPreference == true,
+            !priority.contains("%SERVER_PRECEDENCE")
+        {
+            priority += ":%SERVER_PRECEDENCE"
+        }
+        return priority
+    }
+
+    private static func basePriorityString(for configuration: TLSConfiguration) -> String {
         if let priority = configuration.priority { return priority }
         guard
             let lowest = configuration.effectiveMinimumVersion ?? configuration.maximumVersion.map({ min(.tls1_2, $0) })

@@ -74,9 +74,24 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
         // OpenSSL 3.0 refuses TLS 1.0/1.1 above security level 0 (their handshakes sign with SHA-1 and MD5):
         // a legacy version asked for must really be spoken, or a legacy server could never be reached.
         var cipherList = configuration.cipherList
-        if wantsLegacy {
+        if wantsLegacy || configuration.legacyOffers {
             SSL_CTX_set_security_level(context, 0)
             cipherList = (cipherList ?? "DEFAULT") + ":@SECLEVEL=0"
+        }
+        if configuration.legacyOffers {
+            // A server that never heard of RFC 5746 is still a server to enumerate.
+            SSL_CTX_set_options(context, mimic_SSL_OP_LEGACY_SERVER_CONNECT())
+        }
+        if configuration.serverPreference == true {
+            SSL_CTX_set_options(context, mimic_SSL_OP_CIPHER_SERVER_PREFERENCE())
+        } else if configuration.serverPreference == false {
+            SSL_CTX_clear_options(context, mimic_SSL_OP_CIPHER_SERVER_PREFERENCE())
+        }
+        if let groups = configuration.groups {
+            let names = groups.map { TLSGroups.openSSLName($0) }.joined(separator: ":")
+            if groups.isEmpty || mimic_SSL_CTX_set1_groups_list(context, names) != 1 {
+                throw Self.failure("groups \"\(groups.joined(separator: ":"))\" rejected")
+            }
         }
         if let cipherList, SSL_CTX_set_cipher_list(context, cipherList) != 1 {
             throw Self.failure("cipher list \"\(cipherList)\" rejected")
