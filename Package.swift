@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "MimicTLS", targets: ["MimicTLS"]),
         .library(name: "MimicCerts", targets: ["MimicCerts"]),
         .library(name: "MimicScenarios", targets: ["MimicScenarios"]),
+        // For the fuzz targets in Fuzz/, a package of their own that depends on this one by path.
+        .library(name: "MimicDialogs", targets: ["MimicDialogs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
