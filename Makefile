@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openssl / gnutls-cli clients the tests compare against.
 APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 python3-jsonschema python3-yaml ca-certificates
 
-.PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all
+.PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all fuzz-build fuzz
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -40,6 +40,7 @@ setup-monitors:
 # reset, not as the deadline beside it) should not share the two cores with either.
 test: setup setup-interop setup-monitors
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(MAKE) fuzz-build
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --skip MonitorScorecardTests --skip MockConnectionLimitTests
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter MockConnectionLimitTests
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter MonitorScorecardTests
@@ -90,3 +91,20 @@ trust-store:
 	   for f in /usr/share/ca-certificates/mozilla/*.crt; do echo "# $$(basename $$f .crt)"; cat "$$f"; done; \
 	 } > certs/trust/mozilla-roots.pem
 	@echo "certs/trust/mozilla-roots.pem: $$(grep -c 'BEGIN CERTIFICATE' certs/trust/mozilla-roots.pem) roots"
+
+# libFuzzer targets, one per parser that reads peer or user bytes (Fuzz/, a package of its own that depends on this
+# one by path, so the sanitizer flags never reach the ordinary build). `make test` builds them so they cannot rot;
+# `make fuzz` runs each for FUZZ_SECONDS (default 60) and prints executions and results: exit 1 on any crash, leak,
+# timeout or out-of-memory, with the input in Fuzz/.build/artifacts/<target>/. FUZZ_TARGETS picks some.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+# Product by product: a plain `swift build` in Fuzz/ would also link the main package's `mimic` with libFuzzer.
+FUZZ_FLAGS = -Xswiftc -sanitize=fuzzer,address
+fuzz-build: setup
+# gold warns about every ASan symbol it cannot export; those lines are left out.
+	cd Fuzz && mkdir -p .build && for product in $$(./run.sh --list); do \
+	  $(SWIFT) build $(FUZZ_FLAGS) --product $$product >.build/fuzz-build.log 2>&1; status=$$?; \
+	  grep -v "Cannot export local symbol" .build/fuzz-build.log; [ $$status = 0 ] || exit 1; done
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
