@@ -11,9 +11,9 @@ let mimicIdentity = mimic.lastPathComponent
 
 /// The parsers, one libFuzzer target each, and the main package's products each one needs.
 let targets: [(name: String, uses: [String])] = [
-    ("FuzzClientDialog", ["MimicDialogs", "MimicCore"]),
-    ("FuzzServerDialog", ["MimicDialogs", "MimicCore"]),
-    ("FuzzHTTP", ["MimicDialogs", "MimicCore"]),
+    ("FuzzClientDialog", ["MimicDialogs"]),
+    ("FuzzServerDialog", ["MimicDialogs"]),
+    ("FuzzHTTP", ["MimicDialogs"]),
     ("FuzzLineReader", ["MimicDialogs"]),
     ("FuzzBER", ["MimicDialogs"]),
     ("FuzzLDAPMessage", ["MimicDialogs"]),
@@ -30,15 +30,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: targets.map { .executable(name: $0.name, targets: [$0.name]) },
     dependencies: [.package(path: mimic.path)],
-    targets: [
-        .target(
-            name: "FuzzSupport",
-            dependencies: [
-                .product(name: "MimicCore", package: mimicIdentity),
-                .product(name: "MimicDialogs", package: mimicIdentity),
-            ]
-        )
-    ]
+    targets: [.target(name: "FuzzSupport")]
         + targets.map { target in
             .executableTarget(
                 name: target.name,

@@ -142,6 +142,17 @@ def read(path):
         return handle.read()
 
 
+def strip_keys(text, keys):
+    """The YAML document without these top-level keys (and the indented lines under them)."""
+    kept, skipping = [], False
+    for line in text.decode().splitlines(keepends=True):
+        if line[:1] not in (" ", "\t", "-", "#", "\n") and line.strip():
+            skipping = line.split(":")[0] in keys
+        if not skipping:
+            kept.append(line)
+    return "".join(kept).encode()
+
+
 def certificates(limit):
     """The first DER certificates of the bundled trust store (checked in, so the seeds do not change by themselves)."""
     text = read(os.path.join(ROOT, "certs", "trust", "mozilla-roots.pem")).decode()
@@ -200,9 +211,10 @@ def main():
         write("FuzzLDAPMessage", name, b"\x00" + data)
     write("FuzzLDAPMessage", "stream-sliced", b"\x02" + SERVER_STARTTLS["ldap"])
     write("FuzzLDAPMessage", "smtp-on-ldap-port", b"\x00" + lines("220 mail ESMTP"))
+    # The text after the reply code, as the FTP dialog hands it to the parsers.
     for name, text in {
-        "epsv": "229 Entering Extended Passive Mode (|||6446|)", "pasv": "227 Entering Passive Mode (127,0,0,1,19,137).",
-        "pasv-bare": "227 10,0,0,1,4,1", "epsv-other-delimiter": "229 ok (!!!65535!)", "epsv-too-big": "229 (|||99999|)",
+        "epsv": "Entering Extended Passive Mode (|||6446|)", "pasv": "Entering Passive Mode (127,0,0,1,19,137).",
+        "pasv-bare": "10,0,0,1,4,1", "epsv-other-delimiter": "ok (!!!65535!)", "epsv-too-big": "(|||99999|)",
     }.items():
         write("FuzzFTPPassive", name, text.encode())
     hello = client_hello()
@@ -215,8 +227,11 @@ def main():
             "Tests/MimicScenariosTests/Fixtures/malformed")[::3]:
         name = os.path.relpath(path, ROOT).replace("/", "_")
         write("FuzzScenarioLoader", name, read(path))
+    # Each profile whole (a ChainProfile) and without its profile keys (a bare ChainSpec, as a scenario inlines it).
     for path in files("certs/profiles"):
-        write("FuzzChainSpec", os.path.basename(path), read(path))
+        text = read(path)
+        write("FuzzChainSpec", "profile-" + os.path.basename(path), text)
+        write("FuzzChainSpec", "spec-" + os.path.basename(path), strip_keys(text, ("name", "summary", "hostname", "expect")))
     for path in files("Tests/MimicScenariosTests/Fixtures/valid", r"inline-chain.*\.yaml$"):
         write("FuzzChainSpec", "scenario-" + os.path.basename(path), read(path))
     ders = certificates(4)

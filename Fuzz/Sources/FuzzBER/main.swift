@@ -5,12 +5,11 @@ import MimicDialogs
 import Glibc
 #endif
 
-/// The bounded BER reader under both LDAP sides: consecutive elements, nesting checked to a depth.
+/// The bounded BER reader under both LDAP sides: consecutive elements, nesting checked to a depth
+/// (`ParserEntryPoints.ber(input:)`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    var input = FuzzInput(start, count)
-    let depth = Int(input.choice() % 32)
-    _ = ParserEntryPoints.ber(input.bytes, maxDepth: depth)
+    if !ParserEntryPoints.ber(input: FuzzInput(start, count).bytes) { fatalError("BER") }
     return 0
 }
 

@@ -5,11 +5,14 @@ import MimicCerts
 import Glibc
 #endif
 
-/// The chain-spec reader (certificate profiles and scenarios' inline chains) fed arbitrary YAML text.
+/// The chain-spec reader fed arbitrary YAML text, as a bare chain spec (a scenario's inline chain) and as a certificate
+/// profile (`certs/profiles/*.yaml`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let input = FuzzInput(start, count)
-    _ = try? ChainSpec.parse(yaml: String(decoding: input.bytes, as: UTF8.self), file: "fuzz.yaml")
+    let text = String(decoding: input.bytes, as: UTF8.self)
+    _ = try? ChainSpec.parse(yaml: text, file: "fuzz.yaml")
+    _ = try? ChainProfile.parse(yaml: text, name: "fuzz", file: "fuzz.yaml")
     return 0
 }
 

@@ -1,10 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import MimicCore
 
-/// The fuzzer's bytes, with a few leading bytes spent on choices (protocol, mode, segment size) and the rest as what
-/// the peer sent.
+/// The fuzzer's bytes, with a few leading bytes spent on choices (a segment size, a split) and the rest as what the
+/// peer or the user gave.
 public struct FuzzInput {
     public private(set) var bytes: [UInt8]
 
@@ -27,11 +26,6 @@ public struct FuzzInput {
     /// A segment size from a choice byte: 0 means everything at once, otherwise 1…64 bytes.
     public static func segmentSize(_ choice: UInt8, total: Int) -> Int {
         choice == 0 ? max(1, total) : Int(choice % 64) + 1
-    }
-
-    /// A protocol from a choice byte.
-    public static func serviceProtocol(_ choice: UInt8) -> ServiceProtocol {
-        ServiceProtocol.allCases[Int(choice) % ServiceProtocol.allCases.count]
     }
 }
 
