@@ -9,7 +9,15 @@ import Testing
 /// each say why, never an UNKNOWN without a reason and never a hang. The one timing assertion here is an upper bound
 /// because the issue asks for exactly that bound; it is measured from the probe's start to its report, with the mock
 /// already listening.
-@Suite("Network faults: the whole matrix", .timeLimit(.minutes(10)))
+@Suite(
+    "Network faults: the whole matrix", .timeLimit(.minutes(10)),
+    .enabled(
+        if: ProcessInfo.processInfo.environment["MIMIC_FAULT_MATRIX"] == "1",
+        Comment(
+            rawValue: "468 probes, eight at a time, load both cores for half a minute and would slow the suite's timed "
+                + "tests beside them: they run in a phase of their own, MIMIC_FAULT_MATRIX=1 swift test --filter "
+                + "FaultMatrixTests (make test does)"))
+)
 struct FaultMatrixTests {
     /// One cell of the matrix: a mock with one fault in one phase, probed by one backend.
     struct Cell: Sendable, CustomStringConvertible {
@@ -102,8 +110,12 @@ struct FaultMatrixTests {
                 // Slower or cut into pieces, but whole and in time: the good chain is OK.
                 #expect(findings.isEmpty, "\(cell): \(findings)")
             case .stall:
-                // A black hole from the moment the phase is entered: the probe waits for something that never comes.
-                #expect(findings.contains { $0.code == .timeout }, "\(cell): a stall not read as a timeout: \(findings)")
+                // A black hole from the moment the phase is entered: the probe waits for something that never comes —
+                // or, where the mock read the request before the stall began and then closes by itself (HTTPS answers
+                // and closes), its reply is swallowed and only its FIN passes: a close before the answer.
+                #expect(
+                    findings.contains { $0.code == .timeout || $0.code == .closed },
+                    "\(cell): a stall read as neither a timeout nor a close: \(findings)")
             case .reset, .closeAfter:
                 // These strike at the mock's first write in the phase; a connection cut there is never OK, unless the
                 // probe needs nothing the mock writes in that phase.
