@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openssl / gnutls-cli clients the tests compare against.
 APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 python3-jsonschema python3-yaml ca-certificates faketime
 
-.PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all builtins
+.PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all builtins fuzz-build fuzz
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -35,14 +35,19 @@ setup-monitors:
 	@if [ "$${MIMIC_SKIP_INTEROP:-0}" = 1 ]; then echo "MIMIC_SKIP_INTEROP=1: the real-monitor tier is skipped"; \
 	 else $(SUDO) Tests/Interop/install-monitors.sh; fi
 
+# The fault matrix (every network fault in every phase, protocol, mode and backend: 468 probes, eight at a time,
+# each held to its deadline plus 100 ms) runs on its own after the suite, beside nothing it could slow or be slowed by;
+# without MIMIC_FAULT_MATRIX=1 it reports itself skipped.
 # Three heavy tiers run after the rest, each on its own: a thousand slow-loris clients against one mock, the
 # whole library captured and replayed (and the real servers captured), and the real monitors graded against the
 # zoo (every mock at once). The suite's timing-sensitive tests (a reset read as a
 # reset, not as the deadline beside it) should not share the two cores with either.
 test: setup setup-interop setup-monitors
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(MAKE) fuzz-build
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --skip MonitorScorecardTests --skip MockConnectionLimitTests \
-	  --skip CaptureTests --skip CaptureRealServerTests
+	  --skip CaptureTests --skip CaptureRealServerTests --skip FaultMatrixTests
+	MIMIC_FAULT_MATRIX=1 $(SWIFT) test --skip-build $(BUILD_FLAGS) --filter FaultMatrixTests
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter MockConnectionLimitTests
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) --filter CaptureTests --filter CaptureRealServerTests
 	cd Examples/MonitorTests && $(SWIFT) build --build-tests $(BUILD_FLAGS) && $(SWIFT) test --skip-build $(BUILD_FLAGS)
@@ -99,3 +104,20 @@ trust-store:
 # Mimic without this repository on disk); a test fails while they are stale.
 builtins:
 	python3 Tools/builtins.py
+
+# libFuzzer targets, one per parser that reads peer or user bytes (Fuzz/, a package of its own that depends on this
+# one by path, so the sanitizer flags never reach the ordinary build). `make test` builds them so they cannot rot;
+# `make fuzz` runs each for FUZZ_SECONDS (default 60) and prints executions and results: exit 1 on any crash, leak,
+# timeout or out-of-memory, with the input in Fuzz/.build/artifacts/<target>/. FUZZ_TARGETS picks some.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+# Product by product: a plain `swift build` in Fuzz/ would also link the main package's `mimic` with libFuzzer.
+FUZZ_FLAGS = -Xswiftc -sanitize=fuzzer,address
+fuzz-build: setup
+# gold warns about every ASan symbol it cannot export; those lines are left out.
+	cd Fuzz && mkdir -p .build && for product in $$(./run.sh --list); do \
+	  $(SWIFT) build $(FUZZ_FLAGS) --product $$product >.build/fuzz-build.log 2>&1; status=$$?; \
+	  grep -v "Cannot export local symbol" .build/fuzz-build.log; [ $$status = 0 ] || exit 1; done
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)

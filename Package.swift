@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "MimicScenarios", targets: ["MimicScenarios"]),
         // Mock servers inside a Swift test: `MockServer.with(.smtp, .startTLS, chain: .expiredLeaf) { mock in … }`.
         .library(name: "MimicTesting", targets: ["MimicTesting"]),
+        // For the fuzz targets in Fuzz/, a package of their own that depends on this one by path.
+        .library(name: "MimicDialogs", targets: ["MimicDialogs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
