@@ -3,6 +3,63 @@
 /// The scenario library of `scenarios/`, by path relative to it, as shipped.
 enum BuiltInScenarios {
     static let texts: [String: String] = [
+        "cross/enum-3des-after-aes.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: "cross::{protocol}::{tls}::enum-3des-after-aes"
+summary: "{protocol} over {tls} TLS that prefers AES but still accepts 3DES (GnuTLS server order): only enumeration finds it"
+tags: [tls, enumeration, matrix]
+matrix: { protocol: [smtp, imap, pop3, ftp, ldap], tls: [implicit, starttls] }
+server: { backend: gnutls }
+tls: { priority: "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3:+3DES-CBC", server_order: true }
+probe: { servername: mail.example.test, enumerate: true }
+expect:
+  verdict: [weakCipher]
+  severity: critical
+  backends: { openssl: { verdict: [], severity: ok } }
+  divergence: >-
+    Debian's OpenSSL 3.0 is built without 3DES, so its offers cannot reach the 3DES suites the server still
+    accepts; GnuTLS 3.7 still offers them and finds them
+
+"""#,
+        "cross/enum-close-after-3.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: "cross::{protocol}::{tls}::enum-close-after-3"
+summary: "{protocol} over {tls} TLS that refuses every connection after the third: enumeration ends with what it found"
+tags: [tls, enumeration, rate-limit, matrix]
+matrix: { protocol: [smtp, imap, pop3, ftp], tls: [starttls] }
+server: { backend: openssl, close_after_connections: 3 }
+probe: { servername: mail.example.test, enumerate: true }
+expect:
+  verdict: [greetingRejected]
+  severity: unknown
+  monitor: either
+
+"""#,
+        "cross/enum-rsa-kx-only.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: "cross::{protocol}::{tls}::enum-rsa-kx-only"
+summary: "{protocol} over {tls} TLS 1.2 with static-RSA key exchange only: no forward secrecy"
+tags: [tls, enumeration, matrix]
+matrix: { protocol: [smtp, imap, pop3, ftp, ldap], tls: [implicit, starttls] }
+server: { backend: openssl }
+pki: { profile: rsa2048-good }
+tls: { versions: ["1.2"], ciphers: "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES128-SHA" }
+probe: { servername: mail.example.test, enumerate: true }
+expect: { verdict: [noForwardSecrecy], severity: warning }
+
+"""#,
+        "cross/enum-tls10-prefers-13.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: "cross::{protocol}::{tls}::enum-tls10-prefers-13"
+summary: "{protocol} over {tls} TLS that negotiates TLS 1.3 but still accepts TLS 1.0 and 1.1: only enumeration finds it"
+tags: [tls, legacy, enumeration, matrix]
+matrix: { protocol: [smtp, imap, pop3, ftp, ldap], tls: [implicit, starttls] }
+server: { backend: openssl }
+tls: { versions: ["1.0", "1.1", "1.2", "1.3"] }
+probe: { servername: mail.example.test, enumerate: true }
+expect: { verdict: [legacyVersion], severity: warning }
+
+"""#,
         "cross/expired-leaf.yaml": #"""
 # yaml-language-server: $schema=../schema.json
 id: "cross::{protocol}::{tls}::expired-leaf"
@@ -780,6 +837,46 @@ server: { protocol: https, tls: implicit, backend: gnutls }
 pki: { profile: eku-client-only }
 probe: { servername: mail.example.test }
 expect: { verdict: [wrongPurpose] }
+
+"""#,
+        "https/implicit-enum-3des-after-aes.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::enum-3des-after-aes
+summary: "HTTPS that prefers AES but still accepts 3DES (GnuTLS server order): only enumeration finds it"
+tags: [tls, enumeration]
+server: { protocol: https, tls: implicit, backend: gnutls }
+tls: { priority: "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3:+3DES-CBC", server_order: true }
+probe: { servername: mail.example.test, enumerate: true }
+expect:
+  verdict: [weakCipher]
+  severity: critical
+  backends: { openssl: { verdict: [], severity: ok } }
+  divergence: >-
+    Debian's OpenSSL 3.0 is built without 3DES, so its offers cannot reach the 3DES suites the server still
+    accepts; GnuTLS 3.7 still offers them and finds them
+
+"""#,
+        "https/implicit-enum-rsa-kx-only.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::enum-rsa-kx-only
+summary: "HTTPS, TLS 1.2 with static-RSA key exchange only: no forward secrecy"
+tags: [tls, enumeration]
+server: { protocol: https, tls: implicit, backend: openssl }
+pki: { profile: rsa2048-good }
+tls: { versions: ["1.2"], ciphers: "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES128-SHA" }
+probe: { servername: mail.example.test, enumerate: true }
+expect: { verdict: [noForwardSecrecy], severity: warning }
+
+"""#,
+        "https/implicit-enum-tls10-prefers-13.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: https::implicit::enum-tls10-prefers-13
+summary: "HTTPS that negotiates TLS 1.3 but still accepts TLS 1.0 and 1.1: only enumeration finds it"
+tags: [tls, legacy, enumeration]
+server: { protocol: https, tls: implicit, backend: openssl }
+tls: { versions: ["1.0", "1.1", "1.2", "1.3"] }
+probe: { servername: mail.example.test, enumerate: true }
+expect: { verdict: [legacyVersion], severity: warning }
 
 """#,
         "https/implicit-expired-leaf.yaml": #"""
@@ -2118,6 +2215,23 @@ tls: { close_mid_handshake: true }
 expect: { verdict: [handshakeFailure] }
 
 """#,
+        "ldap/implicit-enum-rc4-after-aes.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: ldap::implicit::enum-rc4-after-aes
+summary: "LDAPS (GnuTLS, server order) that prefers AES but still accepts RC4: only GnuTLS can offer RC4"
+tags: [tls, enumeration]
+server: { protocol: ldap, tls: implicit, backend: gnutls }
+tls: { priority: "NORMAL:-VERS-ALL:+VERS-TLS1.2:+ARCFOUR-128", server_order: true }
+probe: { servername: mail.example.test, enumerate: true }
+expect:
+  verdict: [weakCipher]
+  severity: critical
+  backends: { openssl: { verdict: [], severity: ok } }
+  divergence: >-
+    Debian's OpenSSL 3.0 is built without RC4, so its offers cannot reach the RC4 suites the server still
+    accepts; GnuTLS 3.7 still offers them and finds them
+
+"""#,
         "ldap/implicit-expired-intermediate.yaml": #"""
 # yaml-language-server: $schema=../schema.json
 id: ldap::implicit::expired-intermediate
@@ -3243,6 +3357,20 @@ pki:
     serve: [leaf, intermediate]
 probe: { servername: mail.example.test }
 expect: { verdict: [], severity: ok }
+
+"""#,
+        "smtp/starttls-enum-null-after-aes.yaml": #"""
+# yaml-language-server: $schema=../schema.json
+id: smtp::starttls::enum-null-after-aes
+summary: "SMTP STARTTLS (OpenSSL, server order) that prefers AES-GCM but still accepts a NULL-encryption suite: both libraries find it"
+tags: [tls, enumeration]
+server: { protocol: smtp, tls: starttls, backend: openssl }
+tls:
+  versions: ["1.2", "1.3"]
+  ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0"
+  server_order: true
+probe: { servername: mail.example.test, enumerate: true }
+expect: { verdict: [weakCipher], severity: critical }
 
 """#,
         "smtp/starttls-expired-leaf.yaml": #"""

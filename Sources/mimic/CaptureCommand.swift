@@ -60,6 +60,9 @@ struct CaptureCommand: AsyncParsableCommand {
     @Flag(name: .customLong("absolute-dates"), help: "Write validity as dates instead of offsets from now.")
     var absoluteDates = false
 
+    @Flag(help: "Also enumerate the versions, suites and order the server accepts, and give the mock the same.")
+    var enumerate = false
+
     @Flag(help: "When the dialog fails (timeout, reset, close), write a scenario that fails the same way.")
     var partial = false
 
@@ -83,6 +86,7 @@ struct CaptureCommand: AsyncParsableCommand {
         var options = ScenarioCapture.Options(
             keepNames: keepNames, absoluteDates: absoluteDates, partial: partial, url: url, timeout: timeout)
         options.policy = policy
+        options.enumerate = enumerate
         let result: ScenarioCapture.Result
         do {
             result = try await ScenarioCapture.capture(target, probeOptions: probeOptions, options: options)

@@ -239,7 +239,9 @@ struct DialogCapture {
 
     /// A refused greeting becomes `refuse_greeting` with the server's last line.
     private mutating func greetingRefused(_ greeting: [String]) -> Bool {
-        guard findings.contains(.greetingRejected), let last = greeting.last else { return false }
+        guard report.findings.contains(where: { $0.code == .greetingRejected && $0.phase != .enumeration }),
+            let last = greeting.last
+        else { return false }
         lines.append("refuse_greeting: \(CaptureYAML.quoted(names.rewriteText(last)))")
         return true
     }

@@ -21,6 +21,9 @@ public enum ScenarioCapture {
         public var partial: Bool
         /// The URL as the user gave it, for the file's header (rewritten with the names).
         public var url: String
+        /// Also enumerate what the server accepts (`--enumerate`): its versions, suites and order go into the
+        /// scenario's TLS knobs, and the scenario enumerates too.
+        public var enumerate = false
         /// The subjects of the trust anchors the probe was given: a certificate naming one as its issuer is issued
         /// by the local CA in the scenario even when its signature did not verify.
         public var anchorSubjects: Set<String> = []
@@ -67,7 +70,11 @@ public enum ScenarioCapture {
     public static func capture(
         _ target: ProbeTarget, probeOptions: ProbeOptions, options: Options, prober: Prober = Prober()
     ) async throws(Failure) -> Result {
-        let reports = await prober.probe(target, options: probeOptions)
+        var reports = await prober.probe(target, options: probeOptions)
+        if options.enumerate {
+            let result = await Enumerator(prober: prober, concurrency: 4).enumerate(target, options: probeOptions)
+            for index in reports.indices { reports[index].add(result) }
+        }
         var options = options
         options.anchorSubjects = anchorSubjects(probeOptions.trustAnchors)
         return try build(reports: reports, target: target, options: options)
@@ -122,7 +129,14 @@ public enum ScenarioCapture {
         // Versions agreed to: a server that speaks only an old version is met by the backend that can still offer
         // it (GnuTLS offers TLS 1.0 where OpenSSL at security level 2 fails the handshake).
         let versions = Set(handshakes.filter(\.completed).compactMap(\.negotiatedVersion))
-        if versions.count == 1, let version = versions.first, version < .tls1_3 {
+        let enumerations = reports.compactMap(\.enumeration)
+        var serverBackend: String?
+        if !enumerations.isEmpty {
+            let offers = TLSOffersCapture(enumerations)
+            sections.tls += offers.lines
+            notes += offers.notes
+            serverBackend = offers.serverBackend
+        } else if versions.count == 1, let version = versions.first, version < .tls1_3 {
             sections.tls.append("versions: [\"\(version.rawValue)\"]")
             notes.append("TLS \(version.rawValue) was the newest version the server agreed to (capture with --enumerate "
                 + "where available to learn every version it accepts)")
@@ -202,8 +216,18 @@ public enum ScenarioCapture {
         lines.append("id: \(CaptureYAML.quoted(id))")
         lines.append("summary: \(CaptureYAML.quoted("Captured from \(target.serviceProtocol.rawValue) \(target.mode.rawValue) at \(host):\(target.port)"))")
         lines.append("tags: [captured]")
-        lines.append("server: { protocol: \(target.serviceProtocol.rawValue), tls: \(target.mode.rawValue), "
-            + "backend: \(dialog.serverBackend ?? "openssl") }")
+        var server = "protocol: \(target.serviceProtocol.rawValue), tls: \(target.mode.rawValue), "
+            + "backend: \(serverBackend ?? dialog.serverBackend ?? "openssl")"
+        if reports.contains(where: { report in
+            report.findings.contains { $0.phase == .enumeration && $0.code == .greetingRejected }
+        }) {
+            // The server turned connections away part-way through the enumeration: after the probe's own
+            // connections and about as many offers as went through.
+            let offers = enumerations.map(\.connections).reduce(0, +)
+            server += ", close_after_connections: \(reports.count + max(1, offers - enumerations.count))"
+            notes.append("the server refused connections after a while; the mock refuses after as many")
+        }
+        lines.append("server: { \(server) }")
         for (key, body, indent) in [
             ("pki", sections.pki, "  "), ("tls", sections.tls, "  "), ("dialog", sections.dialog, "  "),
             ("network", sections.network, "  - "),
@@ -215,6 +239,7 @@ public enum ScenarioCapture {
         var probe = "servername: \(CaptureYAML.quoted(serverName)), backends: [\(backends)]"
         for extra in dialog.probeExtras { probe += ", \(extra)" }
         if options.policy != .default { probe += ", policy: \(options.policy.rawValue)" }
+        if !enumerations.isEmpty { probe += ", enumerate: true" }
         if let timeout = options.timeout, sections.dialog.contains(where: { $0.hasPrefix("greeting_delay:") }) {
             probe += ", timeout: \(Int((timeout * 1000).rounded()))ms"
         }
@@ -253,7 +278,7 @@ public enum ScenarioCapture {
         case .upgrade: phase = mode == .startTLS ? "upgrade" : "handshake"
         case .handshake, .verification: phase = "handshake"
         case .postTLS, .dataChannel, .close: phase = "post-tls"
-        case .resolve, .connect, .offline: return nil
+        case .resolve, .connect, .offline, .enumeration: return nil
         }
         switch finding.code {
         case .timeout: return "{ kind: stall, phase: \(phase) }"

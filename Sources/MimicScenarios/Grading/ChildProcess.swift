@@ -128,6 +128,8 @@ public enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        // A monitor gets no other descriptor of ours: the zoo's listening sockets stay the zoo's.
+        _ = spawnCloseFrom(&actions, 3)
         posix_spawn_file_actions_addclose(&actions, writeEnd)
         posix_spawn_file_actions_addclose(&actions, readEnd)
 
@@ -240,3 +242,8 @@ public enum ChildProcess {
         return body(pointers)
     }
 }
+
+/// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which the Glibc module does not export: close every
+/// descriptor from `from` up in the child.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+func spawnCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

@@ -98,7 +98,7 @@ struct EnumerationRealServerTests {
 
     static func privateDirectory() throws -> URL {
         var template = Array((NSTemporaryDirectory() + "mimic-enum-nginx-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw InteropFailure("mkdtemp failed") }
+        guard let made = mkdtemp(&template) else { throw InteropServers.Failure("mkdtemp failed") }
         return URL(fileURLWithPath: String(cString: made))
     }
 }
