@@ -146,6 +146,7 @@ smtpd_tls_security_level = may
 smtpd_tls_loglevel = 1
 smtpd_tls_session_cache_database =
 tls_random_source = dev:/dev/urandom
+${MIMIC_POSTFIX_EXTRA:-}
 MAIN
     cat >"$dir/master.cf" <<MASTER
 # service type private unpriv chroot wakeup maxproc command

@@ -37,12 +37,18 @@ public struct InteropServers: Sendable {
 
     /// Starts every server on `basePort`… serving `certificates`; another run on this machine holding the ports
     /// moves the range along, a few times.
-    public static func start(certificates: URL, run: URL, basePort: Int) throws -> InteropServers {
+    /// `environment`: `MIMIC_POSTFIX_EXTRA` adds lines to postfix's main.cf (legacy TLS settings, say).
+    public static func start(
+        certificates: URL, run: URL, basePort: Int, environment: [String: String] = [:]
+    ) throws -> InteropServers {
         let script = scripts.appendingPathComponent("start.sh").path
-        var start = try Subprocess.run(script, [certificates.path, run.path, "\(basePort)"], timeout: 120)
+        var start = try Subprocess.run(
+            script, [certificates.path, run.path, "\(basePort)"], timeout: 120, environment: environment)
         var attempt = 1
         while start.status != 0 && (start.stdout + start.stderr).contains("already in use") && attempt < 5 {
-            start = try Subprocess.run(script, [certificates.path, run.path, "\(basePort + attempt * 1_000)"], timeout: 120)
+            start = try Subprocess.run(
+                script, [certificates.path, run.path, "\(basePort + attempt * 1_000)"], timeout: 120,
+                environment: environment)
             attempt += 1
         }
         guard start.status == 0 else {

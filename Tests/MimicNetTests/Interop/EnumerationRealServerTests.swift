@@ -85,6 +85,48 @@ struct EnumerationRealServerTests {
         }
     }
 
+    @Test("postfix left with TLS 1.0 and 1.1 on: every offer speaks SMTP first, and both backends find legacyVersion")
+    func legacyPostfix() async throws {
+        try InteropServers.install()
+        let directory = try Self.privateDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The servers' own unprivileged users must reach the files.
+        _ = chmod(directory.path, 0o755)
+        let certificates = directory.appendingPathComponent("certs")
+        let minted = try RealServers.factory.mint(profile: "rsa2048-good")
+        try minted.write(to: certificates)
+        _ = chmod(certificates.path, 0o755)
+        let servers = try InteropServers.start(
+            certificates: certificates, run: directory.appendingPathComponent("run"), basePort: 27_500,
+            environment: [
+                "MIMIC_POSTFIX_EXTRA": """
+                smtpd_tls_protocols = >=TLSv1
+                smtpd_tls_ciphers = medium
+                tls_medium_cipherlist = ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0
+                tls_preempt_cipherlist = yes
+                """
+            ])
+        defer {
+            if let failure = servers.stop() { Issue.record(Comment(rawValue: failure)) }
+        }
+        let service = try #require(servers.services.first { $0.serviceProtocol == "smtp" && $0.mode == "starttls" })
+        let target = ProbeTarget(
+            host: "127.0.0.1", port: service.port, serviceProtocol: .smtp, mode: .startTLS,
+            serverName: "mail.example.test")
+        let enumeration = await Enumerator(concurrency: 4).enumerate(
+            target, options: ProbeOptions(trustAnchors: minted.anchors, deadlines: ProbeDeadlines(timeout: 10)))
+        #expect(enumeration.complete, "\(enumeration.notes)")
+        for backend in TLSBackend.allCases {
+            let report = try #require(enumeration.report(for: backend))
+            #expect(report.acceptedVersions.contains(.tls1_0) && report.acceptedVersions.contains(.tls1_1), "\(backend)")
+            #expect(report.findings.map(\.code).contains(.legacyVersion), "\(backend): \(report.findings)")
+            // AES128-SHA: static RSA key exchange, accepted beside the ECDHE suites.
+            let accepted = Set(report.acceptedSuites.map(\.code))
+            #expect(accepted.isSuperset(of: ["0xC02F", "0xC013", "0x002F"]), "\(backend): \(accepted.sorted())")
+            #expect(report.serverOrder == true, "\(backend)")
+        }
+    }
+
     /// Stops only the nginx this test started, by its pid file, and waits (at most 10 s) for it to be gone, so that
     /// its folder is removed after it.
     static func stop(pidFile: String) {
