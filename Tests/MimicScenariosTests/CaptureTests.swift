@@ -157,6 +157,9 @@ struct CaptureTests {
         let yaml = try String(contentsOfFile: out, encoding: .utf8)
         #expect(yaml.contains("verdict: [expired]"), "\(yaml)")
         #expect(yaml.contains("not_after: -3d"), "the leaf stays expired by the same margin: \(yaml)")
+        #expect(
+            yaml.components(separatedBy: "resumes sessions").count == 3,
+            "both backends' resumption checks in the header: \(yaml)")
         #expect(!yaml.contains("PRIVATE KEY"))
         let run = try Subprocess.run(Fixtures.mimicExecutable.path, ["run", out], timeout: 60)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")

@@ -20,6 +20,8 @@ struct ProbeOutcome {
     /// TLS arrived where the plaintext dialog was due: a STARTTLS port that speaks implicit TLS.
     var tlsWherePlaintextWasDue = false
     var networkFailure: Finding?
+    /// The session the handshake established, for a later connection to offer (the resumption check).
+    var session: TLSSession?
 }
 
 /// Drives one client dialog over one connection: executes the dialog's actions, inserts the TLS engine at the
@@ -48,6 +50,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private var tlsHandler: TLSEngineHandler?
     private var pendingDataChannel: EventLoopFuture<DataChannelResult>?
     private var finished = false
+    /// A session to offer in the handshake (the resumption check's second connection); nil for a full handshake.
+    private let resumeSession: TLSSession?
 
     init(
         dialog: any ClientDialog,
@@ -57,8 +61,10 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         connectStarted: NIODeadline,
         makeEngine: @escaping @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine,
         openDataChannel:
-            @escaping @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>
+            @escaping @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>,
+        resumeSession: TLSSession? = nil
     ) {
+        self.resumeSession = resumeSession
         self.dialog = dialog
         self.mode = mode
         self.deadlines = deadlines
@@ -94,7 +100,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         switch mode {
         case .implicit:
             enter(.handshake, context: context)
-            startTLS(context: context, session: nil)
+            startTLS(context: context, session: resumeSession)
         case .startTLS, .none:
             enter(.greeting, context: context)
             perform(dialog.start(), context: context)
@@ -184,7 +190,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
                     return
                 }
                 enter(.handshake, context: context)
-                startTLS(context: context, session: nil)
+                startTLS(context: context, session: resumeSession)
             case .openDataChannel(let announced, let port):
                 enter(.dataChannel, context: context)
                 // Only the port comes from the server: the data channel goes where the control connection went,
@@ -291,6 +297,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         if outcome.handshake == nil, let report = tlsHandler?.report, report.completed || report.failure != nil {
             outcome.handshake = report
         }
+        if outcome.handshake?.completed == true { outcome.session = tlsHandler?.sessionForResumption() }
         let result = outcome
         let promise = self.promise
         let close = { context.close(promise: nil) }

@@ -38,6 +38,9 @@ public struct ProbeOptions: Sendable {
     public var maximumVersion: TLSVersion?
     /// FTP: open the data channel after PROT P and hand-shake on it.
     public var ftpDataChannel: Bool
+    /// After a completed handshake, connect again offering its session and report whether the server resumed it
+    /// (`ProbeReport.resumption`); `mimic capture` does.
+    public var checkResumption = false
     /// How strictly each backend judges the served chain (`--policy`, `probe.policy`).
     public var verificationPolicy: VerificationPolicy = .default
     /// Enumeration: offer exactly this instead of the library's defaults (replaces the version bounds above).

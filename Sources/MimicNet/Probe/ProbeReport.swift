@@ -43,6 +43,9 @@ public struct ProbeReport: Sendable, Codable {
     /// Library-independent facts of the chain the server sent.
     public var chain: ChainFacts?
     public var findings: [Finding]
+    /// Whether the server resumed the session on a second connection (`ProbeOptions.checkResumption`); nil when
+    /// not tried.
+    public var resumption: Bool?
     /// `--enumerate`: what this backend's offers found the server to accept (its findings are in `findings` too).
     public var enumeration: EnumerationReport?
 

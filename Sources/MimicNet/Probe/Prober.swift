@@ -47,8 +47,25 @@ public final class Prober: Sendable {
         }
     }
 
-    /// One connection, one backend.
+    /// One connection, one backend (and, with `checkResumption`, a second one offering the first's session).
     public func probe(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions) async -> ProbeReport {
+        let (first, session) = await connection(target, backend: backend, options: options, resuming: nil)
+        guard options.checkResumption, first.handshake?.completed == true else { return first }
+        var report = first
+        guard let session else {
+            report.resumption = false
+            return report
+        }
+        var again = options
+        again.ftpDataChannel = false
+        let (second, _) = await connection(target, backend: backend, options: again, resuming: session)
+        report.resumption = second.handshake?.completed == true ? second.handshake?.sessionResumed : nil
+        return report
+    }
+
+    private func connection(
+        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?
+    ) async -> (ProbeReport, TLSSession?) {
         let started = Date()
         var report = ProbeReport(
             target: target,
@@ -75,7 +92,7 @@ public final class Prober: Sendable {
         } catch {
             report.findings.append(
                 Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)"))
-            return report
+            return (report, nil)
         }
         let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine = { session throws(TLSFailure) in
             guard let session else { return try tlsContext.makeEngine() }
@@ -114,7 +131,8 @@ public final class Prober: Sendable {
                         promise: promise,
                         connectStarted: connectStarted,
                         makeEngine: makeEngine,
-                        openDataChannel: openDataChannel
+                        openDataChannel: openDataChannel,
+                        resumeSession: resuming
                     )
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
@@ -126,17 +144,17 @@ public final class Prober: Sendable {
             let elapsed = Double((NIODeadline.now() - connectStarted).nanoseconds) / 1e6
             report.timings = [ProbeReport.Timing(phase: .connect, milliseconds: elapsed)]
             report.findings = [Self.connectFinding(error, target: target)]
-            return report
+            return (report, nil)
         }
         let outcome: ProbeOutcome
         do {
             outcome = try await promise.futureResult.get()
         } catch {
             report.findings = [Finding(.closed, severity: .unknown, phase: .connect, evidence: "\(error)")]
-            return report
+            return (report, nil)
         }
         let assembled = ProbeVerdict.assemble(report, outcome: outcome, options: options)
-        return await explainSilentGreeting(assembled, options: options)
+        return (await explainSilentGreeting(assembled, options: options), outcome.session)
     }
 
     /// A STARTTLS port that says nothing may be an implicit-TLS port waiting for a ClientHello (a monitor
@@ -152,6 +170,7 @@ public final class Prober: Sendable {
             connect: options.deadlines.connect, reply: 2, handshake: min(options.deadlines.handshake, 5),
             overall: min(options.deadlines.overall, 10))
         quick.ftpDataChannel = false
+        quick.checkResumption = false
         let second = await probe(implicitTarget, backend: report.backend, options: quick)
         guard let handshake = second.handshake, handshake.completed else { return report }
         var explained = report

@@ -70,7 +70,10 @@ public enum ScenarioCapture {
     public static func capture(
         _ target: ProbeTarget, probeOptions: ProbeOptions, options: Options, prober: Prober = Prober()
     ) async throws(Failure) -> Result {
+        var probeOptions = probeOptions
+        probeOptions.checkResumption = true
         var reports = await prober.probe(target, options: probeOptions)
+        probeOptions.checkResumption = false
         if options.enumerate {
             let result = await Enumerator(prober: prober, concurrency: 4).enumerate(target, options: probeOptions)
             for index in reports.indices { reports[index].add(result) }
@@ -162,6 +165,11 @@ public enum ScenarioCapture {
                 warnings.append("the handshake failed before the server's certificate (\(failure.reason)); no knob "
                     + "reproduces this failure exactly")
             }
+        }
+
+        // Resumption: the mock resumes sessions (its session cache and tickets); one that did not has no knob.
+        if reports.contains(where: { $0.resumption == false }) {
+            warnings.append("the server did not resume a TLS session on a second connection; the mock always can")
         }
 
         // The chain.
@@ -298,6 +306,9 @@ public enum ScenarioCapture {
                 if let group = handshake.keyExchangeGroup { negotiated += " \(group)" }
                 if let alpn = handshake.alpn { negotiated += " ALPN \(alpn)" }
                 parts.append(negotiated)
+                if let resumed = report.resumption {
+                    parts.append(resumed ? "resumes sessions" : "does not resume sessions")
+                }
             } else if let failure = handshake.failure {
                 parts.append("handshake failed: \(failure)")
             }
