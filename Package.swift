@@ -55,12 +55,16 @@ let package = Package(
             ]
         ),
 
+        // Verdicts: raw library codes, handshake reports and chain facts into findings. Pure, below the network, so
+        // the probe, `mimic verify`, the profile matrix and grading judge alike.
+        .target(name: "MimicVerdict", dependencies: ["MimicCore", "MimicTLS", "MimicCerts"]),
+
         // Upper layers; filled in by the probe and mock-server work.
         .target(name: "MimicDialogs", dependencies: ["MimicCore"]),
         .target(
             name: "MimicNet",
             dependencies: [
-                "MimicCore", "MimicTLS", "MimicCerts", "MimicDialogs",
+                "MimicCore", "MimicTLS", "MimicCerts", "MimicDialogs", "MimicVerdict",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -68,7 +72,7 @@ let package = Package(
         .target(
             name: "MimicScenarios",
             dependencies: [
-                "MimicCore", "MimicTLS", "MimicCerts", "MimicNet",
+                "MimicCore", "MimicTLS", "MimicCerts", "MimicVerdict", "MimicNet",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -109,6 +113,8 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        .testTarget(
+            name: "MimicVerdictTests", dependencies: ["MimicVerdict", "MimicCerts", "MimicTLS", "MimicTestSupport"]),
         .testTarget(name: "MimicDialogsTests", dependencies: ["MimicDialogs", "MimicTestSupport"]),
         .testTarget(
             name: "MimicNetTests",

@@ -2,6 +2,7 @@ import Foundation
 import MimicCore
 import MimicDialogs
 import MimicTLS
+import MimicVerdict
 import NIOCore
 
 /// What one connection of a probe ended with, before the verdict is worked out.

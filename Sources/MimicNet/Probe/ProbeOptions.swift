@@ -1,6 +1,7 @@
 import MimicCore
 import MimicDialogs
 import MimicTLS
+import MimicVerdict
 
 /// Deadlines for each phase of a probe and for the whole of it. Every network wait has one.
 public struct ProbeDeadlines: Sendable, Hashable, Codable {
@@ -32,6 +33,8 @@ public struct ProbeOptions: Sendable {
     public var deadlines: ProbeDeadlines
     public var warnDays: Int
     public var critDays: Int
+    /// `warnDays` and `critDays` as the verdict takes them.
+    public var thresholds: ExpiryThresholds { ExpiryThresholds(warnDays: warnDays, critDays: critDays) }
     public var ehloName: String
     public var tryStartTLSAnyway: Bool
     public var minimumVersion: TLSVersion?
@@ -50,8 +53,8 @@ public struct ProbeOptions: Sendable {
         backends: [TLSBackend] = TLSBackend.allCases,
         trustAnchors: [[UInt8]] = [],
         deadlines: ProbeDeadlines = ProbeDeadlines(),
-        warnDays: Int = 30,
-        critDays: Int = 7,
+        warnDays: Int = ExpiryThresholds.defaultWarnDays,
+        critDays: Int = ExpiryThresholds.defaultCritDays,
         ehloName: String = DialogOptions().ehloName,
         tryStartTLSAnyway: Bool = false,
         minimumVersion: TLSVersion? = nil,

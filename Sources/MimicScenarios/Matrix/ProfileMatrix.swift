@@ -1,8 +1,8 @@
 import Foundation
 import MimicCerts
 import MimicCore
-import MimicNet
 import MimicTLS
+import MimicVerdict
 
 /// Every certificate profile served by one backend and judged by the other, in memory, in both directions.
 ///

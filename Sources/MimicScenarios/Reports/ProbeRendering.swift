@@ -3,6 +3,7 @@ import MimicCerts
 import MimicCore
 import MimicNet
 import MimicTLS
+import MimicVerdict
 
 /// Output formats for `mimic probe`.
 public enum ProbeFormat: String, Sendable, CaseIterable, Codable {
@@ -48,7 +49,8 @@ public struct ProbeResult: Sendable, Codable {
 
 public enum ProbeRendering {
     public static func render(
-        _ results: [ProbeResult], format: ProbeFormat, warnDays: Int = 30, critDays: Int = 7
+        _ results: [ProbeResult], format: ProbeFormat, warnDays: Int = ExpiryThresholds.defaultWarnDays,
+        critDays: Int = ExpiryThresholds.defaultCritDays
     )
         -> String
     {
@@ -214,7 +216,10 @@ public enum ProbeRendering {
     // MARK: - Nagios
 
     /// `MIMIC CRITICAL - submission://host:587 (starttls): expired [openssl,gnutls] | days_left=-3;30;7 …`
-    public static func nagios(_ result: ProbeResult, warnDays: Int = 30, critDays: Int = 7) -> String {
+    public static func nagios(
+        _ result: ProbeResult, warnDays: Int = ExpiryThresholds.defaultWarnDays,
+        critDays: Int = ExpiryThresholds.defaultCritDays
+    ) -> String {
         let severity = result.severity
         let problems = result.mergedFindings.filter { $0.0.severity != .ok }
         let summary: String

@@ -1,8 +1,8 @@
 import Foundation
 import MimicCerts
 import MimicCore
-import MimicNet
 import MimicTLS
+import MimicVerdict
 
 /// One chain judged offline by each TLS backend side by side, with the library-independent chain facts.
 ///
@@ -47,15 +47,16 @@ public struct ChainVerification: Sendable, Codable {
         hostname: String?,
         at time: Date? = nil,
         backends: [TLSBackend] = TLSBackend.allCases,
-        warnDays: Int = 30,
-        critDays: Int = 7,
+        warnDays: Int = ExpiryThresholds.defaultWarnDays,
+        critDays: Int = ExpiryThresholds.defaultCritDays,
         policy: VerificationPolicy = .default
     ) throws(ChainFactsError) {
         self.hostname = hostname
         self.policy = policy
         self.time = time ?? Date()
         self.facts = try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: self.time)
-        self.factFindings = facts.findings(warnDays: warnDays, critDays: critDays)
+        let thresholds = ExpiryThresholds(warnDays: warnDays, critDays: critDays)
+        self.factFindings = CertificateVerdict.factFindings(facts, thresholds: thresholds)
         let checkedAt = self.time
         self.backends = backends.map { backend in
             let verification = TLSBackends.verify(
@@ -72,7 +73,7 @@ public struct ChainVerification: Sendable, Codable {
                 verification: verification,
                 findings: CertificateVerdict(
                     verification: verification, chain: chain, anchors: anchors, hostname: hostname, at: checkedAt,
-                    warnDays: warnDays, critDays: critDays
+                    thresholds: thresholds
                 ).findings
             )
         }

@@ -19,16 +19,14 @@ public struct CertificateVerdict: Sendable {
         anchors: [[UInt8]],
         hostname: String?,
         at time: Date = Date(),
-        warnDays: Int = 30,
-        critDays: Int = 7
+        thresholds: ExpiryThresholds = .default
     ) {
         var findings = verification?.findings ?? []
         var reported = Set(findings.map(\.code))
         do {
             let facts = try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: time)
             self.facts = facts
-            for finding in facts.findings(warnDays: warnDays, critDays: critDays) where !reported.contains(finding.code)
-            {
+            for finding in Self.factFindings(facts, thresholds: thresholds) where !reported.contains(finding.code) {
                 findings.append(finding)
                 reported.insert(finding.code)
             }
@@ -37,5 +35,10 @@ public struct CertificateVerdict: Sendable {
             findings.append(Finding(.verificationError, phase: .verification, evidence: "\(error)", source: "facts"))
         }
         self.findings = findings
+    }
+
+    /// What the chain facts alone say, judged with `thresholds`.
+    public static func factFindings(_ facts: ChainFacts, thresholds: ExpiryThresholds = .default) -> [Finding] {
+        facts.findings(warnDays: thresholds.warnDays, critDays: thresholds.critDays)
     }
 }

@@ -1,7 +1,7 @@
 import MimicCore
 import Testing
 
-@testable import MimicNet
+import MimicVerdict
 
 @Suite("What came where TLS was due")
 struct PeerBytesTests {
@@ -31,14 +31,14 @@ struct PeerBytesTests {
     @Test("the finding plaintext earns depends on the mode and on what followed it")
     func findings() {
         let greeting = Array("220 mail.example.test ESMTP\r\n".utf8)
-        #expect(ProbeVerdict.plaintextWhereTLSWasDue(greeting, mode: .implicit)?.code == .modeMismatch)
-        #expect(ProbeVerdict.plaintextWhereTLSWasDue(greeting, mode: .startTLS)?.code == .noTLSAfterGoAhead)
+        #expect(HandshakeVerdict.plaintextWhereTLSWasDue(greeting, mode: .implicit)?.code == .modeMismatch)
+        #expect(HandshakeVerdict.plaintextWhereTLSWasDue(greeting, mode: .startTLS)?.code == .noTLSAfterGoAhead)
         #expect(
-            ProbeVerdict.plaintextWhereTLSWasDue(greeting + Self.serverHello, mode: .startTLS)?.code
+            HandshakeVerdict.plaintextWhereTLSWasDue(greeting + Self.serverHello, mode: .startTLS)?.code
                 == .plaintextInjection)
-        #expect(ProbeVerdict.plaintextWhereTLSWasDue(Self.serverHello, mode: .startTLS) == nil)
-        #expect(ProbeVerdict.plaintextWhereTLSWasDue([], mode: .implicit) == nil)
-        let evidence = ProbeVerdict.plaintextWhereTLSWasDue(greeting, mode: .startTLS)?.evidence ?? ""
+        #expect(HandshakeVerdict.plaintextWhereTLSWasDue(Self.serverHello, mode: .startTLS) == nil)
+        #expect(HandshakeVerdict.plaintextWhereTLSWasDue([], mode: .implicit) == nil)
+        let evidence = HandshakeVerdict.plaintextWhereTLSWasDue(greeting, mode: .startTLS)?.evidence ?? ""
         #expect(evidence.contains("220 mail.example.test ESMTP"), "the server's own words: \(evidence)")
     }
 }
