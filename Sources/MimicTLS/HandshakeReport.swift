@@ -43,34 +43,70 @@ public struct VerificationResult: Sendable, Hashable, Codable {
     }
 }
 
-/// Why a handshake did not complete.
-public struct TLSFailure: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+/// Why a handshake did not complete: what happened as a typed ``Kind``, with the library's raw code and its own
+/// words kept beside it for the report.
+public struct TLSFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What happened, as the engines classify the library's error codes and alerts. Verdicts switch on this, never
+    /// on the text.
+    public enum Kind: Sendable, Hashable {
+        /// The peer closed the connection before the handshake completed (the engine was told of the end of the
+        /// stream).
+        case peerClosed
+        /// The peer sent this fatal alert.
+        case alertReceived(TLSAlert)
+        /// Nothing offered was acceptable to both sides: no shared cipher suite (or one of insufficient security).
+        case noSharedCipher
+        /// No protocol version acceptable to both sides.
+        case noSharedVersion
+        /// The peer's certificate was rejected by the library's own verification.
+        case certificateRejected
+        /// A server engine cut the handshake as configured (`closeMidHandshake`): the caller closes the
+        /// connection without sending anything.
+        case closedMidHandshake
+        /// A server engine aborted the handshake with its configured alert (`abortWithAlert`).
+        case abortedWithAlert(TLSAlert)
+        /// Our own set-up or use was wrong: a key, a chain, a cipher string, a call out of order, a bound passed.
+        case local
+        /// Any other error the library reported (``TLSFailure/libraryError`` and ``TLSFailure/libraryCode`` say
+        /// which).
+        case library
+    }
+
+    public var kind: Kind
     /// The library's own words (the OpenSSL error queue, `gnutls_strerror`).
     public var reason: String
     /// The library's symbolic error, where it has one (`SSL_R_UNSUPPORTED_PROTOCOL`, `GNUTLS_E_…`).
     public var libraryError: String?
+    /// The library's numeric code for it: OpenSSL's reason code (`ERR_GET_REASON`), GnuTLS's negative error code.
+    public var libraryCode: Int?
     public var alertSent: TLSAlert?
     public var alertReceived: TLSAlert?
 
-    public init(reason: String, libraryError: String? = nil, alertSent: TLSAlert? = nil, alertReceived: TLSAlert? = nil)
-    {
+    public init(
+        _ kind: Kind = .library,
+        reason: String,
+        libraryError: String? = nil,
+        libraryCode: Int? = nil,
+        alertSent: TLSAlert? = nil,
+        alertReceived: TLSAlert? = nil
+    ) {
+        self.kind = kind
         self.reason = reason
         self.libraryError = libraryError
+        self.libraryCode = libraryCode
         self.alertSent = alertSent
         self.alertReceived = alertReceived
     }
 
-    /// `libraryError` of a server engine that cut the handshake as configured (`closeMidHandshake`): the caller
-    /// closes the connection without sending anything.
-    public static let closeMidHandshakeError = "MIMIC_CLOSE_MID_HANDSHAKE"
-    /// `libraryError` of a server engine that aborted the handshake with its configured alert (`abortWithAlert`).
-    public static let abortWithAlertError = "MIMIC_ABORT_WITH_ALERT"
-    /// `libraryError` of an engine told by `receivedEndOfStream()` that the peer closed before the handshake
-    /// completed.
-    public static let peerClosedError = "MIMIC_PEER_CLOSED"
+    /// The peer closed before the handshake completed.
+    public static func peerClosed(alertSent: TLSAlert? = nil, alertReceived: TLSAlert? = nil) -> TLSFailure {
+        TLSFailure(
+            .peerClosed, reason: "the peer closed the connection during the handshake",
+            libraryError: Kind.peerClosed.mimicCode, alertSent: alertSent, alertReceived: alertReceived)
+    }
 
     /// Whether the engine failed because it was configured to cut the connection mid-handshake.
-    public var isCloseMidHandshake: Bool { libraryError == Self.closeMidHandshakeError }
+    public var isCloseMidHandshake: Bool { kind == .closedMidHandshake }
 
     public var description: String {
         var parts = [reason]
@@ -78,6 +114,64 @@ public struct TLSFailure: Error, Sendable, Hashable, Codable, CustomStringConver
         if let alertSent { parts.append("alert sent: \(alertSent)") }
         if let alertReceived { parts.append("alert received: \(alertReceived)") }
         return parts.joined(separator: " ")
+    }
+}
+
+extension TLSFailure.Kind {
+    /// The raw code a report shows for a failure of Mimic's own making, where no library has one; a decoded report
+    /// gets its kind back from it.
+    public var mimicCode: String? {
+        switch self {
+        case .peerClosed: "MIMIC_PEER_CLOSED"
+        case .closedMidHandshake: "MIMIC_CLOSE_MID_HANDSHAKE"
+        case .abortedWithAlert: "MIMIC_ABORT_WITH_ALERT"
+        case .alertReceived, .noSharedCipher, .noSharedVersion, .certificateRejected, .local, .library: nil
+        }
+    }
+
+    /// The kind a library error gets once the alerts that went with it are known: an `insufficient_security`
+    /// alert either way means nothing offered was good enough; a fatal alert received otherwise names the failure;
+    /// else the kind the library's code gave.
+    public func refined(alertSent: TLSAlert?, alertReceived: TLSAlert?) -> TLSFailure.Kind {
+        switch self {
+        case .library, .noSharedVersion, .certificateRejected, .alertReceived, .noSharedCipher:
+            if alertSent == .insufficientSecurity || alertReceived == .insufficientSecurity { return .noSharedCipher }
+            if self == .library, let alertReceived, alertReceived.fatal { return .alertReceived(alertReceived) }
+            return self
+        case .peerClosed, .closedMidHandshake, .abortedWithAlert, .local:
+            return self
+        }
+    }
+}
+
+// The kind is not written: a report reads as it always has, and the raw code it came from is in it. A decoded
+// failure gets back what its fields tell (Mimic's own codes, an alert), else `.library`.
+extension TLSFailure: Codable {
+    // Encoding is synthesised from these keys alone.
+    private enum CodingKeys: String, CodingKey {
+        case reason, libraryError, alertSent, alertReceived
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let alertSent = try container.decodeIfPresent(TLSAlert.self, forKey: .alertSent)
+        let alertReceived = try container.decodeIfPresent(TLSAlert.self, forKey: .alertReceived)
+        let libraryError = try container.decodeIfPresent(String.self, forKey: .libraryError)
+        let kind: TLSFailure.Kind =
+            switch libraryError {
+            case TLSFailure.Kind.peerClosed.mimicCode: .peerClosed
+            case TLSFailure.Kind.closedMidHandshake.mimicCode: .closedMidHandshake
+            case TLSFailure.Kind.abortedWithAlert(.handshakeFailure).mimicCode:
+                .abortedWithAlert(alertSent ?? .handshakeFailure)
+            default: TLSFailure.Kind.library.refined(alertSent: alertSent, alertReceived: alertReceived)
+            }
+        self.init(
+            kind,
+            reason: try container.decode(String.self, forKey: .reason),
+            libraryError: libraryError,
+            alertSent: alertSent,
+            alertReceived: alertReceived
+        )
     }
 }
 

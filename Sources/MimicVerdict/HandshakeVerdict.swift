@@ -33,14 +33,21 @@ public enum HandshakeVerdict {
     /// `handshakeFailure`, with the library's words as evidence and its raw code beside them.
     public static func failure(_ handshake: HandshakeReport) -> Finding {
         let failure = handshake.failure
-        let text = failure?.description ?? "the handshake did not complete"
-        let lowered = text.lowercased()
-        let code: FindingCode =
-            lowered.contains("no shared cipher") || lowered.contains("no_shared_cipher")
-                || lowered.contains("insufficient_security") ? .noSharedCipher : .handshakeFailure
         return Finding(
-            code, phase: .handshake, evidence: text, source: handshake.backend.rawValue,
+            failure.map { code(for: $0.kind) } ?? .handshakeFailure, phase: .handshake,
+            evidence: failure?.description ?? "the handshake did not complete", source: handshake.backend.rawValue,
             rawCode: failure?.libraryError)
+    }
+
+    /// The finding a failed handshake earns, by what failed. The alert, the library's words and its raw code go
+    /// into the finding's evidence beside it.
+    public static func code(for kind: TLSFailure.Kind) -> FindingCode {
+        switch kind {
+        case .noSharedCipher: .noSharedCipher
+        case .peerClosed, .alertReceived, .noSharedVersion, .certificateRejected, .closedMidHandshake,
+            .abortedWithAlert, .local, .library:
+            .handshakeFailure
+        }
     }
 
     /// A TLS record where the plaintext dialog was due: the port speaks implicit TLS.

@@ -120,6 +120,9 @@ struct OpenSSLEngineTests {
         let clientFailure = try #require(outcome.client.failure)
         #expect(serverFailure.alertSent == .protocolVersion)
         #expect(serverFailure.libraryError == "SSL_R_UNSUPPORTED_PROTOCOL")
+        #expect(serverFailure.libraryCode == Int(258), "SSL_R_UNSUPPORTED_PROTOCOL's reason code")
+        #expect(serverFailure.kind == .noSharedVersion)
+        #expect(clientFailure.kind == .alertReceived(.protocolVersion))
         #expect(clientFailure.alertReceived == .protocolVersion)
         #expect(clientFailure.reason.contains("protocol version"))
         #expect(pair.server.report.alertSent == .protocolVersion)
@@ -140,7 +143,9 @@ struct OpenSSLEngineTests {
         let serverFailure = try #require(outcome.server.failure)
         #expect(serverFailure.alertSent == .handshakeFailure)
         #expect(serverFailure.libraryError == "SSL_R_NO_SHARED_CIPHER")
+        #expect(serverFailure.kind == .noSharedCipher)
         #expect(outcome.client.failure?.alertReceived == .handshakeFailure)
+        #expect(outcome.client.failure?.kind == .alertReceived(.handshakeFailure))
     }
 
     @Test("application data flows both ways, and close_notify is seen", arguments: [1, Int.max])

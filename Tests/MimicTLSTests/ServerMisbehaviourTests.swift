@@ -47,7 +47,8 @@ struct ServerMisbehaviourTests {
         let outcome = TLSPump().handshake(client: client, server: server)
 
         let serverFailure = try #require(outcome.server.failure)
-        #expect(serverFailure.libraryError == TLSFailure.abortWithAlertError, "\(serverFailure)")
+        #expect(serverFailure.kind == .abortedWithAlert(alert), "\(serverFailure)")
+        #expect(serverFailure.libraryError == "MIMIC_ABORT_WITH_ALERT", "\(serverFailure)")
         #expect(serverFailure.alertSent == alert, "\(serverFailure)")
         #expect(server.report.alertSent == alert)
         #expect(server.report.servedCredential == nil, "no certificate is chosen before the abort")
@@ -84,7 +85,7 @@ struct ServerMisbehaviourTests {
         let pair = BackendPair(client: .openssl, server: backend)
         let (client, server) = try pair.engines(client: pki.clientConfiguration(), server: serverConfiguration)
         let outcome = TLSPump().handshake(client: client, server: server)
-        #expect(outcome.server.failure?.libraryError == TLSFailure.abortWithAlertError)
+        #expect(outcome.server.failure?.libraryError == "MIMIC_ABORT_WITH_ALERT")
         #expect(client.report.alertReceived == .handshakeFailure)
     }
 
@@ -128,13 +129,14 @@ struct ServerMisbehaviourTests {
         #expect(client.report.failure == nil)
         client.receivedEndOfStream()
         let failure = client.handshake().failure
-        #expect(failure?.libraryError == TLSFailure.peerClosedError, "\(String(describing: failure))")
+        #expect(failure?.kind == .peerClosed, "\(String(describing: failure))")
+        #expect(failure?.libraryError == "MIMIC_PEER_CLOSED", "the raw code a report shows")
         #expect(failure?.alertReceived == nil)
         #expect(client.report.alertReceived == nil)
         #expect(client.report.completed == false)
-        #expect(client.report.failure?.libraryError == TLSFailure.peerClosedError)
+        #expect(client.report.failure?.kind == .peerClosed)
         // The failure sticks.
-        #expect(client.handshake().failure?.libraryError == TLSFailure.peerClosedError)
+        #expect(client.handshake().failure?.kind == .peerClosed)
         if let failure { #expect(client.readPlaintext() == .failed(failure)) }
     }
 
@@ -212,7 +214,7 @@ struct ServerMisbehaviourTests {
         #expect(outcome.client == .incomplete)
         #expect(client.report.alertReceived == nil)
         client.receivedEndOfStream()
-        #expect(client.report.failure?.libraryError == TLSFailure.peerClosedError)
+        #expect(client.report.failure?.kind == .peerClosed)
         #expect(client.report.alertReceived == nil && client.report.alertSent == nil)
     }
 
@@ -254,7 +256,7 @@ struct ServerMisbehaviourTests {
         #expect(client.handshake() == .incomplete)
         _ = client.takeNetworkOutput()
         client.receivedEndOfStream()
-        #expect(client.report.failure?.libraryError == TLSFailure.peerClosedError)
+        #expect(client.report.failure?.kind == .peerClosed)
         #expect(client.takeNetworkOutput().isEmpty, "nothing is said to a closed peer")
     }
 

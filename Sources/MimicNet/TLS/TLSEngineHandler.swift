@@ -97,11 +97,12 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
             if state == .active || state == .closing { deliverPlaintext(context: context) }
         }
         state = .closed
-        failPendingWrites(TLSFailure(reason: "connection closed"))
+        failPendingWrites(TLSFailure(.peerClosed, reason: "connection closed"))
         if wasHandshaking {
             var report = engine.report
             if report.failure == nil {
-                report.failure = TLSFailure(reason: "the peer closed the connection during the handshake")
+                // Nothing told the engine: the failure is the peer's close, without Mimic's raw code.
+                report.failure = TLSFailure(.peerClosed, reason: "the peer closed the connection during the handshake")
             }
             context.fireUserInboundEventTriggered(TLSHandshakeEvent.failed(report))
         }

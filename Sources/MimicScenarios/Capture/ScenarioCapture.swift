@@ -149,7 +149,7 @@ public enum ScenarioCapture {
         if let failed = handshakes.first(where: { !$0.completed && $0.failure != nil }), let failure = failed.failure,
             reports.allSatisfy({ $0.handshake?.completed != true }), allCodes.isDisjoint(with: explainedElsewhere)
         {
-            if failure.libraryError == "SSL_R_UNSUPPORTED_PROTOCOL" && failure.alertReceived == nil {
+            if failure.kind == .noSharedVersion && failed.backend == .openssl && failure.alertReceived == nil {
                 // The server chose a version older than OpenSSL's oldest at its security level (TLS 1.2).
                 sections.tls.append("versions: [\"1.0\", \"1.1\"]")
                 notes.append("the server chose a version older than TLS 1.2; which of 1.0 and 1.1 it speaks is not "
@@ -159,7 +159,7 @@ public enum ScenarioCapture {
                     + "reproduces this failure exactly")
             } else if let alert = failure.alertReceived {
                 sections.tls.append("abort_with_alert: \(alert.name)")
-            } else if failure.libraryError == TLSFailure.peerClosedError {
+            } else if failure.kind == .peerClosed {
                 sections.tls.append("close_mid_handshake: true")
             } else {
                 warnings.append("the handshake failed before the server's certificate (\(failure.reason)); no knob "

@@ -191,10 +191,10 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         label: String
     ) throws(TLSFailure) -> (UnsafeMutablePointer<gnutls_pcert_st>, Int, OpaquePointer) {
         guard let keyBytes else {
-            throw TLSFailure(reason: "\(label): a certificate chain was configured without its private key")
+            throw TLSFailure(.local, reason: "\(label): a certificate chain was configured without its private key")
         }
         guard !certificateChain.isEmpty else {
-            throw TLSFailure(reason: "\(label): a private key was configured without a certificate chain")
+            throw TLSFailure(.local, reason: "\(label): a private key was configured without a certificate chain")
         }
 
         var key: OpaquePointer?
@@ -266,6 +266,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         else { return }
         if bytes(of: keyDER) != bytes(of: leafDER) {
             throw TLSFailure(
+                .local,
                 reason: "\(label): the private key does not match the public key of its first certificate",
                 libraryError: "GNUTLS_E_CERTIFICATE_KEY_MISMATCH"
             )

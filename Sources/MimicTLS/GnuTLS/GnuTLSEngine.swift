@@ -142,14 +142,7 @@ final class GnuTLSEngine: TLSEngine {
         if endOfStream {
             fillReport(completed: false)
             return .failed(
-                fail(
-                    TLSFailure(
-                        reason: "the peer closed the connection during the handshake",
-                        libraryError: TLSFailure.peerClosedError,
-                        alertSent: report.alertSent,
-                        alertReceived: report.alertReceived
-                    )
-                )
+                fail(.peerClosed(alertSent: report.alertSent, alertReceived: report.alertReceived))
             )
         }
         return .incomplete
@@ -203,8 +196,9 @@ final class GnuTLSEngine: TLSEngine {
         let description = gnutls_alert_description_t(rawValue: UInt32(alert.code))
         let rc = gnutls_alert_send(session, GNUTLS_AL_FATAL, description)
         var failure = TLSFailure(
+            .abortedWithAlert(alert),
             reason: "the server aborted the handshake at the ClientHello with \(alert), as configured",
-            libraryError: TLSFailure.abortWithAlertError,
+            libraryError: TLSFailure.Kind.abortedWithAlert(alert).mimicCode,
             alertReceived: report.alertReceived
         )
         if rc >= 0 {
@@ -227,8 +221,9 @@ final class GnuTLSEngine: TLSEngine {
         fillReport(completed: false)
         return fail(
             TLSFailure(
+                .closedMidHandshake,
                 reason: "the server cut the handshake \(what), as configured (closeMidHandshake)",
-                libraryError: TLSFailure.closeMidHandshakeError
+                libraryError: TLSFailure.Kind.closedMidHandshake.mimicCode
             )
         )
     }
@@ -260,7 +255,7 @@ final class GnuTLSEngine: TLSEngine {
         switch state {
         case .established: break
         case .failed(let failure): throw failure
-        case .handshaking: throw TLSFailure(reason: "write before the handshake completed")
+        case .handshaking: throw TLSFailure(.local, reason: "write before the handshake completed")
         }
         var offset = 0
         var retries = 0
@@ -372,6 +367,7 @@ final class GnuTLSEngine: TLSEngine {
     private func overflowFailure() -> TLSFailure? {
         guard inboundOverflow else { return nil }
         return TLSFailure(
+            .local,
             reason: "more than \(Self.maximumInbound) bytes received and not yet consumed",
             alertSent: nil
         )
@@ -415,6 +411,7 @@ final class GnuTLSEngine: TLSEngine {
                 )
             }
         }
+        failure.kind = failure.kind.refined(alertSent: failure.alertSent, alertReceived: failure.alertReceived)
         return failure
     }
 

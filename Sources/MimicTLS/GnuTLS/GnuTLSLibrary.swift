@@ -29,6 +29,20 @@ enum GnuTLSLibrary {
 
     /// A failure naming the call that failed, the library's text and its symbol.
     static func failure(_ call: String, _ code: Int32) -> TLSFailure {
-        TLSFailure(reason: "\(call): \(errorText(code))", libraryError: errorName(code) ?? "GnuTLS error \(code)")
+        TLSFailure(
+            kind(of: code), reason: "\(call): \(errorText(code))",
+            libraryError: errorName(code) ?? "GnuTLS error \(code)", libraryCode: Int(code))
+    }
+
+    /// What a GnuTLS error code means, before the alerts that went with it are considered.
+    static func kind(of code: Int32) -> TLSFailure.Kind {
+        switch code {
+        case GNUTLS_E_NO_CIPHER_SUITES, GNUTLS_E_UNKNOWN_CIPHER_SUITE, GNUTLS_E_INSUFFICIENT_SECURITY,
+            GNUTLS_E_NO_COMMON_KEY_SHARE:
+            .noSharedCipher
+        case GNUTLS_E_UNSUPPORTED_VERSION_PACKET: .noSharedVersion
+        case GNUTLS_E_CERTIFICATE_ERROR, GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR: .certificateRejected
+        default: .library
+        }
     }
 }

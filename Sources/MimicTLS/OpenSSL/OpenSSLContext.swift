@@ -121,10 +121,10 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
 
     private func configureServer() throws(TLSFailure) {
         guard let first = configuration.certificateChain.first else {
-            throw TLSFailure(reason: "server configuration has no certificate chain")
+            throw TLSFailure(.local, reason: "server configuration has no certificate chain")
         }
         guard let privateKey = configuration.privateKey else {
-            throw TLSFailure(reason: "server configuration has no private key")
+            throw TLSFailure(.local, reason: "server configuration has no private key")
         }
         // Serve exactly the configured chain: no completion or reordering from any store.
         _ = mimic_SSL_CTX_set_mode(context, mimic_SSL_MODE_NO_AUTO_CHAIN())
@@ -189,7 +189,7 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     static func failure(_ what: String) -> TLSFailure {
         let drained = OpenSSLErrorQueue.drain()
         let reason = drained.isEmpty ? what : "\(what): \(drained.text)"
-        return TLSFailure(reason: reason, libraryError: drained.symbol)
+        return TLSFailure(.local, reason: reason, libraryError: drained.symbol, libraryCode: drained.code)
     }
 
     /// A parsed certificate; the caller frees it.
@@ -232,7 +232,7 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
         for name in alpn {
             let bytes = Array(name.utf8)
             guard (1...255).contains(bytes.count) else {
-                throw TLSFailure(reason: "ALPN protocol name \"\(name)\" must be 1 to 255 bytes")
+                throw TLSFailure(.local, reason: "ALPN protocol name \"\(name)\" must be 1 to 255 bytes")
             }
             wire.append(UInt8(bytes.count))
             wire += bytes
@@ -250,7 +250,7 @@ final class OpenSSLCredential {
 
     init(_ credential: TLSServerCredential, name: String) throws(TLSFailure) {
         guard let first = credential.certificateChain.first else {
-            throw TLSFailure(reason: "serverNameChains[\"\(name)\"] has no certificate chain")
+            throw TLSFailure(.local, reason: "serverNameChains[\"\(name)\"] has no certificate chain")
         }
         guard let chain = mimic_sk_X509_new_null() else { throw OpenSSLContext.failure("sk_X509_new_null failed") }
         let leaf: OpaquePointer

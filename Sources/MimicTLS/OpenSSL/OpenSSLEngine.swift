@@ -88,7 +88,7 @@ final class OpenSSLEngine: TLSEngine {
         }
         if let session = configuration.resumeSession {
             guard session.backend == .openssl else {
-                throw TLSFailure(reason: "a \(session.backend.displayName) session cannot be resumed by OpenSSL")
+                throw TLSFailure(.local, reason: "a \(session.backend.displayName) session cannot be resumed by OpenSSL")
             }
             let parsed: OpaquePointer? = session.bytes.withUnsafeBufferPointer { buffer in
                 var cursor = buffer.baseAddress
@@ -191,8 +191,9 @@ final class OpenSSLEngine: TLSEngine {
             : "after \(cutOutput.count) of the \(written.count) bytes of its first flight"
         return finish(
             failure: TLSFailure(
+                .closedMidHandshake,
                 reason: "the server cut the handshake \(what), as configured (closeMidHandshake)",
-                libraryError: TLSFailure.closeMidHandshakeError
+                libraryError: TLSFailure.Kind.closedMidHandshake.mimicCode
             )
         )
     }
@@ -210,8 +211,9 @@ final class OpenSSLEngine: TLSEngine {
         let detail = library.isEmpty ? "" : " (OpenSSL: \(library.text))"
         return finish(
             failure: TLSFailure(
+                .abortedWithAlert(alert),
                 reason: "the server aborted the handshake at the ClientHello with \(alert), as configured\(detail)",
-                libraryError: TLSFailure.abortWithAlertError,
+                libraryError: TLSFailure.Kind.abortedWithAlert(alert).mimicCode,
                 alertSent: alertSent,
                 alertReceived: alertReceived
             )
@@ -219,12 +221,7 @@ final class OpenSSLEngine: TLSEngine {
     }
 
     private func peerClosedFailure() -> TLSFailure {
-        TLSFailure(
-            reason: "the peer closed the connection during the handshake",
-            libraryError: TLSFailure.peerClosedError,
-            alertSent: alertSent,
-            alertReceived: alertReceived
-        )
+        .peerClosed(alertSent: alertSent, alertReceived: alertReceived)
     }
 
     // MARK: - Server callbacks
@@ -279,7 +276,7 @@ final class OpenSSLEngine: TLSEngine {
         switch handshake() {
         case .complete: break
         case .failed(let failure): throw failure
-        case .incomplete: throw TLSFailure(reason: "application data written before the handshake completed")
+        case .incomplete: throw TLSFailure(.local, reason: "application data written before the handshake completed")
         }
         var offset = 0
         while offset < plaintext.count {
@@ -381,7 +378,7 @@ final class OpenSSLEngine: TLSEngine {
     // MARK: - Private
 
     private func fail(reason: String) -> TLSFailure {
-        TLSFailure(reason: reason, alertSent: alertSent, alertReceived: alertReceived)
+        TLSFailure(.local, reason: reason, alertSent: alertSent, alertReceived: alertReceived)
     }
 
     private func failure(sslError: Int32) -> TLSFailure {
@@ -395,8 +392,10 @@ final class OpenSSLEngine: TLSEngine {
             }
         }
         return TLSFailure(
+            drained.kind.refined(alertSent: alertSent, alertReceived: alertReceived),
             reason: reason,
             libraryError: drained.symbol,
+            libraryCode: drained.code,
             alertSent: alertSent,
             alertReceived: alertReceived
         )

@@ -6,7 +6,27 @@ enum OpenSSLErrorQueue {
     struct Drained {
         var text: String
         var symbol: String?
+        /// The reason code (`ERR_GET_REASON`) of the entry `symbol` names.
+        var code: Int?
+        /// The reason codes of every SSL-library entry, oldest first.
+        var sslReasons: [Int32] = []
         var isEmpty: Bool { text.isEmpty }
+
+        /// What the entries mean, before the alerts are considered.
+        var kind: TLSFailure.Kind {
+            let reasons = Set(sslReasons)
+            if !reasons.isDisjoint(with: Self.noSharedCipher) { return .noSharedCipher }
+            if !reasons.isDisjoint(with: Self.noSharedVersion) { return .noSharedVersion }
+            if reasons.contains(SSL_R_CERTIFICATE_VERIFY_FAILED) { return .certificateRejected }
+            return .library
+        }
+
+        private static let noSharedCipher: Set<Int32> = [
+            SSL_R_NO_SHARED_CIPHER, SSL_R_INSUFFICIENT_SECURITY, SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY,
+        ]
+        private static let noSharedVersion: Set<Int32> = [
+            SSL_R_UNSUPPORTED_PROTOCOL, SSL_R_NO_PROTOCOLS_AVAILABLE, SSL_R_VERSION_TOO_LOW, SSL_R_VERSION_TOO_HIGH,
+        ]
     }
 
     /// Bound on entries read: the queue is bounded by OpenSSL too, but a loop on C state gets its own limit.
@@ -17,6 +37,9 @@ enum OpenSSLErrorQueue {
         var texts: [String] = []
         var symbol: String?
         var sslSymbol: String?
+        var firstCode: Int?
+        var sslCode: Int?
+        var sslReasons: [Int32] = []
         for _ in 0..<maximumEntries {
             let code = ERR_get_error()
             if code == 0 { break }
@@ -31,10 +54,16 @@ enum OpenSSLErrorQueue {
                 texts.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
             let name = symbolicName(library: mimic_ERR_GET_LIB(code), reason: reason)
-            if symbol == nil { symbol = name }
-            if sslSymbol == nil, mimic_ERR_GET_LIB(code) == ERR_LIB_SSL { sslSymbol = name }
+            let reasonCode = mimic_ERR_GET_REASON(code)
+            if symbol == nil { (symbol, firstCode) = (name, Int(reasonCode)) }
+            if mimic_ERR_GET_LIB(code) == ERR_LIB_SSL {
+                sslReasons.append(reasonCode)
+                if sslSymbol == nil { (sslSymbol, sslCode) = (name, Int(reasonCode)) }
+            }
         }
-        return Drained(text: texts.joined(separator: "; "), symbol: sslSymbol ?? symbol)
+        return Drained(
+            text: texts.joined(separator: "; "), symbol: sslSymbol ?? symbol,
+            code: sslSymbol != nil ? sslCode : firstCode, sslReasons: sslReasons)
     }
 
     static func clear() { ERR_clear_error() }
