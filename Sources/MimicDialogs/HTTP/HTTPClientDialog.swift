@@ -3,26 +3,24 @@ import MimicCore
 /// One HTTP/1.1 `HEAD /` over an established TLS connection (implicit mode only), reading the status line
 /// and the header block (RFC 9112 §4, §5), bounded by the dialog limits.
 public struct HTTPClientDialog: LineDialog {
-    private enum State: Sendable, Hashable {
-        case idle
+    enum Step: Sendable, Hashable {
         case statusLine
         case headers
-        case completed
-        case failed
     }
 
-    private var state: State = .idle
+    var state: LineDialogState<Step> = .idle
     var core: DialogCore
 
     public init(options: DialogOptions = DialogOptions(mode: .implicit)) {
         core = DialogCore(serviceProtocol: .https, options: options)
     }
 
-    public var serviceProtocol: ServiceProtocol { .https }
-
-    var isReading: Bool { state == .statusLine || state == .headers }
-    var isAwaitingTLS: Bool { false }
     var currentPhase: Phase { .postTLS }
+    func phase(of step: Step) -> Phase { .postTLS }
+    /// HTTP speaks first (see `start()`); it never waits for a greeting.
+    func greetingStep(overTLS: Bool) -> Step { .statusLine }
+    /// Implicit TLS only: there is no upgrade to resume after.
+    mutating func resumeOverTLS() -> [DialogAction] { [] }
 
     /// `Host: name` or `Host: name:port` when the port is not 443; IPv6 literals bracketed (RFC 9110 §7.2).
     var hostHeader: String {
@@ -38,28 +36,10 @@ public struct HTTPClientDialog: LineDialog {
                 core.failure(.postTLS, .modeMismatch, words: "", detail: "the HTTP dialog runs over implicit TLS only")
             )
         }
-        state = .statusLine
+        state = .awaiting(.statusLine)
         let request = ["HEAD / HTTP/1.1", "Host: \(hostHeader)", "User-Agent: mimic", "Connection: close", ""]
         return request.map { core.send($0) } + drain()
     }
-
-    public mutating func tlsEstablished() -> [DialogAction] { [] }
-
-    var stage: LineDialogStage {
-        switch state {
-        case .completed, .failed: .finished
-        default: .running
-        }
-    }
-
-    mutating func finish(_ end: LineDialogEnd) {
-        state = end == .completed ? .completed : .failed
-    }
-
-    var isIdle: Bool { state == .idle }
-
-    /// HTTP speaks first (see `start()`); it never waits for a greeting.
-    mutating func awaitGreeting(overTLS: Bool) {}
 
     // Unlike the mail protocols, an HTTP server closing before the headers ended is always a failure.
     public mutating func closed() -> [DialogAction] {
@@ -79,7 +59,7 @@ public struct HTTPClientDialog: LineDialog {
 
     mutating func handle(_ line: ReceivedLine) -> [DialogAction] {
         switch state {
-        case .statusLine:
+        case .awaiting(.statusLine):
             // status-line = HTTP-version SP status-code SP [ reason-phrase ]
             let parts = line.text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3,
@@ -92,19 +72,18 @@ public struct HTTPClientDialog: LineDialog {
             core.summary.httpStatus = status
             core.summary.httpReason = parts.count > 2 ? String(parts[2]) : ""
             core.summary.httpHeaders = []
-            state = .headers
+            state = .awaiting(.headers)
             return []
 
-        case .headers:
+        case .awaiting(.headers):
             guard !line.bytes.isEmpty else {
                 core.replyEnded()
                 // Interim responses (100, 103 Early Hints) precede the final one.
                 if let status = core.summary.httpStatus, status < 200, status != 101 {
-                    state = .statusLine
+                    state = .awaiting(.statusLine)
                     return []
                 }
-                state = .completed
-                return [.completed(core.summary)]
+                return complete()
             }
             let text = line.text
             if text.first == " " || text.first == "\t", !core.summary.httpHeaders.isEmpty {
@@ -122,7 +101,7 @@ public struct HTTPClientDialog: LineDialog {
             core.summary.httpHeaders.append(DialogSummary.HTTPHeader(name: name, value: value))
             return []
 
-        case .idle, .completed, .failed:
+        case .idle, .awaitingTLS, .quitting, .completed, .failed:
             return []
         }
     }

@@ -7,19 +7,16 @@ import MimicCore
 /// interleaved anywhere. A PREAUTH greeting in STARTTLS mode is a finding: the session is authenticated in
 /// plaintext and STARTTLS is no longer possible.
 public struct IMAPClientDialog: LineDialog {
-    private enum State: Sendable, Hashable {
-        case idle
+    enum Step: Sendable, Hashable {
         case greeting
         case capability(tag: String, afterTLS: Bool)
-        case startTLS(tag: String, advertised: Bool)
-        case awaitingTLS
-        case logout(tag: String)
-        case completed
-        case failed
+        case startTLS(tag: String, UpgradeAdvertisement)
     }
 
-    private var state: State = .idle
+    var state: LineDialogState<Step> = .idle
     private var tagNumber = 0
+    /// The tag of the LOGOUT sent, whose completion ends the session.
+    private var logoutTag = ""
     /// Capabilities gathered from untagged responses while a CAPABILITY command is outstanding.
     private var pendingCapabilities: [String] = []
     var core: DialogCore
@@ -28,64 +25,49 @@ public struct IMAPClientDialog: LineDialog {
         core = DialogCore(serviceProtocol: .imap, options: options)
     }
 
-    public var serviceProtocol: ServiceProtocol { .imap }
+    func greetingStep(overTLS: Bool) -> Step { .greeting }
 
-    var isReading: Bool {
-        switch state {
-        case .greeting, .capability, .startTLS, .logout: true
-        case .idle, .awaitingTLS, .completed, .failed: false
-        }
-    }
-
-    var isAwaitingTLS: Bool { state == .awaitingTLS }
-
-    var currentPhase: Phase {
-        switch state {
-        case .idle, .greeting: .greeting
+    func phase(of step: Step) -> Phase {
+        switch step {
+        case .greeting: .greeting
         case .capability(_, afterTLS: false): core.options.mode == .implicit ? .postTLS : .capabilities
         case .capability(_, afterTLS: true): .postTLS
-        case .startTLS, .awaitingTLS: .upgrade
-        case .logout, .completed, .failed: .close
+        case .startTLS: .upgrade
         }
     }
 
-    var isIdle: Bool { state == .idle }
-
-    mutating func awaitGreeting(overTLS: Bool) {
-        state = .greeting
+    mutating func resumeOverTLS() -> [DialogAction] {
+        command("CAPABILITY") { .capability(tag: $0, afterTLS: true) }
     }
 
-    public mutating func tlsEstablished() -> [DialogAction] {
-        guard state == .awaitingTLS else { return [] }
-        return [command("CAPABILITY") { .capability(tag: $0, afterTLS: true) }] + drain()
-    }
-
-    var stage: LineDialogStage {
-        switch state {
-        case .completed, .failed: .finished
-        case .logout: .quitting
-        default: .running
-        }
-    }
-
-    mutating func finish(_ end: LineDialogEnd) {
-        state = end == .completed ? .completed : .failed
-    }
-
-    /// Sends `tag command` with the next tag and enters the state made from that tag.
-    private mutating func command(_ command: String, next: (String) -> State) -> DialogAction {
+    /// `a001`, `a002`, …
+    private mutating func nextTag() -> String {
         tagNumber += 1
         let number = String(tagNumber)
-        let tag = "a" + String(repeating: "0", count: max(0, 3 - number.count)) + number
-        state = next(tag)
-        return core.send("\(tag) \(command)")
+        return "a" + String(repeating: "0", count: max(0, 3 - number.count)) + number
     }
+
+    /// Sends `tag command` with the next tag and waits in the step made from that tag.
+    private mutating func command(_ command: String, awaiting step: (String) -> Step) -> [DialogAction] {
+        let tag = nextTag()
+        state = .awaiting(step(tag))
+        return [core.send("\(tag) \(command)")]
+    }
+
+    /// LOGOUT as the session's expected end.
+    private mutating func logout() -> [DialogAction] {
+        logoutTag = nextTag()
+        return quit("\(logoutTag) LOGOUT")
+    }
+
+    /// LOGOUT said on the way out of a failure.
+    private mutating func goodbye() -> String { "\(nextTag()) LOGOUT" }
 
     mutating func handle(_ line: ReceivedLine) -> [DialogAction] {
         // Every IMAP line is a whole response here (no literals): the reply bounds restart per line.
         core.replyEnded()
         let response = IMAPResponse(line.text)
-        if case .greeting = state {
+        if state == .awaiting(.greeting) {
             return greeting(response, line)
         }
         switch response {
@@ -112,76 +94,58 @@ public struct IMAPClientDialog: LineDialog {
         case "PREAUTH" where implicit:
             break
         case "PREAUTH":
-            return [
-                command("LOGOUT") { _ in .failed },
-                .failed(
-                    core.failure(
-                        .greeting,
-                        .startTLSNotOffered,
-                        words: line.display,
-                        detail: "PREAUTH greeting: the session is authenticated in plaintext, so STARTTLS is impossible"
-                    )
-                ),
-            ]
+            let detail = "PREAUTH greeting: the session is authenticated in plaintext, so STARTTLS is impossible"
+            return failSayingGoodbye(
+                core.failure(.greeting, .startTLSNotOffered, words: line.display, detail: detail), with: goodbye())
         case "BYE":
             return fail(core.failure(.greeting, .greetingRejected, words: line.display, detail: "BYE greeting"))
         default:
             return fail(core.failure(.greeting, .unexpectedReply, words: line.display, detail: "not an IMAP greeting"))
         }
         guard let capabilities = IMAPResponse.capabilityCode(in: rest) else {
-            return [command("CAPABILITY") { .capability(tag: $0, afterTLS: implicit) }]
+            return command("CAPABILITY") { .capability(tag: $0, afterTLS: implicit) }
         }
         if implicit {
-            return core.capabilitiesAfterTLS(capabilities, upgrade: "STARTTLS") + [
-                command("LOGOUT") { .logout(tag: $0) }
-            ]
+            return core.capabilitiesAfterTLS(capabilities, upgrade: "STARTTLS") + logout()
         }
         core.summary.capabilitiesBeforeTLS = capabilities
         guard advertisesStartTLS(capabilities) else {
             // Not in the greeting's list: ask, since some servers only list it in CAPABILITY.
-            return [command("CAPABILITY") { .capability(tag: $0, afterTLS: false) }]
+            return command("CAPABILITY") { .capability(tag: $0, afterTLS: false) }
         }
-        core.summary.upgradeAdvertised = true
-        return [command("STARTTLS") { .startTLS(tag: $0, advertised: true) }]
+        _ = mayAskForUpgrade(.advertised)
+        return command("STARTTLS") { .startTLS(tag: $0, .advertised) }
     }
 
     private mutating func untagged(_ keyword: String, _ rest: String, _ line: ReceivedLine) -> [DialogAction] {
         switch (keyword, state) {
-        case ("BYE", .logout):
+        case ("BYE", .quitting):
             return []
         case ("BYE", _):
             return fail(
                 core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "the server said BYE")
             )
-        case ("CAPABILITY", .capability):
+        case ("CAPABILITY", .awaiting(.capability)):
             pendingCapabilities += IMAPResponse.atoms(Substring(rest))
             return []
-        case (_, .startTLS):
+        case (_, .awaiting(.startTLS)):
             // Legal, but a server that talks between STARTTLS and its OK is the shape of response injection.
-            return [
-                core.finding(
-                    Finding(
-                        .unexpectedReply,
-                        severity: .warning,
-                        phase: .upgrade,
-                        evidence: "untagged response before the STARTTLS completion: \(line.display)",
-                        source: "dialog"
-                    )
-                )
-            ]
+            let warning = Finding(
+                .unexpectedReply, severity: .warning, phase: .upgrade,
+                evidence: "untagged response before the STARTTLS completion: \(line.display)", source: "dialog")
+            return [core.finding(warning)]
         default:
             return []
         }
     }
 
-    private mutating func tagged(
-        _ tag: String, _ status: String, _ rest: String, _ line: ReceivedLine
-    )
+    private mutating func tagged(_ tag: String, _ status: String, _ rest: String, _ line: ReceivedLine)
         -> [DialogAction]
     {
         let expected: String
         switch state {
-        case .capability(let t, _), .startTLS(let t, _), .logout(let t): expected = t
+        case .awaiting(.capability(let t, _)), .awaiting(.startTLS(let t, _)): expected = t
+        case .quitting: expected = logoutTag
         default: return []
         }
         guard tag == expected else {
@@ -190,63 +154,46 @@ public struct IMAPClientDialog: LineDialog {
             )
         }
         switch state {
-        case .capability(_, let afterTLS):
-            guard status == "OK" else {
-                return fail(
-                    core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "CAPABILITY refused")
-                )
-            }
-            var capabilities = pendingCapabilities
-            pendingCapabilities = []
-            if capabilities.isEmpty, let inCode = IMAPResponse.capabilityCode(in: rest) {
-                capabilities = inCode
-            }
-            if afterTLS {
-                let findings = core.capabilitiesAfterTLS(capabilities, upgrade: "STARTTLS")
-                return findings + [command("LOGOUT") { .logout(tag: $0) }]
-            }
-            core.summary.capabilitiesBeforeTLS = capabilities
-            let advertised = advertisesStartTLS(capabilities)
-            core.summary.upgradeAdvertised = advertised
-            guard advertised || core.options.tryStartTLSAnyway else {
-                return [
-                    command("LOGOUT") { _ in .failed },
-                    .failed(
-                        core.failure(
-                            .capabilities,
-                            .startTLSNotOffered,
-                            words: line.display,
-                            detail: "CAPABILITY does not list STARTTLS: \(capabilities.joined(separator: " "))"
-                        )
-                    ),
-                ]
-            }
-            return [command("STARTTLS") { .startTLS(tag: $0, advertised: advertised) }]
-
-        case .startTLS(_, let advertised):
-            guard status == "OK" else {
-                let failure = core.failure(
-                    .upgrade,
-                    advertised ? .startTLSRejected : .startTLSNotOffered,
-                    words: line.display,
-                    detail: advertised ? "STARTTLS refused" : "STARTTLS (not advertised) refused"
-                )
-                return [command("LOGOUT") { _ in .failed }, .failed(failure)]
-            }
-            var actions: [DialogAction] = []
-            if !advertised {
-                actions.append(core.finding(notAdvertisedButAccepted(line.display)))
-            }
-            state = .awaitingTLS
-            return actions + goAhead(reply: line.display)
-
-        case .logout:
-            state = .completed
-            return [.completed(core.summary)]
-
-        default:
-            return []
+        case .awaiting(.capability(_, let afterTLS)): return capability(status, rest, line, afterTLS: afterTLS)
+        case .awaiting(.startTLS(_, let advertisement)): return startTLS(status, line, advertisement)
+        case .quitting: return complete()
+        default: return []
         }
+    }
+
+    private mutating func capability(_ status: String, _ rest: String, _ line: ReceivedLine, afterTLS: Bool)
+        -> [DialogAction]
+    {
+        guard status == "OK" else {
+            return fail(
+                core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "CAPABILITY refused")
+            )
+        }
+        var capabilities = pendingCapabilities
+        pendingCapabilities = []
+        if capabilities.isEmpty, let inCode = IMAPResponse.capabilityCode(in: rest) {
+            capabilities = inCode
+        }
+        if afterTLS {
+            return core.capabilitiesAfterTLS(capabilities, upgrade: "STARTTLS") + logout()
+        }
+        core.summary.capabilitiesBeforeTLS = capabilities
+        let advertisement = UpgradeAdvertisement(listed: advertisesStartTLS(capabilities))
+        guard mayAskForUpgrade(advertisement) else {
+            let detail = "CAPABILITY does not list STARTTLS: \(capabilities.joined(separator: " "))"
+            return upgradeNotOffered(words: line.display, detail: detail, goodbye: goodbye())
+        }
+        return command("STARTTLS") { .startTLS(tag: $0, advertisement) }
+    }
+
+    private mutating func startTLS(_ status: String, _ line: ReceivedLine, _ advertisement: UpgradeAdvertisement)
+        -> [DialogAction]
+    {
+        guard status == "OK" else {
+            return upgradeRefused(
+                "STARTTLS", advertisement, words: line.display, capabilityCommand: "CAPABILITY", goodbye: goodbye())
+        }
+        return goAhead(reply: line.display, advertisement: advertisement)
     }
 
     private func advertisesStartTLS(_ capabilities: [String]) -> Bool {

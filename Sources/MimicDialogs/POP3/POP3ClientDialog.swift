@@ -8,26 +8,14 @@ import MimicCore
 /// anyway, and a refusal is then reported as `startTLSNotOffered`. When CAPA works and lacks STLS, the dialog
 /// fails with `startTLSNotOffered` unless `tryStartTLSAnyway`.
 public struct POP3ClientDialog: LineDialog {
-    private enum Advertisement: Sendable, Hashable {
-        case advertised
-        case notAdvertised
-        /// CAPA was refused.
-        case unknown
-    }
-
-    private enum State: Sendable, Hashable {
-        case idle
+    enum Step: Sendable, Hashable {
         case greeting(afterTLS: Bool)
         /// `body` once the `+OK` line of a multi-line CAPA arrived.
         case capa(afterTLS: Bool, body: Bool)
-        case stls(Advertisement)
-        case awaitingTLS
-        case quit
-        case completed
-        case failed
+        case stls(UpgradeAdvertisement)
     }
 
-    private var state: State = .idle
+    var state: LineDialogState<Step> = .idle
     private var capabilities: [String] = []
     var core: DialogCore
 
@@ -35,48 +23,21 @@ public struct POP3ClientDialog: LineDialog {
         core = DialogCore(serviceProtocol: .pop3, options: options)
     }
 
-    public var serviceProtocol: ServiceProtocol { .pop3 }
+    func greetingStep(overTLS: Bool) -> Step { .greeting(afterTLS: overTLS) }
 
-    var isReading: Bool {
-        switch state {
-        case .greeting, .capa, .stls, .quit: true
-        case .idle, .awaitingTLS, .completed, .failed: false
-        }
-    }
-
-    var isAwaitingTLS: Bool { state == .awaitingTLS }
-
-    var currentPhase: Phase {
-        switch state {
-        case .idle, .greeting: .greeting
+    func phase(of step: Step) -> Phase {
+        switch step {
+        case .greeting: .greeting
         case .capa(let afterTLS, _): afterTLS ? .postTLS : .capabilities
-        case .stls, .awaitingTLS: .upgrade
-        case .quit, .completed, .failed: .close
+        case .stls: .upgrade
         }
     }
 
-    var isIdle: Bool { state == .idle }
+    mutating func resumeOverTLS() -> [DialogAction] { capa(afterTLS: true) }
 
-    mutating func awaitGreeting(overTLS: Bool) {
-        state = .greeting(afterTLS: overTLS)
-    }
-
-    public mutating func tlsEstablished() -> [DialogAction] {
-        guard state == .awaitingTLS else { return [] }
-        state = .capa(afterTLS: true, body: false)
-        return [core.send("CAPA")] + drain()
-    }
-
-    var stage: LineDialogStage {
-        switch state {
-        case .completed, .failed: .finished
-        case .quit: .quitting
-        default: .running
-        }
-    }
-
-    mutating func finish(_ end: LineDialogEnd) {
-        state = end == .completed ? .completed : .failed
+    private mutating func capa(afterTLS: Bool) -> [DialogAction] {
+        state = .awaiting(.capa(afterTLS: afterTLS, body: false))
+        return [core.send("CAPA")]
     }
 
     private enum Status {
@@ -94,7 +55,7 @@ public struct POP3ClientDialog: LineDialog {
     }
 
     mutating func handle(_ line: ReceivedLine) -> [DialogAction] {
-        if case .capa(let afterTLS, body: true) = state {
+        if case .awaiting(.capa(let afterTLS, body: true)) = state {
             return capaBody(line, afterTLS: afterTLS)
         }
         core.replyEnded()
@@ -103,86 +64,68 @@ public struct POP3ClientDialog: LineDialog {
                 core.failure(currentPhase, .unexpectedReply, words: line.display, detail: "neither +OK nor -ERR")
             )
         }
-        switch (state, status) {
-        case (.greeting(let afterTLS), .ok(let text)):
+        switch state {
+        case .awaiting(.greeting(let afterTLS)): return greeting(status, line, afterTLS: afterTLS)
+        case .awaiting(.capa(let afterTLS, _)): return capaStatus(status, afterTLS: afterTLS)
+        case .awaiting(.stls(let advertisement)): return stls(status, advertisement, line)
+        case .quitting: return complete()
+        case .idle, .awaitingTLS, .completed, .failed: return []
+        }
+    }
+
+    private mutating func greeting(_ status: Status, _ line: ReceivedLine, afterTLS: Bool) -> [DialogAction] {
+        switch status {
+        case .ok(let text):
             core.summary.greeting = [text]
-            state = .capa(afterTLS: afterTLS, body: false)
-            return [core.send("CAPA")]
-        case (.greeting, .err):
+            return capa(afterTLS: afterTLS)
+        case .err:
             core.summary.greeting = [line.text]
             return fail(core.failure(.greeting, .greetingRejected, words: line.display, detail: "-ERR greeting"))
+        }
+    }
 
-        case (.capa(let afterTLS, _), .ok):
+    private mutating func capaStatus(_ status: Status, afterTLS: Bool) -> [DialogAction] {
+        switch (status, afterTLS) {
+        case (.ok, _):
             capabilities = []
-            state = .capa(afterTLS: afterTLS, body: true)
+            state = .awaiting(.capa(afterTLS: afterTLS, body: true))
             return []
-        case (.capa(afterTLS: true, _), .err):
-            state = .quit
-            return [core.send("QUIT")]
-        case (.capa(afterTLS: false, _), .err):
-            state = .stls(.unknown)
+        case (.err, true):
+            return quit()
+        case (.err, false):
+            state = .awaiting(.stls(.unknown))
             return [core.send("STLS")]
+        }
+    }
 
-        case (.stls(let advertisement), .ok):
-            var actions: [DialogAction] = []
-            if advertisement == .notAdvertised {
-                actions.append(core.finding(notAdvertisedButAccepted(line.display)))
-            }
-            state = .awaitingTLS
-            return actions + goAhead(reply: line.display)
-        case (.stls(let advertisement), .err):
-            let code: FindingCode = advertisement == .advertised ? .startTLSRejected : .startTLSNotOffered
-            let detail =
-                switch advertisement {
-                case .advertised: "STLS refused"
-                case .notAdvertised: "STLS (not advertised) refused"
-                case .unknown: "CAPA unsupported and STLS refused"
-                }
-            state = .failed
-            return [core.send("QUIT"), .failed(core.failure(.upgrade, code, words: line.display, detail: detail))]
-
-        case (.quit, _):
-            state = .completed
-            return [.completed(core.summary)]
-
-        default:
-            return []
+    private mutating func stls(
+        _ status: Status, _ advertisement: UpgradeAdvertisement, _ line: ReceivedLine
+    ) -> [DialogAction] {
+        switch status {
+        case .ok: goAhead(reply: line.display, advertisement: advertisement)
+        case .err: upgradeRefused("STLS", advertisement, words: line.display, capabilityCommand: "CAPA")
         }
     }
 
     /// The CAPA list (RFC 2449 §5): one capability per line, ended by a lone `.`, dot-stuffed.
     private mutating func capaBody(_ line: ReceivedLine, afterTLS: Bool) -> [DialogAction] {
         var text = line.text
-        if text == "." {
-            core.replyEnded()
-            if afterTLS {
-                let findings = core.capabilitiesAfterTLS(capabilities, upgrade: "STLS")
-                state = .quit
-                return findings + [core.send("QUIT")]
-            }
-            core.summary.capabilitiesBeforeTLS = capabilities
-            let advertised = DialogCore.listing("STLS", in: capabilities) != nil
-            core.summary.upgradeAdvertised = advertised
-            guard advertised || core.options.tryStartTLSAnyway else {
-                state = .failed
-                return [
-                    core.send("QUIT"),
-                    .failed(
-                        core.failure(
-                            .capabilities,
-                            .startTLSNotOffered,
-                            words: capabilities.joined(separator: "\n"),
-                            detail: "CAPA does not list STLS"
-                        )
-                    ),
-                ]
-            }
-            state = .stls(advertised ? .advertised : .notAdvertised)
-            return [core.send("STLS")]
+        guard text == "." else {
+            if text.hasPrefix(".") { text.removeFirst() }
+            capabilities.append(text)
+            return []
         }
-        if text.hasPrefix(".") { text.removeFirst() }
-        capabilities.append(text)
-        return []
+        core.replyEnded()
+        if afterTLS {
+            return core.capabilitiesAfterTLS(capabilities, upgrade: "STLS") + quit()
+        }
+        core.summary.capabilitiesBeforeTLS = capabilities
+        let advertisement = UpgradeAdvertisement(listed: DialogCore.listing("STLS", in: capabilities) != nil)
+        guard mayAskForUpgrade(advertisement) else {
+            return upgradeNotOffered(words: capabilities.joined(separator: "\n"), detail: "CAPA does not list STLS")
+        }
+        state = .awaiting(.stls(advertisement))
+        return [core.send("STLS")]
     }
 }
 
