@@ -148,23 +148,7 @@ public struct LDAPClientDialog: ClientDialog {
 
     private mutating func handle(_ message: LDAPMessage) -> [DialogAction] {
         if message.isNoticeOfDisconnection, case .extendedResponse(let result, _, _) = message.operation {
-            // The answer to the StartTLS request refuses the upgrade. On LDAPS the search is the session's first
-            // request (messageID 1): a notice before any answer to it is the server refusing the session, LDAP's
-            // greeting refusal (slapd and AD send one when they will not serve another connection).
-            let code: FindingCode =
-                switch state {
-                case .extended: .startTLSRejected
-                case .search(messageID: 1): .greetingRejected
-                default: .unexpectedReply
-                }
-            return fail(
-                core.failure(
-                    currentPhase,
-                    code,
-                    words: "Notice of Disconnection: \(result)",
-                    detail: "the server is closing the connection"
-                )
-            )
+            return noticeOfDisconnection(result)
         }
         let expected: Int
         switch state {
@@ -183,59 +167,67 @@ public struct LDAPClientDialog: ClientDialog {
         }
         switch (state, message.operation) {
         case (.extended, .extendedResponse(let result, _, _)):
-            guard result.code == 0 else {
-                return fail(
-                    core.failure(.upgrade, .startTLSRejected, words: result.description, detail: "StartTLS refused")
-                )
-            }
-            core.summary.upgradeReply = result.description
-            state = .awaitingTLS
-            if !framer.buffer.isEmpty {
-                return fail(core.injection(framer.buffer))
-            }
-            return [.startTLS(leftover: [])]
-
+            return startTLSResponse(result)
         case (.search, .searchResultEntry(_, let attributes)):
             for attribute in attributes {
                 core.summary.rootDSE[attribute.type.lowercased(), default: []] += attribute.values
             }
             core.summary.capabilitiesAfterTLS = core.summary.rootDSE["supportedextension"] ?? []
             return []
-
         case (.search, .searchResultReference):
             return []
-
         case (.search, .searchResultDone(let result)):
-            var actions: [DialogAction] = []
-            if result.code != 0 {
-                actions.append(
-                    core.finding(
-                        Finding(
-                            .unexpectedReply,
-                            severity: .warning,
-                            phase: .postTLS,
-                            evidence: "anonymous RootDSE read refused: \(result)",
-                            source: "dialog"
-                        )
-                    )
-                )
-            }
-            let id = takeMessageID()
-            actions.append(core.send(LDAPMessage.unbind(messageID: id), as: "UnbindRequest (messageID \(id))"))
-            state = .completed
-            actions.append(.completed(core.summary))
-            return actions
-
+            return searchDone(result)
         default:
             return fail(
                 core.failure(
-                    currentPhase,
-                    .unexpectedReply,
-                    words: Self.describe(message),
-                    detail: "unexpected protocolOp"
-                )
-            )
+                    currentPhase, .unexpectedReply, words: Self.describe(message), detail: "unexpected protocolOp"))
         }
+    }
+
+    /// The server is closing the connection. The answer to the StartTLS request refuses the upgrade. On LDAPS the
+    /// search is the session's first request (messageID 1): a notice before any answer to it is the server
+    /// refusing the session, LDAP's greeting refusal (slapd and AD send one when they will not serve another
+    /// connection).
+    private mutating func noticeOfDisconnection(_ result: LDAPResult) -> [DialogAction] {
+        let code: FindingCode =
+            switch state {
+            case .extended: .startTLSRejected
+            case .search(messageID: 1): .greetingRejected
+            default: .unexpectedReply
+            }
+        return fail(
+            core.failure(
+                currentPhase, code, words: "Notice of Disconnection: \(result)",
+                detail: "the server is closing the connection"))
+    }
+
+    private mutating func startTLSResponse(_ result: LDAPResult) -> [DialogAction] {
+        guard result.code == 0 else {
+            return fail(core.failure(.upgrade, .startTLSRejected, words: result.description, detail: "StartTLS refused"))
+        }
+        core.summary.upgradeReply = result.description
+        state = .awaitingTLS
+        if !framer.buffer.isEmpty {
+            return fail(core.injection(framer.buffer))
+        }
+        return [.startTLS(leftover: [])]
+    }
+
+    private mutating func searchDone(_ result: LDAPResult) -> [DialogAction] {
+        var actions: [DialogAction] = []
+        if result.code != 0 {
+            actions.append(
+                core.finding(
+                    Finding(
+                        .unexpectedReply, severity: .warning, phase: .postTLS,
+                        evidence: "anonymous RootDSE read refused: \(result)", source: "dialog")))
+        }
+        let id = takeMessageID()
+        actions.append(core.send(LDAPMessage.unbind(messageID: id), as: "UnbindRequest (messageID \(id))"))
+        state = .completed
+        actions.append(.completed(core.summary))
+        return actions
     }
 
     /// Whether a framed message's outer length is in the long form although the short form would do.

@@ -105,27 +105,7 @@ public struct FTPServerDialog: LineServerDialog {
         case "FEAT":
             return core.reply(["211-Features:"] + features.map { " " + $0 } + ["211 End"])
         case "AUTH":
-            switch argument.uppercased() {
-            case "TLS", "TLS-C":
-                return upgrade(
-                    goAhead: ["234 Proceed with negotiation."],
-                    unknownCommand: ["500 Unknown command."],
-                    alreadyActive: ["534 Already using TLS."],
-                    configuredReply: core.configuration.startTLS.reply,
-                    isGoAhead: { startsWithCode($0, 234) }
-                )
-            case "SSL", "TLS-P":
-                // The pre-RFC 4217 form: not subject to `startTLS.reply` or to mangling, so it can work alone.
-                return upgrade(
-                    goAhead: ["234 Proceed with negotiation."],
-                    unknownCommand: ["500 Unknown command."],
-                    alreadyActive: ["534 Already using TLS."],
-                    configuredReply: core.configuration.ftp.authSSLReply ?? "234 Proceed with negotiation.",
-                    isGoAhead: { startsWithCode($0, 234) }
-                )
-            default:
-                return core.reply("504 Unknown AUTH type.")
-            }
+            return auth(argument)
         case "USER":
             guard !argument.isEmpty else { return core.reply("500 USER needs an argument.") }
             user = argument
@@ -133,25 +113,86 @@ public struct FTPServerDialog: LineServerDialog {
         case "PASS":
             guard user != nil else { return core.reply("503 Login with USER first.") }
             return core.reply("230 Login successful.")
-        case "PBSZ":
-            guard core.tlsActive else { return core.reply("503 PBSZ not allowed on insecure control connection.") }
+        case "PBSZ", "PROT":
+            return protection(command.verb, argument)
+        case "PWD", "XPWD", "CWD", "CDUP", "XCUP", "TYPE", "MODE", "STRU", "SYST", "NOOP", "OPTS":
+            return session(command.verb, argument)
+        case "EPSV":
+            guard core.configuration.ftp.extendedPassive else { return core.reply("502 EPSV not implemented.") }
+            if argument.uppercased() == "ALL" { return core.reply("200 EPSV ALL ok.") }
+            return listen(extended: true)
+        case "PASV":
+            return listen(extended: false)
+        case "PORT", "EPRT":
+            return core.reply("500 Illegal PORT command.")
+        case "LIST", "NLST", "MLSD":
+            guard let id = passive else { return core.reply("425 Use PORT or PASV first.") }
+            passive = nil
+            waiting = .transfer(id: id)
+            let listing = command.verb == "NLST" ? Self.nameListing : Self.listing
+            return core.reply("150 Here comes the directory listing.") + [
+                .transferData(id: id, bytes: Array(listing.utf8))
+            ]
+        case "RETR", "STOR", "STOU", "APPE", "SIZE", "MDTM", "DELE", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO",
+            "SITE", "REST", "ABOR":
+            return files(command.verb, argument)
+        case "QUIT":
+            return core.enter(.close) + core.reply("221 Goodbye.") + dropDataChannel() + core.close()
+        default:
+            return core.reply("500 Unknown command.")
+        }
+    }
+
+    /// AUTH TLS (RFC 4217 §4) and its pre-RFC forms.
+    private mutating func auth(_ argument: String) -> [ServerAction] {
+        switch argument.uppercased() {
+        case "TLS", "TLS-C":
+            return upgrade(
+                goAhead: ["234 Proceed with negotiation."],
+                unknownCommand: ["500 Unknown command."],
+                alreadyActive: ["534 Already using TLS."],
+                configuredReply: core.configuration.startTLS.reply,
+                isGoAhead: { startsWithCode($0, 234) }
+            )
+        case "SSL", "TLS-P":
+            // The pre-RFC 4217 form: not subject to `startTLS.reply` or to mangling, so it can work alone.
+            return upgrade(
+                goAhead: ["234 Proceed with negotiation."],
+                unknownCommand: ["500 Unknown command."],
+                alreadyActive: ["534 Already using TLS."],
+                configuredReply: core.configuration.ftp.authSSLReply ?? "234 Proceed with negotiation.",
+                isGoAhead: { startsWithCode($0, 234) }
+            )
+        default:
+            return core.reply("504 Unknown AUTH type.")
+        }
+    }
+
+    /// PBSZ and PROT (RFC 4217 §8–9): only over TLS, PBSZ first.
+    private mutating func protection(_ verb: String, _ argument: String) -> [ServerAction] {
+        guard core.tlsActive else { return core.reply("503 \(verb) not allowed on insecure control connection.") }
+        guard verb == "PROT" else {
             protectionBufferSet = true
             return core.reply("200 PBSZ=0")
-        case "PROT":
-            guard core.tlsActive else { return core.reply("503 PROT not allowed on insecure control connection.") }
-            guard protectionBufferSet else { return core.reply("503 PROT needs PBSZ first.") }
-            switch argument.uppercased() {
-            case "P":
-                privateData = true
-                return core.reply("200 PROT now Private.")
-            case "C":
-                privateData = false
-                return core.reply("200 PROT now Clear.")
-            case "S", "E":
-                return core.reply("536 PROT not supported.")
-            default:
-                return core.reply("504 PROT not recognised.")
-            }
+        }
+        guard protectionBufferSet else { return core.reply("503 PROT needs PBSZ first.") }
+        switch argument.uppercased() {
+        case "P":
+            privateData = true
+            return core.reply("200 PROT now Private.")
+        case "C":
+            privateData = false
+            return core.reply("200 PROT now Clear.")
+        case "S", "E":
+            return core.reply("536 PROT not supported.")
+        default:
+            return core.reply("504 PROT not recognised.")
+        }
+    }
+
+    /// The session's settings and where it stands: all accepted as vsftpd does, changing nothing.
+    private mutating func session(_ verb: String, _ argument: String) -> [ServerAction] {
+        switch verb {
         case "PWD", "XPWD":
             return core.reply("257 \"/\" is the current directory")
         case "CWD", "CDUP", "XCUP":
@@ -170,42 +211,28 @@ public struct FTPServerDialog: LineServerDialog {
             return core.reply("215 UNIX Type: L8")
         case "NOOP":
             return core.reply("200 NOOP ok.")
-        case "OPTS":
+        default:
             return core.reply(
                 argument.uppercased() == "UTF8 ON" ? "200 Always in UTF8 mode." : "501 Option not understood."
             )
-        case "EPSV":
-            guard core.configuration.ftp.extendedPassive else { return core.reply("502 EPSV not implemented.") }
-            if argument.uppercased() == "ALL" { return core.reply("200 EPSV ALL ok.") }
-            return listen(extended: true)
-        case "PASV":
-            return listen(extended: false)
-        case "PORT", "EPRT":
-            return core.reply("500 Illegal PORT command.")
-        case "LIST", "NLST", "MLSD":
-            guard let id = passive else { return core.reply("425 Use PORT or PASV first.") }
-            passive = nil
-            waiting = .transfer(id: id)
-            let listing = command.verb == "NLST" ? Self.nameListing : Self.listing
-            return core.reply("150 Here comes the directory listing.") + [
-                .transferData(id: id, bytes: Array(listing.utf8))
-            ]
+        }
+    }
+
+    /// Commands on files: the mock's directory has none it will give or take.
+    private mutating func files(_ verb: String, _ argument: String) -> [ServerAction] {
+        switch verb {
         case "RETR":
             return core.reply("550 Failed to open file.")
         case "STOR", "STOU", "APPE":
             return core.reply("553 Could not create file.")
         case "SIZE", "MDTM":
             return core.reply("550 Could not get file size.")
-        case "DELE", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO", "SITE":
-            return core.reply("550 Permission denied.")
         case "REST":
             return core.reply("350 Restart position accepted (\(argument.isEmpty ? "0" : argument)).")
         case "ABOR":
             return core.reply("225 No transfer to ABOR.")
-        case "QUIT":
-            return core.enter(.close) + core.reply("221 Goodbye.") + dropDataChannel() + core.close()
         default:
-            return core.reply("500 Unknown command.")
+            return core.reply("550 Permission denied.")
         }
     }
 

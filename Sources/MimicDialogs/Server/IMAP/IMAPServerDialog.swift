@@ -114,8 +114,6 @@ public struct IMAPServerDialog: LineServerDialog {
     }
 
     private mutating func execute(tag: String, verb: String, _ arguments: [String]) -> [ServerAction] {
-        let selected: Bool
-        if case .selected = state { selected = true } else { selected = false }
         switch verb {
         case "CAPABILITY":
             return core.reply("* CAPABILITY \(capabilities.joined(separator: " "))", "\(tag) OK Capability completed.")
@@ -124,21 +122,7 @@ public struct IMAPServerDialog: LineServerDialog {
         case "LOGOUT":
             return core.enter(.close) + core.reply("* BYE Logging out", "\(tag) OK Logout completed.") + core.close()
         case "STARTTLS":
-            guard state == .notAuthenticated || core.tlsActive else {
-                core.observer.upgradeRefused()
-                return core.reply("\(tag) BAD STARTTLS not allowed in authenticated state.")
-            }
-            return upgrade(
-                goAhead: ["\(tag) OK Begin TLS negotiation now."],
-                unknownCommand: ["\(tag) BAD Error in IMAP command STARTTLS: Unknown command."],
-                alreadyActive: ["\(tag) BAD TLS is already active."],
-                configuredReply: core.configuration.startTLS.reply.map { reply in
-                    let upper = reply.uppercased()
-                    let isStatus = ["OK", "NO", "BAD"].contains { upper == $0 || upper.hasPrefix($0 + " ") }
-                    return isStatus ? "\(tag) \(reply)" : reply
-                },
-                isGoAhead: { $0.hasPrefix("\(tag) ") && $0.dropFirst(tag.count + 1).uppercased().hasPrefix("OK") }
-            )
+            return startTLS(tag: tag)
         case "LOGIN":
             guard state == .notAuthenticated else { return core.reply("\(tag) BAD Already logged in.") }
             guard arguments.count == 2 else {
@@ -148,12 +132,53 @@ public struct IMAPServerDialog: LineServerDialog {
             return core.reply("\(tag) OK Logged in")
         case "AUTHENTICATE":
             return core.reply("\(tag) NO Unsupported authentication mechanism.")
+        case "SELECT", "EXAMINE", "LIST", "LSUB", "STATUS":
+            return mailbox(tag: tag, verb: verb, arguments)
+        case "NAMESPACE":
+            return core.reply("* NAMESPACE ((\"\" \".\")) NIL NIL", "\(tag) OK Namespace completed.")
+        case "ID":
+            return core.reply("* ID (\"name\" \"Mimic\")", "\(tag) OK ID completed.")
+        case "ENABLE":
+            return core.reply("* ENABLED", "\(tag) OK Enabled.")
+        case "CREATE", "DELETE", "RENAME", "APPEND":
+            return core.reply("\(tag) NO [CANNOT] Not supported by this server.")
+        case "SUBSCRIBE", "UNSUBSCRIBE":
+            return core.reply("\(tag) OK \(verb.titleCased) completed.")
+        case "CLOSE", "UNSELECT", "FETCH", "STORE", "COPY", "MOVE", "EXPUNGE", "SEARCH", "UID":
+            return inSelectedMailbox(tag: tag, verb: verb, arguments)
+        default:
+            return core.reply("\(tag) BAD Error in IMAP command \(verb): Unknown command.")
+        }
+    }
+
+    /// STARTTLS (RFC 9051 §6.2.1): only before authentication.
+    private mutating func startTLS(tag: String) -> [ServerAction] {
+        guard state == .notAuthenticated || core.tlsActive else {
+            core.observer.upgradeRefused()
+            return core.reply("\(tag) BAD STARTTLS not allowed in authenticated state.")
+        }
+        return upgrade(
+            goAhead: ["\(tag) OK Begin TLS negotiation now."],
+            unknownCommand: ["\(tag) BAD Error in IMAP command STARTTLS: Unknown command."],
+            alreadyActive: ["\(tag) BAD TLS is already active."],
+            configuredReply: core.configuration.startTLS.reply.map { reply in
+                let upper = reply.uppercased()
+                let isStatus = ["OK", "NO", "BAD"].contains { upper == $0 || upper.hasPrefix($0 + " ") }
+                return isStatus ? "\(tag) \(reply)" : reply
+            },
+            isGoAhead: { $0.hasPrefix("\(tag) ") && $0.dropFirst(tag.count + 1).uppercased().hasPrefix("OK") }
+        )
+    }
+
+    /// The mailbox commands: INBOX is the only mailbox, and it is empty.
+    private mutating func mailbox(tag: String, verb: String, _ arguments: [String]) -> [ServerAction] {
+        switch verb {
         case "SELECT", "EXAMINE":
             guard arguments.count == 1 else {
                 return core.reply("\(tag) BAD Error in IMAP command \(verb): Missing arguments.")
             }
             guard Self.isInbox(arguments[0]) else {
-                if selected { state = .authenticated }
+                if isSelected { state = .authenticated }
                 return core.reply("\(tag) NO Mailbox doesn't exist: \(arguments[0])")
             }
             let readOnly = verb == "EXAMINE"
@@ -194,28 +219,23 @@ public struct IMAPServerDialog: LineServerDialog {
                 }
             }
             return core.reply("* STATUS INBOX (\(items.joined(separator: " ")))", "\(tag) OK Status completed.")
-        case "NAMESPACE":
-            return core.reply("* NAMESPACE ((\"\" \".\")) NIL NIL", "\(tag) OK Namespace completed.")
-        case "ID":
-            return core.reply("* ID (\"name\" \"Mimic\")", "\(tag) OK ID completed.")
-        case "ENABLE":
-            return core.reply("* ENABLED", "\(tag) OK Enabled.")
-        case "CREATE", "DELETE", "RENAME", "APPEND":
-            return core.reply("\(tag) NO [CANNOT] Not supported by this server.")
-        case "SUBSCRIBE", "UNSUBSCRIBE":
-            return core.reply("\(tag) OK \(verb.titleCased) completed.")
+        default:
+            return core.reply("\(tag) BAD Error in IMAP command \(verb): Unknown command.")
+        }
+    }
+
+    /// The commands of the selected state (RFC 9051 §6.4): each answered for an empty mailbox.
+    private mutating func inSelectedMailbox(tag: String, verb: String, _ arguments: [String]) -> [ServerAction] {
+        guard isSelected else { return core.reply("\(tag) BAD No mailbox selected.") }
+        switch verb {
         case "CLOSE", "UNSELECT":
-            guard selected else { return core.reply("\(tag) BAD No mailbox selected.") }
             state = .authenticated
             return core.reply("\(tag) OK \(verb.titleCased) completed.")
         case "FETCH", "STORE", "COPY", "MOVE", "EXPUNGE":
-            guard selected else { return core.reply("\(tag) BAD No mailbox selected.") }
             return core.reply("\(tag) OK \(verb.titleCased) completed.")
         case "SEARCH":
-            guard selected else { return core.reply("\(tag) BAD No mailbox selected.") }
             return core.reply("* SEARCH", "\(tag) OK Search completed.")
         case "UID":
-            guard selected else { return core.reply("\(tag) BAD No mailbox selected.") }
             let sub = arguments.first?.uppercased() ?? ""
             switch sub {
             case "SEARCH": return core.reply("* SEARCH", "\(tag) OK Search completed.")
@@ -226,6 +246,10 @@ public struct IMAPServerDialog: LineServerDialog {
         default:
             return core.reply("\(tag) BAD Error in IMAP command \(verb): Unknown command.")
         }
+    }
+
+    private var isSelected: Bool {
+        if case .selected = state { true } else { false }
     }
 
     static func isInbox(_ name: String) -> Bool { name.uppercased() == "INBOX" }

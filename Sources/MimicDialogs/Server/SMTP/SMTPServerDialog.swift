@@ -110,21 +110,8 @@ public struct SMTPServerDialog: LineServerDialog {
             return core.reply(lines) + (startsWithCode(lines.first ?? "", 421) ? core.close() : [])
         }
         switch command.verb {
-        case "EHLO":
-            guard !command.argument.isEmpty else { return core.reply("501 5.5.4 Syntax: EHLO hostname") }
-            greeted = true
-            resetTransaction()
-            let lines = [host] + capabilities
-            return core.reply(
-                lines.enumerated().map { index, text in
-                    (index == lines.count - 1 ? "250 " : "250-") + text
-                }
-            )
-        case "HELO":
-            guard !command.argument.isEmpty else { return core.reply("501 Syntax: HELO hostname") }
-            greeted = true
-            resetTransaction()
-            return core.reply("250 \(host)")
+        case "EHLO", "HELO":
+            return greet(command)
         case "STARTTLS":
             guard command.argument.isEmpty else { return core.reply("501 5.5.4 Syntax: STARTTLS") }
             return upgrade(
@@ -134,6 +121,46 @@ public struct SMTPServerDialog: LineServerDialog {
                 configuredReply: core.configuration.startTLS.reply,
                 isGoAhead: { startsWithCode($0, 220) }
             )
+        case "MAIL", "RCPT", "DATA":
+            return transaction(command)
+        case "RSET":
+            resetTransaction()
+            return core.reply("250 2.0.0 Ok")
+        case "NOOP":
+            return core.reply("250 2.0.0 Ok")
+        case "VRFY":
+            return core.reply("502 5.5.1 VRFY command is disabled")
+        case "AUTH":
+            return core.reply("503 5.5.1 Error: authentication not enabled")
+        case "QUIT":
+            return core.enter(.close) + core.reply("221 2.0.0 Bye") + core.close()
+        case "":
+            return core.reply("500 5.5.2 Error: bad syntax")
+        default:
+            return core.reply("502 5.5.2 Error: command not recognized")
+        }
+    }
+
+    /// EHLO (with the capability list) or HELO.
+    private mutating func greet(_ command: CommandLine) -> [ServerAction] {
+        let extended = command.verb == "EHLO"
+        guard !command.argument.isEmpty else {
+            return core.reply(extended ? "501 5.5.4 Syntax: EHLO hostname" : "501 Syntax: HELO hostname")
+        }
+        greeted = true
+        resetTransaction()
+        guard extended else { return core.reply("250 \(host)") }
+        let lines = [host] + capabilities
+        return core.reply(
+            lines.enumerated().map { index, text in
+                (index == lines.count - 1 ? "250 " : "250-") + text
+            }
+        )
+    }
+
+    /// MAIL, RCPT and DATA, in that order (RFC 5321 §3.3).
+    private mutating func transaction(_ command: CommandLine) -> [ServerAction] {
+        switch command.verb {
         case "MAIL":
             guard greeted else { return core.reply("503 5.5.1 Error: send HELO/EHLO first") }
             guard !mailFrom else { return core.reply("503 5.5.1 Error: nested MAIL command") }
@@ -150,26 +177,11 @@ public struct SMTPServerDialog: LineServerDialog {
             guard recipients < Self.maxRecipients else { return core.reply("452 4.5.3 Error: too many recipients") }
             recipients += 1
             return core.reply("250 2.1.5 Ok")
-        case "DATA":
+        default:
             guard mailFrom else { return core.reply("503 5.5.1 Error: need RCPT command") }
             guard recipients > 0 else { return core.reply("554 5.5.1 Error: no valid recipients") }
             state = .data(bytes: 0)
             return core.reply("354 End data with <CR><LF>.<CR><LF>")
-        case "RSET":
-            resetTransaction()
-            return core.reply("250 2.0.0 Ok")
-        case "NOOP":
-            return core.reply("250 2.0.0 Ok")
-        case "VRFY":
-            return core.reply("502 5.5.1 VRFY command is disabled")
-        case "AUTH":
-            return core.reply("503 5.5.1 Error: authentication not enabled")
-        case "QUIT":
-            return core.enter(.close) + core.reply("221 2.0.0 Bye") + core.close()
-        case "":
-            return core.reply("500 5.5.2 Error: bad syntax")
-        default:
-            return core.reply("502 5.5.2 Error: command not recognized")
         }
     }
 
