@@ -157,6 +157,8 @@ struct SMTPClientDialogTests {
         let actions = runStable(SMTPClientDialog(options: options()), script)
         #expect(try #require(actions.failure).code == .startTLSNotOffered)
         #expect(actions.sent == ["EHLO probe.mimic.test\r\n", "QUIT\r\n"])
+        // The failure's transcript ends with the goodbye it was sent with.
+        #expect(try #require(actions.failure).transcript.entries.last?.text == "QUIT")
 
         let anyway = runStable(SMTPClientDialog(options: options(tryAnyway: true)), script + [.lines("220 ok")])
         #expect(anyway.sent == ["EHLO probe.mimic.test\r\n", "STARTTLS\r\n"])
@@ -166,6 +168,7 @@ struct SMTPClientDialogTests {
 
         let refused = runStable(SMTPClientDialog(options: options(tryAnyway: true)), script + [.lines("502 no")])
         #expect(try #require(refused.failure).code == .startTLSNotOffered)
+        #expect(try #require(refused.failure).transcript.entries.last?.text == "502 no", "reported up to the refusal")
     }
 
     @Test("plaintext after the 220 go-ahead in the same segment: injection, no startTLS")

@@ -139,7 +139,7 @@ public struct FTPClientDialog: CodedReplyDialog {
         let code: FindingCode = advertisement == .advertised ? .startTLSRejected : .startTLSNotOffered
         guard reply.code == 234 else {
             let detail = "AUTH TLS refused (AUTH SSL: \(reply.display))"
-            return failSayingGoodbye(core.failure(.upgrade, code, words: refusal, detail: detail))
+            return failSayingGoodbye(.upgrade, code, words: refusal, detail: detail)
         }
         // The server now waits for a handshake: nothing more can be said in plaintext.
         let warning = Finding(

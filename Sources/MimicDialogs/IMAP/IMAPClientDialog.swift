@@ -95,8 +95,8 @@ public struct IMAPClientDialog: LineDialog {
             break
         case "PREAUTH":
             let detail = "PREAUTH greeting: the session is authenticated in plaintext, so STARTTLS is impossible"
-            return failSayingGoodbye(
-                core.failure(.greeting, .startTLSNotOffered, words: line.display, detail: detail), with: goodbye())
+            let goodbye = goodbye()
+            return failSayingGoodbye(.greeting, .startTLSNotOffered, words: line.display, detail: detail, goodbye: goodbye)
         case "BYE":
             return fail(core.failure(.greeting, .greetingRejected, words: line.display, detail: "BYE greeting"))
         default:
@@ -191,7 +191,8 @@ public struct IMAPClientDialog: LineDialog {
     {
         guard status == "OK" else {
             return upgradeRefused(
-                "STARTTLS", advertisement, words: line.display, capabilityCommand: "CAPABILITY", goodbye: goodbye())
+                "STARTTLS", advertisement, words: line.display, capabilityCommand: "CAPABILITY", goodbye: goodbye(),
+                goodbyeInTranscript: false)
         }
         return goAhead(reply: line.display, advertisement: advertisement)
     }

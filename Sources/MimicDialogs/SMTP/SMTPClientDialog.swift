@@ -81,7 +81,8 @@ public struct SMTPClientDialog: CodedReplyDialog {
 
     private mutating func startTLS(_ reply: CodedReply, _ advertisement: UpgradeAdvertisement) -> [DialogAction] {
         guard reply.code == 220 else {
-            return upgradeRefused("STARTTLS", advertisement, words: reply.display, capabilityCommand: "EHLO")
+            return upgradeRefused(
+                "STARTTLS", advertisement, words: reply.display, capabilityCommand: "EHLO", goodbyeInTranscript: false)
         }
         return goAhead(reply: reply.display, advertisement: advertisement)
     }

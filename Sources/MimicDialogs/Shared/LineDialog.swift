@@ -81,10 +81,17 @@ extension LineDialog {
         return [.completed(core.summary)]
     }
 
-    /// Fails, saying goodbye first: the server is still talking plaintext and deserves a clean end.
-    mutating func failSayingGoodbye(_ failure: DialogFailure, with goodbye: String = "QUIT") -> [DialogAction] {
+    /// Fails, saying goodbye first: the server is still talking plaintext and deserves a clean end. The failure's
+    /// transcript ends with the goodbye unless `goodbyeInTranscript` is false (SMTP's and IMAP's refused
+    /// upgrade have always been reported up to the refusal, and reports stay as they were).
+    mutating func failSayingGoodbye(
+        _ phase: Phase, _ code: FindingCode, words: String, detail: String, goodbye: String = "QUIT",
+        goodbyeInTranscript: Bool = true
+    ) -> [DialogAction] {
         state = .failed
-        return [core.send(goodbye), .failed(failure)]
+        let before = core.failure(phase, code, words: words, detail: detail)
+        let sent = core.send(goodbye)
+        return [sent, .failed(goodbyeInTranscript ? core.failure(phase, code, words: words, detail: detail) : before)]
     }
 
     /// The capabilities read before TLS decide whether to ask for the upgrade: when it is listed, when nothing is
@@ -96,14 +103,13 @@ extension LineDialog {
 
     /// The upgrade is not in the capabilities: fail with `startTLSNotOffered`, saying goodbye.
     mutating func upgradeNotOffered(words: String, detail: String, goodbye: String = "QUIT") -> [DialogAction] {
-        failSayingGoodbye(
-            core.failure(.capabilities, .startTLSNotOffered, words: words, detail: detail), with: goodbye)
+        failSayingGoodbye(.capabilities, .startTLSNotOffered, words: words, detail: detail, goodbye: goodbye)
     }
 
     /// The server refused the upgrade command: rejected when it had listed it, not offered otherwise.
     mutating func upgradeRefused(
         _ command: String, _ advertisement: UpgradeAdvertisement, words: String, capabilityCommand: String,
-        goodbye: String = "QUIT"
+        goodbye: String = "QUIT", goodbyeInTranscript: Bool = true
     ) -> [DialogAction] {
         let detail =
             switch advertisement {
@@ -112,7 +118,8 @@ extension LineDialog {
             case .unknown: "\(capabilityCommand) unsupported and \(command) refused"
             }
         let code: FindingCode = advertisement == .advertised ? .startTLSRejected : .startTLSNotOffered
-        return failSayingGoodbye(core.failure(.upgrade, code, words: words, detail: detail), with: goodbye)
+        return failSayingGoodbye(
+            .upgrade, code, words: words, detail: detail, goodbye: goodbye, goodbyeInTranscript: goodbyeInTranscript)
     }
 
     /// The mail and file protocols start alike: wait for the greeting, in plaintext or over implicit TLS.
