@@ -25,15 +25,14 @@ struct ProbeOutcome {
     var session: TLSSession?
 }
 
-/// Drives one client dialog over one connection: executes the dialog's actions, inserts the TLS engine at the
-/// front of the pipeline at the upgrade, enforces a deadline per phase and one overall, and never writes
-/// anything after a failed upgrade.
+/// Drives one client dialog over one connection: executes the actions of its ``ProbeConnectionStateMachine``,
+/// inserts the TLS engine at the front of the pipeline at the upgrade, enforces a deadline per phase and one
+/// overall, and never writes anything after a failed upgrade.
 final class ProbeConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private var dialog: any ClientDialog
-    private let mode: TLSMode
+    private var machine: ProbeConnectionStateMachine
     private let deadlines: ProbeDeadlines
     private let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine
     /// Opens an FTP data channel to (the control peer's address, or the target's host when the socket does not
@@ -43,13 +42,14 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private let promise: EventLoopPromise<ProbeOutcome>
     private let connectStarted: NIODeadline
 
-    private var outcome = ProbeOutcome()
-    private var phase: Phase = .connect
+    private var timings: [ProbeReport.Timing] = []
     private var phaseStarted: NIODeadline = .now()
     private var phaseTimer: DeadlineTimer?
     private var overallTimer: DeadlineTimer?
     private var tlsHandler: TLSEngineHandler?
     private var pendingDataChannel: EventLoopFuture<DataChannelResult>?
+    /// Set by `.finish`: actions still queued behind it (a write after a handshake failed re-entrantly, say) are
+    /// dropped.
     private var finished = false
     /// A session to offer in the handshake (the resumption check's second connection); nil for a full handshake.
     private let resumeSession: TLSSession?
@@ -66,8 +66,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         resumeSession: TLSSession? = nil
     ) {
         self.resumeSession = resumeSession
-        self.dialog = dialog
-        self.mode = mode
+        self.machine = ProbeConnectionStateMachine(dialog: dialog, mode: mode)
         self.deadlines = deadlines
         self.promise = promise
         self.connectStarted = connectStarted
@@ -88,218 +87,136 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
-    private var begun = false
-    private var receivedPlaintext = false
-
     private func begin(context: ChannelHandlerContext) {
-        guard !begun else { return }
-        begun = true
+        guard machine.phase == .connect else { return }
         phaseStarted = .now()
-        outcome.timings.append(
+        timings.append(
             ProbeReport.Timing(phase: .connect, milliseconds: Double((phaseStarted - connectStarted).nanoseconds) / 1e6)
         )
-        switch mode {
-        case .implicit:
-            enter(.handshake, context: context)
-            startTLS(context: context, session: resumeSession)
-        case .startTLS, .none:
-            enter(.greeting, context: context)
-            perform(dialog.start(), context: context)
-        }
+        perform(machine.connected(peer: context.channel.remoteAddress?.ipAddress), context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !finished else { return }
         var buffer = unwrapInboundIn(data)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        if phase == .greeting || phase == .capabilities || phase == .postTLS || phase == .upgrade {
-            restartPhaseTimer(context: context)
-        }
-        if tlsHandler == nil, !receivedPlaintext, PeerBytes.classify(bytes) == .tlsRecord {
-            // The server's very first bytes, before any upgrade, are TLS (an LDAP StartTLS port answering the
-            // ExtendedRequest with an alert, say).
-            outcome.tlsWherePlaintextWasDue = true
-            finish(context: context)
-            return
-        }
-        receivedPlaintext = receivedPlaintext || tlsHandler == nil
-        perform(dialog.received(bytes), context: context)
+        perform(machine.received(bytes), context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard let event = event as? TLSHandshakeEvent, !finished else {
+        guard let event = event as? TLSHandshakeEvent, !machine.isFinished else {
             context.fireUserInboundEventTriggered(event)
             return
         }
         switch event {
         case .completed(let report):
-            outcome.handshake = report
-            enter(.postTLS, context: context)
-            switch mode {
-            case .implicit: perform(dialog.start(), context: context)
-            case .startTLS, .none: perform(dialog.tlsEstablished(), context: context)
-            }
+            perform(machine.handshakeCompleted(report), context: context)
         case .failed(let report):
-            outcome.handshake = report
-            outcome.handshakeFailed = true
-            outcome.bytesWhereTLSWasDue = tlsHandler?.firstBytesReceived ?? []
-            finish(context: context)
+            perform(machine.handshakeFailed(report, firstBytes: tlsHandler?.firstBytesReceived ?? []), context: context)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !finished {
-            perform(dialog.closed(), context: context)
-            if !finished {
-                outcome.networkFailure = Finding(.closed, phase: phase, evidence: "the server closed the connection")
-                finish(context: context)
-            }
-        }
+        perform(machine.closed(), context: context)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !finished else { return }
-        if let failure = error as? TLSFailure {
-            outcome.findings.append(Finding(.handshakeFailure, phase: phase, evidence: failure.description))
-        } else if Prober.errnoCodes(error).contains(ECONNRESET) {
-            outcome.networkFailure = Finding(.reset, phase: phase, evidence: "\(error)")
-        } else {
-            outcome.networkFailure = Finding(.closed, phase: phase, evidence: "\(error)")
-        }
-        finish(context: context)
+        let described: ProbeConnectionStateMachine.ConnectionError =
+            if let failure = error as? TLSFailure {
+                .tls(failure)
+            } else if Prober.errnoCodes(error).contains(ECONNRESET) {
+                .reset("\(error)")
+            } else {
+                .other("\(error)")
+            }
+        perform(machine.errorCaught(described), context: context)
     }
 
     // MARK: - Actions
 
-    private func perform(_ actions: [DialogAction], context: ChannelHandlerContext) {
+    private func perform(_ actions: [ProbeConnectionStateMachine.Action], context: ChannelHandlerContext) {
         for action in actions {
             guard !finished else { return }
             switch action {
-            case .send(let bytes):
-                if phase == .greeting { enter(.capabilities, context: context) }
-                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+            case .entered(let from, _):
+                let now = NIODeadline.now()
+                if from != .connect {
+                    timings.append(
+                        ProbeReport.Timing(phase: from, milliseconds: Double((now - phaseStarted).nanoseconds) / 1e6))
+                }
+                phaseStarted = now
                 restartPhaseTimer(context: context)
-            case .startTLS(let leftover):
-                // The dialog reports injection itself; a non-empty leftover here must still never reach TLS.
-                guard leftover.isEmpty else {
-                    outcome.findings.append(
-                        Finding(
-                            .plaintextInjection, phase: .upgrade, evidence: "\(leftover.count) bytes after the go-ahead"
-                        ))
-                    finish(context: context)
-                    return
-                }
-                enter(.handshake, context: context)
-                startTLS(context: context, session: resumeSession)
-            case .openDataChannel(let announced, let port):
-                enter(.dataChannel, context: context)
-                // Only the port comes from the server: the data channel goes where the control connection went,
-                // whatever address a PASV reply named (a peer must never steer the probe to another host).
-                let peer = context.channel.remoteAddress?.ipAddress
-                if let mismatch = FTPDataChannelAddress.mismatch(announced: announced, controlPeer: peer) {
-                    outcome.findings.append(mismatch)
-                }
-                let future = openDataChannel(peer, port, tlsHandler?.sessionForResumption(), context.eventLoop)
-                pendingDataChannel = future
-                future.hop(to: context.eventLoop).assumeIsolated().whenComplete { [weak self] result in
-                    guard let self, !self.finished else { return }
-                    switch result {
-                    case .success(let data):
-                        self.outcome.dataChannel = data.handshake
-                        if data.handshake == nil, let failure = data.failure {
-                            // No TCP connection at all: without this the data channel would go unreported.
-                            self.outcome.findings.append(
-                                Finding(.refused, phase: .dataChannel, evidence: failure, source: "dialog"))
-                        }
-                        if let failure = data.failure {
-                            self.perform(self.dialog.dataChannelFailed(failure), context: context)
-                        }
-                    case .failure(let error):
-                        self.perform(self.dialog.dataChannelFailed("\(error)"), context: context)
-                    }
-                }
-                // The server accepts the data connection and starts its TLS only once it has the transfer
-                // command (vsftpd): ask for the listing as soon as the TCP connection is up.
-                perform(dialog.dataChannelOpened(), context: context)
-            case .finding(let finding):
-                outcome.findings.append(finding)
-            case .completed(let summary):
-                outcome.summary = summary
-                outcome.transcript = summary.transcript
-                finish(context: context)
-            case .failed(let failure):
-                outcome.failure = failure
-                outcome.transcript = failure.transcript
+            case .restartPhaseTimer:
+                restartPhaseTimer(context: context)
+            case .write(let bytes):
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+            case .startTLS:
+                startTLS(context: context)
+            case .openDataChannel(let host, let port):
+                openDataChannel(host: host, port: port, context: context)
+            case .finish:
                 finish(context: context)
             }
         }
     }
 
-    private func startTLS(context: ChannelHandlerContext, session: TLSSession?) {
+    private func startTLS(context: ChannelHandlerContext) {
         do {
-            let engine = try makeEngine(session)
+            let engine = try makeEngine(resumeSession)
             let handler = TLSEngineHandler(engine: engine)
             tlsHandler = handler
-            let timeout = TimeAmount.milliseconds(Int64(deadlines.handshake * 1000))
-            restartPhaseTimer(context: context, timeout: timeout)
+            restartPhaseTimer(context: context)
             // In front of everything, so that from now on every byte in either direction is TLS.
             try context.pipeline.syncOperations.addHandler(handler, position: .first)
         } catch {
-            outcome.findings.append(Finding(.handshakeFailure, phase: .handshake, evidence: "\(error)"))
-            finish(context: context)
+            perform(machine.tlsSetUpFailed(error), context: context)
         }
     }
 
-    // MARK: - Phases and deadlines
-
-    private func enter(_ next: Phase, context: ChannelHandlerContext) {
-        guard next != phase else { return }
-        let now = NIODeadline.now()
-        if phase != .connect {
-            outcome.timings.append(
-                ProbeReport.Timing(phase: phase, milliseconds: Double((now - phaseStarted).nanoseconds) / 1e6))
-        }
-        phase = next
-        phaseStarted = now
-        restartPhaseTimer(context: context)
-    }
-
-    private func restartPhaseTimer(context: ChannelHandlerContext, timeout: TimeAmount? = nil) {
-        phaseTimer?.cancel()
-        let limit =
-            timeout ?? .milliseconds(Int64((phase == .handshake ? deadlines.handshake : deadlines.reply) * 1000))
-        phaseTimer = DeadlineTimer(on: context.eventLoop, in: limit) { [weak self] in
+    private func openDataChannel(host: String?, port: Int, context: ChannelHandlerContext) {
+        let future = openDataChannel(host, port, tlsHandler?.sessionForResumption(), context.eventLoop)
+        pendingDataChannel = future
+        future.hop(to: context.eventLoop).assumeIsolated().whenComplete { [weak self] result in
             guard let self else { return }
-            self.timedOut(context: context, what: "\(self.phase) (\(Self.seconds(limit)) without an answer)")
+            switch result {
+            case .success(let data):
+                self.perform(
+                    self.machine.dataChannelEnded(handshake: data.handshake, failure: data.failure), context: context)
+            case .failure(let error):
+                self.perform(self.machine.dataChannelError("\(error)"), context: context)
+            }
+        }
+    }
+
+    // MARK: - Deadlines
+
+    private func restartPhaseTimer(context: ChannelHandlerContext) {
+        phaseTimer?.cancel()
+        let phase = machine.phase
+        let limit = TimeAmount.milliseconds(
+            Int64((phase == .handshake ? deadlines.handshake : deadlines.reply) * 1000))
+        phaseTimer = DeadlineTimer(on: context.eventLoop, in: limit) { [weak self] in
+            self?.timedOut(context: context, what: "\(phase) (\(Self.seconds(limit)) without an answer)")
         }
     }
 
     private func timedOut(context: ChannelHandlerContext, what: String) {
-        guard !finished else { return }
-        outcome.networkFailure = Finding(.timeout, phase: phase, evidence: "deadline passed in \(what)")
-        outcome.transcript = dialog.transcript
-        if phase == .handshake, let report = tlsHandler?.report {
-            outcome.handshake = report
-            outcome.handshakeFailed = true
-        }
-        finish(context: context)
+        perform(machine.timedOut(what, handshake: tlsHandler?.report), context: context)
     }
 
     private func finish(context: ChannelHandlerContext) {
-        guard !finished else { return }
         finished = true
         phaseTimer?.cancel()
         overallTimer?.cancel()
         let now = NIODeadline.now()
-        outcome.timings.append(
-            ProbeReport.Timing(phase: phase, milliseconds: Double((now - phaseStarted).nanoseconds) / 1e6))
-        if outcome.transcript.entries.isEmpty { outcome.transcript = dialog.transcript }
-        if outcome.handshake == nil, let report = tlsHandler?.report, report.completed || report.failure != nil {
-            outcome.handshake = report
+        timings.append(
+            ProbeReport.Timing(phase: machine.phase, milliseconds: Double((now - phaseStarted).nanoseconds) / 1e6))
+        var result = machine.outcome
+        result.timings = timings
+        if result.handshake == nil, let report = tlsHandler?.report, report.completed || report.failure != nil {
+            result.handshake = report
         }
-        if outcome.handshake?.completed == true { outcome.session = tlsHandler?.sessionForResumption() }
-        let result = outcome
+        if result.handshake?.completed == true { result.session = tlsHandler?.sessionForResumption() }
         let promise = self.promise
         let close = { context.close(promise: nil) }
         if let pending = pendingDataChannel {
