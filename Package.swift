@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "Mimic",
-    platforms: [.macOS(.v14)],
+    // Synchronization.Mutex, the one lock of the package, needs macOS 15 (Linux: Swift 6).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mimic", targets: ["mimic"]),
         .library(name: "MimicCore", targets: ["MimicCore"]),
@@ -74,7 +75,6 @@ let package = Package(
             dependencies: [
                 "MimicCore", "MimicTLS", "MimicCerts", "MimicVerdict", "MimicNet",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
 
@@ -86,7 +86,6 @@ let package = Package(
             dependencies: [
                 "MimicScenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
 

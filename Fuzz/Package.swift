@@ -27,7 +27,7 @@ let targets: [(name: String, uses: [String])] = [
 
 let package = Package(
     name: "MimicFuzz",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: targets.map { .executable(name: $0.name, targets: [$0.name]) },
     dependencies: [.package(path: mimic.path)],
     targets: [.target(name: "FuzzSupport")]

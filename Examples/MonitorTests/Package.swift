@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "MonitorTests",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Mimic", path: "../.."),
     ],

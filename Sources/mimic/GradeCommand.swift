@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MimicNet
 import MimicScenarios
-import NIOConcurrencyHelpers
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -224,7 +224,7 @@ struct GradeCommand: AsyncParsableCommand {
 
 /// Folders to remove if grading is interrupted.
 final class FolderList: Sendable {
-    private let folders = NIOLockedValueBox<[URL]>([])
-    func add(_ folder: URL) { folders.withLockedValue { $0.append(folder) } }
-    var all: [URL] { folders.withLockedValue { $0 } }
+    private let folders = Mutex<[URL]>([])
+    func add(_ folder: URL) { folders.withLock { $0.append(folder) } }
+    var all: [URL] { folders.withLock { $0 } }
 }

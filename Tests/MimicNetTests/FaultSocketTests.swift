@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 @testable import MimicNet
@@ -132,12 +133,11 @@ struct FaultSocketTests {
 // MARK: - Server
 
 /// Bytes the server's dialog received; read from the test's thread, written on the event loop.
-final class ReceivedBytes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
+final class ReceivedBytes: Sendable {
+    private let count = Mutex(0)
 
-    var value: Int { lock.withLock { count } }
-    func add(_ bytes: Int) { lock.withLock { count += bytes } }
+    var value: Int { count.withLock { $0 } }
+    func add(_ bytes: Int) { count.withLock { $0 += bytes } }
 }
 
 /// A stand-in for a mail server's dialog: greets, and on `GO` moves to post-TLS and answers.

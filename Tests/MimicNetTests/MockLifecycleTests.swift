@@ -2,6 +2,7 @@ import Foundation
 import MimicCore
 import MimicDialogs
 import MimicTLS
+import Synchronization
 import Testing
 
 @testable import MimicNet
@@ -190,26 +191,36 @@ struct MockLifecycleTests {
     }
 }
 
-final class OpenCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = -1
+final class OpenCount: Sendable {
+    private let count = Mutex(-1)
     var value: Int {
-        get { lock.withLock { count } }
-        set { lock.withLock { count = newValue } }
+        get { count.withLock { $0 } }
+        set { count.withLock { $0 = newValue } }
     }
 }
 
 /// Lets a blocking client tell the async side that it is ready for the server to stop.
-final class StopSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var isReady = false
+final class StopSignal: Sendable {
+    private let state = Mutex<(isReady: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
-    func ready() { lock.withLock { isReady = true } }
+    func ready() {
+        let waiter = state.withLock { state in
+            state.isReady = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
 
+    /// Returns once `ready()` was called. The client calling it has its own deadlines on every read and calls it
+    /// on every path, so the wait is bounded by them.
     func waitUntilReady() async {
-        for _ in 0..<500 {
-            if lock.withLock({ isReady }) { return }
-            try? await Task.sleep(for: .milliseconds(10))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let already = state.withLock { state in
+                if !state.isReady { state.waiter = continuation }
+                return state.isReady
+            }
+            if already { continuation.resume() }
         }
     }
 }

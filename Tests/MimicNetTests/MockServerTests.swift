@@ -6,6 +6,7 @@ import MimicNet
 import MimicTLS
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 /// Every protocol in every mode, served by both TLS libraries, probed through both: the good chain gives a
@@ -74,17 +75,16 @@ enum MockSupport {
         profiles: repository.appendingPathComponent("certs/profiles")
     )
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var minted: [String: MintedChain] = [:]
+    private static let minted = Mutex<[String: MintedChain]>([:])
 
     /// The chain of a profile, minted once per test run (the factory caches keys; this caches certificates).
     static func chain(_ profile: String) throws -> MintedChain {
-        lock.lock()
-        defer { lock.unlock() }
-        if let chain = minted[profile] { return chain }
-        let chain = try factory.mint(profile: profile)
-        minted[profile] = chain
-        return chain
+        try minted.withLock { minted in
+            if let chain = minted[profile] { return chain }
+            let chain = try factory.mint(profile: profile)
+            minted[profile] = chain
+            return chain
+        }
     }
 
     static func serverTLS(_ chain: MintedChain) -> TLSConfiguration {

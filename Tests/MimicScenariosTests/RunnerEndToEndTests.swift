@@ -4,6 +4,7 @@ import MimicCore
 import MimicNet
 import MimicScenarios
 import MimicTestSupport
+import Synchronization
 import Testing
 
 #if canImport(FoundationXML)
@@ -19,18 +20,17 @@ struct RunnerEndToEndTests {
     static let bad = fixtures.appendingPathComponent("bad")
 
     /// Counts mock starts and the most running at once, around the real `MockServer`.
-    final class StartCounter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var running = 0
-        private(set) var started = 0
-        private(set) var peak = 0
+    final class StartCounter: Sendable {
+        private let counts = Mutex((running: 0, started: 0, peak: 0))
+        var started: Int { counts.withLock { $0.started } }
+        var peak: Int { counts.withLock { $0.peak } }
 
         func starter() -> ScenarioRunner.MockStarter {
             { configuration, loop in
-                self.lock.withLock {
-                    self.started += 1
-                    self.running += 1
-                    self.peak = max(self.peak, self.running)
+                self.counts.withLock {
+                    $0.started += 1
+                    $0.running += 1
+                    $0.peak = max($0.peak, $0.running)
                 }
                 do {
                     return Counted(inner: try await MockServer.start(configuration, group: loop), counter: self)
@@ -41,7 +41,7 @@ struct RunnerEndToEndTests {
             }
         }
 
-        func stopped() { lock.withLock { running -= 1 } }
+        func stopped() { counts.withLock { $0.running -= 1 } }
 
         struct Counted: RunningMock {
             let inner: MockServer
@@ -55,11 +55,11 @@ struct RunnerEndToEndTests {
         }
     }
 
-    final class ProgressLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var entries: [(id: String, completed: Int, total: Int)] = []
+    final class ProgressLog: Sendable {
+        private let log = Mutex<[(id: String, completed: Int, total: Int)]>([])
+        var entries: [(id: String, completed: Int, total: Int)] { log.withLock { $0 } }
         func add(_ id: String, _ completed: Int, _ total: Int) {
-            lock.withLock { entries.append((id, completed, total)) }
+            log.withLock { $0.append((id, completed, total)) }
         }
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import SwiftASN1
 import X509
 
@@ -20,7 +21,7 @@ public final class CertificateFactory: Sendable {
     /// built-in ones (see ``inMemory(referenceTime:)``).
     public let inMemory: Bool
 
-    private let cachedCA = LockedValue<LocalCA?>(nil)
+    private let cachedCA = Mutex<LocalCA?>(nil)
 
     /// - Parameters:
     ///   - home: the `certs/` folder (see ``defaultHome()``).
@@ -326,18 +327,3 @@ extension SignatureKind {
     }
 }
 
-/// A value behind a lock, for the few caches shared across threads.
-final class LockedValue<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) {
-        self.value = value
-    }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import X509
 import _CryptoExtras
 
@@ -49,12 +50,11 @@ struct FactoryKey: Sendable {
 ///
 /// Keys are reused across chains that share a certificate name; chains stay apart because CA subjects carry the
 /// chain's name (see ``CertificateFactory``).
-final class KeyStore: @unchecked Sendable {
+final class KeyStore: Sendable {
     /// Process-wide, keyed by file path: every factory on the same home shares it.
     private static let memory = KeyStore()
 
-    private let lock = NSLock()
-    private var keys: [String: FactoryKey] = [:]
+    private let keys = Mutex<[String: FactoryKey]>([:])
 
     static func key(name: String, type: KeyType, directory: URL) throws -> FactoryKey {
         try memory.key(name: name, type: type, directory: directory)
@@ -67,29 +67,29 @@ final class KeyStore: @unchecked Sendable {
 
     private func memoryKey(name: String, type: KeyType) throws -> FactoryKey {
         let slot = "memory:\(name)-\(type.rawValue)"
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = keys[slot] { return cached }
-        let key = try FactoryKey.generate(type)
-        keys[slot] = key
-        return key
+        return try keys.withLock { keys in
+            if let cached = keys[slot] { return cached }
+            let key = try FactoryKey.generate(type)
+            keys[slot] = key
+            return key
+        }
     }
 
     private func key(name: String, type: KeyType, directory: URL) throws -> FactoryKey {
         let file = directory.appendingPathComponent("\(name)-\(type.rawValue).pem")
         // One lock for lookup and generation: two threads never both generate the same RSA key.
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = keys[file.path] { return cached }
-        if let pem = try FactoryFiles.readText(file), let loaded = FactoryKey.load(type, pem: pem) {
-            keys[file.path] = loaded
-            return loaded
+        return try keys.withLock { keys in
+            if let cached = keys[file.path] { return cached }
+            if let pem = try FactoryFiles.readText(file), let loaded = FactoryKey.load(type, pem: pem) {
+                keys[file.path] = loaded
+                return loaded
+            }
+            // Missing or unusable (wrong type, damaged): make a new one and replace the file atomically.
+            let key = try FactoryKey.generate(type)
+            try FactoryFiles.makeDirectory(directory, mode: 0o700)
+            try FactoryFiles.writeAtomically(key.pkcs8PEM, to: file, mode: 0o600)
+            keys[file.path] = key
+            return key
         }
-        // Missing or unusable (wrong type, damaged): make a new one and replace the file atomically.
-        let key = try FactoryKey.generate(type)
-        try FactoryFiles.makeDirectory(directory, mode: 0o700)
-        try FactoryFiles.writeAtomically(key.pkcs8PEM, to: file, mode: 0o600)
-        keys[file.path] = key
-        return key
     }
 }

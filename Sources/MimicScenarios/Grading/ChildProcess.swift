@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -40,11 +40,11 @@ public enum ChildProcess {
         var stopping = false
     }
 
-    private static let registry = NIOLockedValueBox(Registry())
+    private static let registry = Mutex(Registry())
 
     /// False once `killAll` has run: nothing new is started then.
     static func beginSpawn() -> Bool {
-        registry.withLockedValue { registry in
+        registry.withLock { registry in
             guard !registry.stopping else { return false }
             registry.spawning += 1
             return true
@@ -53,7 +53,7 @@ public enum ChildProcess {
 
     /// Tracks the spawned group (nil: the spawn failed); one spawned while `killAll` ran is killed at once.
     static func endSpawn(_ pid: pid_t?) {
-        registry.withLockedValue { registry in
+        registry.withLock { registry in
             registry.spawning -= 1
             guard let pid else { return }
             registry.live.insert(pid)
@@ -61,15 +61,15 @@ public enum ChildProcess {
         }
     }
 
-    static func untrack(_ pid: pid_t) { registry.withLockedValue { _ = $0.live.remove(pid) } }
+    static func untrack(_ pid: pid_t) { registry.withLock { _ = $0.live.remove(pid) } }
 
     /// Kills every process group a run or a service started (SIGKILL): what `mimic grade` does when it is
     /// interrupted, so no monitor or exporter outlives it. Spawns under way are waited for (a second at most).
     public static func killAll() {
-        registry.withLockedValue { $0.stopping = true }
+        registry.withLock { $0.stopping = true }
         let deadline = ContinuousClock.now + .seconds(1)
-        while registry.withLockedValue({ $0.spawning }) > 0 && ContinuousClock.now < deadline { usleep(1_000) }
-        for pid in registry.withLockedValue({ $0.live }) { kill(-pid, SIGKILL) }
+        while registry.withLock({ $0.spawning }) > 0 && ContinuousClock.now < deadline { usleep(1_000) }
+        for pid in registry.withLock({ $0.live }) { kill(-pid, SIGKILL) }
     }
 
     /// What one run keeps of its output.

@@ -1,7 +1,7 @@
 import Foundation
 import MimicCore
 import MimicNet
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// What a client did that it should not have, read from what the mock saw of it (`ClientObservation`).
 ///
@@ -64,19 +64,19 @@ enum IPAddressText {
 /// Every connection each scenario's mock saw, by scenario id; optionally also written as JSON lines
 /// (`mimic serve --log FILE`), one object per connection with the scenario's id.
 public final class ObservationLog: Sendable {
-    private let state = NIOLockedValueBox<(pending: [String: [ClientObservation]], file: FileHandle?)>(([:], nil))
+    private let state = Mutex<(pending: [String: [ClientObservation]], file: FileHandle?)>(([:], nil))
 
     /// Observations for a scenario are kept until taken; at most this many per scenario (a flood of connections
     /// must not grow without bound).
     public static let limitPerScenario = 1000
 
     public init(file: FileHandle? = nil) {
-        state.withLockedValue { $0.file = file }
+        state.withLock { $0.file = file }
     }
 
     public func record(_ id: String, _ observation: ClientObservation) {
-        let line: Data? = state.withLockedValue { $0.file } == nil ? nil : Self.line(id, observation)
-        state.withLockedValue { state in
+        let line: Data? = state.withLock { $0.file } == nil ? nil : Self.line(id, observation)
+        state.withLock { state in
             if state.pending[id, default: []].count < Self.limitPerScenario {
                 state.pending[id, default: []].append(observation)
             }
@@ -86,7 +86,7 @@ public final class ObservationLog: Sendable {
 
     /// What has been recorded for a scenario since the last take.
     public func take(_ id: String) -> [ClientObservation] {
-        state.withLockedValue { $0.pending.removeValue(forKey: id) ?? [] }
+        state.withLock { $0.pending.removeValue(forKey: id) ?? [] }
     }
 
     static func line(_ id: String, _ observation: ClientObservation) -> Data {

@@ -1,5 +1,6 @@
 private import CGnuTLS
 import Foundation
+import Synchronization
 import MimicCore
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ enum GnuTLSVerifier: TLSChainVerifier {
     static let backend = TLSBackend.gnutls
 
     /// Serialises verifications (see the type's documentation).
-    private static let verifyLock = NSLock()
+    private static let verifyLock = Mutex(())
 
     static func verify(
         chain: [[UInt8]],
@@ -72,57 +73,57 @@ enum GnuTLSVerifier: TLSChainVerifier {
             }
         }
 
-        verifyLock.lock()
-        defer { verifyLock.unlock() }
-        let now = time.map { time_t(clamping: Int64($0.rounded(.down))) } ?? systemClock(nil)
-        if time != nil {
-            VerificationClock.set(now)
-            gnutls_global_set_time_function(verificationClock)
-        }
-        defer {
-            if time != nil { gnutls_global_set_time_function(systemClock) }
-        }
+        return verifyLock.withLock { _ in
+            let now = time.map { time_t(clamping: Int64($0.rounded(.down))) } ?? systemClock(nil)
+            if time != nil {
+                VerificationClock.set(now)
+                gnutls_global_set_time_function(verificationClock)
+            }
+            defer {
+                if time != nil { gnutls_global_set_time_function(systemClock) }
+            }
 
-        CerttoolOutput.reset()
-        let (status, failure) = verifyLocked(certificates, anchors: anchors, hostname: hostname, policy: policy)
-        if let failure { return rejected(failure) }
-        if policy == .strict, let code = CerttoolOutput.failure() {
-            // The strict policy's own refusal, not the library's: named as such.
-            let raw = VerificationResult.RawError(
-                code: GnuTLSLibrary.errorName(code) ?? "GNUTLS_E_\(code)",
-                value: Int(code),
-                text: "a certificate on the path has an empty issuer name, or its issuer an empty subject: "
-                    + "certtool --verify fails printing it (\(GnuTLSLibrary.errorText(code)))"
-            )
+            CerttoolOutput.reset()
+            let (status, failure) = verifyLocked(certificates, anchors: anchors, hostname: hostname, policy: policy)
+            if let failure { return rejected(failure) }
+            if policy == .strict, let code = CerttoolOutput.failure() {
+                // The strict policy's own refusal, not the library's: named as such.
+                let raw = VerificationResult.RawError(
+                    code: GnuTLSLibrary.errorName(code) ?? "GNUTLS_E_\(code)",
+                    value: Int(code),
+                    text: "a certificate on the path has an empty issuer name, or its issuer an empty subject: "
+                        + "certtool --verify fails printing it (\(GnuTLSLibrary.errorText(code)))"
+                )
+                return VerificationResult(
+                    backend: .gnutls,
+                    accepted: false,
+                    rawErrors: [raw],
+                    findings: [
+                        Finding(
+                            .policyViolation,
+                            phase: .verification,
+                            evidence: raw.text,
+                            source: TLSBackend.gnutls.rawValue,
+                            rawCode: raw.code
+                        )
+                    ],
+                    hostname: hostname
+                )
+            }
+
+            let rawErrors = GnuTLSFindingMap.bits(of: status).map { bit in
+                let entry = GnuTLSFindingMap.entry(forBit: bit)
+                return VerificationResult.RawError(code: entry.name, value: Int(bit), text: statusText(bit) ?? entry.text)
+            }
+            let facts = chainFacts(certificates, now: now)
             return VerificationResult(
                 backend: .gnutls,
-                accepted: false,
-                rawErrors: [raw],
-                findings: [
-                    Finding(
-                        .policyViolation,
-                        phase: .verification,
-                        evidence: raw.text,
-                        source: TLSBackend.gnutls.rawValue,
-                        rawCode: raw.code
-                    )
-                ],
+                accepted: status == 0,
+                rawErrors: rawErrors,
+                findings: GnuTLSFindingMap.findings(for: rawErrors, facts: facts),
                 hostname: hostname
             )
         }
-
-        let rawErrors = GnuTLSFindingMap.bits(of: status).map { bit in
-            let entry = GnuTLSFindingMap.entry(forBit: bit)
-            return VerificationResult.RawError(code: entry.name, value: Int(bit), text: statusText(bit) ?? entry.text)
-        }
-        let facts = chainFacts(certificates, now: now)
-        return VerificationResult(
-            backend: .gnutls,
-            accepted: status == 0,
-            rawErrors: rawErrors,
-            findings: GnuTLSFindingMap.findings(for: rawErrors, facts: facts),
-            hostname: hostname
-        )
     }
 
     /// Builds the trust list and verifies; call with `verifyLock` held.
@@ -351,20 +352,11 @@ private func certtoolOutputCallback(
 
 /// The clock GnuTLS reads while a timed verification runs.
 private enum VerificationClock {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var value: time_t = 0
+    private static let value = Mutex<time_t>(0)
 
-    static func set(_ time: time_t) {
-        lock.lock()
-        value = time
-        lock.unlock()
-    }
+    static func set(_ time: time_t) { value.withLock { $0 = time } }
 
-    static func get() -> time_t {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
+    static func get() -> time_t { value.withLock { $0 } }
 }
 
 private func verificationClock(_ out: UnsafeMutablePointer<time_t>?) -> time_t {
