@@ -73,14 +73,32 @@ struct FactsChainTests {
         #expect(intermediate.extendedKeyUsage == nil)
     }
 
-    @Test func daysLeftRoundsDown() throws {
+    @Test("days left and days since expiry are whole days, counted the same way everywhere")
+    func daysLeftCountsWholeDays() throws {
         let pki = try FactsTestPKI.chain(now: now)
         let facts = try ChainFacts(chain: pki.served, anchors: pki.anchors, hostname: nil, at: now)
         let leaf = try #require(facts.leaf)
         #expect(leaf.daysLeft(at: leaf.notAfter) == 0)
         #expect(leaf.daysLeft(at: leaf.notAfter - 1) == 0)
-        #expect(leaf.daysLeft(at: leaf.notAfter + 1) == -1)
         #expect(leaf.daysLeft(at: leaf.notAfter - 86_401) == 1)
+        #expect(leaf.daysLeft(at: leaf.notAfter + 1) == 0, "expired today")
+        let threeDaysAndAnHour = leaf.notAfter + 3 * 86_400 + 3_600
+        #expect(leaf.daysLeft(at: threeDaysAndAnHour) == -3)
+        #expect(leaf.expiryPhrase(at: threeDaysAndAnHour) == "expired 3 day(s) ago")
+        #expect(leaf.expiryPhrase(at: leaf.notAfter - 86_401) == "expires in 1 day(s)")
+    }
+
+    @Test("the facts' finding and mimic verify's chain say the same of an expired leaf")
+    func oneWording() throws {
+        let pki = try FactsTestPKI.chain(now: now)
+        let leafFacts = try #require(
+            try ChainFacts(chain: pki.served, anchors: pki.anchors, hostname: nil, at: now).leaf)
+        // Three days and most of a fourth after expiry: rounding down would say 4 here, rounding toward zero 3.
+        let later = leafFacts.notAfter + 3 * 86_400 + 80_000
+        let facts = try ChainFacts(chain: pki.served, anchors: pki.anchors, hostname: nil, at: later)
+        let expired = try #require(facts.findings().first { $0.code == .expired })
+        #expect(expired.evidence.contains("expired 3 day(s) ago"), "\(expired.evidence)")
+        #expect(try #require(facts.leaf).expiryPhrase(at: later) == "expired 3 day(s) ago")
     }
 
     @Test func rsaKeysReportModulusBits() throws {

@@ -55,7 +55,9 @@ struct FactsFindingsTests {
         #expect(findings.codes == [.expired])
         #expect(findings.first?.depth == 1)
         #expect(findings.first?.evidence.contains("CN=Facts Intermediate") == true)
-        #expect(result.minimumDaysLeft == -2)
+        // Expired a day and a minute ago: one whole day, as the finding says.
+        #expect(result.minimumDaysLeft == -1)
+        #expect(findings.first?.evidence.contains("expired 1 day(s) ago") == true)
     }
 
     @Test func expiredTrustAnchorIsReported() throws {

@@ -80,9 +80,17 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
     /// Read only in part (see ``malformed``).
     public var isMalformed: Bool { malformed != nil }
 
-    /// Whole days from `date` to notAfter, rounded down: 0 on the last day, negative once expired.
+    /// Whole days from `date` to notAfter as a person counts them: the days left while valid (0 on the last day),
+    /// and once expired minus the whole days since (a certificate that expired 3 days and an hour ago: -3). The
+    /// chain facts, `mimic verify`'s chain and the Nagios `days_left` all count with this one function.
     public func daysLeft(at date: Date = Date()) -> Int {
-        Int((notAfter.timeIntervalSince(date) / 86_400).rounded(.down))
+        Int((notAfter.timeIntervalSince(date) / 86_400).rounded(.towardZero))
+    }
+
+    /// The validity in words, from ``daysLeft(at:)``: `expires in 12 day(s)` or `expired 3 day(s) ago`.
+    public func expiryPhrase(at date: Date = Date()) -> String {
+        let days = daysLeft(at: date)
+        return isExpired(at: date) ? "expired \(-days) day(s) ago" : "expires in \(days) day(s)"
     }
 
     /// Expired at `date` (RFC 5280: notAfter is the last valid second).

@@ -53,13 +53,12 @@ extension ChainFacts {
         // Validity, on every certificate a client relies on, the trust anchor included.
         for certificate in onPath {
             if certificate.isExpired(at: checkedAt) {
-                // Whole days since expiry, so "expired 3 days ago" reads as a person would count it.
-                let ago = Int((checkedAt.timeIntervalSince(certificate.notAfter) / 86_400).rounded(.towardZero))
                 add(
                     .expired,
-                    "\(certificate.label) expired \(ago) day(s) ago (notAfter \(Self.iso(certificate.notAfter)))",
+                    "\(certificate.label) \(certificate.expiryPhrase(at: checkedAt)) "
+                        + "(notAfter \(Self.iso(certificate.notAfter)))",
                     about: certificate,
-                    days: -ago
+                    days: certificate.daysLeft(at: checkedAt)
                 )
             }
             if certificate.isNotYetValid(at: checkedAt) {
@@ -76,7 +75,7 @@ extension ChainFacts {
             if days <= warnDays {
                 add(
                     .expiringSoon,
-                    "\(soonest.label) expires in \(days) day(s) (notAfter \(Self.iso(soonest.notAfter)))",
+                    "\(soonest.label) \(soonest.expiryPhrase(at: checkedAt)) (notAfter \(Self.iso(soonest.notAfter)))",
                     severity: days <= critDays ? .critical : .warning,
                     about: soonest,
                     days: days

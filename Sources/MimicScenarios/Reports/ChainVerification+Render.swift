@@ -98,13 +98,12 @@ extension ChainVerification {
     }
 
     static func describe(_ certificate: CertificateFacts, at time: Date) -> [String] {
-        let days = certificate.daysLeft(at: time)
         let key = [certificate.keyType, certificate.keySize.map { "\($0)" }, certificate.curve]
             .compactMap { $0 }.joined(separator: " ")
         var lines = [
             "  #\(certificate.position.map(String.init) ?? "anchor") \(certificate.subject)\(certificate.isCA ? "  [CA]" : "")",
             "      issuer   \(certificate.issuer)",
-            "      valid    \(format(certificate.notBefore)) → \(format(certificate.notAfter)) (\(days >= 0 ? "\(days) days left" : "expired \(-days) days ago"))",
+            "      valid    \(format(certificate.notBefore)) → \(format(certificate.notAfter)) (\(certificate.expiryPhrase(at: time)))",
             "      key      \(key), signed \(certificate.signatureAlgorithm)",
         ]
         if !certificate.subjectAlternativeNames.isEmpty {
