@@ -147,15 +147,15 @@ import X509
         #expect(minted.name == "own")
     }
 
-    @Test func mintingTwentyProfilesWithWarmCachesIsFast() throws {
+    /// Minting stays fast because keys are generated once and cached (`make bench` measures the speed): a second
+    /// minting of every profile signs with the keys of the first.
+    @Test func mintingAgainReusesTheCachedKeys() throws {
         let factory = FactoryFixture.sharedFactory()
         let names = Array(try ChainProfile.profileNames(in: FactoryFixture.profilesDirectory).prefix(20))
         #expect(names.count == 20)
-        for name in names { _ = try factory.mint(profile: name) }  // warm the key cache
-        let start = Date()
-        for name in names { _ = try factory.mint(profile: name) }
-        let elapsed = Date().timeIntervalSince(start)
-        #expect(elapsed < 1.0, "minting 20 profiles took \(elapsed)s")
+        let first = try names.map { try factory.mint(profile: $0).leafKeyPEM }
+        let again = try names.map { try factory.mint(profile: $0).leafKeyPEM }
+        #expect(again == first)
     }
 
     @Test func defaultHomeFollowsTheEnvironment() {

@@ -64,8 +64,9 @@ struct MockLifecycleTests {
         let trace = try await withClient(port: server.port) { client in client.read(for: .seconds(5)) }
         await server.stop()
         #expect(trace.text.hasPrefix("* OK"))
+        // Closed by the server (not the client's own 5 s deadline), and not before the lifetime.
         #expect(trace.end == .eof)
-        #expect(trace.elapsed >= .milliseconds(300) && trace.elapsed < .seconds(4))
+        #expect(trace.elapsed >= .milliseconds(300))
     }
 
     @Test("a connection is closed after maxBytesReceived")
@@ -89,8 +90,8 @@ struct MockLifecycleTests {
         let trace = try await withClient(port: server.port) { client in client.read(for: .seconds(5)) }
         await server.stop()
         #expect(trace.chunks.isEmpty)
+        // Closed by the server before the client's 5 s deadline (that would end in `.timeout`).
         #expect(trace.end == .eof || trace.end == .reset, "\(trace.end)")
-        #expect(trace.elapsed < .seconds(4))
     }
 
     @Test("stop() closes every connection and data listener, and frees the port")
@@ -137,7 +138,6 @@ struct MockLifecycleTests {
             $0.faults = [.latency(milliseconds: 60_000, in: .capabilities)]
         }
         let stopped = StopSignal()
-        let clock = ContinuousClock()
         let end = try await withClient(port: server.port) { client in
             _ = client.read(for: .seconds(5)) { $0.hasSuffix("\r\n") }
             client.send("EHLO probe.example.test\r\n")
@@ -145,13 +145,11 @@ struct MockLifecycleTests {
             return client.read(for: .seconds(10))
         } stopping: {
             await stopped.waitUntilReady()
-            let started = clock.now
             await server.stop()
-            return clock.now - started
         }
         #expect(end.chunks.isEmpty, "the held EHLO reply never went out")
+        // The stop closed the connection: the reply held for 60 s and the client's 10 s deadline end otherwise.
         #expect(end.end == .eof || end.end == .reset, "\(end.end)")
-        #expect(end.elapsed < .seconds(5))
     }
 
     /// The port in `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2).`

@@ -14,19 +14,60 @@ import Testing
 struct MockObservationTests {
     /// Collects observations from the event loops; waits for them with a deadline.
     final class ObservationLog: Sendable {
-        private let items = Mutex<[ClientObservation]>([])
-
-        var observer: @Sendable (ClientObservation) -> Void {
-            { observation in self.items.withLock { $0.append(observation) } }
+        private struct State {
+            var items: [ClientObservation] = []
+            /// Who waits for how many observations.
+            var waiters: [UInt64: (count: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
+            var nextWaiter: UInt64 = 0
+            /// Waits whose deadline passed, even before they were registered.
+            var expired: Set<UInt64> = []
         }
 
-        var all: [ClientObservation] { items.withLock { $0 } }
+        private let state = Mutex(State())
 
-        /// The observations once there are `count`, or what there is when `limit` has passed.
+        var observer: @Sendable (ClientObservation) -> Void {
+            { observation in
+                let due = self.state.withLock { state in
+                    state.items.append(observation)
+                    let due = state.waiters.filter { $0.value.count <= state.items.count }
+                    for key in due.keys { state.waiters[key] = nil }
+                    return due.values.map(\.continuation)
+                }
+                for continuation in due { continuation.resume() }
+            }
+        }
+
+        var all: [ClientObservation] { state.withLock { $0.items } }
+
+        /// The observations once there are `count` (woken by the observation that makes them so), or what there is
+        /// when `limit` has passed.
         func wait(for count: Int, within limit: Duration = .seconds(10)) async throws -> [ClientObservation] {
-            let deadline = ContinuousClock.now + limit
-            while all.count < count, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))
+            let id = state.withLock { state in
+                state.nextWaiter += 1
+                return state.nextWaiter
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let ready = self.state.withLock { state in
+                            let ready = state.items.count >= count || state.expired.contains(id)
+                            if !ready { state.waiters[id] = (count, continuation) }
+                            return ready
+                        }
+                        if ready { continuation.resume() }
+                    }
+                }
+                group.addTask {
+                    // The deadline: then whoever still waits is let go.
+                    try? await Task.sleep(for: limit)
+                    let waiter = self.state.withLock { state in
+                        state.expired.insert(id)
+                        return state.waiters.removeValue(forKey: id)
+                    }
+                    waiter?.continuation.resume()
+                }
+                await group.next()
+                group.cancelAll()
             }
             return all
         }

@@ -88,14 +88,13 @@ struct ModelMalformedTests {
             yaml += "a\(level): &a\(level) [\(refs)]\n"
         }
         yaml += "id: x\nsummary: s\nserver: { protocol: smtp, tls: none, backend: openssl }\nexpect: { verdict: [] }\n"
-        let started = ContinuousClock.now
+        // The node budget stops it: the error says so (expanding it would take the machine's memory first).
         do {
             _ = try ScenarioLoader().load(yaml: yaml, file: "laughs.yaml")
             Issue.record("loaded a billion laughs")
         } catch {
             #expect(error.message.contains("YAML nodes"))
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test("a path that does not exist is an error, not a silent empty load")

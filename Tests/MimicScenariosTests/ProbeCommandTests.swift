@@ -21,14 +21,12 @@ struct ProbeCommandTests {
             (["smtp://127.0.0.1", "--servername", String(repeating: "x", count: 300)], "at most 253"),
         ])
     func badTarget(arguments: [String], message: String) throws {
-        let started = Date()
         let run = try Subprocess.run(Fixtures.mimicExecutable.path, ["probe"] + arguments, timeout: 30)
         #expect(!run.timedOut)
         #expect(run.status == 3, "exit \(run.status): \(run.stderr)")
         #expect(run.stderr.contains(message), "\(run.stderr)")
         #expect(!run.stderr.contains("secret"), "the password is not repeated")
         #expect(!run.stdout.contains("refused"), "no probe ran: \(run.stdout)")
-        #expect(Date().timeIntervalSince(started) < 20)
     }
 
     @Test("a certificate file that is a device says so (library API)")
