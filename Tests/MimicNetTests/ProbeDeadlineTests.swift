@@ -87,15 +87,21 @@ struct ProbeDeadlineTests {
         let held = TimerHolder()
         try await withCountedLoops(1) { loops in
             let loop = loops[0]
+            let keptExpired = loop.makePromise(of: Void.self)
             try await loop.submit {
                 let timer = DeadlineTimer(on: loop, in: .milliseconds(20)) { fired.withLock { $0 += 1 } }
                 held.timers.append(timer)
-                // Late: the loop is blocked past the deadline, then the timer is cancelled in its grace.
+                // Late: the loop is blocked past the deadline (the stall under test), then the timer is cancelled
+                // in its grace.
                 usleep(60_000)
                 loop.assumeIsolated().scheduleTask(in: .milliseconds(1)) { timer.cancel() }
-                held.timers.append(DeadlineTimer(on: loop, in: .milliseconds(10)) { fired.withLock { $0 += 100 } })
+                held.timers.append(
+                    DeadlineTimer(on: loop, in: .milliseconds(10)) {
+                        fired.withLock { $0 += 100 }
+                        keptExpired.succeed()
+                    })
             }.get()
-            #expect(try await eventually(within: .seconds(5)) { fired.withLock { $0 } >= 100 })
+            #expect(await Self.wait(for: keptExpired, on: loop, within: .seconds(5)))
             // Past the latest the cancelled one could have expired (its grace and a tick's wait are bounded).
             try await loop.scheduleTask(in: DeadlineTimer.maximumGrace * 2 + .milliseconds(100)) {}.futureResult.get()
         }
@@ -108,9 +114,13 @@ struct ProbeDeadlineTests {
         let events = Mutex<[String]>([])
         try await withCountedLoops(1) { loops in
             let loop = loops[0]
+            let expired = loop.makePromise(of: Void.self)
             try await loop.submit {
                 held.timers.append(
-                    DeadlineTimer(on: loop, in: .milliseconds(10)) { events.withLock { $0.append("expired") } })
+                    DeadlineTimer(on: loop, in: .milliseconds(10)) {
+                        events.withLock { $0.append("expired") }
+                        expired.succeed()
+                    })
                 // From 5 ms on, 150 ms of immediate tasks, each queueing the next: one tick that never polls, and a
                 // time-only grace would have ended inside it.
                 loop.assumeIsolated().scheduleTask(in: .milliseconds(5)) {
@@ -126,7 +136,7 @@ struct ProbeDeadlineTests {
                     spin()
                 }
             }.get()
-            _ = try await eventually(within: .seconds(5)) { events.withLock { $0.contains("expired") } }
+            _ = await Self.wait(for: expired, on: loop, within: .seconds(5))
         }
         #expect(events.withLock { $0 } == ["tick over", "expired"])
     }
@@ -138,11 +148,11 @@ struct ProbeDeadlineTests {
         let loop = group.next()
         TickCounter.shared.register([loop])
         let held = TimerHolder()
-        let expired = Mutex(false)
+        let expired = loop.makePromise(of: Void.self)
         try await loop.submit {
-            held.timers.append(DeadlineTimer(on: loop, in: .milliseconds(10)) { expired.withLock { $0 = true } })
+            held.timers.append(DeadlineTimer(on: loop, in: .milliseconds(10)) { expired.succeed() })
         }.get()
-        let ended = try await eventually(within: .seconds(10)) { expired.withLock { $0 } }
+        let ended = await Self.wait(for: expired, on: loop, within: .seconds(10))
         try await group.shutdownGracefully()
         #expect(ended, "the deadline never expired")
     }
@@ -162,7 +172,18 @@ struct ProbeDeadlineTests {
         return try result.get()
     }
 
-    /// Waits until `condition` holds, or `within` passes; says whether it held.
+    /// Waits for `promise`, which the awaited event fulfils; false when `limit` passed first.
+    private static func wait(
+        for promise: EventLoopPromise<Void>, on loop: any EventLoop, within limit: TimeAmount
+    ) async -> Bool {
+        struct Late: Error {}
+        let deadline = loop.scheduleTask(in: limit) { promise.fail(Late()) }
+        defer { deadline.cancel() }
+        return (try? await promise.futureResult.get()) != nil
+    }
+
+    /// Waits until `condition` holds, or `within` passes; says whether it held. Only for state no event reports
+    /// (the mock's count of open connections).
     private func eventually(within limit: Duration, _ condition: () -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
         while !condition() {
