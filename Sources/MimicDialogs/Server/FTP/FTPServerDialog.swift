@@ -145,27 +145,23 @@ public struct FTPServerDialog: LineServerDialog {
 
     /// AUTH TLS (RFC 4217 §4) and its pre-RFC forms.
     private mutating func auth(_ argument: String) -> [ServerAction] {
+        let configuredReply: String?
         switch argument.uppercased() {
         case "TLS", "TLS-C":
-            return upgrade(
-                goAhead: ["234 Proceed with negotiation."],
-                unknownCommand: ["500 Unknown command."],
-                alreadyActive: ["534 Already using TLS."],
-                configuredReply: core.configuration.startTLS.reply,
-                isGoAhead: { startsWithCode($0, 234) }
-            )
+            configuredReply = core.configuration.startTLS.reply
         case "SSL", "TLS-P":
             // The pre-RFC 4217 form: not subject to `startTLS.reply` or to mangling, so it can work alone.
-            return upgrade(
-                goAhead: ["234 Proceed with negotiation."],
-                unknownCommand: ["500 Unknown command."],
-                alreadyActive: ["534 Already using TLS."],
-                configuredReply: core.configuration.ftp.authSSLReply ?? "234 Proceed with negotiation.",
-                isGoAhead: { startsWithCode($0, 234) }
-            )
+            configuredReply = core.configuration.ftp.authSSLReply ?? "234 Proceed with negotiation."
         default:
             return core.reply("504 Unknown AUTH type.")
         }
+        return upgrade(
+            goAhead: ["234 Proceed with negotiation."],
+            unknownCommand: ["500 Unknown command."],
+            alreadyActive: ["534 Already using TLS."],
+            configuredReply: configuredReply,
+            isGoAhead: { startsWithCode($0, 234) }
+        )
     }
 
     /// PBSZ and PROT (RFC 4217 §8–9): only over TLS, PBSZ first.
