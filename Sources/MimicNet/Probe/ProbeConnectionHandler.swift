@@ -242,8 +242,9 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
             tlsHandler = handler
             let timeout = TimeAmount.milliseconds(Int64(deadlines.handshake * 1000))
             restartPhaseTimer(context: context, timeout: timeout)
-            // In front of everything, so that from now on every byte in either direction is TLS.
-            try context.pipeline.syncOperations.addHandler(handler, position: .first)
+            // In front of the dialog (behind only the socket-level quick-ack), so that from now on every byte in
+            // either direction is TLS.
+            try context.pipeline.syncOperations.addHandler(handler, position: .before(self))
         } catch {
             outcome.findings.append(Finding(.handshakeFailure, phase: .handshake, evidence: "\(error)"))
             finish(context: context)
