@@ -58,24 +58,22 @@ struct ScenarioPreparation {
         }
 
         var dataChannel: MintedChain?
-        if scenario.server.serviceProtocol == .ftp, scenario.dialog.ftp?.dataChannel == .otherCertificate {
+        if scenario.server.serviceProtocol == .ftp, scenario.dialog.ftp.dataChannel == .otherCertificate {
             dataChannel = try attempt(scenario.source, "dialog.ftp.data_channel") {
                 try cache.dataChannel(hostname: hostname)
             }
         }
 
-        var unsupported: [String] = []
         let configuration = ScenarioMapping.configuration(
             scenario, servedChain: servedChain, key: .pem(main.leafKeyPEM), hostname: hostname,
-            sniChains: sniChains, dataChannelChain: dataChannel, unsupported: &unsupported)
+            sniChains: sniChains, dataChannelChain: dataChannel)
 
         var anchors: [[UInt8]] = []
         for chain in [main] + sniChains.values.sorted(by: { $0.name < $1.name }) + [dataChannel].compactMap({ $0 }) {
             for anchor in chain.anchors where !anchors.contains(anchor) { anchors.append(anchor) }
         }
         return PreparedScenario(
-            scenario: scenario, configuration: configuration, anchors: anchors, serverName: hostname,
-            unsupported: unsupported)
+            scenario: scenario, configuration: configuration, anchors: anchors, serverName: hostname)
     }
 
     private func mint(_ source: ChainSource, field: String, scenario: Scenario) throws(ScenarioError) -> MintedChain {
