@@ -236,18 +236,48 @@ struct ScenarioDecoder {
             guard case .mapping = chainValue.node else {
                 throw chainValue.error("expected a mapping (an inline chain spec), got \(chainValue.kindDescription)")
             }
-            let yaml: String
-            do {
-                yaml = try Yams.serialize(node: chainValue.node, allowUnicode: true)
-            } catch {
-                throw chainValue.error("cannot keep the inline chain: \(error)")
-            }
-            return .inline(InlineChain(yaml: yaml, location: chainValue.location))
+            return .inline(InlineChain(spec: try inlineChain(chainValue), location: chainValue.location))
         case (_?, let chainValue?):
             throw chainValue.error("give either a profile or a chain, not both")
         case (nil, nil):
             return nil
         }
+    }
+
+    /// The chain spec in the factory's own format, read from the scenario's node: its lines are the file's, and an
+    /// error points at the first value on the line the reader names.
+    private func inlineChain(_ value: YAMLValue) throws(ScenarioError) -> ChainSpec {
+        do {
+            return try ChainSpec(node: value.node, file: nil, field: value.path)
+        } catch let error as ChainSpecError {
+            let line = error.line ?? value.location.line
+            let column = Self.firstNode(in: value.node, depth: 0, onLine: line)?.mark?.column ?? 1
+            throw ScenarioError(
+                location: SourceLocation(file: file, line: line, column: column),
+                path: error.field.isEmpty ? value.path : error.field, message: error.message)
+        } catch {
+            throw value.error("\(error)")
+        }
+    }
+
+    /// Pre-order search; the loader has already bounded this file's tree, and the depth bound keeps it so.
+    private static func firstNode(in node: Node, depth: Int, onLine line: Int) -> Node? {
+        if node.mark?.line == line { return node }
+        guard depth < 64 else { return nil }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if let found = firstNode(in: key, depth: depth + 1, onLine: line) { return found }
+                if let found = firstNode(in: value, depth: depth + 1, onLine: line) { return found }
+            }
+        case .sequence(let sequence):
+            for element in sequence {
+                if let found = firstNode(in: element, depth: depth + 1, onLine: line) { return found }
+            }
+        case .scalar, .alias:
+            break
+        }
+        return nil
     }
 
     private func profile(_ value: YAMLValue) throws(ScenarioError) -> ChainSource {
