@@ -119,37 +119,40 @@ extension KeyType where Value == [String] {
     }
 }
 
+extension KeyType {
+    /// A non-empty list of distinct values, each spelled as one of `pairs`' names.
+    static func distinctList<Item: Equatable>(
+        of pairs: [(String, Item)], what: String, noun: String, items: JSONValue
+    ) -> KeyType<[Item]> {
+        KeyType<[Item]>(schema: ["type": "array", "minItems": 1, "uniqueItems": true, "items": items]) {
+            (value) throws(ScenarioError) in
+            var result: [Item] = []
+            let list = try value.list()
+            guard !list.isEmpty else { throw value.error("list at least one \(noun)") }
+            for element in list {
+                let item = try element.oneOf(pairs, what: what)
+                guard !result.contains(item) else {
+                    throw element.error("\(noun) \(pairs.first { $0.1 == item }?.0 ?? "") appears twice")
+                }
+                result.append(item)
+            }
+            return result
+        }
+    }
+}
+
 extension KeyType where Value == [TLSVersion] {
     static var versions: KeyType<[TLSVersion]> {
-        KeyType(schema: ["type": "array", "minItems": 1, "uniqueItems": true, "items": .ref("version")]) {
-            (value) throws(ScenarioError) in
-            var versions: [TLSVersion] = []
-            let items = try value.list()
-            guard !items.isEmpty else { throw value.error("list at least one version") }
-            for item in items {
-                let version = try item.oneOf(TLSVersion.allCases.map { ($0.rawValue, $0) }, what: "TLS version")
-                guard !versions.contains(version) else { throw item.error("version \(version.rawValue) appears twice") }
-                versions.append(version)
-            }
-            return versions
-        }
+        .distinctList(
+            of: TLSVersion.allCases.map { ($0.rawValue, $0) }, what: "TLS version", noun: "version",
+            items: .ref("version"))
     }
 }
 
 extension KeyType where Value == [TLSBackend] {
     static var backends: KeyType<[TLSBackend]> {
-        KeyType(schema: ["type": "array", "minItems": 1, "uniqueItems": true, "items": .ref("backend")]) {
-            (value) throws(ScenarioError) in
-            var backends: [TLSBackend] = []
-            let items = try value.list()
-            guard !items.isEmpty else { throw value.error("list at least one backend") }
-            for item in items {
-                let backend = try item.enumValue(TLSBackend.self, what: "backend")
-                guard !backends.contains(backend) else { throw item.error("backend \(backend) appears twice") }
-                backends.append(backend)
-            }
-            return backends
-        }
+        .distinctList(
+            of: TLSBackend.allCases.map { ($0.rawValue, $0) }, what: "backend", noun: "backend", items: .ref("backend"))
     }
 }
 

@@ -40,7 +40,7 @@ public struct Scenario: Sendable, Hashable, Identifiable {
         tls: TLSSpec = TLSSpec(),
         dialog: ServerDialogConfiguration = ServerDialogConfiguration(),
         network: [NetworkFault] = [],
-        probe: ProbeSpec = ProbeSpec(),
+        probe: ProbeSpec = ProbeSpec(backends: TLSBackend.allCases),
         expect: Expectation,
         matrixCell: MatrixCell? = nil,
         source: SourceLocation
