@@ -21,12 +21,14 @@ enum ScenarioKeys {
             help: "Reference into FIELD-FAILURES.md, e.g. catalogue#36.")
         static let server = ScenarioKey<Scenario>("server", in: path, schema: Server.section.schema)
         static let pki = ScenarioKey<Scenario>("pki", in: path, schema: PKI.section.schema)
-        static let tls = ScenarioKey<Scenario>("tls", in: path, \.tls, TLS.type)
-        static let dialog = ScenarioKey<Scenario>("dialog", in: path, \.dialog, Dialog.type)
+        static let tls = ScenarioKey<Scenario>("tls", in: path, \.tls, .section(TLS.section, initial: TLSSpec()))
+        static let dialog = ScenarioKey<Scenario>(
+            "dialog", in: path, \.dialog, .section(Dialog.section, initial: ServerDialogConfiguration()))
         static let network = ScenarioKey<Scenario>(
             "network", in: path, schema: ["type": "array", "items": .ref("fault")],
             help: "Toxiproxy-style faults, applied in order.")
-        static let probe = ScenarioKey<Scenario>("probe", in: path, \.probe, Probe.type)
+        static let probe = ScenarioKey<Scenario>(
+            "probe", in: path, \.probe, .section(Probe.section, initial: ProbeSpec()))
         static let expect = ScenarioKey<Scenario>("expect", in: path, schema: Expect.section.schema)
         static let matrix = ScenarioKey<Scenario>("matrix", in: path, schema: Matrix.section.schema)
         static let section = KeySection<Scenario>(
@@ -105,7 +107,6 @@ enum ScenarioKeys {
                 + "%SERVER_PRECEDENCE); false: by the client's. Default: the library's (the client's).")
         static let section = KeySection<TLSSpec>(
             [versions, ciphers, priority, abortWithAlert, closeMidHandshake, serverOrder])
-        static var type: KeyType<TLSSpec> { .section(section, initial: TLSSpec()) }
     }
 
     enum Dialog {
@@ -140,7 +141,6 @@ enum ScenarioKeys {
             greeting, greetingDelay, refuseGreeting, capabilities, startTLS, preauth, ldap, ftp, lineEndings,
             implicitSpeaksPlaintext, startTLSSpeaksTLS,
         ])
-        static var type: KeyType<ServerDialogConfiguration> { .section(section, initial: ServerDialogConfiguration()) }
     }
 
     enum Capabilities {
@@ -297,7 +297,6 @@ enum ScenarioKeys {
                 + "adds legacyVersion, weakCipher, noForwardSecrecy.")
         static let section = KeySection<ProbeSpec>(
             [servername, backends, mode, timeout, startTLSAnyway, policy, enumerate])
-        static var type: KeyType<ProbeSpec> { .section(section, initial: ProbeSpec()) }
     }
 
     enum Expect {
