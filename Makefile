@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openssl / gnutls-cli clients the tests compare against.
 APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 python3-jsonschema python3-yaml ca-certificates faketime
 
-.PHONY: release setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all builtins fuzz-build fuzz
+.PHONY: release setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all builtins schema fuzz-build fuzz
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -108,6 +108,10 @@ trust-store:
 # Mimic without this repository on disk); a test fails while they are stale.
 builtins:
 	python3 Tools/builtins.py
+
+# scenarios/schema.json, generated from the scenario key declarations (a test fails when it is stale).
+schema: build
+	"$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/mimic" schema > scenarios/schema.json
 
 # libFuzzer targets, one per parser that reads peer or user bytes (Fuzz/, a package of its own that depends on this
 # one by path, so the sanitizer flags never reach the ordinary build). `make test` builds them so they cannot rot;

@@ -78,11 +78,6 @@ public enum ScenarioServing {
             try await MockServer.start($0)
         }
     ) async throws -> [ServedScenario] {
-        for prepared in scenarios where !prepared.unsupported.isEmpty {
-            throw MockServerError(
-                description: "\(prepared.scenario.id): not supported by the mock: "
-                    + prepared.unsupported.joined(separator: "; "))
-        }
         let caFile = caDirectory.appendingPathComponent("ca.pem")
         try PrivateDirectory.write(caPEM(scenarios), to: caFile)
         // Each mock's start is mostly its TLS contexts being built: on several cores at once, in scenario order
