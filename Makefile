@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openssl / gnutls-cli clients the tests compare against.
 APT_PACKAGES = libssl-dev libgnutls28-dev openssl gnutls-bin pkg-config curl python3 python3-jsonschema python3-yaml ca-certificates faketime
 
-.PHONY: setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all builtins fuzz-build fuzz
+.PHONY: release setup setup-interop setup-monitors build test demo matrix bench clean trust-store grade grade-all builtins schema fuzz-build fuzz
 
 setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -22,6 +22,11 @@ setup:
 
 build: setup
 	$(SWIFT) build $(BUILD_FLAGS)
+
+# The release binary, .build/release/mimic, with the Swift runtime and Foundation linked in statically: a probe is a
+# short process, and resolving Foundation's and the runtime's symbols at every launch took about a third of its CPU.
+release: setup
+	$(SWIFT) build -c release --static-swift-stdlib $(BUILD_FLAGS)
 
 # The interop tier runs real postfix, dovecot, vsftpd, slapd and nginx on loopback; they are installed here
 # (without letting their system services start) unless MIMIC_SKIP_INTEROP=1 skips that tier explicitly.
@@ -83,8 +88,7 @@ matrix: build
 
 # Release build; the library's wall time and per-scenario times, and openssl s_client / gnutls-cli timed on the
 # same good handshakes against the same mocks. Prints ratios; nothing asserts a time.
-bench: setup
-	$(SWIFT) build -c release $(BUILD_FLAGS)
+bench: release
 	python3 Benchmarks/bench.py --mimic .build/release/mimic --scenarios scenarios
 
 clean:
@@ -104,6 +108,10 @@ trust-store:
 # Mimic without this repository on disk); a test fails while they are stale.
 builtins:
 	python3 Tools/builtins.py
+
+# scenarios/schema.json, generated from the scenario key declarations (a test fails when it is stale).
+schema: build
+	"$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/mimic" schema > scenarios/schema.json
 
 # libFuzzer targets, one per parser that reads peer or user bytes (Fuzz/, a package of its own that depends on this
 # one by path, so the sanitizer flags never reach the ordinary build). `make test` builds them so they cannot rot;

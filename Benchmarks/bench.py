@@ -356,6 +356,9 @@ def goals(results):
             lines.append((f"mock ({backend}) new handshakes/s vs nginx",
                           f"{rate[f'mock_{backend}_per_s']:.0f} / {rate['nginx_per_s']:.0f}",
                           f"{rate[f'ratio_{backend}']:.2f}x", ">= 1x"))
+    if rate.get("ratio_gnutls_vs_gnutls_serv") is not None:
+        lines.append(("mock (gnutls) new handshakes/s vs gnutls-serv", f"{rate['mock_gnutls_per_s']:.0f} / "
+                      f"{rate['gnutls_serv_per_s']:.0f}", f"{rate['ratio_gnutls_vs_gnutls_serv']:.2f}x", ">= 1x"))
     zoo_row = results.get("zoo_1000", {})
     if "ms" in zoo_row:
         lines.append((f"mimic serve of {zoo_row['scenarios']} scenarios", f"{zoo_row['ms']:.0f} ms, "

@@ -236,7 +236,38 @@ def handshake_rate(mimic, real, seconds):
             figures[f"ratio_{backend}"] = ours / nginx if ours and nginx else None
     else:
         figures["nginx"] = {"skipped": "the interop servers are not available"}
+    # The GnuTLS-backed mock's own ceiling: GnuTLS's server (gnutls-serv) with the same RSA-2048 chain, since
+    # nginx's figure is OpenSSL's.
+    gnutls = gnutls_serv_rate(mimic, seconds)
+    figures["gnutls_serv_per_s"] = gnutls
+    ours = figures.get("mock_gnutls_per_s")
+    figures["ratio_gnutls_vs_gnutls_serv"] = ours / gnutls if ours and gnutls else None
     return figures
+
+
+def gnutls_serv_rate(mimic, seconds, port=26190):
+    """openssl s_time -new against gnutls-serv serving a chain mimic minted (RSA-2048), on loopback."""
+    if not shutil.which("gnutls-serv"):
+        return None
+    with tempfile.TemporaryDirectory(prefix="mimic-bench-gnutls-") as folder:
+        certs = os.path.join(folder, "certs")
+        subprocess.run([mimic, "certs", "mint", "rsa2048-good", "--out", certs], check=True, capture_output=True,
+                       cwd=REPO)
+        server = subprocess.Popen(["gnutls-serv", "--http", "--x509certfile", os.path.join(certs, "chain.pem"),
+                                   "--x509keyfile", os.path.join(certs, "leaf.key"), "--port", str(port)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                probe = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}"],
+                                       stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+                if probe.returncode == 0:
+                    break
+                time.sleep(0.1)
+            return s_time_rate("127.0.0.1", port, seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 def big_zoo(mimic, scenarios_dir, count=1000):

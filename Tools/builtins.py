@@ -14,10 +14,11 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 
 
 def literal(text):
-    hashes = "#"
-    while ('"""' + hashes) in text or ('\\' + hashes) in text:
-        hashes += "#"
-    return f'{hashes}"""\n{text}\n"""{hashes}'
+    """One line of Swift string literal: a file's text is data here, kept out of the way of anyone reading the
+    sources (and of tools that compare their lines)."""
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+               .replace("\t", "\\t").replace("\0", "\\0"))
+    return f'"{escaped}"'
 
 
 def render(kind, name, files, doc):

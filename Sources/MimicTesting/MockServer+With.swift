@@ -77,9 +77,6 @@ extension MockServer {
         let (prepared, errors) = runner.prepare([scenario])
         if let error = errors.first { throw error }
         guard let ready = prepared.first else { throw MimicTestingError(description: "\(scenario.id) did not prepare") }
-        guard ready.unsupported.isEmpty else {
-            throw MimicTestingError(description: "not supported by the mock: " + ready.unsupported.joined(separator: "; "))
-        }
         var configuration = ready.configuration
         configuration.port = 0
         let mock = try await MockServer.start(configuration)

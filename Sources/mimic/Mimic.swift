@@ -18,7 +18,7 @@ struct Mimic: AsyncParsableCommand {
         version: MimicVersion.string,
         subcommands: [
             RunCommand.self, ServeCommand.self, GradeCommand.self, ProbeCommand.self, CaptureCommand.self, VerifyCommand.self,
-            CertsCommand.self,
+            CertsCommand.self, SchemaCommand.self,
         ]
     )
 

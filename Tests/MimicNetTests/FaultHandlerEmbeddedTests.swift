@@ -1,3 +1,4 @@
+import MimicCore
 import NIOCore
 import NIOEmbedded
 import Testing

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MimicCore
 import NIOCore
 import NIOPosix
 import Synchronization

@@ -155,14 +155,14 @@ struct MockMisbehaviourTests {
         arguments: [ServiceProtocol.smtp, .imap, .pop3, .ftp]
     )
     func implicitSpeaksPlaintext(_ serviceProtocol: ServiceProtocol) async throws {
-        let server = try await MockSupport.start(serviceProtocol, .implicit) { $0.implicitSpeaksPlaintext = true }
+        let server = try await MockSupport.start(serviceProtocol, .implicit) { $0.dialog.implicitSpeaksPlaintext = true }
         let (codes, reports) = try await codes(server)
         #expect(codes == [.modeMismatch], "\(serviceProtocol): \(reports.map(\.findings))")
     }
 
     @Test("a STARTTLS port that speaks TLS at once: modeMismatch", arguments: [ServiceProtocol.smtp, .pop3])
     func startTLSSpeaksTLS(_ serviceProtocol: ServiceProtocol) async throws {
-        let server = try await MockSupport.start(serviceProtocol, .startTLS) { $0.startTLSSpeaksTLS = true }
+        let server = try await MockSupport.start(serviceProtocol, .startTLS) { $0.dialog.startTLSSpeaksTLS = true }
         let (codes, reports) = try await codes(
             server,
             deadlines: ProbeDeadlines(connect: 2, reply: 1, handshake: 2, overall: 10)

@@ -1,6 +1,7 @@
 import Foundation
 import MimicCerts
 import MimicCore
+import MimicDialogs
 import MimicNet
 import Testing
 
@@ -106,7 +107,7 @@ struct LibraryTests {
         for scenario in scenarios {
             guard let pki = scenario.pki, pki.serve == nil, pki.sni.isEmpty,
                 case .profile(let name, _) = pki.chain, let profile = profiles[name],
-                scenario.tls.isDefault, scenario.dialog == DialogSpec(), scenario.network.isEmpty,
+                scenario.tls.isDefault, scenario.dialog == ServerDialogConfiguration(), scenario.network.isEmpty,
                 scenario.probe.mode == nil
             else { continue }
             checked += 1
@@ -131,9 +132,9 @@ struct LibraryTests {
         var testDescription: String { name }
     }
 
-    static func startTLS(_ scenario: Scenario) -> StartTLSSpec? { scenario.dialog.startTLS }
-    static func faults(_ scenario: Scenario, _ kind: String) -> [FaultSpec] {
-        scenario.network.filter { $0.kind.name == kind }
+    static func startTLS(_ scenario: Scenario) -> ServerDialogConfiguration.StartTLS { scenario.dialog.startTLS }
+    static func faults(_ scenario: Scenario, _ kind: String) -> [NetworkFault] {
+        scenario.network.filter { ScenarioKeys.Fault.name(of: $0.kind) == kind }
     }
 
     static let knobs: [Knob] = [
@@ -178,46 +179,45 @@ struct LibraryTests {
             $0.dialog.refuseGreeting?.hasPrefix("* BYE") ?? false
         },
         Knob(name: "dialog.refuse_greeting -ERR", minimum: 1) { $0.dialog.refuseGreeting?.hasPrefix("-ERR") ?? false },
-        Knob(name: "dialog.capabilities.before_tls", minimum: 3) { $0.dialog.capabilities.beforeTLS != nil },
-        Knob(name: "dialog.capabilities.after_tls", minimum: 3) { $0.dialog.capabilities.afterTLS != nil },
+        Knob(name: "dialog.capabilities.before_tls", minimum: 3) { $0.dialog.capabilitiesBeforeTLS != nil },
+        Knob(name: "dialog.capabilities.after_tls", minimum: 3) { $0.dialog.capabilitiesAfterTLS != nil },
         // Dialog: the upgrade.
-        Knob(name: "dialog.starttls.reply 454", minimum: 1) { startTLS($0)?.reply?.hasPrefix("454") ?? false },
-        Knob(name: "dialog.starttls.reply 502", minimum: 1) { startTLS($0)?.reply?.hasPrefix("502") ?? false },
-        Knob(name: "dialog.starttls.reply NO", minimum: 1) { startTLS($0)?.reply?.hasPrefix("NO") ?? false },
-        Knob(name: "dialog.starttls.reply BAD", minimum: 1) { startTLS($0)?.reply?.hasPrefix("BAD") ?? false },
-        Knob(name: "dialog.starttls.reply -ERR", minimum: 1) { startTLS($0)?.reply?.hasPrefix("-ERR") ?? false },
-        Knob(name: "dialog.starttls.ldap_result 2", minimum: 1) { startTLS($0)?.ldapResult == 2 },
-        Knob(name: "dialog.starttls.ldap_result 52", minimum: 1) { startTLS($0)?.ldapResult == 52 },
-        Knob(name: "dialog.starttls.ldap_diagnostic", minimum: 1) { startTLS($0)?.ldapDiagnostic != nil },
+        Knob(name: "dialog.starttls.reply 454", minimum: 1) { startTLS($0).reply?.hasPrefix("454") ?? false },
+        Knob(name: "dialog.starttls.reply 502", minimum: 1) { startTLS($0).reply?.hasPrefix("502") ?? false },
+        Knob(name: "dialog.starttls.reply NO", minimum: 1) { startTLS($0).reply?.hasPrefix("NO") ?? false },
+        Knob(name: "dialog.starttls.reply BAD", minimum: 1) { startTLS($0).reply?.hasPrefix("BAD") ?? false },
+        Knob(name: "dialog.starttls.reply -ERR", minimum: 1) { startTLS($0).reply?.hasPrefix("-ERR") ?? false },
+        Knob(name: "dialog.starttls.ldap_result 2", minimum: 1) { $0.dialog.ldap.resultCode == 2 },
+        Knob(name: "dialog.starttls.ldap_result 52", minimum: 1) { $0.dialog.ldap.resultCode == 52 },
+        Knob(name: "dialog.starttls.ldap_diagnostic", minimum: 1) { !$0.dialog.ldap.diagnosticMessage.isEmpty },
         Knob(name: "dialog.preauth", minimum: 2) { $0.dialog.preauth },
-        Knob(name: "dialog.ldap.long_form_lengths", minimum: 2) { $0.dialog.ldap?.longFormLengths ?? false },
-        Knob(name: "dialog.ldap.message_id", minimum: 2) { $0.dialog.ldap?.messageID != nil },
+        Knob(name: "dialog.ldap.long_form_lengths", minimum: 2) { $0.dialog.ldap.longFormLengths },
+        Knob(name: "dialog.ldap.message_id", minimum: 2) { $0.dialog.ldap.messageIDOverride != nil },
         Knob(name: "dialog.ldap.notice_of_disconnection", minimum: 1) {
-            $0.dialog.ldap?.noticeOfDisconnection ?? false
+            $0.dialog.ldap.noticeOfDisconnection
         },
-        Knob(name: "dialog.ldap.response_name omitted", minimum: 1) { $0.dialog.ldap?.responseName == .omitted },
-        Knob(name: "dialog.ldap.response_name echoed", minimum: 1) { $0.dialog.ldap?.responseName == .startTLS },
+        Knob(name: "dialog.ldap.response_name omitted", minimum: 1) { $0.dialog.ldap.responseName == .omitted },
+        Knob(name: "dialog.ldap.response_name echoed", minimum: 1) { $0.dialog.ldap.responseName == .startTLS },
         Knob(name: "dialog.ldap.response_name other OID", minimum: 1) {
-            if case .custom? = $0.dialog.ldap?.responseName { true } else { false }
+            if case .oid = $0.dialog.ldap.responseName { true } else { false }
         },
         Knob(name: "dialog.ftp AUTH TLS refused, AUTH SSL works", minimum: 1) {
-            guard let ftp = $0.dialog.ftp, case .refuse = ftp.authTLS else { return false }
-            return ftp.authSSL == .accept
+            $0.server.serviceProtocol == .ftp && $0.dialog.startTLS.reply != nil && $0.dialog.ftp.authSSLReply == nil
         },
-        Knob(name: "dialog.ftp.data_channel plaintext", minimum: 1) { $0.dialog.ftp?.dataChannel == .plaintext },
+        Knob(name: "dialog.ftp.data_channel plaintext", minimum: 1) { $0.dialog.ftp.dataChannel == .plaintext },
         Knob(name: "dialog.ftp.data_channel other-certificate", minimum: 1) {
-            $0.dialog.ftp?.dataChannel == .otherCertificate
+            $0.dialog.ftp.dataChannel == .otherCertificate
         },
         Knob(name: "dialog.ftp.data_channel require-resumption", minimum: 1) {
-            $0.dialog.ftp?.dataChannel == .requireResumption
+            $0.dialog.ftp.dataChannel == .requireResumption
         },
-        Knob(name: "dialog.ftp.epsv false", minimum: 2) { $0.dialog.ftp?.epsv == false },
-        Knob(name: "dialog.ftp.pasv_address private", minimum: 2) { $0.dialog.ftp?.pasvAddress == "10.255.255.1" },
+        Knob(name: "dialog.ftp.epsv false", minimum: 2) { !$0.dialog.ftp.extendedPassive },
+        Knob(name: "dialog.ftp.pasv_address private", minimum: 2) { $0.dialog.ftp.passiveHost == "10.255.255.1" },
         Knob(name: "dialog.ftp.pasv_address another public host", minimum: 2) {
-            $0.dialog.ftp?.pasvAddress == "192.0.2.10"
+            $0.dialog.ftp.passiveHost == "192.0.2.10"
         },
-        Knob(name: "dialog.ftp.pasv_address 0.0.0.0", minimum: 2) { $0.dialog.ftp?.pasvAddress == "0.0.0.0" },
-        Knob(name: "dialog.line_endings lf", minimum: 4) { $0.dialog.lineEndings == .lf },
+        Knob(name: "dialog.ftp.pasv_address 0.0.0.0", minimum: 2) { $0.dialog.ftp.passiveHost == "0.0.0.0" },
+        Knob(name: "dialog.line_endings lf", minimum: 4) { $0.dialog.lineEnding == .lf },
         Knob(name: "dialog.implicit_speaks_plaintext", minimum: 4) { $0.dialog.implicitSpeaksPlaintext },
         Knob(name: "dialog.starttls_speaks_tls", minimum: 4) { $0.dialog.startTLSSpeaksTLS },
         Knob(name: "probe.mode differs from the server's", minimum: 4) {
@@ -248,22 +248,21 @@ struct LibraryTests {
             let found = upgrades.contains(where: test)
             #expect(found, "\(proto): no scenario with \(what)")
         }
-        has("transition: false") { $0.dialog.startTLS?.transition == false }
-        has("inject_after_go_ahead") { $0.dialog.startTLS?.injectAfterGoAhead != nil }
+        has("transition: false") { $0.dialog.startTLS.transition == false }
+        has("inject_after_go_ahead") { $0.dialog.startTLS.injectAfterGoAhead != nil }
         has("starttls_speaks_tls") { $0.dialog.startTLSSpeaksTLS }
         has("a network fault in the upgrade phase") { $0.network.contains { $0.phase == .upgrade } }
         has("a refused upgrade") {
-            guard let startTLS = $0.dialog.startTLS else { return false }
-            return startTLS.reply != nil || (startTLS.ldapResult ?? 0) != 0
+            $0.dialog.startTLS.reply != nil || $0.dialog.ldap.resultCode != 0
         }
         if Self.textUpgrades.contains(proto) {
-            has("advertise: false (stripped)") { $0.dialog.startTLS?.advertise == .omitted }
-            has("advertise: mangled") { $0.dialog.startTLS?.advertise == .mangled }
-            has("stripped but tried anyway") { $0.dialog.startTLS?.advertise == .omitted && $0.probe.startTLSAnyway }
+            has("advertise: false (stripped)") { $0.dialog.startTLS.advertise == .stripped }
+            has("advertise: mangled") { $0.dialog.startTLS.advertise == .mangled }
+            has("stripped but tried anyway") { $0.dialog.startTLS.advertise == .stripped && $0.probe.startTLSAnyway }
             has("a refused greeting") { $0.dialog.refuseGreeting != nil }
             has("a custom greeting") { $0.dialog.greeting != nil }
             has("bare LF line endings or a capabilities change") {
-                $0.dialog.lineEndings == .lf || $0.dialog.capabilities != DialogSpec.Capabilities()
+                $0.dialog.lineEnding == .lf || $0.dialog.capabilitiesBeforeTLS != nil || $0.dialog.capabilitiesAfterTLS != nil
             }
         }
     }
@@ -375,9 +374,9 @@ struct LibraryTests {
             #expect(scenario.dialog.greetingDelay <= .seconds(2), "\(scenario.id): greeting_delay")
             for fault in scenario.network {
                 switch fault.kind {
-                case .latency(let delay): #expect(delay <= .milliseconds(100), "\(scenario.id): latency")
+                case .latency(let delay): #expect(delay <= 100, "\(scenario.id): latency")
                 case .trickle(let bytes, let interval):
-                    #expect(interval <= .milliseconds(20) && bytes >= 4, "\(scenario.id): trickle")
+                    #expect(interval <= 20 && bytes >= 4, "\(scenario.id): trickle")
                 default: break
                 }
             }

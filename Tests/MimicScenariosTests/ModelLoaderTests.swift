@@ -57,10 +57,10 @@ struct ModelLoaderTests {
         #expect(s.tls.priority == nil)
         #expect(s.dialog.greeting == ["220-mail.example.test ESMTP postscreen", "220 mail.example.test ESMTP ready"])
         #expect(s.dialog.greetingDelay == .milliseconds(250))
-        #expect(s.dialog.capabilities.beforeTLS == ["PIPELINING", "SIZE 10240000", "STARTTLS"])
-        #expect(s.dialog.capabilities.afterTLS == ["PIPELINING", "AUTH PLAIN"])
-        #expect(s.dialog.startTLS == StartTLSSpec(advertise: .advertised, reply: "220 2.0.0 Ready", transition: true))
-        #expect(s.dialog.lineEndings == .crlf)
+        #expect(s.dialog.capabilitiesBeforeTLS == ["PIPELINING", "SIZE 10240000", "STARTTLS"])
+        #expect(s.dialog.capabilitiesAfterTLS == ["PIPELINING", "AUTH PLAIN"])
+        #expect(s.dialog.startTLS == .init(advertise: .advertised, reply: "220 2.0.0 Ready", transition: true))
+        #expect(s.dialog.lineEnding == .crlf)
         #expect(!s.dialog.preauth)
         #expect(s.network.isEmpty)
         #expect(s.probe.servername == "mail.example.test")
@@ -81,7 +81,7 @@ struct ModelLoaderTests {
         #expect(s.server.backend == .gnutls)
         #expect(s.dialog.preauth)
         #expect(s.dialog.greeting == ["* PREAUTH [CAPABILITY IMAP4rev1] logged in as nobody"])
-        #expect(s.dialog.lineEndings == .lf)
+        #expect(s.dialog.lineEnding == .lf)
         #expect(s.tls.priority == "NORMAL:-VERS-TLS1.3")
         #expect(s.probe.startTLSAnyway)
         #expect(s.probe.backends == TLSBackend.allCases)
@@ -93,27 +93,23 @@ struct ModelLoaderTests {
     @Test("LDAP StartTLS refusal knobs")
     func ldap() throws {
         let s = try one("ldap-starttls-unavailable.yaml")
-        let startTLS = try #require(s.dialog.startTLS)
-        #expect(startTLS.ldapResult == 52)
-        #expect(startTLS.ldapDiagnostic?.hasPrefix("00000000: LdapErr") == true)
-        #expect(startTLS.reply == nil)
-        #expect(s.dialog.ldap == LDAPSpec(longFormLengths: true, messageID: 7, responseName: .omitted))
+        #expect(s.dialog.ldap.resultCode == 52)
+        #expect(s.dialog.ldap.diagnosticMessage.hasPrefix("00000000: LdapErr"))
+        #expect(s.dialog.startTLS.reply == nil)
+        #expect(s.dialog.ldap.longFormLengths && s.dialog.ldap.messageIDOverride == 7)
+        #expect(s.dialog.ldap.responseName == .omitted)
     }
 
     @Test("FTP AUTH variants, data channel, refused greeting as a bare code, an IPv6 loopback address")
     func ftp() throws {
         let s = try one("ftp-auth-tls-refused.yaml")
         #expect(s.server.address == "::1")
-        #expect(s.dialog.refuseGreeting == "421")
-        #expect(
-            s.dialog.ftp
-                == FTPSpec(
-                    authTLS: .refuse(reply: "534 Policy requires SSL"),
-                    authSSL: .accept,
-                    dataChannel: .plaintext
-                )
-        )
-        #expect(s.network == [FaultSpec(phase: .greeting, kind: .latency(.milliseconds(100)))])
+        // A bare code gets the reason text a client expects.
+        #expect(s.dialog.refuseGreeting == "421 Service not available")
+        // AUTH TLS is FTP's upgrade: its refusal is the upgrade's reply.
+        #expect(s.dialog.startTLS.reply == "534 Policy requires SSL")
+        #expect(s.dialog.ftp == .init(authSSLReply: nil, dataChannel: .plaintext))
+        #expect(s.network == [.latency(milliseconds: 100, in: .greeting)])
     }
 
     @Test("every network fault kind")
@@ -121,12 +117,12 @@ struct ModelLoaderTests {
         let s = try one("network-faults.yaml")
         #expect(
             s.network == [
-                FaultSpec(phase: .greeting, kind: .latency(.milliseconds(250))),
-                FaultSpec(phase: .handshake, kind: .trickle(bytes: 1, interval: .seconds(1))),
-                FaultSpec(phase: .postTLS, kind: .slice(bytes: 2)),
-                FaultSpec(phase: .any, kind: .stall),
-                FaultSpec(phase: .any, kind: .reset),
-                FaultSpec(phase: .handshake, kind: .closeAfter(bytes: 100)),
+                .latency(milliseconds: 250, in: .greeting),
+                .trickle(bytes: 1, intervalMilliseconds: 1000, in: .handshake),
+                .slice(bytes: 2, in: .postTLS),
+                .stall(in: .any),
+                .reset(in: .any),
+                .closeAfter(bytes: 100, in: .handshake),
             ]
         )
         #expect(s.tls.versions == [.tls1_0])
@@ -137,7 +133,7 @@ struct ModelLoaderTests {
         #expect(Set(s.expect.verdict) == [.handshakeFailure, .legacyVersion])
     }
 
-    @Test("an inline chain is kept as YAML with its position; SNI entries; a divergence with its reason")
+    @Test("an inline chain is read by the chain-spec reader at load time, with its position; SNI entries; a divergence")
     func inlineChainAndDivergence() throws {
         let s = try one("inline-chain-sni.yaml")
         let pki = try #require(s.pki)
@@ -146,12 +142,8 @@ struct ModelLoaderTests {
             return
         }
         #expect(chain.location.line == 6 && chain.location.column == 5)
-        // The factory gets YAML it can parse back into the same mapping.
-        let reparsed = try #require(try Yams.load(yaml: chain.yaml) as? [String: Any])
-        #expect(Set(reparsed.keys) == ["root", "leaf"])
-        let leaf = try #require(reparsed["leaf"] as? [String: Any])
-        #expect(leaf["not_after"] as? String == "-3d")
-        #expect(leaf["san"] as? [String] == ["www.example.test"])
+        #expect(chain.spec.certificates.map(\.name) == ["intermediate", "leaf"])
+        #expect(chain.spec.serve == ["intermediate", "leaf"])
         guard case .profile("wrong-host", _) = pki.sni["other.example.test"],
             case .profile("self-signed", _) = pki.sni["third.example.test"]
         else {
@@ -177,7 +169,7 @@ struct ModelLoaderTests {
         #expect(startTLS.injectAfterGoAhead == "250 injected\r\n")
         #expect(startTLS.reply == "454 4.7.0 TLS not available")
         #expect(s.pki == nil)
-        #expect(s.dialog.capabilities.afterTLS == nil)
+        #expect(s.dialog.capabilitiesAfterTLS == nil)
     }
 
     @Test("a matrix expands into one scenario per cell with {protocol} and {tls} substituted")
@@ -265,7 +257,7 @@ struct ModelLoaderTests {
     @Test("did-you-mean picks the closest candidate and stays quiet for unrelated words")
     func suggestions() {
         #expect(EditDistance.suggestion(for: "protocl", among: ["protocol", "tls", "backend"]) == "protocol")
-        #expect(EditDistance.suggestion(for: "greting_dely", among: ScenarioDecoder.dialogKeys) == "greeting_delay")
+        #expect(EditDistance.suggestion(for: "greting_dely", among: ScenarioKeys.Dialog.section.names) == "greeting_delay")
         #expect(EditDistance.suggestion(for: "zzz", among: ["protocol", "tls"]) == nil)
         #expect(EditDistance.distance("kitten", "sitting") == 3)
     }

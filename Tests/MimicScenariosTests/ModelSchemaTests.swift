@@ -4,8 +4,8 @@ import Testing
 
 @testable import MimicScenarios
 
-/// scenarios/schema.json is for editors; the loader is the authority. These tests keep the two from
-/// drifting apart: same keys in every section, and no section that silently accepts unknown keys.
+/// scenarios/schema.json is for editors; the loader is the authority. Both come from the key declarations
+/// (`ScenarioKeys`); these tests keep the checked-in file current and closed: no section silently accepts unknown keys.
 @Suite("Scenario JSON Schema")
 struct ModelSchemaTests {
     func schema() throws -> [String: Any] {
@@ -31,20 +31,26 @@ struct ModelSchemaTests {
         #expect(Set(root["required"] as? [String] ?? []) == ["id", "summary", "server", "expect"])
     }
 
+    @Test("scenarios/schema.json is what the key declarations generate (`make schema` rewrites it)")
+    func generated() throws {
+        let checkedIn = try String(contentsOf: ModelFixtures.schema, encoding: .utf8)
+        #expect(checkedIn == ScenarioSchema.json, "scenarios/schema.json is stale: run `make schema`")
+    }
+
     @Test(
         "every section lists exactly the keys the loader accepts",
         arguments: [
-            (["server"], ScenarioDecoder.serverKeys),
-            (["pki"], ScenarioDecoder.pkiKeys),
-            (["tls"], ScenarioDecoder.tlsKeys),
-            (["dialog"], ScenarioDecoder.dialogKeys),
-            (["dialog", "capabilities"], ScenarioDecoder.capabilityKeys),
-            (["dialog", "starttls"], ScenarioDecoder.startTLSKeys),
-            (["dialog", "ldap"], ScenarioDecoder.ldapKeys),
-            (["dialog", "ftp"], ScenarioDecoder.ftpKeys),
-            (["probe"], ScenarioDecoder.probeKeys),
-            (["expect"], ScenarioDecoder.expectKeys),
-            (["matrix"], ScenarioDecoder.matrixKeys),
+            (["server"], ScenarioKeys.Server.section.names),
+            (["pki"], ScenarioKeys.PKI.section.names),
+            (["tls"], ScenarioKeys.TLS.section.names),
+            (["dialog"], ScenarioKeys.Dialog.section.names),
+            (["dialog", "capabilities"], ScenarioKeys.Capabilities.section.names),
+            (["dialog", "starttls"], ScenarioKeys.StartTLS.section.names),
+            (["dialog", "ldap"], ScenarioKeys.LDAP.section.names),
+            (["dialog", "ftp"], ScenarioKeys.FTP.section.names),
+            (["probe"], ScenarioKeys.Probe.section.names),
+            (["expect"], ScenarioKeys.Expect.section.names),
+            (["matrix"], ScenarioKeys.Matrix.section.names),
         ]
     )
     func section(path: [String], keys: [String]) throws {
@@ -55,9 +61,9 @@ struct ModelSchemaTests {
     func faultsAndCodes() throws {
         let defs = try #require(try schema()["$defs"] as? [String: Any])
         let fault = try #require(defs["fault"] as? [String: Any])
-        #expect(Set(try properties(fault, []).keys) == Set(ScenarioDecoder.faultKeys))
+        #expect(Set(try properties(fault, []).keys) == Set(ScenarioKeys.Fault.section.names))
         let kinds = try #require((try properties(fault, [])["kind"] as? [String: Any])?["enum"] as? [String])
-        #expect(kinds == FaultSpec.Kind.names)
+        #expect(kinds == ScenarioKeys.Fault.kinds.map(\.name))
         let codes = try #require((defs["findingCode"] as? [String: Any])?["enum"] as? [String])
         #expect(codes == FindingCode.allCases.map(\.rawValue))
     }

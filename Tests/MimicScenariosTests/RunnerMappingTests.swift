@@ -155,7 +155,6 @@ struct RunnerMappingTests {
         #expect(l.messageIDOverride == 7)
         #expect(l.noticeOfDisconnection)
         #expect(l.responseName == false)
-        #expect(p.unsupported.isEmpty)
 
         let custom = try prepared(
             """
@@ -165,7 +164,6 @@ struct RunnerMappingTests {
             dialog: { ldap: { response_name: "1.2.3.4" } }
             expect: { verdict: [] }
             """)
-        #expect(custom.unsupported.isEmpty, "\(custom.unsupported)")
         #expect(custom.configuration.dialog.ldap.responseName == .oid("1.2.3.4"))
         let startTLS = try prepared(
             """
@@ -222,7 +220,6 @@ struct RunnerMappingTests {
             dialog: { implicit_speaks_plaintext: true }
             expect: { verdict: [modeMismatch] }
             """)
-        #expect(implicit.configuration.implicitSpeaksPlaintext)
         #expect(implicit.configuration.dialog.implicitSpeaksPlaintext)
 
         let startTLS = try prepared(
@@ -234,7 +231,7 @@ struct RunnerMappingTests {
             probe: { mode: implicit }
             expect: { verdict: [modeMismatch] }
             """)
-        #expect(startTLS.configuration.startTLSSpeaksTLS)
+        #expect(startTLS.configuration.dialog.startTLSSpeaksTLS)
         #expect(startTLS.probeMode == .implicit)
         #expect(startTLS.configuration.mode == .startTLS)
     }

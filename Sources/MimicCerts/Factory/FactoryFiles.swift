@@ -1,4 +1,5 @@
 import Foundation
+import MimicCore
 
 #if canImport(Glibc)
 import Glibc
@@ -88,8 +89,7 @@ enum FactoryFiles {
     /// Reads a text file of bounded size, or nil when it does not exist.
     static func readText(_ url: URL) throws -> String? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-        if let size = attributes[.size] as? Int, size > maximumFileBytes {
+        if let size = FileStatus(path: url.path)?.size, size > maximumFileBytes {
             throw FactoryFileError(path: url.path, message: "larger than \(maximumFileBytes) bytes")
         }
         let data = try Data(contentsOf: url)

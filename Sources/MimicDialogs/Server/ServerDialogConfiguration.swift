@@ -53,6 +53,9 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
     /// Handled by the caller: on an implicit-TLS port, skip the handshake and call `start()` at once, so the
     /// greeting goes out in plaintext (modeMismatch). The dialog itself ignores it.
     public var implicitSpeaksPlaintext: Bool
+    /// Handled by the caller: a STARTTLS port that expects a ClientHello at once, saying nothing first
+    /// (modeMismatch); the dialog then runs as on an implicit port.
+    public var startTLSSpeaksTLS: Bool
     public var ldap: LDAP
     public var ftp: FTP
     /// Bounds on what a client can make the dialog hold: line length, header lines (HTTP), pending bytes
@@ -77,6 +80,7 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
         strictCRLF: Bool = false,
         commandReplies: [String: String] = [:],
         implicitSpeaksPlaintext: Bool = false,
+        startTLSSpeaksTLS: Bool = false,
         ldap: LDAP = LDAP(),
         ftp: FTP = FTP(),
         limits: DialogLimits = DialogLimits()
@@ -98,6 +102,7 @@ public struct ServerDialogConfiguration: Sendable, Hashable {
         self.strictCRLF = strictCRLF
         self.commandReplies = commandReplies
         self.implicitSpeaksPlaintext = implicitSpeaksPlaintext
+        self.startTLSSpeaksTLS = startTLSSpeaksTLS
         self.ldap = ldap
         self.ftp = ftp
         self.limits = limits

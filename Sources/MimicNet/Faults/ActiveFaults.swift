@@ -1,3 +1,4 @@
+import MimicCore
 import NIOCore
 
 /// The faults in force during one phase, resolved from a fault list: plain values, no I/O.

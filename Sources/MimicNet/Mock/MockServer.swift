@@ -160,16 +160,13 @@ struct MockConnectionSetup: Sendable {
     init(configuration: MockServerConfiguration, registry: MockChannelRegistry) throws {
         self.configuration = configuration
         self.registry = registry
-        let speaksPlaintext = configuration.implicitSpeaksPlaintext || configuration.dialog.implicitSpeaksPlaintext
+        var dialog = configuration.dialog
         switch configuration.mode {
-        case .implicit: tlsFirst = !speaksPlaintext
-        case .startTLS: tlsFirst = configuration.startTLSSpeaksTLS
+        case .implicit: tlsFirst = !dialog.implicitSpeaksPlaintext
+        case .startTLS: tlsFirst = dialog.startTLSSpeaksTLS
         case .none: tlsFirst = false
         }
-        var dialog = configuration.dialog
-        dialog.mode =
-            configuration.mode == .startTLS && configuration.startTLSSpeaksTLS ? .implicit : configuration.mode
-        dialog.implicitSpeaksPlaintext = speaksPlaintext
+        dialog.mode = configuration.mode == .startTLS && dialog.startTLSSpeaksTLS ? .implicit : configuration.mode
         dialogConfiguration = dialog
         // A refusal is the mock protecting itself, not the scenario's misbehaviour: no greeting delay, no custom
         // greeting, the protocol's own words.

@@ -93,18 +93,14 @@ public struct MockServerConfiguration: Sendable {
     /// The server-role TLS configuration: chain and key (served exactly as given), per-SNI chains, versions,
     /// cipher list or priority string, abort with an alert, cut mid-handshake, client-certificate request.
     public var tls: TLSConfiguration
-    /// The dialog and its misbehaviour knobs. The server sets its `mode` to `mode` (to `.implicit` for a
-    /// STARTTLS port that speaks TLS at once, which then runs the post-TLS dialog) and its
-    /// `implicitSpeaksPlaintext` from either flag.
+    /// The dialog and its misbehaviour knobs, with the two mode mix-ups (`implicitSpeaksPlaintext`,
+    /// `startTLSSpeaksTLS`) the server acts on. The server sets its `mode` to `mode` (to `.implicit` for a
+    /// STARTTLS port that speaks TLS at once, which then runs the post-TLS dialog).
     public var dialog: ServerDialogConfiguration
     /// Toxiproxy-style faults, each active in its phase.
     public var faults: [NetworkFault]
     /// FTP `other_certificate`: the data channel's own TLS configuration; nil serves the control channel's.
     public var dataChannelTLS: TLSConfiguration?
-    /// An implicit-TLS port that speaks the plaintext dialog instead (a mode mix-up).
-    public var implicitSpeaksPlaintext: Bool
-    /// A STARTTLS port that expects a ClientHello at once, saying nothing first (a mode mix-up).
-    public var startTLSSpeaksTLS: Bool
     public var limits: Limits
     /// Called once for each control connection when it closes (also when `MockServer.stop()` closes it), with
     /// what the client did. Called on the connection's event loop: it must return quickly and never block. Nil
@@ -121,8 +117,6 @@ public struct MockServerConfiguration: Sendable {
         dialog: ServerDialogConfiguration? = nil,
         faults: [NetworkFault] = [],
         dataChannelTLS: TLSConfiguration? = nil,
-        implicitSpeaksPlaintext: Bool = false,
-        startTLSSpeaksTLS: Bool = false,
         limits: Limits = Limits(),
         observer: (@Sendable (ClientObservation) -> Void)? = nil
     ) {
@@ -135,8 +129,6 @@ public struct MockServerConfiguration: Sendable {
         self.dialog = dialog ?? ServerDialogConfiguration(mode: mode)
         self.faults = faults
         self.dataChannelTLS = dataChannelTLS
-        self.implicitSpeaksPlaintext = implicitSpeaksPlaintext
-        self.startTLSSpeaksTLS = startTLSSpeaksTLS
         self.limits = limits
         self.observer = observer
     }

@@ -166,8 +166,9 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
             let handler = TLSEngineHandler(engine: engine)
             tlsHandler = handler
             restartPhaseTimer(context: context)
-            // In front of everything, so that from now on every byte in either direction is TLS.
-            try context.pipeline.syncOperations.addHandler(handler, position: .first)
+            // In front of the dialog (behind only the socket-level quick-ack), so that from now on every byte in
+            // either direction is TLS.
+            try context.pipeline.syncOperations.addHandler(handler, position: .before(self))
         } catch {
             perform(machine.tlsSetUpFailed(error), context: context)
         }

@@ -134,7 +134,7 @@ public final class Prober: Sendable {
                         openDataChannel: openDataChannel,
                         resumeSession: resuming
                     )
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandlers([QuickAckHandler(), handler])
                 }
             }
         do {
@@ -225,7 +225,7 @@ public final class Prober: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let tls = TLSEngineHandler(engine: try makeEngine(session))
                     try channel.pipeline.syncOperations.addHandlers([
-                        tls, DataChannelHandler(promise: promise, tls: tls, deadline: limit),
+                        QuickAckHandler(), tls, DataChannelHandler(promise: promise, tls: tls, deadline: limit),
                     ])
                 }
             }

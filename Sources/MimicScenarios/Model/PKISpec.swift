@@ -1,3 +1,5 @@
+import MimicCerts
+
 /// The certificates the mock serves: a named profile or an inline chain, optionally per SNI name.
 public struct PKISpec: Sendable, Hashable {
     /// The chain served when no SNI entry matches (from `profile`, `chain` or `sni.default`).
@@ -30,17 +32,14 @@ public enum ChainSource: Sendable, Hashable {
     case inline(InlineChain)
 }
 
-/// A chain spec written inside a scenario, kept as YAML text for the certificate factory to decode.
-///
-/// The factory owns the chain format; the scenario loader only checks that it is a mapping. `location` is
-/// where the mapping starts in the scenario file, so the factory's errors can point into the scenario:
-/// line `n` of `yaml` corresponds (approximately, since it is re-serialised) to line `location.line + n - 1`.
+/// A chain spec written inside a scenario, decoded by the factory's own chain-spec reader when the scenario is
+/// loaded (so its errors point at their own line in the scenario file), and where its mapping starts.
 public struct InlineChain: Sendable, Hashable {
-    public var yaml: String
+    public var spec: ChainSpec
     public var location: SourceLocation
 
-    public init(yaml: String, location: SourceLocation) {
-        self.yaml = yaml
+    public init(spec: ChainSpec, location: SourceLocation) {
+        self.spec = spec
         self.location = location
     }
 }

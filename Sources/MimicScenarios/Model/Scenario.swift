@@ -1,10 +1,11 @@
 import MimicCore
+import MimicDialogs
 
 /// One misbehaving mock server paired with the verdict each probe backend must reach.
 ///
 /// A scenario file (`scenarios/**/*.yaml`) decodes into one `Scenario`, or into several when it has a
-/// `matrix`. Everything a runner needs is here as typed values; nothing is left as loose YAML except an
-/// inline certificate chain, which the certificate factory decodes itself (see `InlineChain`).
+/// `matrix`. Everything a runner needs is here as typed values, the dialog and the faults as the configurations
+/// the mock runs.
 public struct Scenario: Sendable, Hashable, Identifiable {
     /// Unique across the library: `smtp::starttls::expired-leaf`.
     public var id: String
@@ -17,9 +18,11 @@ public struct Scenario: Sendable, Hashable, Identifiable {
     /// The certificates the mock serves; nil means the runner's default chain (valid for `probe.servername`).
     public var pki: PKISpec?
     public var tls: TLSSpec
-    public var dialog: DialogSpec
+    /// The mock's dialog knobs, decoded straight into the dialog's own configuration; its `mode` and `hostname` are
+    /// the server's and the chain's, set when the scenario is prepared.
+    public var dialog: ServerDialogConfiguration
     /// Network faults, applied in order.
-    public var network: [FaultSpec]
+    public var network: [NetworkFault]
     public var probe: ProbeSpec
     public var expect: Expectation
     /// The matrix cell this scenario was expanded from; nil when the file has no matrix.
@@ -35,9 +38,9 @@ public struct Scenario: Sendable, Hashable, Identifiable {
         server: ServerSpec,
         pki: PKISpec? = nil,
         tls: TLSSpec = TLSSpec(),
-        dialog: DialogSpec = DialogSpec(),
-        network: [FaultSpec] = [],
-        probe: ProbeSpec = ProbeSpec(),
+        dialog: ServerDialogConfiguration = ServerDialogConfiguration(),
+        network: [NetworkFault] = [],
+        probe: ProbeSpec = ProbeSpec(backends: TLSBackend.allCases),
         expect: Expectation,
         matrixCell: MatrixCell? = nil,
         source: SourceLocation
@@ -58,10 +61,7 @@ public struct Scenario: Sendable, Hashable, Identifiable {
     }
 
     /// The top-level keys of a scenario file, in the order the README documents them.
-    public static let topLevelKeys: [String] = [
-        "id", "summary", "tags", "field_failure", "server", "pki", "tls", "dialog", "network", "probe", "expect",
-        "matrix",
-    ]
+    public static var topLevelKeys: [String] { ScenarioKeys.Top.section.names }
 }
 
 /// The values one matrix cell substituted: a file with `matrix: { protocol: [smtp, imap] }` expands to

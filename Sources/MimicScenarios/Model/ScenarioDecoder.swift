@@ -1,6 +1,5 @@
 import MimicCerts
 import MimicCore
-import MimicNet
 import MimicTLS
 import Yams
 
@@ -10,26 +9,7 @@ struct ScenarioDecoder {
     let file: String
     let knownProfiles: Set<String>?
 
-    static let serverKeys = [
-        "protocol", "tls", "backend", "address", "port", "max_connections", "idle_timeout", "close_after_connections",
-    ]
-    static let pkiKeys = ["profile", "chain", "serve", "sni"]
-    static let tlsKeys = ["versions", "ciphers", "priority", "abort_with_alert", "close_mid_handshake", "server_order"]
-    static let dialogKeys = [
-        "greeting", "greeting_delay", "refuse_greeting", "capabilities", "starttls", "preauth", "ldap", "ftp",
-        "line_endings", "implicit_speaks_plaintext", "starttls_speaks_tls",
-    ]
-    static let capabilityKeys = ["before_tls", "after_tls"]
-    static let startTLSKeys = [
-        "advertise", "reply", "ldap_result", "ldap_diagnostic", "transition", "inject_after_go_ahead",
-    ]
-    static let ldapKeys = ["long_form_lengths", "message_id", "notice_of_disconnection", "response_name"]
-    static let ftpKeys = ["auth_tls", "auth_ssl", "data_channel", "pasv_address", "epsv"]
-    static let faultKeys = ["phase", "kind", "ms", "bytes", "interval"]
-    static let probeKeys = ["servername", "backends", "mode", "timeout", "starttls_anyway", "policy", "enumerate"]
-    static let expectKeys = ["verdict", "severity", "backends", "divergence", "monitor"]
-    static let backendExpectKeys = ["verdict", "severity"]
-    static let matrixKeys = ["protocol", "tls"]
+    private typealias Keys = ScenarioKeys
 
     /// Decodes the document; a matrix yields one scenario per cell, in matrix order (protocol-major).
     func decode(_ node: Node) throws(ScenarioError) -> [Scenario] {
@@ -39,122 +19,71 @@ struct ScenarioDecoder {
                 "a scenario file must be a mapping of keys (id, summary, server, …), got \(root.kindDescription)"
             )
         }
-        let top = try root.mapping(allowed: Scenario.topLevelKeys)
+        let top = try root.mapping(allowed: Keys.Top.section.names)
 
-        let idValue = try top.required("id")
+        let idValue = try top.required(Keys.Top.id)
         let rawID = try idValue.nonEmptyString()
         try checkIDCharacters(rawID, at: idValue)
-        let summaryValue = try top.required("summary")
+        let summaryValue = try top.required(Keys.Top.summary)
         let rawSummary = try summaryValue.nonEmptyString()
-        let tags = try top["tags"]?.stringList() ?? []
-        let fieldFailure = try top["field_failure"]?.nonEmptyString(acceptingNumbers: true)
 
-        let matrix = try top["matrix"].map { (value) throws(ScenarioError) in try decodeMatrix(value) }
-        let serverValue = try top.required("server")
-        let server = try serverValue.mapping(allowed: Self.serverKeys)
+        let matrix = try top[Keys.Top.matrix].map { (value) throws(ScenarioError) in try decodeMatrix(value) }
+        let serverValue = try top.required(Keys.Top.server)
+        var serverSpec = ServerSpec(serviceProtocol: .smtp, mode: .none, backend: .openssl)
+        let server = try serverValue.mapping(allowed: Keys.Server.section.names)
         let protocols = try dimension(
             server,
-            key: "protocol",
+            key: Keys.Server.serviceProtocol.name,
             matrix: matrix?.protocols,
             matrixValue: matrix?.value
         ) { (value) throws(ScenarioError) in try value.enumValue(ServiceProtocol.self, what: "protocol") }
         let modes = try dimension(
             server,
-            key: "tls",
+            key: Keys.Server.mode.name,
             matrix: matrix?.modes,
             matrixValue: matrix?.value
         ) { (value) throws(ScenarioError) in try value.enumValue(TLSMode.self, what: "TLS mode") }
-        let backend = try server.required("backend").enumValue(TLSBackend.self, what: "backend")
-        let address =
-            try server["address"].map { (value) throws(ScenarioError) in try listenAddress(value) }
-            ?? ServerSpec.defaultAddress
-        let port = try server["port"]?.int(in: 0...65535) ?? 0
-        let maxConnections = try server["max_connections"]?.int(in: ServerSpec.maxConnectionsRange)
-        let closeAfterConnections = try server["close_after_connections"]?.int(
-            in: ServerSpec.closeAfterConnectionsRange)
-        let idleTimeout = try server["idle_timeout"].map { (value) throws(ScenarioError) in try decodeIdleTimeout(value)
-        }
+        _ = try server.required(Keys.Server.backend)
+        try Keys.Server.section.apply(server, into: &serverSpec)
 
         try checkPlaceholders(in: rawID, at: idValue, matrix: matrix, mustMentionAll: true)
         try checkPlaceholders(in: rawSummary, at: summaryValue, matrix: matrix, mustMentionAll: false)
 
-        let pki = try top["pki"].map { (value) throws(ScenarioError) in try decodePKI(value) }
-        let tls = try top["tls"].map { (value) throws(ScenarioError) in try decodeTLS(value) } ?? TLSSpec()
-        let dialog = try top["dialog"].map { (value) throws(ScenarioError) in try decodeDialog(value) } ?? DialogSpec()
-        let network = try top["network"].map { (value) throws(ScenarioError) in try decodeNetwork(value) } ?? []
-        let probe = try top["probe"].map { (value) throws(ScenarioError) in try decodeProbe(value) } ?? ProbeSpec()
-        let expect = try decodeExpectation(try top.required("expect"))
+        var template = Scenario(
+            id: rawID, summary: rawSummary, server: serverSpec, expect: Expectation(verdict: []),
+            source: idValue.location)
+        try Keys.Top.section.apply(top, into: &template)
+        template.pki = try top[Keys.Top.pki].map { (value) throws(ScenarioError) in try decodePKI(value) }
+        let network = try top[Keys.Top.network].map { (value) throws(ScenarioError) in try decodeNetwork(value) } ?? []
+        template.network = network.map(\.fault)
+        template.expect = try decodeExpectation(try top.required(Keys.Top.expect))
 
         var scenarios: [Scenario] = []
         for (serviceProtocol, protocolOrigin) in protocols {
             for (mode, modeOrigin) in modes {
-                let cell =
-                    matrix.map { _ in
-                        MatrixCell(
-                            serviceProtocol: matrix?.protocols == nil ? nil : serviceProtocol,
-                            mode: matrix?.modes == nil ? nil : mode
-                        )
-                    }
-                var serverSpec = ServerSpec(
-                    serviceProtocol: serviceProtocol,
-                    mode: mode,
-                    backend: backend,
-                    address: address,
-                    port: port,
-                    maxConnections: maxConnections,
-                    idleTimeout: idleTimeout
-                )
-                serverSpec.closeAfterConnections = closeAfterConnections
-                let scenario = Scenario(
-                    id: Self.substitute(rawID, serviceProtocol: serviceProtocol, mode: mode),
-                    summary: Self.substitute(rawSummary, serviceProtocol: serviceProtocol, mode: mode),
-                    tags: tags,
-                    fieldFailure: fieldFailure,
-                    server: serverSpec,
-                    pki: pki,
-                    tls: tls,
-                    dialog: dialog,
-                    network: network.map(\.fault),
-                    probe: probe,
-                    expect: expect,
-                    matrixCell: cell,
-                    source: idValue.location
-                )
+                var scenario = template
+                scenario.id = Self.substitute(rawID, serviceProtocol: serviceProtocol, mode: mode)
+                scenario.summary = Self.substitute(rawSummary, serviceProtocol: serviceProtocol, mode: mode)
+                scenario.server.serviceProtocol = serviceProtocol
+                scenario.server.mode = mode
+                scenario.matrixCell = matrix.map {
+                    MatrixCell(
+                        serviceProtocol: $0.protocols == nil ? nil : serviceProtocol,
+                        mode: $0.modes == nil ? nil : mode
+                    )
+                }
                 let validator = ScenarioValidator(
                     root: root,
                     protocolOrigin: protocolOrigin,
                     modeOrigin: modeOrigin,
                     faults: network,
-                    cell: cell
+                    cell: scenario.matrixCell
                 )
                 try validator.validate(scenario)
                 scenarios.append(scenario)
             }
         }
         return scenarios
-    }
-
-    /// Where the mock listens: an IP literal or `localhost`, checked here rather than when the bind fails.
-    private func listenAddress(_ value: YAMLValue) throws(ScenarioError) -> String {
-        let text = try value.nonEmptyString()
-        if text == "localhost" { return text }
-        guard IPAddress.parse(text) != nil, !text.hasPrefix("[") else {
-            throw value.error(
-                "'\(text.prefix(100))' is not an IP address to listen on: give an IPv4 or IPv6 literal "
-                    + "(127.0.0.1, ::1) or localhost"
-            )
-        }
-        return text
-    }
-
-    /// `server.idle_timeout`: a duration between a second and ten minutes (the mock's ceiling on any wait).
-    private func decodeIdleTimeout(_ value: YAMLValue) throws(ScenarioError) -> Duration {
-        let duration = try value.duration()
-        let range = ServerSpec.idleTimeoutRange
-        guard range.contains(duration) else {
-            throw value.error("an idle timeout must be between 1s and 10m (600s), got '\(value.scalarText ?? "")'")
-        }
-        return duration
     }
 
     // MARK: - Identity and matrix
@@ -173,7 +102,7 @@ struct ScenarioDecoder {
     }
 
     private func decodeMatrix(_ value: YAMLValue) throws(ScenarioError) -> Matrix {
-        let mapping = try value.mapping(allowed: Self.matrixKeys)
+        let mapping = try value.mapping(allowed: Keys.Matrix.section.names)
         guard !mapping.entries.isEmpty else { throw value.error("a matrix needs a protocol and/or a tls list") }
         func axis<T: RawRepresentable & CaseIterable & Hashable>(
             _ key: String,
@@ -195,8 +124,8 @@ struct ScenarioDecoder {
         }
         return Matrix(
             value: value,
-            protocols: try axis("protocol", ServiceProtocol.self, what: "protocol"),
-            modes: try axis("tls", TLSMode.self, what: "TLS mode")
+            protocols: try axis(Keys.Matrix.serviceProtocol.name, ServiceProtocol.self, what: "protocol"),
+            modes: try axis(Keys.Matrix.mode.name, TLSMode.self, what: "TLS mode")
         )
     }
 
@@ -258,17 +187,17 @@ struct ScenarioDecoder {
     // MARK: - pki
 
     private func decodePKI(_ value: YAMLValue) throws(ScenarioError) -> PKISpec {
-        let mapping = try value.mapping(allowed: Self.pkiKeys)
+        let mapping = try value.mapping(allowed: Keys.PKI.section.names)
         var main = try decodeChainSource(mapping, at: value)
 
         var sni: [String: ChainSource] = [:]
-        if let sniValue = mapping["sni"] {
+        if let sniValue = mapping[Keys.PKI.sni] {
             let entries = try sniValue.mapping(allowed: [])
             guard !entries.entries.isEmpty else { throw sniValue.error("an sni map needs at least one entry") }
             for entry in entries.entries {
                 let source: ChainSource
                 if case .mapping = entry.value.node {
-                    let inner = try entry.value.mapping(allowed: ["profile", "chain"])
+                    let inner = try entry.value.mapping(allowed: [Keys.PKI.profile.name, Keys.PKI.chain.name])
                     guard let decoded = try decodeChainSource(inner, at: entry.value) else {
                         throw entry.value.error("give a profile or a chain")
                     }
@@ -290,7 +219,7 @@ struct ScenarioDecoder {
             throw value.error("missing required key 'profile' (or 'chain', or an sni 'default')")
         }
         var serve: [String]?
-        if let serveValue = mapping["serve"] {
+        if let serveValue = mapping[Keys.PKI.serve] {
             let names = try serveValue.stringList()
             guard !names.isEmpty else { throw serveValue.error("serve lists at least one certificate") }
             serve = names
@@ -300,25 +229,55 @@ struct ScenarioDecoder {
 
     /// `profile` or `chain` from a mapping, at most one of them.
     private func decodeChainSource(_ mapping: YAMLMapping, at value: YAMLValue) throws(ScenarioError) -> ChainSource? {
-        switch (mapping["profile"], mapping["chain"]) {
+        switch (mapping[Keys.PKI.profile], mapping[Keys.PKI.chain]) {
         case (let profileValue?, nil):
             return try profile(profileValue)
         case (nil, let chainValue?):
             guard case .mapping = chainValue.node else {
                 throw chainValue.error("expected a mapping (an inline chain spec), got \(chainValue.kindDescription)")
             }
-            let yaml: String
-            do {
-                yaml = try Yams.serialize(node: chainValue.node, allowUnicode: true)
-            } catch {
-                throw chainValue.error("cannot keep the inline chain: \(error)")
-            }
-            return .inline(InlineChain(yaml: yaml, location: chainValue.location))
+            return .inline(InlineChain(spec: try inlineChain(chainValue), location: chainValue.location))
         case (_?, let chainValue?):
             throw chainValue.error("give either a profile or a chain, not both")
         case (nil, nil):
             return nil
         }
+    }
+
+    /// The chain spec in the factory's own format, read from the scenario's node: its lines are the file's, and an
+    /// error points at the first value on the line the reader names.
+    private func inlineChain(_ value: YAMLValue) throws(ScenarioError) -> ChainSpec {
+        do {
+            return try ChainSpec(node: value.node, file: nil, field: value.path)
+        } catch let error as ChainSpecError {
+            let line = error.line ?? value.location.line
+            let column = Self.firstNode(in: value.node, depth: 0, onLine: line)?.mark?.column ?? 1
+            throw ScenarioError(
+                location: SourceLocation(file: file, line: line, column: column),
+                path: error.field.isEmpty ? value.path : error.field, message: error.message)
+        } catch {
+            throw value.error("\(error)")
+        }
+    }
+
+    /// Pre-order search; the loader has already bounded this file's tree, and the depth bound keeps it so.
+    private static func firstNode(in node: Node, depth: Int, onLine line: Int) -> Node? {
+        if node.mark?.line == line { return node }
+        guard depth < 64 else { return nil }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if let found = firstNode(in: key, depth: depth + 1, onLine: line) { return found }
+                if let found = firstNode(in: value, depth: depth + 1, onLine: line) { return found }
+            }
+        case .sequence(let sequence):
+            for element in sequence {
+                if let found = firstNode(in: element, depth: depth + 1, onLine: line) { return found }
+            }
+        case .scalar, .alias:
+            break
+        }
+        return nil
     }
 
     private func profile(_ value: YAMLValue) throws(ScenarioError) -> ChainSource {
@@ -335,269 +294,54 @@ struct ScenarioDecoder {
         return .profile(name, value.location)
     }
 
-    // MARK: - tls
-
-    private func decodeTLS(_ value: YAMLValue) throws(ScenarioError) -> TLSSpec {
-        let mapping = try value.mapping(allowed: Self.tlsKeys)
-        var spec = TLSSpec()
-        if let versionsValue = mapping["versions"] {
-            var versions: [TLSVersion] = []
-            let items = try versionsValue.list()
-            guard !items.isEmpty else { throw versionsValue.error("list at least one version") }
-            for item in items {
-                let version = try item.oneOf(
-                    TLSVersion.allCases.map { ($0.rawValue, $0) },
-                    what: "TLS version"
-                )
-                guard !versions.contains(version) else { throw item.error("version \(version.rawValue) appears twice") }
-                versions.append(version)
-            }
-            spec.versions = versions
-        }
-        spec.ciphers = try mapping["ciphers"]?.nonEmptyString()
-        spec.priority = try mapping["priority"]?.nonEmptyString()
-        if let alertValue = mapping["abort_with_alert"] {
-            if alertValue.node.tagName == .int {
-                spec.abortWithAlert = TLSAlert(code: UInt8(try alertValue.int(in: 0...255)))
-            } else {
-                let name = try alertValue.nonEmptyString()
-                guard let alert = TLSSpec.alert(named: name) else {
-                    let names = TLSSpec.alertNames
-                    let hint =
-                        EditDistance.suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" }
-                        ?? " (use an RFC 8446 name such as handshake_failure, or a number)"
-                    throw alertValue.error("unknown TLS alert '\(name)'\(hint)")
-                }
-                spec.abortWithAlert = alert
-            }
-        }
-        spec.closeMidHandshake = try mapping["close_mid_handshake"]?.bool() ?? false
-        spec.serverOrder = try mapping["server_order"]?.bool()
-        return spec
-    }
-
-    // MARK: - dialog
-
-    private func decodeDialog(_ value: YAMLValue) throws(ScenarioError) -> DialogSpec {
-        let mapping = try value.mapping(allowed: Self.dialogKeys)
-        var spec = DialogSpec()
-        if let greeting = mapping["greeting"] {
-            var lines: [String] = []
-            for line in greeting.listOrSingle() { lines.append(try line.nonEmptyString(acceptingNumbers: true)) }
-            guard !lines.isEmpty else { throw greeting.error("a greeting has at least one line") }
-            spec.greeting = lines
-        }
-        spec.greetingDelay = try mapping["greeting_delay"]?.duration() ?? .zero
-        spec.refuseGreeting = try mapping["refuse_greeting"]?.nonEmptyString(acceptingNumbers: true)
-        if let capabilities = mapping["capabilities"] {
-            let inner = try capabilities.mapping(allowed: Self.capabilityKeys)
-            for entry in inner.entries {
-                var items: [String] = []
-                for item in try entry.value.list() { items.append(try item.nonEmptyString()) }
-                if entry.key == "before_tls" {
-                    spec.capabilities.beforeTLS = items
-                } else {
-                    spec.capabilities.afterTLS = items
-                }
-            }
-        }
-        if let startTLS = mapping["starttls"] { spec.startTLS = try decodeStartTLS(startTLS) }
-        spec.preauth = try mapping["preauth"]?.bool() ?? false
-        if let ldap = mapping["ldap"] { spec.ldap = try decodeLDAP(ldap) }
-        if let ftp = mapping["ftp"] { spec.ftp = try decodeFTP(ftp) }
-        if let lineEndings = mapping["line_endings"] {
-            spec.lineEndings = try lineEndings.enumValue(DialogSpec.LineEndings.self, what: "line ending")
-        }
-        spec.implicitSpeaksPlaintext = try mapping["implicit_speaks_plaintext"]?.bool() ?? false
-        spec.startTLSSpeaksTLS = try mapping["starttls_speaks_tls"]?.bool() ?? false
-        return spec
-    }
-
-    private func decodeStartTLS(_ value: YAMLValue) throws(ScenarioError) -> StartTLSSpec {
-        let mapping = try value.mapping(allowed: Self.startTLSKeys)
-        var spec = StartTLSSpec()
-        if let advertise = mapping["advertise"] {
-            if advertise.node.tagName == .bool {
-                spec.advertise = try advertise.bool() ? .advertised : .omitted
-            } else {
-                spec.advertise = try advertise.oneOf(
-                    [("true", .advertised), ("false", .omitted), ("mangled", StartTLSSpec.Advertise.mangled)],
-                    what: "advertise value"
-                )
-            }
-        }
-        spec.reply = try mapping["reply"]?.nonEmptyString(acceptingNumbers: true)
-        spec.ldapResult = try mapping["ldap_result"]?.int(in: 0...65535)
-        spec.ldapDiagnostic = try mapping["ldap_diagnostic"]?.string()
-        spec.transition = try mapping["transition"]?.bool() ?? true
-        spec.injectAfterGoAhead = try mapping["inject_after_go_ahead"]?.nonEmptyString()
-        return spec
-    }
-
-    private func decodeLDAP(_ value: YAMLValue) throws(ScenarioError) -> LDAPSpec {
-        let mapping = try value.mapping(allowed: Self.ldapKeys)
-        var spec = LDAPSpec()
-        spec.longFormLengths = try mapping["long_form_lengths"]?.bool() ?? false
-        spec.messageID = try mapping["message_id"]?.int(in: 0...Int(Int32.max))
-        spec.noticeOfDisconnection = try mapping["notice_of_disconnection"]?.bool() ?? false
-        if let name = mapping["response_name"] {
-            if name.node.tagName == .bool {
-                spec.responseName = try name.bool() ? .startTLS : .omitted
-            } else {
-                let oid = try name.nonEmptyString()
-                let arcs = oid.split(separator: ".", omittingEmptySubsequences: false)
-                guard arcs.count >= 2,
-                    arcs.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
-                else {
-                    throw name.error(
-                        "expected true, false or a dotted OID such as 1.3.6.1.4.1.1466.20037, got '\(oid)'"
-                    )
-                }
-                spec.responseName = oid == "1.3.6.1.4.1.1466.20037" ? .startTLS : .custom(oid)
-            }
-        }
-        return spec
-    }
-
-    private func decodeFTP(_ value: YAMLValue) throws(ScenarioError) -> FTPSpec {
-        let mapping = try value.mapping(allowed: Self.ftpKeys)
-        func auth(_ key: String) throws(ScenarioError) -> FTPSpec.Auth {
-            guard let authValue = mapping[key] else { return .accept }
-            if authValue.node.tagName == .bool { return try authValue.bool() ? .accept : .refuse(reply: nil) }
-            return .refuse(reply: try authValue.nonEmptyString(acceptingNumbers: true))
-        }
-        var spec = FTPSpec(authTLS: try auth("auth_tls"), authSSL: try auth("auth_ssl"))
-        if let dataChannel = mapping["data_channel"] {
-            spec.dataChannel = try dataChannel.enumValue(FTPSpec.DataChannel.self, what: "data channel")
-        }
-        if let pasvAddress = mapping["pasv_address"] {
-            // A 227 reply carries four decimal octets, nothing else (RFC 959 §4.1.2).
-            let text = try pasvAddress.nonEmptyString()
-            guard let octets = IPAddress.parse(text), octets.count == 4, !text.contains(":") else {
-                throw pasvAddress.error(
-                    "expected an IPv4 address such as 192.0.2.10 (a PASV reply names one), got '\(text)'")
-            }
-            spec.pasvAddress = IPAddress.string(octets)
-        }
-        spec.epsv = try mapping["epsv"]?.bool() ?? true
-        return spec
-    }
-
     // MARK: - network
 
     struct DecodedFault {
-        let fault: FaultSpec
-        let origin: YAMLValue
+        let fault: NetworkFault
         let phaseOrigin: YAMLValue?
     }
 
     private func decodeNetwork(_ value: YAMLValue) throws(ScenarioError) -> [DecodedFault] {
+        typealias Fault = Keys.Fault
         var faults: [DecodedFault] = []
         for item in try value.list() {
-            let mapping = try item.mapping(allowed: Self.faultKeys)
-            let phaseValue = mapping["phase"]
+            let mapping = try item.mapping(allowed: Fault.section.names)
+            let phaseValue = mapping[Fault.phase]
             let phase = try phaseValue?.enumValue(FaultPhase.self, what: "phase") ?? .any
-            let kindValue = try mapping.required("kind")
-            let kindName = try kindValue.oneOf(FaultSpec.Kind.names.map { ($0, $0) }, what: "fault kind")
-            let parameters: [String]
-            switch kindName {
-            case "latency": parameters = ["ms"]
-            case "trickle": parameters = ["bytes", "interval"]
-            case "slice", "close_after": parameters = ["bytes"]
-            default: parameters = []
-            }
+            let kind = try mapping.required(Fault.kind).oneOf(Fault.kinds.map { ($0.name, $0) }, what: "fault kind")
             for entry in mapping.entries
-            where !["phase", "kind"].contains(entry.key) && !parameters.contains(entry.key) {
-                let takes = parameters.isEmpty ? "no parameters" : parameters.joined(separator: ", ")
-                throw entry.value.error("'\(entry.key)' does not apply to kind '\(kindName)' (it takes \(takes))")
+            where ![Fault.phase.name, Fault.kind.name].contains(entry.key) && !kind.parameters.contains(entry.key) {
+                let takes = kind.parameters.isEmpty ? "no parameters" : kind.parameters.joined(separator: ", ")
+                throw entry.value.error("'\(entry.key)' does not apply to kind '\(kind.name)' (it takes \(takes))")
             }
-            let kind: FaultSpec.Kind
-            switch kindName {
-            case "latency":
-                kind = .latency(.milliseconds(try mapping.required("ms").int(in: 0...3_600_000)))
-            case "trickle":
-                kind = .trickle(
-                    bytes: try mapping.required("bytes").int(in: 1...65536),
-                    interval: try mapping.required("interval").duration()
-                )
-            case "slice":
-                kind = .slice(bytes: try mapping.required("bytes").int(in: 1...65536))
-            case "close_after":
-                kind = .closeAfter(bytes: try mapping.required("bytes").int(in: 0...(1 << 30)))
-            case "stall":
-                kind = .stall
-            default:
-                kind = .reset
-            }
-            faults.append(
-                DecodedFault(fault: FaultSpec(phase: phase, kind: kind), origin: item, phaseOrigin: phaseValue)
-            )
+            faults.append(DecodedFault(fault: NetworkFault(try kind.make(mapping), in: phase), phaseOrigin: phaseValue))
         }
         return faults
-    }
-
-    // MARK: - probe
-
-    private func decodeProbe(_ value: YAMLValue) throws(ScenarioError) -> ProbeSpec {
-        let mapping = try value.mapping(allowed: Self.probeKeys)
-        var spec = ProbeSpec()
-        if let servername = mapping["servername"] {
-            let name = try servername.nonEmptyString()
-            // SNI and the name checked against the certificate: a DNS name (RFC 1123, at most 253 characters) or an
-            // IP literal, nothing a resolver or a TLS library would have to make sense of.
-            if let problem = HostName.problem(name) { throw servername.error(problem) }
-            spec.servername = name
-        }
-        if let backendsValue = mapping["backends"] {
-            spec.backends = try backendList(backendsValue)
-        }
-        spec.mode = try mapping["mode"]?.enumValue(TLSMode.self, what: "TLS mode")
-        if let timeout = mapping["timeout"] {
-            let duration = try timeout.duration()
-            guard duration > .zero else { throw timeout.error("a timeout must be longer than zero") }
-            spec.timeout = duration
-        }
-        spec.startTLSAnyway = try mapping["starttls_anyway"]?.bool() ?? false
-        spec.policy = try mapping["policy"]?.enumValue(VerificationPolicy.self, what: "verification policy") ?? .default
-        spec.enumerate = try mapping["enumerate"]?.bool() ?? false
-        return spec
-    }
-
-    private func backendList(_ value: YAMLValue) throws(ScenarioError) -> [TLSBackend] {
-        var backends: [TLSBackend] = []
-        let items = try value.list()
-        guard !items.isEmpty else { throw value.error("list at least one backend") }
-        for item in items {
-            let backend = try item.enumValue(TLSBackend.self, what: "backend")
-            guard !backends.contains(backend) else { throw item.error("backend \(backend) appears twice") }
-            backends.append(backend)
-        }
-        return backends
     }
 
     // MARK: - expect
 
     private func decodeExpectation(_ value: YAMLValue) throws(ScenarioError) -> Expectation {
-        let mapping = try value.mapping(allowed: Self.expectKeys)
-        let verdict = try findingCodes(try mapping.required("verdict"))
-        let severity = try mapping["severity"].map { (value) throws(ScenarioError) in try self.severity(value) }
+        let mapping = try value.mapping(allowed: Keys.Expect.section.names)
+        let verdict = try findingCodes(try mapping.required(Keys.Expect.verdict))
+        let severity = try mapping[Keys.Expect.severity].map { (value) throws(ScenarioError) in try self.severity(value) }
         var overrides: [TLSBackend: Expectation.BackendOverride] = [:]
-        if let backendsValue = mapping["backends"] {
+        if let backendsValue = mapping[Keys.Expect.backends] {
             let perBackend = try backendsValue.mapping(allowed: TLSBackend.allCases.map(\.rawValue))
             for entry in perBackend.entries {
                 guard let backend = TLSBackend(rawValue: entry.key) else { continue }
-                let inner = try entry.value.mapping(allowed: Self.backendExpectKeys)
+                let inner = try entry.value.mapping(allowed: Keys.BackendExpect.section.names)
                 guard !inner.entries.isEmpty else {
                     throw entry.value.error("give a verdict and/or a severity for \(backend)")
                 }
                 overrides[backend] = Expectation.BackendOverride(
-                    verdict: try inner["verdict"].map { (value) throws(ScenarioError) in try findingCodes(value) },
-                    severity: try inner["severity"].map { (value) throws(ScenarioError) in try self.severity(value) }
+                    verdict: try inner[Keys.BackendExpect.verdict].map { (value) throws(ScenarioError) in try findingCodes(value) },
+                    severity: try inner[Keys.BackendExpect.severity].map { (value) throws(ScenarioError) in try self.severity(value) }
                 )
             }
         }
-        let divergence = try mapping["divergence"]?.nonEmptyString()
-        let monitor = try mapping["monitor"]?.enumValue(MonitorExpectation.self, what: "monitor expectation")
+        let divergence = try mapping[Keys.Expect.divergence]?.nonEmptyString()
+        let monitor = try mapping[Keys.Expect.monitor]?.enumValue(MonitorExpectation.self, what: "monitor expectation")
         return Expectation(
             verdict: verdict, severity: severity, backends: overrides, divergence: divergence, monitor: monitor)
     }

@@ -1,4 +1,6 @@
 import Foundation
+import MimicCore
+import Synchronization
 import Yams
 
 /// Reads scenario files into `Scenario`s, with a `file:line:column: field.path: message` error for anything
@@ -34,16 +36,17 @@ public struct ScenarioLoader: Sendable {
         let start = SourceLocation(file: displayName(of: file), line: 1, column: 1)
         let data: Data
         do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
-            if let type = attributes[.type] as? FileAttributeType, type != .typeRegular {
-                throw ScenarioError(location: start, path: "", message: "not a regular file")
-            }
-            if let size = attributes[.size] as? NSNumber, size.intValue > maximumFileSize {
-                throw ScenarioError(
-                    location: start,
-                    path: "",
-                    message: "file is \(size.intValue) bytes; \(what) are limited to 1 MiB"
-                )
+            if let status = FileStatus(path: file.path) {
+                if status.kind != .regular {
+                    throw ScenarioError(location: start, path: "", message: "not a regular file")
+                }
+                if status.size > maximumFileSize {
+                    throw ScenarioError(
+                        location: start,
+                        path: "",
+                        message: "file is \(status.size) bytes; \(what) are limited to 1 MiB"
+                    )
+                }
             }
             data = try Data(contentsOf: file)
         } catch let error as ScenarioError {
@@ -105,9 +108,9 @@ public struct ScenarioLoader: Sendable {
         var scenarios: [Scenario] = []
         var errors: [ScenarioError] = []
         var firstSeen: [String: SourceLocation] = [:]
-        for file in Self.scenarioFiles(in: paths, errors: &errors) {
+        for result in loadConcurrently(Self.scenarioFiles(in: paths, errors: &errors)) {
             do throws(ScenarioError) {
-                let loaded = try load(file: file)
+                let loaded = try result.get()
                 if let clash = loaded.first(where: { firstSeen[$0.id] != nil }), let first = firstSeen[clash.id] {
                     errors.append(
                         ScenarioError(
@@ -125,6 +128,21 @@ public struct ScenarioLoader: Sendable {
             }
         }
         return (scenarios, errors)
+    }
+
+    /// Every file read and decoded on all cores (each file stands alone), the results in the files' order.
+    private func loadConcurrently(_ files: [URL]) -> [Result<[Scenario], ScenarioError>] {
+        let results = Mutex([Result<[Scenario], ScenarioError>?](repeating: nil, count: files.count))
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            let result: Result<[Scenario], ScenarioError>
+            do throws(ScenarioError) {
+                result = .success(try load(file: files[index]))
+            } catch {
+                result = .failure(error)
+            }
+            results.withLock { $0[index] = result }
+        }
+        return results.withLock { $0.map { $0! } }
     }
 
     /// The scenario files a list of paths names: files as given, directories walked (sorted, recursive).

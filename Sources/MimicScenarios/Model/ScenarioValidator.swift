@@ -1,8 +1,10 @@
 import MimicCore
+import MimicDialogs
 
 /// Rejects knob combinations no mock could serve (https with STARTTLS, PREAUTH on SMTP, an LDAP result code
 /// on POP3, …), pointing at the knob at fault. Runs once per matrix cell, so the message names the cell.
 struct ScenarioValidator {
+    private typealias Keys = ScenarioKeys
     let root: YAMLValue
     let protocolOrigin: YAMLValue
     let modeOrigin: YAMLValue
@@ -18,31 +20,28 @@ struct ScenarioValidator {
             throw fail(modeOrigin, "https has no STARTTLS upgrade; use tls: implicit or none")
         }
         if let probeMode = scenario.probe.mode, proto == .https, probeMode == .startTLS {
-            throw fail(at: "probe", "mode", "https has no STARTTLS upgrade to probe with")
+            throw fail(at: Keys.Probe.mode, "https has no STARTTLS upgrade to probe with")
         }
 
         // TLS layer.
         if mode == .none && !dialog.startTLSSpeaksTLS && !scenario.tls.isDefault {
-            throw fail(at: "tls", nil, "TLS settings have no effect: server.tls is none")
+            throw fail(at: Keys.Top.tls, "TLS settings have no effect: server.tls is none")
         }
         if scenario.tls.ciphers != nil && scenario.server.backend != .openssl {
             throw fail(
-                at: "tls",
-                "ciphers",
+                at: Keys.TLS.ciphers,
                 "an OpenSSL cipher list, but server.backend is \(scenario.server.backend); use tls.priority"
             )
         }
         if scenario.tls.priority != nil && scenario.server.backend != .gnutls {
             throw fail(
-                at: "tls",
-                "priority",
+                at: Keys.TLS.priority,
                 "a GnuTLS priority string, but server.backend is \(scenario.server.backend); use tls.ciphers"
             )
         }
         if scenario.tls.abortWithAlert != nil && scenario.tls.closeMidHandshake {
             throw fail(
-                at: "tls",
-                "close_mid_handshake",
+                at: Keys.TLS.closeMidHandshake,
                 "give either abort_with_alert or close_mid_handshake, not both"
             )
         }
@@ -50,66 +49,66 @@ struct ScenarioValidator {
         // Dialog knobs that belong to some protocols only.
         let textGreeting: Set<ServiceProtocol> = [.smtp, .imap, .pop3, .ftp]
         if dialog.greeting != nil && !textGreeting.contains(proto) {
-            throw fail(at: "dialog", "greeting", "\(proto) has no greeting")
+            throw fail(at: Keys.Dialog.greeting, "\(proto) has no greeting")
         }
         if dialog.greeting != nil && dialog.refuseGreeting != nil {
-            throw fail(at: "dialog", "refuse_greeting", "give either greeting or refuse_greeting, not both")
+            throw fail(at: Keys.Dialog.refuseGreeting, "give either greeting or refuse_greeting, not both")
         }
-        if let refusal = dialog.refuseGreeting {
+        if let refusal = given(Keys.Dialog.refuseGreeting)?.scalarText {
             if let problem = Self.greetingRefusalProblem(refusal, for: proto) {
-                throw fail(at: "dialog", "refuse_greeting", problem)
+                throw fail(at: Keys.Dialog.refuseGreeting, problem)
             }
         }
-        if dialog.capabilities != DialogSpec.Capabilities() && !textGreeting.contains(proto) {
-            throw fail(at: "dialog", "capabilities", "\(proto) has no capability list to change")
+        if given(Keys.Dialog.capabilities) != nil && !textGreeting.contains(proto) {
+            throw fail(at: Keys.Dialog.capabilities, "\(proto) has no capability list to change")
         }
-        if dialog.capabilities.afterTLS != nil && mode == .none {
-            throw fail(at: ["dialog", "capabilities", "after_tls"], "server.tls is none: there is no after TLS")
+        if dialog.capabilitiesAfterTLS != nil && mode == .none {
+            throw fail(at: Keys.Capabilities.afterTLS, "server.tls is none: there is no after TLS")
         }
-        if let startTLS = dialog.startTLS {
+        if given(Keys.Dialog.startTLS) != nil {
             if mode != .startTLS {
-                throw fail(at: "dialog", "starttls", "server.tls is \(mode): there is no upgrade to misbehave in")
+                throw fail(at: Keys.Dialog.startTLS, "server.tls is \(mode): there is no upgrade to misbehave in")
             }
             if proto != .ldap {
-                if startTLS.ldapResult != nil {
+                if given(Keys.StartTLS.ldapResult) != nil {
                     throw fail(
-                        at: ["dialog", "starttls", "ldap_result"],
+                        at: Keys.StartTLS.ldapResult,
                         "an LDAP result code, but server.protocol is \(proto); use reply"
                     )
                 }
-                if startTLS.ldapDiagnostic != nil {
+                if given(Keys.StartTLS.ldapDiagnostic) != nil {
                     throw fail(
-                        at: ["dialog", "starttls", "ldap_diagnostic"],
+                        at: Keys.StartTLS.ldapDiagnostic,
                         "an LDAP diagnostic, but server.protocol is \(proto); use reply"
                     )
                 }
-            } else if startTLS.reply != nil {
+            } else if given(Keys.StartTLS.reply) != nil {
                 throw fail(
-                    at: ["dialog", "starttls", "reply"],
+                    at: Keys.StartTLS.reply,
                     "LDAP answers StartTLS with an ExtendedResponse; use ldap_result and ldap_diagnostic"
                 )
             }
         }
         if dialog.preauth && proto != .imap {
-            throw fail(at: "dialog", "preauth", "PREAUTH is an IMAP greeting; server.protocol is \(proto)")
+            throw fail(at: Keys.Dialog.preauth, "PREAUTH is an IMAP greeting; server.protocol is \(proto)")
         }
-        if dialog.ldap != nil && proto != .ldap {
-            throw fail(at: "dialog", "ldap", "LDAP knobs, but server.protocol is \(proto)")
+        if given(Keys.Dialog.ldap) != nil && proto != .ldap {
+            throw fail(at: Keys.Dialog.ldap, "LDAP knobs, but server.protocol is \(proto)")
         }
-        if dialog.ftp != nil && proto != .ftp {
-            throw fail(at: "dialog", "ftp", "FTP knobs, but server.protocol is \(proto)")
+        if given(Keys.Dialog.ftp) != nil && proto != .ftp {
+            throw fail(at: Keys.Dialog.ftp, "FTP knobs, but server.protocol is \(proto)")
         }
-        if dialog.ftp != nil && mode == .none {
-            throw fail(at: "dialog", "ftp", "FTP TLS knobs, but server.tls is none")
+        if given(Keys.Dialog.ftp) != nil && mode == .none {
+            throw fail(at: Keys.Dialog.ftp, "FTP TLS knobs, but server.tls is none")
         }
-        if dialog.lineEndings != .crlf && proto == .ldap {
-            throw fail(at: "dialog", "line_endings", "LDAP is binary (BER): it has no line endings")
+        if dialog.lineEnding != .crlf && proto == .ldap {
+            throw fail(at: Keys.Dialog.lineEndings, "LDAP is binary (BER): it has no line endings")
         }
         if dialog.implicitSpeaksPlaintext && mode != .implicit {
-            throw fail(at: "dialog", "implicit_speaks_plaintext", "needs server.tls: implicit (it is \(mode))")
+            throw fail(at: Keys.Dialog.implicitSpeaksPlaintext, "needs server.tls: implicit (it is \(mode))")
         }
         if dialog.startTLSSpeaksTLS && mode != .startTLS {
-            throw fail(at: "dialog", "starttls_speaks_tls", "needs server.tls: starttls (it is \(mode))")
+            throw fail(at: Keys.Dialog.startTLSSpeaksTLS, "needs server.tls: starttls (it is \(mode))")
         }
 
         // Network faults.
@@ -130,31 +129,30 @@ struct ScenarioValidator {
         // Probe.
         let probeMode = scenario.probe.mode ?? mode
         if scenario.probe.startTLSAnyway && probeMode != .startTLS {
-            throw fail(at: "probe", "starttls_anyway", "only applies when probing with STARTTLS (mode is \(probeMode))")
+            throw fail(at: Keys.Probe.startTLSAnyway, "only applies when probing with STARTTLS (mode is \(probeMode))")
         }
         if scenario.probe.enumerate && (probeMode == .none || scenario.server.mode == .none) {
-            throw fail(at: "probe", "enumerate", "asks what a TLS server accepts; this one speaks no TLS")
+            throw fail(at: Keys.Probe.enumerate, "asks what a TLS server accepts; this one speaks no TLS")
         }
 
         // Expectations.
         for backend in scenario.expect.backends.keys.sorted(by: { $0.rawValue < $1.rawValue })
         where !scenario.probe.backends.contains(backend) {
             throw fail(
-                at: ["expect", "backends", backend.rawValue],
+                at: Keys.Expect.backends.path + "." + backend.rawValue,
                 "\(backend) is not probed (probe.backends is \(scenario.probe.backends.map(\.rawValue)))"
             )
         }
         let outcomes = Set(scenario.probe.backends.map { HashableOutcome(scenario.expect.expected(for: $0)) })
         if outcomes.count > 1 && scenario.expect.divergence == nil {
             throw fail(
-                at: ["expect", "backends"],
+                at: Keys.Expect.backends,
                 "the backends are expected to differ; say why in expect.divergence"
             )
         }
         if outcomes.count <= 1 && scenario.expect.divergence != nil {
             throw fail(
-                at: "expect",
-                "divergence",
+                at: Keys.Expect.divergence,
                 "the backends are expected to agree, so there is no divergence to explain"
             )
         }
@@ -204,22 +202,32 @@ struct ScenarioValidator {
         value.error(message + cellNote)
     }
 
-    private func fail(at section: String, _ key: String?, _ message: String) -> ScenarioError {
-        fail(at: [section] + (key.map { [$0] } ?? []), message)
+    private func fail<Root>(at key: ScenarioKey<Root>, _ message: String) -> ScenarioError {
+        fail(at: key.path, message)
     }
 
-    /// The error at the deepest node along `keys` that exists (the knob itself when written, else its section).
-    private func fail(at keys: [String], _ message: String) -> ScenarioError {
+    /// The value written at `key`, or nil when the file leaves it out.
+    private func given<Root>(_ key: ScenarioKey<Root>) -> YAMLValue? {
+        let (found, complete) = deepest(along: key.path)
+        return complete ? found : nil
+    }
+
+    /// The error at the deepest node along the dotted `path` that exists (the knob itself when written, else its
+    /// section).
+    private func fail(at path: String, _ message: String) -> ScenarioError {
+        ScenarioError(location: deepest(along: path).value.location, path: path, message: message + cellNote)
+    }
+
+    private func deepest(along path: String) -> (value: YAMLValue, complete: Bool) {
         var current = root
-        for key in keys {
-            guard case .mapping(let mapping) = current.node, let child = mapping[key] else { break }
+        for key in path.split(separator: ".").map(String.init) {
+            guard case .mapping(let mapping) = current.node, let child = mapping[key] else { return (current, false) }
             current = YAMLValue(
                 node: child,
                 path: current.path.isEmpty ? key : "\(current.path).\(key)",
                 file: root.file
             )
         }
-        let path = keys.joined(separator: ".")
-        return ScenarioError(location: current.location, path: path, message: message + cellNote)
+        return (current, true)
     }
 }

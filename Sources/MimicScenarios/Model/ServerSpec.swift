@@ -7,14 +7,14 @@ public struct ServerSpec: Sendable, Hashable {
     /// The TLS library the mock serves with.
     public var backend: TLSBackend
     /// Loopback unless the scenario asks otherwise: a mock must not listen beyond it by accident.
-    public var address: String
+    public var address: String = ServerSpec.defaultAddress
     /// 0 asks the system for an ephemeral port.
-    public var port: Int
+    public var port: Int = 0
     /// Connections served at once; one more hears the protocol's "too many connections". Nil: the mock's default
     /// (256, `MockServerConfiguration.Limits.defaultMaxConnections`).
-    public var maxConnections: Int?
+    public var maxConnections: Int? = nil
     /// A connection silent both ways this long is closed. Nil: the protocol's default (what a real server does).
-    public var idleTimeout: Duration?
+    public var idleTimeout: Duration? = nil
     /// After this many connections in all, every later one hears the protocol's "too many connections" (a server
     /// that rate-limits a scanner). Nil: no such limit.
     public var closeAfterConnections: Int? = nil
@@ -26,22 +26,11 @@ public struct ServerSpec: Sendable, Hashable {
     public static let closeAfterConnectionsRange = 1...1_000_000
     /// The range `server.idle_timeout` accepts: a second up to the mock's ten-minute ceiling on any wait.
     public static let idleTimeoutRange = Duration.seconds(1)...Duration.seconds(600)
+}
 
-    public init(
-        serviceProtocol: ServiceProtocol,
-        mode: TLSMode,
-        backend: TLSBackend,
-        address: String = ServerSpec.defaultAddress,
-        port: Int = 0,
-        maxConnections: Int? = nil,
-        idleTimeout: Duration? = nil
-    ) {
-        self.serviceProtocol = serviceProtocol
-        self.mode = mode
-        self.backend = backend
-        self.address = address
-        self.port = port
-        self.maxConnections = maxConnections
-        self.idleTimeout = idleTimeout
+extension ServerSpec {
+    /// A mock of this protocol and mode on an ephemeral loopback port, with the mock's default limits.
+    public init(serviceProtocol: ServiceProtocol, mode: TLSMode, backend: TLSBackend) {
+        self.init(serviceProtocol: serviceProtocol, mode: mode, backend: backend, address: Self.defaultAddress)
     }
 }

@@ -4,32 +4,21 @@ import MimicTLS
 /// How the mock's TLS layer behaves.
 public struct TLSSpec: Sendable, Hashable {
     /// The versions the mock accepts; nil leaves the library's defaults.
-    public var versions: [TLSVersion]?
+    public var versions: [TLSVersion]? = nil
     /// An OpenSSL cipher list (only with the OpenSSL backend).
-    public var ciphers: String?
+    public var ciphers: String? = nil
     /// A GnuTLS priority string (only with the GnuTLS backend).
-    public var priority: String?
+    public var priority: String? = nil
     /// Answer the ClientHello with this fatal alert instead of a ServerHello.
-    public var abortWithAlert: TLSAlert?
+    public var abortWithAlert: TLSAlert? = nil
     /// Close the TCP connection in the middle of the handshake (after reading the ClientHello).
-    public var closeMidHandshake: Bool
+    public var closeMidHandshake: Bool = false
     /// True: the mock picks by its own suite order (`SSL_OP_CIPHER_SERVER_PREFERENCE`, `%SERVER_PRECEDENCE`);
     /// false: by the client's; nil: the library's default (the client's, for both).
     public var serverOrder: Bool? = nil
 
-    public init(
-        versions: [TLSVersion]? = nil,
-        ciphers: String? = nil,
-        priority: String? = nil,
-        abortWithAlert: TLSAlert? = nil,
-        closeMidHandshake: Bool = false
-    ) {
-        self.versions = versions
-        self.ciphers = ciphers
-        self.priority = priority
-        self.abortWithAlert = abortWithAlert
-        self.closeMidHandshake = closeMidHandshake
-    }
+    /// A well-behaved TLS server: the library's defaults.
+    public init() {}
 
     /// True when nothing differs from a well-behaved TLS server.
     public var isDefault: Bool { self == TLSSpec() }

@@ -8,7 +8,7 @@ import MimicCerts
 final class ChainCache {
     enum Key: Hashable {
         case profile(String)
-        case inline(String)
+        case inline(ChainSpec)
         case standard(hostname: String)
         case dataChannel(hostname: String)
     }
@@ -28,10 +28,9 @@ final class ChainCache {
         try cached(.profile(name)) { try factory.mint(profile: name) }
     }
 
-    /// An inline chain; its errors are `ChainSpecError`s with lines relative to `yaml`.
-    func inline(_ yaml: String, hostname: String?) throws -> MintedChain {
-        try cached(.inline(yaml)) {
-            let spec = try ChainSpec.parse(yaml: yaml)
+    /// An inline chain, already read from its scenario.
+    func inline(_ spec: ChainSpec, hostname: String?) throws -> MintedChain {
+        try cached(.inline(spec)) {
             inlineCount += 1
             let name = "inline-\(inlineCount)"
             return try factory.mint(spec, name: name, hostname: hostname ?? Self.firstDNSName(spec) ?? name)

@@ -12,21 +12,17 @@ public struct PreparedScenario: Sendable {
     public var anchors: [[UInt8]]
     /// The SNI and verification name: `probe.servername`, else the chain's host name.
     public var serverName: String
-    /// Knobs the scenario sets that the mock cannot express; non-empty makes the scenario an error, not a run.
-    public var unsupported: [String]
 
     public init(
         scenario: Scenario,
         configuration: MockServerConfiguration,
         anchors: [[UInt8]],
-        serverName: String,
-        unsupported: [String] = []
+        serverName: String
     ) {
         self.scenario = scenario
         self.configuration = configuration
         self.anchors = anchors
         self.serverName = serverName
-        self.unsupported = unsupported
     }
 
     /// The mode the probe connects in: the scenario's `probe.mode`, else the server's.

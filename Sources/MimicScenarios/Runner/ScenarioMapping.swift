@@ -4,83 +4,10 @@ import MimicDialogs
 import MimicNet
 import MimicTLS
 
-/// Scenario sections → the mock server's configuration, one knob family per function. No I/O, no minting: the
-/// chains come in already minted, so each mapping is tested on its own.
+/// A scenario and its minted chains → the mock server's configuration. The dialog and the faults are decoded
+/// straight into the mock's own types; what is left is assembling them with the TLS settings, the chains and the
+/// limits. No I/O, no minting: the chains come in already minted.
 public enum ScenarioMapping {
-    /// The `dialog:` section → the server dialog's knobs. `unsupported` collects knobs the dialog cannot express.
-    public static func dialog(
-        _ scenario: Scenario, hostname: String, unsupported: inout [String]
-    ) -> ServerDialogConfiguration {
-        let spec = scenario.dialog
-        let serviceProtocol = scenario.server.serviceProtocol
-        var dialog = ServerDialogConfiguration(mode: scenario.server.mode, hostname: hostname)
-        dialog.greeting = spec.greeting
-        dialog.greetingDelay = spec.greetingDelay
-        dialog.refuseGreeting = spec.refuseGreeting.map { expandCode($0, text: "Service not available") }
-        dialog.capabilitiesBeforeTLS = spec.capabilities.beforeTLS
-        dialog.capabilitiesAfterTLS = spec.capabilities.afterTLS
-        dialog.preauth = spec.preauth
-        dialog.lineEnding = spec.lineEndings == .lf ? .lf : .crlf
-        dialog.implicitSpeaksPlaintext = spec.implicitSpeaksPlaintext
-
-        if let startTLS = spec.startTLS {
-            dialog.startTLS.advertise =
-                switch startTLS.advertise {
-                case .advertised: .advertised
-                case .omitted: .stripped
-                case .mangled: .mangled
-                }
-            dialog.startTLS.reply = startTLS.reply.map { expandCode($0, text: "TLS not available") }
-            dialog.startTLS.transition = startTLS.transition
-            dialog.startTLS.injectAfterGoAhead = startTLS.injectAfterGoAhead
-            if let result = startTLS.ldapResult { dialog.ldap.resultCode = result }
-            if let diagnostic = startTLS.ldapDiagnostic { dialog.ldap.diagnosticMessage = diagnostic }
-        }
-        if let ldap = spec.ldap {
-            dialog.ldap.longFormLengths = ldap.longFormLengths
-            dialog.ldap.messageIDOverride = ldap.messageID
-            dialog.ldap.noticeOfDisconnection = ldap.noticeOfDisconnection
-            dialog.ldap.responseName =
-                switch ldap.responseName {
-                case .startTLS: .startTLS
-                case .omitted: .omitted
-                case .custom(let oid): .oid(oid)
-                }
-        }
-        if let ftp = spec.ftp, serviceProtocol == .ftp {
-            // AUTH TLS is FTP's upgrade command: its refusal is the upgrade's reply, unless `starttls.reply` says.
-            if case .refuse(let reply) = ftp.authTLS, dialog.startTLS.reply == nil {
-                dialog.startTLS.reply = expandCode(
-                    reply ?? defaultFTPRefusal, text: "Request denied for policy reasons.")
-            }
-            if case .refuse(let reply) = ftp.authSSL {
-                dialog.ftp.authSSLReply = expandCode(
-                    reply ?? defaultFTPRefusal, text: "Request denied for policy reasons.")
-            }
-            dialog.ftp.dataChannel =
-                switch ftp.dataChannel {
-                case .tls: .tls
-                case .plaintext: .plaintext
-                case .otherCertificate: .otherCertificate
-                case .requireResumption: .requireResumption
-                }
-            if let pasvAddress = ftp.pasvAddress { dialog.ftp.passiveHost = pasvAddress }
-            dialog.ftp.extendedPassive = ftp.epsv
-        }
-        return dialog
-    }
-
-    /// The reply FTP servers refuse AUTH with when the scenario gives none (vsftpd's wording).
-    static let defaultFTPRefusal = "534 Request denied for policy reasons."
-
-    /// A reply given as a bare code (`421`, `454`) gets a reason text, since a client expects one.
-    static func expandCode(_ reply: String, text: String) -> String {
-        guard !reply.isEmpty, reply.count <= 3, reply.allSatisfy(\.isASCII), reply.allSatisfy(\.isNumber) else {
-            return reply
-        }
-        return "\(reply) \(text)"
-    }
-
     /// The `tls:` section and the served chain → the server-role TLS configuration.
     public static func tls(_ spec: TLSSpec, chain: [[UInt8]], key: TLSPrivateKey) -> TLSConfiguration {
         var configuration = TLSConfiguration(
@@ -97,21 +24,6 @@ public enum ScenarioMapping {
         )
         configuration.serverPreference = spec.serverOrder
         return configuration
-    }
-
-    /// The `network:` list → the mock's faults, in order.
-    public static func faults(_ specs: [FaultSpec]) -> [NetworkFault] {
-        specs.map { spec in
-            switch spec.kind {
-            case .latency(let delay): .latency(milliseconds: delay.faultMilliseconds, in: spec.phase)
-            case .trickle(let bytes, let interval):
-                .trickle(bytes: bytes, intervalMilliseconds: interval.faultMilliseconds, in: spec.phase)
-            case .slice(let bytes): .slice(bytes: bytes, in: spec.phase)
-            case .stall: .stall(in: spec.phase)
-            case .reset: .reset(in: spec.phase)
-            case .closeAfter(let bytes): .closeAfter(bytes: bytes, in: spec.phase)
-            }
-        }
     }
 
     /// The certificates `serve` names, in its order, from a minted chain; nil names what the chain lacks.
@@ -142,8 +54,7 @@ public enum ScenarioMapping {
         key: TLSPrivateKey,
         hostname: String,
         sniChains: [String: MintedChain] = [:],
-        dataChannelChain: MintedChain? = nil,
-        unsupported: inout [String]
+        dataChannelChain: MintedChain? = nil
     ) -> MockServerConfiguration {
         var tls = tls(scenario.tls, chain: servedChain, key: key)
         for (name, chain) in sniChains {
@@ -155,6 +66,9 @@ public enum ScenarioMapping {
             dataChannelTLS = Self.tls(
                 scenario.tls, chain: dataChannelChain.served, key: .pem(dataChannelChain.leafKeyPEM))
         }
+        var dialog = scenario.dialog
+        dialog.mode = scenario.server.mode
+        dialog.hostname = hostname
         return MockServerConfiguration(
             serviceProtocol: scenario.server.serviceProtocol,
             mode: scenario.server.mode,
@@ -162,11 +76,9 @@ public enum ScenarioMapping {
             port: scenario.server.port,
             backend: scenario.server.backend,
             tls: tls,
-            dialog: dialog(scenario, hostname: hostname, unsupported: &unsupported),
-            faults: faults(scenario.network),
+            dialog: dialog,
+            faults: scenario.network,
             dataChannelTLS: dataChannelTLS,
-            implicitSpeaksPlaintext: scenario.dialog.implicitSpeaksPlaintext,
-            startTLSSpeaksTLS: scenario.dialog.startTLSSpeaksTLS,
             limits: limits(scenario.server)
         )
     }

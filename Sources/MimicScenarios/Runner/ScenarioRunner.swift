@@ -174,9 +174,6 @@ public struct ScenarioRunner: Sendable {
                 scenario: scenario, backends: backends, error: error,
                 milliseconds: (ContinuousClock.now - started).milliseconds)
         }
-        guard prepared.unsupported.isEmpty else {
-            return finished([], error: "not supported by the mock: " + prepared.unsupported.joined(separator: "; "))
-        }
         var configuration = prepared.configuration.scaled(by: timeScale)
         // Concurrent scenarios never fight over a fixed port; `mimic serve` is where a scenario's port applies.
         configuration.port = 0

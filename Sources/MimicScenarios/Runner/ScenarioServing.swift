@@ -74,37 +74,54 @@ public enum ScenarioServing {
         caDirectory: URL,
         ports: [String: Int] = [:],
         observer: (@Sendable (String, ClientObservation) -> Void)? = nil,
-        startMock: @Sendable (MockServerConfiguration) async throws -> any RunningMock = {
+        startMock: @escaping @Sendable (MockServerConfiguration) async throws -> any RunningMock = {
             try await MockServer.start($0)
         }
     ) async throws -> [ServedScenario] {
-        for prepared in scenarios where !prepared.unsupported.isEmpty {
-            throw MockServerError(
-                description: "\(prepared.scenario.id): not supported by the mock: "
-                    + prepared.unsupported.joined(separator: "; "))
-        }
         let caFile = caDirectory.appendingPathComponent("ca.pem")
         try PrivateDirectory.write(caPEM(scenarios), to: caFile)
-        var served: [ServedScenario] = []
-        do {
-            for prepared in scenarios {
+        // Each mock's start is mostly its TLS contexts being built: on several cores at once, in scenario order
+        // all the same, and on the first failure every mock already up is stopped.
+        let width = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+        var started: [ServedScenario?] = Array(repeating: nil, count: scenarios.count)
+        var failure: (any Error)?
+        await withTaskGroup(of: (Int, Result<any RunningMock, MockServerError>).self) { tasks in
+            var next = 0
+            func launch() {
+                guard next < scenarios.count, failure == nil else { return }
+                let index = next
+                next += 1
+                let prepared = scenarios[index]
                 var configuration = prepared.configuration
                 if let port = ports[prepared.scenario.id] { configuration.port = port }
                 if let observer {
                     let id = prepared.scenario.id
                     configuration.observer = { observer(id, $0) }
                 }
-                let mock: any RunningMock
-                do {
-                    mock = try await startMock(configuration)
-                } catch {
-                    throw MockServerError(description: "\(prepared.scenario.id): \(error) — is the port taken?")
+                tasks.addTask {
+                    do {
+                        return (index, .success(try await startMock(configuration)))
+                    } catch {
+                        return (index, .failure(MockServerError(
+                            description: "\(prepared.scenario.id): \(error) — is the port taken?")))
+                    }
                 }
-                served.append(ServedScenario(prepared: prepared, mock: mock, caFile: caFile))
             }
-        } catch {
+            for _ in 0..<width { launch() }
+            for await (index, result) in tasks {
+                switch result {
+                case .success(let mock):
+                    started[index] = ServedScenario(prepared: scenarios[index], mock: mock, caFile: caFile)
+                case .failure(let error):
+                    if failure == nil { failure = error }
+                }
+                launch()
+            }
+        }
+        let served = started.compactMap { $0 }
+        if let failure {
             await stop(served)
-            throw error
+            throw failure
         }
         return served
     }

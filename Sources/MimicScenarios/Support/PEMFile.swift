@@ -1,5 +1,6 @@
 import Foundation
 import MimicCerts
+import MimicCore
 
 /// Reads certificates from a PEM file named on the command line, with errors a person can act on.
 public enum PEMFile {
@@ -13,23 +14,19 @@ public enum PEMFile {
     public static func certificates(at path: String, role: String) throws(Failure) -> [[UInt8]] {
         // Symbolic links are followed: a link to a PEM file is a PEM file.
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath()
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: resolved.path)
-        } catch {
+        guard let status = FileStatus(path: resolved.path) else {
             throw Failure(description: "\(role) \(path): no such file")
         }
         // A device, a FIFO or a directory is no certificate file, and reading one may never end (/dev/zero) or
         // fail with a misleading errno: say what it is instead.
-        let type = attributes[.type] as? FileAttributeType
-        guard type == .typeRegular else {
+        guard status.kind == .regular else {
             throw Failure(
                 description:
-                    "\(role) \(path): is \(describe(type)), not a regular file; give a PEM file of certificates"
+                    "\(role) \(path): is \(status.kind.description), not a regular file; give a PEM file of certificates"
             )
         }
-        if let size = attributes[.size] as? Int, size > maximumSize {
-            throw Failure(description: "\(role) \(path): \(size) bytes is too large for a certificate file")
+        if status.size > maximumSize {
+            throw Failure(description: "\(role) \(path): \(status.size) bytes is too large for a certificate file")
         }
         let data: Data
         do {
@@ -54,17 +51,5 @@ public enum PEMFile {
             throw Failure(description: "\(role) \(path): holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
         }
         return certificates
-    }
-
-    private static func describe(_ type: FileAttributeType?) -> String {
-        switch type {
-        case .typeDirectory?: "a directory"
-        case .typeCharacterSpecial?: "a character device"
-        case .typeBlockSpecial?: "a block device"
-        case .typeSocket?: "a socket"
-        case .typeSymbolicLink?: "a dangling symbolic link"
-        case let other?: "a special file (\(other.rawValue))"
-        case nil: "of an unknown kind"
-        }
     }
 }

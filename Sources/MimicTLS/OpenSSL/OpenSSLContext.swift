@@ -194,36 +194,40 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
 
     /// A parsed certificate; the caller frees it.
     static func certificate(_ der: [UInt8], position: Int) throws(TLSFailure) -> OpaquePointer {
+        if let cached = OpenSSLParsedObjects.certificate(der) { return cached }
         let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var cursor = buffer.baseAddress
             return d2i_X509(nil, &cursor, buffer.count)
         }
         guard let parsed else { throw failure("certificate \(position) of the chain is not DER X.509") }
+        OpenSSLParsedObjects.keep(certificate: parsed, for: der)
         return parsed
     }
 
     /// A parsed private key; the caller frees it.
     static func privateKey(_ key: TLSPrivateKey) throws(TLSFailure) -> OpaquePointer {
+        if let cached = OpenSSLParsedObjects.privateKey(key) { return cached }
+        let parsed: OpaquePointer?
         switch key {
         case .pem(let pem):
             let bytes = Array(pem.utf8)
-            let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
+            parsed = bytes.withUnsafeBufferPointer { buffer in
                 guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
                 defer { BIO_free(bio) }
                 return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
             }
-            guard let parsed else { throw failure("private key PEM unreadable") }
-            return parsed
+            guard parsed != nil else { throw failure("private key PEM unreadable") }
         case .pkcs8DER(let der):
-            let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            parsed = der.withUnsafeBufferPointer { buffer in
                 var cursor = buffer.baseAddress
                 guard let info = d2i_PKCS8_PRIV_KEY_INFO(nil, &cursor, buffer.count) else { return nil }
                 defer { PKCS8_PRIV_KEY_INFO_free(info) }
                 return EVP_PKCS82PKEY(info)
             }
-            guard let parsed else { throw failure("private key PKCS#8 DER unreadable") }
-            return parsed
+            guard parsed != nil else { throw failure("private key PKCS#8 DER unreadable") }
         }
+        OpenSSLParsedObjects.keep(privateKey: parsed!, for: key)
+        return parsed!
     }
 
     /// RFC 7301 §3.1: each protocol name as one length byte and 1-255 bytes.

@@ -1,5 +1,3 @@
-import MimicCore
-
 /// The part of a conversation in which a `NetworkFault` applies.
 ///
 /// The server's dialog handler moves the `NetworkFaultHandler` from one phase to the next with
