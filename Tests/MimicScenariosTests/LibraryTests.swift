@@ -327,7 +327,7 @@ struct LibraryTests {
 
     /// The whole library through both probe backends against real mocks: every scenario reaches its expected
     /// verdict except the known gaps, and the run takes seconds.
-    @Test(.timeLimit(.minutes(1))) func libraryRunsAsExpected() async throws {
+    @Test(.timeLimit(.minutes(5))) func libraryRunsAsExpected() async throws {
         // Every duration three times the library's own: this runs beside the rest of the test suite on two cores,
         // where a one-second deadline is a race, not a verdict. Proportions, and so every expectation, are unchanged.
         let runner = ScenarioRunner(factory: Fixtures.factory, timeScale: 3)
