@@ -182,7 +182,7 @@ public struct HandshakeReport: Sendable, Hashable, Codable {
     public var libraryVersion: String
     public var role: TLSRole
     public var completed: Bool
-    public var negotiatedVersion: TLSVersion?
+    public var negotiatedVersion: MimicTLSVersion?
     /// IANA name: `TLS_AES_128_GCM_SHA256`, `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
     public var cipherSuite: String?
     /// `x25519`, `secp256r1`, `ffdhe2048`, …
@@ -258,7 +258,7 @@ extension HandshakeReport {
             role: try container.decode(TLSRole.self, forKey: .role)
         )
         completed = try container.decode(Bool.self, forKey: .completed)
-        negotiatedVersion = try container.decodeIfPresent(TLSVersion.self, forKey: .negotiatedVersion)
+        negotiatedVersion = try container.decodeIfPresent(MimicTLSVersion.self, forKey: .negotiatedVersion)
         cipherSuite = try container.decodeIfPresent(String.self, forKey: .cipherSuite)
         keyExchangeGroup = try container.decodeIfPresent(String.self, forKey: .keyExchangeGroup)
         alpn = try container.decodeIfPresent(String.self, forKey: .alpn)

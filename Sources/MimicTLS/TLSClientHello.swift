@@ -45,7 +45,7 @@ public struct TLSClientHello: Sendable, Hashable, Codable {
     public var offeredCipherSuites: [String] { cipherSuites.map(hex16) }
 
     static func versionName(_ value: UInt16) -> String {
-        TLSVersion(wireValue: value)?.rawValue ?? hex16(value)
+        MimicTLSVersion(wireValue: value)?.rawValue ?? hex16(value)
     }
 
     /// RFC 8701: 0x0A0A, 0x1A1A, … 0xFAFA.

@@ -64,7 +64,7 @@ public protocol TLSEngine: AnyObject {
 /// ticket keys. One context makes many engines; engines of one server context resume each other's sessions.
 public protocol TLSContext: AnyObject, Sendable {
     var backend: TLSBackend { get }
-    var configuration: TLSConfiguration { get }
+    var configuration: MimicTLSConfiguration { get }
     func makeEngine() throws(TLSFailure) -> any TLSEngine
 }
 
@@ -93,7 +93,7 @@ extension TLSChainVerifier {
 /// Entry points that pick a backend by value.
 public enum TLSBackends {
     public static func makeContext(
-        _ backend: TLSBackend, configuration: TLSConfiguration
+        _ backend: TLSBackend, configuration: MimicTLSConfiguration
     ) throws(TLSFailure)
         -> any TLSContext
     {

@@ -101,19 +101,19 @@ struct SeverityTests {
 struct TLSVersionTests {
     @Test("parsing the ways people write versions", arguments: ["1.2", "tls1.2", "TLSv1.2", "tls1_2"])
     func parsing(text: String) {
-        #expect(TLSVersion(parsing: text) == .tls1_2)
+        #expect(MimicTLSVersion(parsing: text) == .tls1_2)
     }
 
     @Test("rejects what is not a TLS version", arguments: ["1.4", "ssl3", "", "tlsv"])
     func rejecting(text: String) {
-        #expect(TLSVersion(parsing: text) == nil)
+        #expect(MimicTLSVersion(parsing: text) == nil)
     }
 
     @Test("wire values and legacy flags")
     func wire() {
-        #expect(TLSVersion(wireValue: 0x0304) == .tls1_3)
-        #expect(TLSVersion(wireValue: 0x0300) == nil)
-        #expect(TLSVersion.tls1_1.isLegacy && !TLSVersion.tls1_2.isLegacy)
-        #expect(TLSVersion.tls1_0 < .tls1_3)
+        #expect(MimicTLSVersion(wireValue: 0x0304) == .tls1_3)
+        #expect(MimicTLSVersion(wireValue: 0x0300) == nil)
+        #expect(MimicTLSVersion.tls1_1.isLegacy && !MimicTLSVersion.tls1_2.isLegacy)
+        #expect(MimicTLSVersion.tls1_0 < .tls1_3)
     }
 }

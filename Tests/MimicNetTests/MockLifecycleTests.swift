@@ -183,7 +183,7 @@ struct MockLifecycleTests {
         let configuration = MockServerConfiguration(
             serviceProtocol: .smtp,
             mode: .implicit,
-            tls: TLSConfiguration(role: .server, certificateChain: [[0x30, 0x00]], privateKey: .pem("not a key"))
+            tls: MimicTLSConfiguration(role: .server, certificateChain: [[0x30, 0x00]], privateKey: .pem("not a key"))
         )
         await #expect(throws: MockServerError.self) { _ = try await MockServer.start(configuration) }
     }

@@ -87,8 +87,8 @@ enum MockSupport {
         }
     }
 
-    static func serverTLS(_ chain: MintedChain) -> TLSConfiguration {
-        TLSConfiguration(role: .server, certificateChain: chain.served, privateKey: .pem(chain.leafKeyPEM))
+    static func serverTLS(_ chain: MintedChain) -> MimicTLSConfiguration {
+        MimicTLSConfiguration(role: .server, certificateChain: chain.served, privateKey: .pem(chain.leafKeyPEM))
     }
 
     /// A mock for `profile`, tweaked by the caller.

@@ -113,8 +113,8 @@ struct EnumerationCrossCheckTests {
                 #expect(tls12?.acceptedSuites.contains { $0.name.contains("3DES") } == false)
             }
             if scenario.scenario.id.contains("tls10") {
-                #expect(result.report(for: .openssl)?.acceptedVersions == TLSVersion.allCases)
-                #expect(result.report(for: .gnutls)?.acceptedVersions == TLSVersion.allCases)
+                #expect(result.report(for: .openssl)?.acceptedVersions == MimicTLSVersion.allCases)
+                #expect(result.report(for: .gnutls)?.acceptedVersions == MimicTLSVersion.allCases)
             }
         }
     }
@@ -173,7 +173,7 @@ struct EnumerationCrossCheckTests {
 
     /// Whether the real client completes a handshake offering only `suite` (or everything) at `version`.
     static func client(
-        _ backend: TLSBackend, _ serviceProtocol: ServiceProtocol, _ mode: TLSMode, port: Int, version: TLSVersion,
+        _ backend: TLSBackend, _ serviceProtocol: ServiceProtocol, _ mode: TLSMode, port: Int, version: MimicTLSVersion,
         suite: TLSSuiteCandidate?
     ) throws -> Bool {
         let starttls = mode == .startTLS

@@ -78,7 +78,7 @@ struct EnumerationModelTests {
     }
 
     static func report(
-        _ backend: TLSBackend, versions: [(TLSVersion, [String])]
+        _ backend: TLSBackend, versions: [(MimicTLSVersion, [String])]
     ) -> EnumerationReport {
         EnumerationReport(
             backend: backend, libraryVersion: "test",

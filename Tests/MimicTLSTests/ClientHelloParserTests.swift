@@ -136,7 +136,7 @@ struct ClientHelloParserTests {
 
     @Test("each library's real ClientHello", arguments: [TLSBackend.openssl, .gnutls])
     func realHello(backend: TLSBackend) throws {
-        var configuration = TLSConfiguration(role: .client, serverName: "mail.example.test", alpn: ["smtp", "h2"])
+        var configuration = MimicTLSConfiguration(role: .client, serverName: "mail.example.test", alpn: ["smtp", "h2"])
         configuration.verifyPeer = false
         let engine = try TLSBackends.makeContext(backend, configuration: configuration).makeEngine()
         _ = engine.handshake()

@@ -15,8 +15,8 @@ struct CrossBackendTests {
     func engines(
         client: TLSBackend,
         server: TLSBackend,
-        clientConfiguration: TLSConfiguration,
-        serverConfiguration: TLSConfiguration
+        clientConfiguration: MimicTLSConfiguration,
+        serverConfiguration: MimicTLSConfiguration
     ) throws -> (any TLSEngine, any TLSEngine) {
         let clientEngine = try TLSBackends.makeContext(client, configuration: clientConfiguration).makeEngine()
         let serverEngine = try TLSBackends.makeContext(server, configuration: serverConfiguration).makeEngine()
@@ -27,9 +27,9 @@ struct CrossBackendTests {
 
     @Test(
         "handshake at every version, both directions",
-        arguments: [TLSVersion.tls1_0, .tls1_1, .tls1_2, .tls1_3], [0, 1]
+        arguments: [MimicTLSVersion.tls1_0, .tls1_1, .tls1_2, .tls1_3], [0, 1]
     )
-    func everyVersion(version: TLSVersion, direction: Int) throws {
+    func everyVersion(version: MimicTLSVersion, direction: Int) throws {
         let (client, server) = Self.directions[direction]
         let pki = try Self.pki.get()
         let (clientEngine, serverEngine) = try engines(
@@ -54,8 +54,8 @@ struct CrossBackendTests {
     }
 
     @Test(
-        "every record delivered one byte at a time, both directions", arguments: [0, 1], [TLSVersion.tls1_2, .tls1_3])
-    func byteByByte(direction: Int, version: TLSVersion) throws {
+        "every record delivered one byte at a time, both directions", arguments: [0, 1], [MimicTLSVersion.tls1_2, .tls1_3])
+    func byteByByte(direction: Int, version: MimicTLSVersion) throws {
         let (client, server) = Self.directions[direction]
         let pki = try Self.pki.get()
         let (clientEngine, serverEngine) = try engines(
@@ -99,7 +99,7 @@ struct CrossBackendTests {
     )
     func serverDefaultIsModern(server: TLSBackend, client: TLSBackend) throws {
         let pki = try Self.pki.get()
-        for legacy in [TLSVersion.tls1_0, .tls1_1] {
+        for legacy in [MimicTLSVersion.tls1_0, .tls1_1] {
             let (clientEngine, serverEngine) = try engines(
                 client: client,
                 server: server,
@@ -111,7 +111,7 @@ struct CrossBackendTests {
             #expect(failure.alertSent == .protocolVersion, "\(failure)")
             #expect(serverEngine.report.completed == false)
         }
-        for version in [TLSVersion.tls1_2, .tls1_3] {
+        for version in [MimicTLSVersion.tls1_2, .tls1_3] {
             let (clientEngine, serverEngine) = try engines(
                 client: client,
                 server: server,
@@ -170,8 +170,8 @@ struct CrossBackendTests {
         #expect(clientFailure.alertReceived == .handshakeFailure, "\(clientFailure)")
     }
 
-    @Test("sessions resume across libraries' own contexts", arguments: [0, 1], [TLSVersion.tls1_2, .tls1_3])
-    func resumption(direction: Int, version: TLSVersion) throws {
+    @Test("sessions resume across libraries' own contexts", arguments: [0, 1], [MimicTLSVersion.tls1_2, .tls1_3])
+    func resumption(direction: Int, version: MimicTLSVersion) throws {
         let (client, server) = Self.directions[direction]
         let pki = try Self.pki.get()
         let serverContext = try TLSBackends.makeContext(

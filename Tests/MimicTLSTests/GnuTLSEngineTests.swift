@@ -7,8 +7,8 @@ import Testing
 /// Helpers shared by the GnuTLS test suites.
 enum GnuTLSTesting {
     static func engines(
-        client: TLSConfiguration,
-        server: TLSConfiguration
+        client: MimicTLSConfiguration,
+        server: MimicTLSConfiguration
     ) throws -> (client: any TLSEngine, server: any TLSEngine) {
         let clientContext = try GnuTLSContext(configuration: client)
         let serverContext = try GnuTLSContext(configuration: server)
@@ -17,8 +17,8 @@ enum GnuTLSTesting {
 
     /// A full handshake between fresh engines of the two configurations.
     static func handshake(
-        client: TLSConfiguration,
-        server: TLSConfiguration,
+        client: MimicTLSConfiguration,
+        server: MimicTLSConfiguration,
         chunk: Int = .max
     ) throws -> (client: any TLSEngine, server: any TLSEngine, outcome: Pump.Outcome) {
         let pair = try engines(client: client, server: server)
@@ -34,8 +34,8 @@ struct GnuTLSEngineTests {
         #expect(TLSBackends.libraryVersion(.gnutls) == GnuTLSContext.libraryVersion)
     }
 
-    @Test(arguments: TLSVersion.allCases, [Int.max, 1])
-    func handshakeAtEachVersion(version: TLSVersion, chunk: Int) throws {
+    @Test(arguments: MimicTLSVersion.allCases, [Int.max, 1])
+    func handshakeAtEachVersion(version: MimicTLSVersion, chunk: Int) throws {
         let pki = try TestPKI(rsaLeaf: version.isLegacy)
         let (client, server, outcome) = try GnuTLSTesting.handshake(
             client: pki.clientConfiguration(minimumVersion: version, maximumVersion: version),
@@ -98,9 +98,9 @@ struct GnuTLSEngineTests {
     /// 1.3 client advertises, then finds no TLS 1.2 suite enabled, so the failure is handshake_failure, not
     /// protocol_version (OpenSSL sends protocol_version here).
     @Test func priorityFollowsTheVersionBounds() {
-        func priority(_ minimum: TLSVersion?, _ maximum: TLSVersion?) -> String {
+        func priority(_ minimum: MimicTLSVersion?, _ maximum: MimicTLSVersion?) -> String {
             GnuTLSContext.priorityString(
-                for: TLSConfiguration(role: .client, minimumVersion: minimum, maximumVersion: maximum)
+                for: MimicTLSConfiguration(role: .client, minimumVersion: minimum, maximumVersion: maximum)
             )
         }
         #expect(priority(nil, nil) == "NORMAL")
@@ -110,15 +110,15 @@ struct GnuTLSEngineTests {
             priority(.tls1_0, .tls1_1) == "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+AES-128-CBC:+AES-256-CBC:+SHA1"
         )
         // A server without bounds: TLS 1.2 and 1.3 only, unless a bound below 1.2 is asked for.
-        func server(_ minimum: TLSVersion?, _ maximum: TLSVersion?) -> String {
+        func server(_ minimum: MimicTLSVersion?, _ maximum: MimicTLSVersion?) -> String {
             GnuTLSContext.priorityString(
-                for: TLSConfiguration(role: .server, minimumVersion: minimum, maximumVersion: maximum)
+                for: MimicTLSConfiguration(role: .server, minimumVersion: minimum, maximumVersion: maximum)
             )
         }
         #expect(server(nil, nil) == "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3")
         #expect(server(nil, .tls1_1) == "NORMAL:-VERS-ALL:+VERS-TLS1.1:+AES-128-CBC:+AES-256-CBC:+SHA1")
         #expect(server(.tls1_0, nil).hasPrefix("NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+VERS-TLS1.2:+VERS-TLS1.3"))
-        var configured = TLSConfiguration(role: .server, minimumVersion: .tls1_3)
+        var configured = MimicTLSConfiguration(role: .server, minimumVersion: .tls1_3)
         configured.priority = "SECURE256"
         #expect(GnuTLSContext.priorityString(for: configured) == "SECURE256")
     }
@@ -200,8 +200,8 @@ struct GnuTLSEngineTests {
         #expect(server2.report.alertSent == .handshakeFailure)
     }
 
-    @Test(arguments: [TLSVersion.tls1_2, .tls1_3], [Int.max, 1])
-    func applicationDataBothWaysThenClose(version: TLSVersion, chunk: Int) throws {
+    @Test(arguments: [MimicTLSVersion.tls1_2, .tls1_3], [Int.max, 1])
+    func applicationDataBothWaysThenClose(version: MimicTLSVersion, chunk: Int) throws {
         let pki = try TestPKI()
         let (client, server, outcome) = try GnuTLSTesting.handshake(
             client: pki.clientConfiguration(maximumVersion: version),
@@ -243,8 +243,8 @@ struct GnuTLSEngineTests {
         #expect(s.report.alpn == "http/1.1")
     }
 
-    @Test(arguments: [TLSVersion.tls1_2, .tls1_3])
-    func sessionsResumeAcrossEnginesOfOneServerContext(version: TLSVersion) throws {
+    @Test(arguments: [MimicTLSVersion.tls1_2, .tls1_3])
+    func sessionsResumeAcrossEnginesOfOneServerContext(version: MimicTLSVersion) throws {
         let pki = try TestPKI()
         let serverContext = try GnuTLSContext(configuration: pki.serverConfiguration())
         let clientConfiguration = pki.clientConfiguration(maximumVersion: version)
@@ -298,8 +298,8 @@ struct GnuTLSEngineTests {
 
     // MARK: - The served chain, exactly as configured
 
-    @Test(arguments: [TLSVersion.tls1_2, .tls1_3])
-    func servedChainOrderIsPreserved(version: TLSVersion) throws {
+    @Test(arguments: [MimicTLSVersion.tls1_2, .tls1_3])
+    func servedChainOrderIsPreserved(version: MimicTLSVersion) throws {
         let pki = try TestPKI()
         let unrelated = try TestPKI(hostname: "other.example.test")
         let chains: [[[UInt8]]] = [
@@ -340,7 +340,7 @@ struct GnuTLSEngineTests {
         let pki = try TestPKI()
         let expired = try TestPKI(leafValidity: (-86_400 * 30)...(-86_400))
 
-        let cases: [(TestPKI, TLSConfiguration, TLSConfiguration, FindingCode)] = [
+        let cases: [(TestPKI, MimicTLSConfiguration, MimicTLSConfiguration, FindingCode)] = [
             (expired, expired.clientConfiguration(), expired.serverConfiguration(), .expired),
             (
                 pki, pki.clientConfiguration(serverName: "wrong.example.test"), pki.serverConfiguration(),
@@ -471,7 +471,7 @@ struct GnuTLSEngineTests {
     }
 
     @Test func badPriorityStringThrows() throws {
-        var configuration = TLSConfiguration(role: .client)
+        var configuration = MimicTLSConfiguration(role: .client)
         configuration.priority = "NORMAL:+NO-SUCH-THING"
         do {
             _ = try GnuTLSContext(configuration: configuration)

@@ -19,7 +19,7 @@ struct OpenSSLChainTests {
     func servedAsConfigured(version: Double) throws {
         let pki = try TestPKI()
         let stranger = try TestPKI().root
-        let tlsVersion: TLSVersion = version == 1.2 ? .tls1_2 : .tls1_3
+        let tlsVersion: MimicTLSVersion = version == 1.2 ? .tls1_2 : .tls1_3
         let chains: [[[UInt8]]] = [
             [pki.leaf, pki.intermediate],
             [pki.leaf, pki.intermediate, pki.root],

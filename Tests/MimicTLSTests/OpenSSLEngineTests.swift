@@ -4,8 +4,8 @@ import Testing
 
 /// Engines built through the public entry points, so the tests exercise what callers get.
 func makeOpenSSLPair(
-    server: TLSConfiguration,
-    client: TLSConfiguration
+    server: MimicTLSConfiguration,
+    client: MimicTLSConfiguration
 ) throws -> (client: any TLSEngine, server: any TLSEngine, serverContext: any TLSContext) {
     let serverContext = try TLSBackends.makeContext(.openssl, configuration: server)
     let clientContext = try TLSBackends.makeContext(.openssl, configuration: client)
@@ -17,11 +17,11 @@ struct OpenSSLEngineTests {
     @Test(
         "handshake completes at every version, all at once and byte by byte",
         arguments: [
-            (TLSVersion.tls1_0, 1), (.tls1_0, Int.max), (.tls1_1, 1), (.tls1_1, Int.max),
+            (MimicTLSVersion.tls1_0, 1), (.tls1_0, Int.max), (.tls1_1, 1), (.tls1_1, Int.max),
             (.tls1_2, 1), (.tls1_2, Int.max), (.tls1_3, 1), (.tls1_3, Int.max),
         ]
     )
-    func handshakeAtVersion(version: TLSVersion, chunk: Int) throws {
+    func handshakeAtVersion(version: MimicTLSVersion, chunk: Int) throws {
         let pki = try TestPKI(rsaLeaf: version.isLegacy)
         let pair = try makeOpenSSLPair(
             server: pki.serverConfiguration(minimumVersion: version, maximumVersion: version),
@@ -184,8 +184,8 @@ struct OpenSSLEngineTests {
         #expect(other.client.report.alpn == nil)
     }
 
-    @Test("a session resumes on a second engine of the same server context", arguments: [TLSVersion.tls1_2, .tls1_3])
-    func sessionResumption(version: TLSVersion) throws {
+    @Test("a session resumes on a second engine of the same server context", arguments: [MimicTLSVersion.tls1_2, .tls1_3])
+    func sessionResumption(version: MimicTLSVersion) throws {
         let pki = try TestPKI()
         let serverContext = try TLSBackends.makeContext(
             .openssl,

@@ -9,7 +9,7 @@ struct OpenSSLVerifierTests {
     private func clientReport(
         _ pki: TestPKI,
         chain: [[UInt8]]? = nil,
-        configure: (inout TLSConfiguration) -> Void = { _ in }
+        configure: (inout MimicTLSConfiguration) -> Void = { _ in }
     ) throws -> HandshakeReport {
         var client = pki.clientConfiguration()
         configure(&client)

@@ -86,8 +86,8 @@ struct OpenSSLWeakChainTests {
     fileprivate func weakChain(weakness: WeakPKI.Weakness, code: FindingCode, raw: String) throws {
         let pki = try WeakPKI(weakness)
         let pair = try makeOpenSSLPair(
-            server: TLSConfiguration(role: .server, certificateChain: [pki.leaf], privateKey: .pem(pki.leafKeyPEM)),
-            client: TLSConfiguration(role: .client, serverName: "mail.example.test", trustAnchors: [pki.root])
+            server: MimicTLSConfiguration(role: .server, certificateChain: [pki.leaf], privateKey: .pem(pki.leafKeyPEM)),
+            client: MimicTLSConfiguration(role: .client, serverName: "mail.example.test", trustAnchors: [pki.root])
         )
         let outcome = Pump().handshake(client: pair.client, server: pair.server)
         #expect(outcome.client.isComplete, "\(String(describing: outcome.client.failure))")

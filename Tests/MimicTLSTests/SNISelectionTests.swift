@@ -24,7 +24,7 @@ struct SNISelectionTests {
         )
     }
 
-    static func serverConfiguration(_ pkis: PKIs, version: TLSVersion) -> TLSConfiguration {
+    static func serverConfiguration(_ pkis: PKIs, version: MimicTLSVersion) -> MimicTLSConfiguration {
         var configuration = pkis.fallback.serverConfiguration(maximumVersion: version)
         configuration.serverNameChains = [
             "Mail.Example.Test": TLSServerCredential(
@@ -106,8 +106,8 @@ struct SNISelectionTests {
     @Test("the chain served for each name", arguments: BackendPair.all, cases)
     func chainForName(pair: BackendPair, testCase: Case) throws {
         let pkis = try Self.pkis.get()
-        for version in [TLSVersion.tls1_2, .tls1_3] {
-            var clientConfiguration = TLSConfiguration(
+        for version in [MimicTLSVersion.tls1_2, .tls1_3] {
+            var clientConfiguration = MimicTLSConfiguration(
                 role: .client,
                 maximumVersion: version,
                 serverName: testCase.sni,
@@ -164,7 +164,7 @@ struct SNISelectionTests {
     }
 
     @Test func nameMatching() {
-        var configuration = TLSConfiguration(role: .server)
+        var configuration = MimicTLSConfiguration(role: .server)
         let credential = TLSServerCredential(certificateChain: [], privateKey: .pem(""))
         configuration.serverNameChains = [
             "mail.example.test": credential, "*.Example.Test": credential, "*.deep.example.test": credential,
@@ -178,6 +178,6 @@ struct SNISelectionTests {
         #expect(configuration.serverNameChainKey(for: ".example.test") == nil)
         #expect(configuration.serverNameChainKey(for: "") == nil)
         #expect(configuration.serverNameChainKey(for: nil) == nil)
-        #expect(TLSConfiguration(role: .server).serverNameChainKey(for: "mail.example.test") == nil)
+        #expect(MimicTLSConfiguration(role: .server).serverNameChainKey(for: "mail.example.test") == nil)
     }
 }

@@ -16,7 +16,7 @@ struct BackendPair: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(client.displayName) client → \(server.displayName) server" }
 
     func engines(
-        client clientConfiguration: TLSConfiguration, server serverConfiguration: TLSConfiguration
+        client clientConfiguration: MimicTLSConfiguration, server serverConfiguration: MimicTLSConfiguration
     ) throws
         -> (client: any TLSEngine, server: any TLSEngine)
     {
@@ -95,7 +95,7 @@ struct ServerMisbehaviourTests {
     private func firstFlight(
         pair: BackendPair,
         cut: TLSHandshakeCut,
-        version: TLSVersion
+        version: MimicTLSVersion
     ) throws -> (client: any TLSEngine, server: any TLSEngine, sent: [UInt8]) {
         let pki = try Self.pki.get()
         var serverConfiguration = pki.serverConfiguration(maximumVersion: version)
@@ -149,7 +149,7 @@ struct ServerMisbehaviourTests {
     }
 
     struct FlightCut: Sendable, CustomTestStringConvertible {
-        let version: TLSVersion
+        let version: MimicTLSVersion
         let bytes: Int?
         var testDescription: String { "TLS \(version.rawValue), \(bytes.map { "\($0) bytes" } ?? "whole flight")" }
     }
@@ -265,9 +265,9 @@ struct ServerMisbehaviourTests {
     @Test(
         "a server asking for a client certificate: each client answers with none and completes",
         arguments: BackendPair.all,
-        [TLSVersion.tls1_2, .tls1_3]
+        [MimicTLSVersion.tls1_2, .tls1_3]
     )
-    func clientCertificateRequest(pair: BackendPair, version: TLSVersion) throws {
+    func clientCertificateRequest(pair: BackendPair, version: MimicTLSVersion) throws {
         let pki = try Self.pki.get()
         var serverConfiguration = pki.serverConfiguration(maximumVersion: version)
         serverConfiguration.requestClientCertificate = true

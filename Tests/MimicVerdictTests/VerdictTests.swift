@@ -46,7 +46,7 @@ struct VerdictTests {
     }
 
     static func report(
-        version: TLSVersion? = .tls1_2, suite: String? = nil, completed: Bool = true
+        version: MimicTLSVersion? = .tls1_2, suite: String? = nil, completed: Bool = true
     ) -> HandshakeReport {
         var report = HandshakeReport(backend: .openssl, libraryVersion: "test", role: .client)
         report.completed = completed

@@ -45,7 +45,7 @@ public struct ClientObservation: Sendable, Hashable, Codable {
     /// ALPN protocol names, in the client's order.
     public var offeredALPN: [String]
     public var handshakeCompleted: Bool
-    public var negotiatedVersion: TLSVersion?
+    public var negotiatedVersion: MimicTLSVersion?
 
     /// What the dialog saw: capabilities read, upgrade asked and refused, plaintext after it, credentials and
     /// mail in the clear, commands over TLS, goodbye.
@@ -62,7 +62,7 @@ public struct ClientObservation: Sendable, Hashable, Codable {
         clientHelloSeen: Bool = false,
         clientHello: TLSClientHello? = nil,
         handshakeCompleted: Bool = false,
-        negotiatedVersion: TLSVersion? = nil,
+        negotiatedVersion: MimicTLSVersion? = nil,
         dialog: DialogObservation = DialogObservation(),
         closedBy: Closer
     ) {

@@ -92,7 +92,7 @@ public struct MockServerConfiguration: Sendable {
     public var backend: TLSBackend
     /// The server-role TLS configuration: chain and key (served exactly as given), per-SNI chains, versions,
     /// cipher list or priority string, abort with an alert, cut mid-handshake, client-certificate request.
-    public var tls: TLSConfiguration
+    public var tls: MimicTLSConfiguration
     /// The dialog and its misbehaviour knobs, with the two mode mix-ups (`implicitSpeaksPlaintext`,
     /// `startTLSSpeaksTLS`) the server acts on. The server sets its `mode` to `mode` (to `.implicit` for a
     /// STARTTLS port that speaks TLS at once, which then runs the post-TLS dialog).
@@ -100,7 +100,7 @@ public struct MockServerConfiguration: Sendable {
     /// Toxiproxy-style faults, each active in its phase.
     public var faults: [NetworkFault]
     /// FTP `other_certificate`: the data channel's own TLS configuration; nil serves the control channel's.
-    public var dataChannelTLS: TLSConfiguration?
+    public var dataChannelTLS: MimicTLSConfiguration?
     public var limits: Limits
     /// Called once for each control connection when it closes (also when `MockServer.stop()` closes it), with
     /// what the client did. Called on the connection's event loop: it must return quickly and never block. Nil
@@ -113,10 +113,10 @@ public struct MockServerConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         backend: TLSBackend = .openssl,
-        tls: TLSConfiguration,
+        tls: MimicTLSConfiguration,
         dialog: ServerDialogConfiguration? = nil,
         faults: [NetworkFault] = [],
-        dataChannelTLS: TLSConfiguration? = nil,
+        dataChannelTLS: MimicTLSConfiguration? = nil,
         limits: Limits = Limits(),
         observer: (@Sendable (ClientObservation) -> Void)? = nil
     ) {

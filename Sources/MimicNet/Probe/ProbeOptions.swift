@@ -37,8 +37,8 @@ public struct ProbeOptions: Sendable {
     public var thresholds: ExpiryThresholds { ExpiryThresholds(warnDays: warnDays, critDays: critDays) }
     public var ehloName: String
     public var tryStartTLSAnyway: Bool
-    public var minimumVersion: TLSVersion?
-    public var maximumVersion: TLSVersion?
+    public var minimumVersion: MimicTLSVersion?
+    public var maximumVersion: MimicTLSVersion?
     /// FTP: open the data channel after PROT P and hand-shake on it.
     public var ftpDataChannel: Bool
     /// After a completed handshake, connect again offering its session and report whether the server resumed it
@@ -57,8 +57,8 @@ public struct ProbeOptions: Sendable {
         critDays: Int = ExpiryThresholds.defaultCritDays,
         ehloName: String = DialogOptions().ehloName,
         tryStartTLSAnyway: Bool = false,
-        minimumVersion: TLSVersion? = nil,
-        maximumVersion: TLSVersion? = nil,
+        minimumVersion: MimicTLSVersion? = nil,
+        maximumVersion: MimicTLSVersion? = nil,
         ftpDataChannel: Bool = true
     ) {
         self.backends = backends

@@ -78,7 +78,7 @@ public final class Prober: Sendable {
         )
         let tlsContext: any TLSContext
         do {
-            var configuration = TLSConfiguration(
+            var configuration = MimicTLSConfiguration(
                 role: .client,
                 minimumVersion: options.minimumVersion,
                 maximumVersion: options.maximumVersion,

@@ -109,13 +109,13 @@ public struct ProfileMatrix: Sendable {
         _ minted: MintedChain,
         client: TLSBackend,
         server: TLSBackend,
-        minimumVersion: TLSVersion? = nil,
-        maximumVersion: TLSVersion? = nil,
+        minimumVersion: MimicTLSVersion? = nil,
+        maximumVersion: MimicTLSVersion? = nil,
         chunk: Int = .max
     ) throws(TLSFailure) -> HandshakeReport {
         let serverContext = try TLSBackends.makeContext(
             server,
-            configuration: TLSConfiguration(
+            configuration: MimicTLSConfiguration(
                 role: .server,
                 minimumVersion: minimumVersion,
                 maximumVersion: maximumVersion,
@@ -127,7 +127,7 @@ public struct ProfileMatrix: Sendable {
         let isIPLiteral = IPAddress.parse(minted.hostname) != nil
         let clientContext = try TLSBackends.makeContext(
             client,
-            configuration: TLSConfiguration(
+            configuration: MimicTLSConfiguration(
                 role: .client,
                 minimumVersion: minimumVersion,
                 maximumVersion: maximumVersion,

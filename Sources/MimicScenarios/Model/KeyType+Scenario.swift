@@ -141,10 +141,10 @@ extension KeyType {
     }
 }
 
-extension KeyType where Value == [TLSVersion] {
-    static var versions: KeyType<[TLSVersion]> {
+extension KeyType where Value == [MimicTLSVersion] {
+    static var versions: KeyType<[MimicTLSVersion]> {
         .distinctList(
-            of: TLSVersion.allCases.map { ($0.rawValue, $0) }, what: "TLS version", noun: "version",
+            of: MimicTLSVersion.allCases.map { ($0.rawValue, $0) }, what: "TLS version", noun: "version",
             items: .ref("version"))
     }
 }

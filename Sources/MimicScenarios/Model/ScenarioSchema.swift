@@ -75,7 +75,7 @@ public enum ScenarioSchema {
     private static var definitions: JSONValue {
         typealias Keys = ScenarioKeys
         func enumeration(_ names: [String]) -> JSONValue { ["enum": .strings(names)] }
-        let versions = TLSVersion.allCases.map(\.rawValue)
+        let versions = MimicTLSVersion.allCases.map(\.rawValue)
         let fault = Keys.Fault.self
         return .object([
             ("protocol", enumeration(ServiceProtocol.allCases.map(\.rawValue))),

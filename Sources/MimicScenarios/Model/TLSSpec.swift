@@ -4,7 +4,7 @@ import MimicTLS
 /// How the mock's TLS layer behaves.
 public struct TLSSpec: Sendable, Hashable {
     /// The versions the mock accepts; nil leaves the library's defaults.
-    public var versions: [TLSVersion]? = nil
+    public var versions: [MimicTLSVersion]? = nil
     /// An OpenSSL cipher list (only with the OpenSSL backend).
     public var ciphers: String? = nil
     /// A GnuTLS priority string (only with the GnuTLS backend).

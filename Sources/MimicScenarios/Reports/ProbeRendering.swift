@@ -163,7 +163,7 @@ public enum ProbeRendering {
             "Enumeration (\(enumeration.connections) connections, at most \(enumeration.concurrency) at once, "
                 + "\(String(format: "%.0f", enumeration.milliseconds)) ms\(enumeration.complete ? "" : ", INCOMPLETE"))")
         var table = TextTable(header: [""] + reports.map { "\($0.backend.displayName) \(shortVersion($0.libraryVersion))" })
-        for version in TLSVersion.allCases {
+        for version in MimicTLSVersion.allCases {
             let cells = reports.map { report -> String in
                 guard let result = report.versions.first(where: { $0.version == version }) else { return "not tried" }
                 guard result.accepted else { return "refused" }

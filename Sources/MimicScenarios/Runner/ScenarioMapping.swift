@@ -9,8 +9,8 @@ import MimicTLS
 /// limits. No I/O, no minting: the chains come in already minted.
 public enum ScenarioMapping {
     /// The `tls:` section and the served chain → the server-role TLS configuration.
-    public static func tls(_ spec: TLSSpec, chain: [[UInt8]], key: TLSPrivateKey) -> TLSConfiguration {
-        var configuration = TLSConfiguration(
+    public static func tls(_ spec: TLSSpec, chain: [[UInt8]], key: TLSPrivateKey) -> MimicTLSConfiguration {
+        var configuration = MimicTLSConfiguration(
             role: .server,
             minimumVersion: spec.versions?.min(),
             maximumVersion: spec.versions?.max(),
@@ -61,7 +61,7 @@ public enum ScenarioMapping {
             tls.serverNameChains[name] = TLSServerCredential(
                 certificateChain: chain.served, privateKey: .pem(chain.leafKeyPEM))
         }
-        var dataChannelTLS: TLSConfiguration?
+        var dataChannelTLS: MimicTLSConfiguration?
         if let dataChannelChain {
             dataChannelTLS = Self.tls(
                 scenario.tls, chain: dataChannelChain.served, key: .pem(dataChannelChain.leafKeyPEM))

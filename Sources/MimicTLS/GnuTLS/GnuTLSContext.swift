@@ -9,7 +9,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
     static var libraryVersion: String { GnuTLSLibrary.version }
 
     let backend = TLSBackend.gnutls
-    let configuration: TLSConfiguration
+    let configuration: MimicTLSConfiguration
     /// The priority string in force, as built from the configuration (kept for reports and errors).
     let priorityString: String
 
@@ -27,7 +27,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
     /// One ticket key per context: every server engine of this context can decrypt every other's tickets.
     fileprivate let ticketKey: UnsafeMutablePointer<gnutls_datum_t>
 
-    init(configuration: TLSConfiguration) throws(TLSFailure) {
+    init(configuration: MimicTLSConfiguration) throws(TLSFailure) {
         try GnuTLSLibrary.ensureInitialized()
         self.configuration = configuration
         self.priorityString = Self.priorityString(for: configuration)
@@ -149,7 +149,7 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
 
     /// `configuration.priority` when set; otherwise NORMAL restricted to the version bounds (a server's default
     /// lowest is TLS 1.2), with what legacy versions need to really handshake when the bounds reach below TLS 1.2.
-    static func priorityString(for configuration: TLSConfiguration) -> String {
+    static func priorityString(for configuration: MimicTLSConfiguration) -> String {
         var priority = basePriorityString(for: configuration)
         if configuration.priority == nil, let groups = configuration.groups {
             priority += ":-GROUP-ALL" + groups.map { ":+" + TLSGroups.gnuTLSKeyword($0) }.joined()
@@ -162,13 +162,13 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         return priority
     }
 
-    private static func basePriorityString(for configuration: TLSConfiguration) -> String {
+    private static func basePriorityString(for configuration: MimicTLSConfiguration) -> String {
         if let priority = configuration.priority { return priority }
         guard
             let lowest = configuration.effectiveMinimumVersion ?? configuration.maximumVersion.map({ min(.tls1_2, $0) })
         else { return "NORMAL" }
         let highest = configuration.maximumVersion ?? .tls1_3
-        let versions = TLSVersion.allCases.filter { $0 >= lowest && $0 <= highest }
+        let versions = MimicTLSVersion.allCases.filter { $0 >= lowest && $0 <= highest }
         var parts = ["NORMAL", "-VERS-ALL"]
         // An empty range (minimum above maximum) enables no version: GnuTLS then refuses to handshake, which is
         // what was asked for.

@@ -462,7 +462,7 @@ final class GnuTLSEngine: TLSEngine {
         }
     }
 
-    fileprivate static func version(_ protocol: gnutls_protocol_t) -> TLSVersion? {
+    fileprivate static func version(_ protocol: gnutls_protocol_t) -> MimicTLSVersion? {
         switch `protocol` {
         case GNUTLS_TLS1_0: .tls1_0
         case GNUTLS_TLS1_1: .tls1_1

@@ -46,7 +46,7 @@ enum GnuTLSSuiteTable {
         ["RSA", "DHE-RSA", "DHE-DSS", "ECDHE-RSA", "ECDHE-ECDSA", "ANON-DH", "ANON-ECDH", "RSA-EXPORT"].contains(kx)
     }
 
-    private static func tlsVersion(_ version: gnutls_protocol_t) -> TLSVersion? {
+    private static func tlsVersion(_ version: gnutls_protocol_t) -> MimicTLSVersion? {
         switch version {
         case GNUTLS_SSL3, GNUTLS_TLS1_0: .tls1_0
         case GNUTLS_TLS1_1: .tls1_1

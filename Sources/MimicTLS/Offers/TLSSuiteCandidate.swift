@@ -10,16 +10,16 @@ public struct TLSSuiteCandidate: Sendable, Hashable, Codable {
     /// The IANA name where the library knows it (OpenSSL does), else the library's name.
     public var name: String
     /// The versions the suite can be negotiated at.
-    public var minimumVersion: TLSVersion
-    public var maximumVersion: TLSVersion
+    public var minimumVersion: MimicTLSVersion
+    public var maximumVersion: MimicTLSVersion
     /// OpenSSL: the name for `cipherList` (TLS 1.2 and below) or `cipherSuites` (TLS 1.3). GnuTLS: the priority
     /// keywords of its cipher, MAC and key exchange, in that order (`["AES-128-CBC", "SHA1", "RSA"]`; TLS 1.3
     /// suites have no key exchange keyword).
     public var offer: [String]
 
     public init(
-        backend: TLSBackend, code: UInt16, libraryName: String, name: String, minimumVersion: TLSVersion,
-        maximumVersion: TLSVersion, offer: [String]
+        backend: TLSBackend, code: UInt16, libraryName: String, name: String, minimumVersion: MimicTLSVersion,
+        maximumVersion: MimicTLSVersion, offer: [String]
     ) {
         self.backend = backend
         self.code = code
@@ -36,7 +36,7 @@ public struct TLSSuiteCandidate: Sendable, Hashable, Codable {
         return "0x" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
-    public func usable(at version: TLSVersion) -> Bool { version >= minimumVersion && version <= maximumVersion }
+    public func usable(at version: MimicTLSVersion) -> Bool { version >= minimumVersion && version <= maximumVersion }
 }
 
 extension TLSBackends {

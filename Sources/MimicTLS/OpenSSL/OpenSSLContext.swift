@@ -1,14 +1,14 @@
 private import COpenSSL
 import MimicCore
 
-/// An `SSL_CTX` built once from a `TLSConfiguration`: keys, the served chain, version bounds, ciphers, ALPN and
+/// An `SSL_CTX` built once from a `MimicTLSConfiguration`: keys, the served chain, version bounds, ciphers, ALPN and
 /// the server's session cache. Immutable after init, so engines may be made from it on any thread.
 final class OpenSSLContext: TLSContext, @unchecked Sendable {
     /// `OpenSSL 3.0.19 27 Jan 2026`.
     static var libraryVersion: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
 
     let backend = TLSBackend.openssl
-    let configuration: TLSConfiguration
+    let configuration: MimicTLSConfiguration
 
     let context: OpaquePointer
     /// The server's ALPN preference list in wire format; the select callback points into it, so it lives as
@@ -17,7 +17,7 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     /// Server: the parsed `serverNameChains`, by key; the servername callback puts one on the connection.
     let serverNameCredentials: [String: OpenSSLCredential]
 
-    init(configuration: TLSConfiguration) throws(TLSFailure) {
+    init(configuration: MimicTLSConfiguration) throws(TLSFailure) {
         self.configuration = configuration
         OpenSSLErrorQueue.clear()
         // Parsed before the SSL_CTX exists, so that a credential that fails to load leaks nothing.

@@ -9,7 +9,7 @@ final class OpenSSLEngine: TLSEngine {
 
     /// Keeps the `SSL_CTX` (and the ALPN buffer its callback points into) alive as long as this engine.
     private let context: OpenSSLContext
-    private var configuration: TLSConfiguration { context.configuration }
+    private var configuration: MimicTLSConfiguration { context.configuration }
     private let ssl: OpaquePointer
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
@@ -403,7 +403,7 @@ final class OpenSSLEngine: TLSEngine {
 
     /// Everything the handshake revealed; called on completion and, for as much as is known, on failure.
     private func collectFacts() {
-        if let version = TLSVersion(wireValue: UInt16(truncatingIfNeeded: SSL_version(ssl))),
+        if let version = MimicTLSVersion(wireValue: UInt16(truncatingIfNeeded: SSL_version(ssl))),
             state.isEstablished || SSL_get_current_cipher(ssl) != nil
         {
             facts.negotiatedVersion = version

@@ -22,14 +22,14 @@ enum OpenSSLSuiteTable {
             let name = SSL_CIPHER_standard_name(cipher).map { String(cString: $0) } ?? libraryName
             // The lowest version the suite is defined for: `SSLv3`, `TLSv1.0`, `TLSv1.2`, `TLSv1.3`.
             let defined = SSL_CIPHER_get_version(cipher).map { String(cString: $0) } ?? ""
-            let minimum: TLSVersion =
+            let minimum: MimicTLSVersion =
                 switch defined {
                 case "TLSv1.3": .tls1_3
                 case "TLSv1.2": .tls1_2
                 case "TLSv1.1": .tls1_1
                 default: .tls1_0
                 }
-            let maximum: TLSVersion = minimum == .tls1_3 ? .tls1_3 : .tls1_2
+            let maximum: MimicTLSVersion = minimum == .tls1_3 ? .tls1_3 : .tls1_2
             out.append(
                 TLSSuiteCandidate(
                     backend: .openssl, code: code, libraryName: libraryName, name: name, minimumVersion: minimum,

@@ -66,7 +66,7 @@ struct RealServerTests {
         let servers = try RealServers.start(profile: profile, basePort: 23_600 + index * 100)
         defer { servers.stop() }
         let options = ProbeOptions(trustAnchors: servers.minted.anchors, deadlines: ProbeDeadlines(timeout: 10))
-        let serverTLS = TLSConfiguration(
+        let serverTLS = MimicTLSConfiguration(
             role: .server, certificateChain: servers.minted.served, privateKey: .pem(servers.minted.leafKeyPEM))
         for service in servers.services {
             let real = ProbeTarget(

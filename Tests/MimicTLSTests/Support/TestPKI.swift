@@ -105,11 +105,11 @@ struct TestPKI: Sendable {
     }
 
     func serverConfiguration(
-        minimumVersion: TLSVersion? = nil,
-        maximumVersion: TLSVersion? = nil,
+        minimumVersion: MimicTLSVersion? = nil,
+        maximumVersion: MimicTLSVersion? = nil,
         chain: [[UInt8]]? = nil
-    ) -> TLSConfiguration {
-        TLSConfiguration(
+    ) -> MimicTLSConfiguration {
+        MimicTLSConfiguration(
             role: .server,
             minimumVersion: minimumVersion,
             maximumVersion: maximumVersion,
@@ -120,10 +120,10 @@ struct TestPKI: Sendable {
 
     func clientConfiguration(
         serverName: String = "mail.example.test",
-        minimumVersion: TLSVersion? = nil,
-        maximumVersion: TLSVersion? = nil
-    ) -> TLSConfiguration {
-        TLSConfiguration(
+        minimumVersion: MimicTLSVersion? = nil,
+        maximumVersion: MimicTLSVersion? = nil
+    ) -> MimicTLSConfiguration {
+        MimicTLSConfiguration(
             role: .client,
             minimumVersion: minimumVersion,
             maximumVersion: maximumVersion,

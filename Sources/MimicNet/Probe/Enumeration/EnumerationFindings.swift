@@ -50,7 +50,7 @@ public enum EnumerationFindings {
         guard reports.count == 2 else { return [] }
         let (a, b) = (reports[0], reports[1])
         var out: [String] = []
-        for version in TLSVersion.allCases {
+        for version in MimicTLSVersion.allCases {
             let inA = a.acceptedVersions.contains(version)
             let inB = b.acceptedVersions.contains(version)
             let triedA = a.versions.contains { $0.version == version }
@@ -62,7 +62,7 @@ public enum EnumerationFindings {
                 )
             }
         }
-        for version in TLSVersion.allCases {
+        for version in MimicTLSVersion.allCases {
             guard let va = a.versions.first(where: { $0.version == version }),
                 let vb = b.versions.first(where: { $0.version == version }), va.accepted, vb.accepted
             else { continue }

@@ -18,7 +18,7 @@ public struct EnumerationReport: Sendable, Codable {
 
     /// One version and what the server accepts at it.
     public struct VersionResult: Sendable, Hashable, Codable {
-        public var version: TLSVersion
+        public var version: MimicTLSVersion
         public var accepted: Bool
         /// Every suite the backend could offer at this version, in the library's order (tried only when the
         /// version is accepted).
@@ -41,7 +41,7 @@ public struct EnumerationReport: Sendable, Codable {
     public var notOfferable: [String]
     public var findings: [Finding]
 
-    public var acceptedVersions: [TLSVersion] { versions.filter(\.accepted).map(\.version) }
+    public var acceptedVersions: [MimicTLSVersion] { versions.filter(\.accepted).map(\.version) }
     public var acceptedSuites: [Suite] { versions.flatMap(\.acceptedSuites) }
 }
 

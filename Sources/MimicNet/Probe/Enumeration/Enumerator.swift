@@ -23,10 +23,10 @@ public struct Enumerator: Sendable {
     /// One connection's offer and what it is for.
     struct Job: Sendable {
         enum Purpose: Sendable {
-            case version(TLSVersion)
-            case suite(TLSVersion, TLSSuiteCandidate)
+            case version(MimicTLSVersion)
+            case suite(MimicTLSVersion, TLSSuiteCandidate)
             /// Every suite of one authentication kind at once: only kinds the server takes are tried one by one.
-            case authentication(TLSVersion, String)
+            case authentication(MimicTLSVersion, String)
             case group(String)
             case order(first: Bool)
         }
@@ -52,7 +52,7 @@ public struct Enumerator: Sendable {
         // 1. Versions: everything the library can offer, one version at a time.
         var jobs: [Job] = []
         for backend in base.backends {
-            for version in TLSVersion.allCases {
+            for version in MimicTLSVersion.allCases {
                 jobs.append(Job(backend: backend, offer: .everything(backend, at: version), purpose: .version(version)))
             }
         }
@@ -109,7 +109,7 @@ public struct Enumerator: Sendable {
         for backend in base.backends {
             let byVersion = state.acceptedSuites(backend)
             guard
-                let version = [TLSVersion.tls1_2, .tls1_3, .tls1_1, .tls1_0].first(where: {
+                let version = [MimicTLSVersion.tls1_2, .tls1_3, .tls1_1, .tls1_0].first(where: {
                     byVersion[$0, default: []].count >= 2
                 })
             else { continue }
@@ -163,7 +163,7 @@ public struct Enumerator: Sendable {
 
     /// Whether the backend can build this offer at all (a context is cheap; a connection is not).
     static func unbuildable(_ job: Job, target: ProbeTarget) -> String? {
-        var configuration = TLSConfiguration(role: .client, serverName: target.sniName, verifyPeer: false)
+        var configuration = MimicTLSConfiguration(role: .client, serverName: target.sniName, verifyPeer: false)
         job.offer.apply(to: &configuration)
         do {
             _ = try TLSBackends.makeContext(job.backend, configuration: configuration)
@@ -206,9 +206,9 @@ extension Enumerator {
     /// What the enumeration found so far.
     struct State {
         var backends: [TLSBackend]
-        var accepted: [TLSBackend: Set<TLSVersion>] = [:]
-        var versionsTried: [TLSBackend: Set<TLSVersion>] = [:]
-        var suites: [TLSBackend: [TLSVersion: [(TLSSuiteCandidate, HandshakeReport?)]]] = [:]
+        var accepted: [TLSBackend: Set<MimicTLSVersion>] = [:]
+        var versionsTried: [TLSBackend: Set<MimicTLSVersion>] = [:]
+        var suites: [TLSBackend: [MimicTLSVersion: [(TLSSuiteCandidate, HandshakeReport?)]]] = [:]
         var groupsTried: [TLSBackend: [String]] = [:]
         var groupsAccepted: [TLSBackend: [String]] = [:]
         var orderPicks: [TLSBackend: [Bool: String]] = [:]
@@ -220,7 +220,7 @@ extension Enumerator {
         var authenticationTaken: [TLSBackend: Set<String>] = [:]
 
         /// A suite not tried alone because the server took none of its kind: refused all the same.
-        mutating func skipped(_ backend: TLSBackend, _ version: TLSVersion, _ candidate: TLSSuiteCandidate) {
+        mutating func skipped(_ backend: TLSBackend, _ version: MimicTLSVersion, _ candidate: TLSSuiteCandidate) {
             suites[backend, default: [:]][version, default: []].append((candidate, nil))
         }
 
@@ -278,8 +278,8 @@ extension Enumerator {
         }
 
         /// The accepted candidates per version, in the library's order.
-        func acceptedSuites(_ backend: TLSBackend) -> [TLSVersion: [TLSSuiteCandidate]] {
-            var out: [TLSVersion: [TLSSuiteCandidate]] = [:]
+        func acceptedSuites(_ backend: TLSBackend) -> [MimicTLSVersion: [TLSSuiteCandidate]] {
+            var out: [MimicTLSVersion: [TLSSuiteCandidate]] = [:]
             for (version, results) in suites[backend, default: [:]] {
                 out[version] = ordered(results, backend: backend).filter { $0.1 != nil }.map(\.0)
             }
@@ -299,7 +299,7 @@ extension Enumerator {
             var reports: [EnumerationReport] = []
             for backend in backends {
                 var versions: [EnumerationReport.VersionResult] = []
-                for version in TLSVersion.allCases where versionsTried[backend, default: []].contains(version) {
+                for version in MimicTLSVersion.allCases where versionsTried[backend, default: []].contains(version) {
                     let tried = ordered(suites[backend, default: [:]][version, default: []], backend: backend)
                     versions.append(
                         EnumerationReport.VersionResult(

@@ -2,11 +2,11 @@ import MimicCore
 import MimicTLS
 
 /// Exactly what one enumeration connection offers: one version (or a range), a suite list, groups. Each backend
-/// reads only its own fields, as `TLSConfiguration` does; the probe offers everything its library can still speak
-/// (`TLSConfiguration.legacyOffers`), then narrows it to this.
+/// reads only its own fields, as `MimicTLSConfiguration` does; the probe offers everything its library can still speak
+/// (`MimicTLSConfiguration.legacyOffers`), then narrows it to this.
 public struct ProbeOffer: Sendable, Hashable, Codable {
-    public var minimumVersion: TLSVersion
-    public var maximumVersion: TLSVersion
+    public var minimumVersion: MimicTLSVersion
+    public var maximumVersion: MimicTLSVersion
     /// OpenSSL cipher list (TLS 1.2 and below).
     public var cipherList: String?
     /// OpenSSL TLS 1.3 ciphersuites.
@@ -17,7 +17,7 @@ public struct ProbeOffer: Sendable, Hashable, Codable {
     public var groups: [String]?
 
     public init(
-        minimumVersion: TLSVersion, maximumVersion: TLSVersion, cipherList: String? = nil,
+        minimumVersion: MimicTLSVersion, maximumVersion: MimicTLSVersion, cipherList: String? = nil,
         cipherSuites: String? = nil, priority: String? = nil, groups: [String]? = nil
     ) {
         self.minimumVersion = minimumVersion
@@ -29,7 +29,7 @@ public struct ProbeOffer: Sendable, Hashable, Codable {
     }
 
     /// Narrows a client configuration to this offer.
-    func apply(to configuration: inout TLSConfiguration) {
+    func apply(to configuration: inout MimicTLSConfiguration) {
         configuration.minimumVersion = minimumVersion
         configuration.maximumVersion = maximumVersion
         configuration.cipherList = cipherList
@@ -51,7 +51,7 @@ public struct ProbeOffer: Sendable, Hashable, Codable {
 
     /// GnuTLS: NULL cannot be enabled with TLS 1.3 (GnuTLS then drops TLS 1.3 from the offer), so it joins the
     /// legacy offers only.
-    static func gnuTLSEverything(at version: TLSVersion, groups: [String]? = nil) -> String {
+    static func gnuTLSEverything(at version: MimicTLSVersion, groups: [String]? = nil) -> String {
         var parts = ["NONE", "+VERS-TLS\(version.rawValue)", "+CIPHER-ALL", "+MAC-ALL"]
         if version < .tls1_3 {
             parts += [
@@ -66,7 +66,7 @@ public struct ProbeOffer: Sendable, Hashable, Codable {
     }
 
     /// GnuTLS: the given suites' keywords, in this order (cipher-major, as GnuTLS builds its ClientHello).
-    static func gnuTLS(suites: [TLSSuiteCandidate], at version: TLSVersion) -> String {
+    static func gnuTLS(suites: [TLSSuiteCandidate], at version: MimicTLSVersion) -> String {
         var ciphers: [String] = []
         var macs: [String] = []
         var exchanges: [String] = []
@@ -88,7 +88,7 @@ public struct ProbeOffer: Sendable, Hashable, Codable {
     }
 
     /// Everything `backend` can offer at `version`.
-    static func everything(_ backend: TLSBackend, at version: TLSVersion, groups: [String]? = nil) -> ProbeOffer {
+    static func everything(_ backend: TLSBackend, at version: MimicTLSVersion, groups: [String]? = nil) -> ProbeOffer {
         switch backend {
         case .openssl:
             ProbeOffer(
@@ -102,7 +102,7 @@ public struct ProbeOffer: Sendable, Hashable, Codable {
     }
 
     /// Exactly `suites`, in this order, at `version`.
-    static func suites(_ suites: [TLSSuiteCandidate], backend: TLSBackend, at version: TLSVersion) -> ProbeOffer {
+    static func suites(_ suites: [TLSSuiteCandidate], backend: TLSBackend, at version: MimicTLSVersion) -> ProbeOffer {
         switch backend {
         case .openssl:
             let names = suites.compactMap(\.offer.first).joined(separator: ":")

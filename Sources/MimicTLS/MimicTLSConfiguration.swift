@@ -15,14 +15,14 @@ public enum TLSPrivateKey: Sendable, Hashable {
 }
 
 /// Everything an engine needs, for either role and either backend. Plain values: no C type crosses it.
-public struct TLSConfiguration: Sendable {
+public struct MimicTLSConfiguration: Sendable {
     public var role: TLSRole
 
     /// Lowest and highest protocol version offered or accepted. Legacy versions are reachable when asked for:
     /// setting `minimumVersion` to 1.0 also lowers the library's security level so that it can speak it.
     /// A server given neither accepts TLS 1.2 and 1.3 only (see `effectiveMinimumVersion`).
-    public var minimumVersion: TLSVersion?
-    public var maximumVersion: TLSVersion?
+    public var minimumVersion: MimicTLSVersion?
+    public var maximumVersion: MimicTLSVersion?
 
     /// OpenSSL cipher list for TLS 1.2 and below (`ECDHE-RSA-AES128-GCM-SHA256:…`). Ignored by GnuTLS.
     public var cipherList: String?
@@ -84,8 +84,8 @@ public struct TLSConfiguration: Sendable {
 
     public init(
         role: TLSRole,
-        minimumVersion: TLSVersion? = nil,
-        maximumVersion: TLSVersion? = nil,
+        minimumVersion: MimicTLSVersion? = nil,
+        maximumVersion: MimicTLSVersion? = nil,
         cipherList: String? = nil,
         cipherSuites: String? = nil,
         priority: String? = nil,
@@ -131,7 +131,7 @@ public struct TLSConfiguration: Sendable {
     /// mock that does so by default is one a monitor can tell from a current server. Only a `maximumVersion`
     /// below 1.2 lowers it to that version. A client keeps its library's default (nil), so the probe reaches
     /// legacy servers. GnuTLS's `priority`, when set, replaces all of this.
-    public var effectiveMinimumVersion: TLSVersion? {
+    public var effectiveMinimumVersion: MimicTLSVersion? {
         if let minimumVersion { return minimumVersion }
         guard role == .server else { return nil }
         return min(.tls1_2, maximumVersion ?? .tls1_3)
@@ -160,7 +160,7 @@ public struct TLSConfiguration: Sendable {
     }
 }
 
-/// A chain and its key, served for one SNI name (`TLSConfiguration.serverNameChains`).
+/// A chain and its key, served for one SNI name (`MimicTLSConfiguration.serverNameChains`).
 public struct TLSServerCredential: Sendable, Hashable {
     /// DER, served exactly as given: order, omissions and extras preserved.
     public var certificateChain: [[UInt8]]

@@ -1,5 +1,5 @@
 /// A TLS protocol version. Legacy versions are first-class: a probe must reach a legacy server to report it.
-public enum TLSVersion: String, Sendable, Hashable, Codable, CaseIterable, Comparable, CustomStringConvertible {
+public enum MimicTLSVersion: String, Sendable, Hashable, Codable, CaseIterable, Comparable, CustomStringConvertible {
     case tls1_0 = "1.0"
     case tls1_1 = "1.1"
     case tls1_2 = "1.2"
@@ -22,7 +22,7 @@ public enum TLSVersion: String, Sendable, Hashable, Codable, CaseIterable, Compa
     public var isLegacy: Bool { self < .tls1_2 }
 
     public init?(wireValue: UInt16) {
-        guard let version = TLSVersion.allCases.first(where: { $0.wireValue == wireValue }) else { return nil }
+        guard let version = MimicTLSVersion.allCases.first(where: { $0.wireValue == wireValue }) else { return nil }
         self = version
     }
 
@@ -34,11 +34,11 @@ public enum TLSVersion: String, Sendable, Hashable, Codable, CaseIterable, Compa
             break
         }
         t = String(t.map { $0 == "_" ? "." : $0 })
-        guard let version = TLSVersion(rawValue: t) else { return nil }
+        guard let version = MimicTLSVersion(rawValue: t) else { return nil }
         self = version
     }
 
-    public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.wireValue < rhs.wireValue }
+    public static func < (lhs: MimicTLSVersion, rhs: MimicTLSVersion) -> Bool { lhs.wireValue < rhs.wireValue }
 
     public var description: String { displayName }
 }
