@@ -147,7 +147,10 @@ enum SpecYAML {
         }
         let node: Node?
         do {
-            node = try Yams.compose(yaml: yaml)
+            // No resolution rules: only plain-or-not and the text are read, and with the default rules the
+            // duplicate-key check tried seven regular expressions on every key. UTF-8 said outright, so that Yams
+            // does not read the environment at every parse.
+            node = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
         } catch {
             throw ChainSpecError(field: "", message: "not valid YAML: \(error)", file: file)
         }

@@ -87,7 +87,7 @@ extension ScenarioLoader {
             renamed[next] = nextName
             let node: Node?
             do {
-                node = try Yams.compose(yaml: source.text)
+                node = try Yams.compose(yaml: source.text, .basic, .default, .utf8)
             } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
                 next = SourceLines.Position(line: context.mark.line, column: context.mark.column)
                 nextName = duplicates.first ?? name

@@ -77,7 +77,7 @@ public struct ScenarioLoader: Sendable {
         }
         let node: Node?
         do {
-            node = try Yams.compose(yaml: yaml)
+            node = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
             throw duplicateKeyError(names: duplicates, first: context.mark, yaml: yaml, file: file)
         } catch let error as YamlError {

@@ -75,8 +75,12 @@ struct YAMLValue {
     }
 
     func bool() throws(ScenarioError) -> Bool {
-        guard node.tagName == .bool, let value = node.bool else { throw mismatch("a boolean (true or false)") }
-        return value
+        // YAML 1.1's booleans (the default rules' `yes`, `On`, `FALSE`, …), read from the text rather than through
+        // Yams, whose reading depends on how far the node's tag has been resolved.
+        guard node.tagName == .bool, let text = node.scalar?.string.lowercased() else {
+            throw mismatch("a boolean (true or false)")
+        }
+        return ["true", "yes", "on"].contains(text)
     }
 
     func list() throws(ScenarioError) -> [YAMLValue] {
@@ -217,7 +221,29 @@ struct YAMLMapping {
 }
 
 extension Node {
-    /// The resolved tag's name (`tag:yaml.org,2002:int`, …). Yams keeps `Tag.name` internal; its description
-    /// is the same string.
-    var tagName: Tag.Name { Tag.Name(rawValue: tag.description) }
+    /// The tag's name (`tag:yaml.org,2002:int`, …) by YAML 1.1's default rules, which Yams' default resolver applies.
+    ///
+    /// Scenario files are composed without rules (`Resolver.basic`, see `ScenarioLoader.compose`): Yams resolves a tag
+    /// whenever a node is hashed, and its duplicate-key check hashes every mapping key, so with the default rules
+    /// each key was tried against seven regular expressions — most of the time it took to load a scenario. A plain
+    /// scalar is resolved here instead, when its type is asked for, by the same rules; a scalar whose first character
+    /// no rule can start with is a string without trying them. Quoted scalars are strings either way, and explicit
+    /// tags are refused before decoding.
+    var tagName: Tag.Name {
+        if case .scalar(let scalar) = self, scalar.style == .plain {
+            return Self.defaultTagName(ofPlain: scalar.string)
+        }
+        // Yams keeps `Tag.name` internal; its description is the same string.
+        return Tag.Name(rawValue: tag.description)
+    }
+
+    /// What Yams' default resolver makes of a plain scalar.
+    static func defaultTagName(ofPlain text: String) -> Tag.Name {
+        // The first characters the default rules (bool, int, float, merge, null, timestamp, value) can match; the
+        // empty string is null.
+        if let first = text.utf8.first, !ruleInitials.contains(first) { return .str }
+        return Tag.Name(rawValue: Node.scalar(Node.Scalar(text)).tag.description)
+    }
+
+    private static let ruleInitials = Set("yYnNtTfFoO0123456789+-.<~=".utf8)
 }
