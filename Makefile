@@ -107,10 +107,10 @@ builtins:
 
 # libFuzzer targets, one per parser that reads peer or user bytes (Fuzz/, a package of its own that depends on this
 # one by path, so the sanitizer flags never reach the ordinary build). `make test` builds them so they cannot rot;
-# `make fuzz` runs each for FUZZ_SECONDS (default 60), or to FUZZ_RUNS executions when that is given, and prints
-# executions, time and results: exit 1 on any crash, leak, timeout or out-of-memory, with the input in
-# Fuzz/.build/artifacts/<target>/. FUZZ_TARGETS picks some.
-FUZZ_SECONDS ?= 60
+# `make fuzz` runs each for FUZZ_SECONDS (default 60), or to FUZZ_RUNS executions when that is given (FUZZ_SECONDS
+# then caps the time, if given too), and prints executions, seconds and results: exit 1 on any crash, leak, timeout
+# or out-of-memory, with the input in Fuzz/.build/artifacts/<target>/. FUZZ_TARGETS picks some.
+FUZZ_SECONDS ?=
 FUZZ_RUNS ?=
 FUZZ_TARGETS ?=
 # Optimised (-c release), as fuzzing is run: a debug build executes several times fewer inputs a second.

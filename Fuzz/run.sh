@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fuzz/run.sh [TARGET...]: runs each libFuzzer target (default: all) for FUZZ_SECONDS (default 60), or to FUZZ_RUNS
-# executions when that is set (libFuzzer's -runs, no time limit then), one target after the other, on its seed
-# corpus (Fuzz/corpus/<target>, read only) and a working corpus (Fuzz/.build/corpus/<target>, where new inputs go),
-# with AddressSanitizer and LeakSanitizer on, then prints a table of executions, seconds and results. Exits 1 when
-# any target crashed, leaked, timed out or ran out of memory; the input that did it is in
+# Fuzz/run.sh [TARGET...]: runs each libFuzzer target (default: all), one after the other, for FUZZ_SECONDS (default
+# 60), or to FUZZ_RUNS executions when that is set (libFuzzer's -runs; FUZZ_SECONDS, when given too, caps each run's
+# time), on its seed corpus (Fuzz/corpus/<target>, read only) and a working corpus (Fuzz/.build/corpus/<target>,
+# where new inputs go), with AddressSanitizer and LeakSanitizer on, then prints a table of executions, seconds and
+# results. Exits 1 when any target crashed, leaked, timed out or ran out of memory; the input that did it is in
 # Fuzz/.build/artifacts/<target>/. Build first with `make fuzz-build` (optimised, into .build/release; FUZZ_BIN
 # picks another build). `Fuzz/run.sh --list` prints the targets.
 set -uo pipefail
@@ -14,6 +14,7 @@ BIN="${FUZZ_BIN:-.build/release}"
 if [ -n "$RUNS" ]; then
     case "$RUNS" in *[!0-9]*) echo "FUZZ_RUNS must be a number of executions, not '$RUNS'" >&2; exit 2 ;; esac
     LIMIT=(-runs="$RUNS"); MODE="to $RUNS executions"
+    if [ -n "${FUZZ_SECONDS:-}" ]; then LIMIT+=(-max_total_time="$SECONDS_EACH"); MODE="$MODE or ${SECONDS_EACH}s"; fi
 else
     LIMIT=(-max_total_time="$SECONDS_EACH"); MODE="${SECONDS_EACH}s"
 fi
