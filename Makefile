@@ -115,12 +115,15 @@ schema: build
 
 # libFuzzer targets, one per parser that reads peer or user bytes (Fuzz/, a package of its own that depends on this
 # one by path, so the sanitizer flags never reach the ordinary build). `make test` builds them so they cannot rot;
-# `make fuzz` runs each for FUZZ_SECONDS (default 60) and prints executions and results: exit 1 on any crash, leak,
-# timeout or out-of-memory, with the input in Fuzz/.build/artifacts/<target>/. FUZZ_TARGETS picks some.
-FUZZ_SECONDS ?= 60
+# `make fuzz` runs each for FUZZ_SECONDS (default 60), or to FUZZ_RUNS executions when that is given (FUZZ_SECONDS
+# then caps the time, if given too), and prints executions, seconds and results: exit 1 on any crash, leak, timeout
+# or out-of-memory, with the input in Fuzz/.build/artifacts/<target>/. FUZZ_TARGETS picks some.
+FUZZ_SECONDS ?=
+FUZZ_RUNS ?=
 FUZZ_TARGETS ?=
+# Optimised (-c release), as fuzzing is run: a debug build executes several times fewer inputs a second.
 # Product by product: a plain `swift build` in Fuzz/ would also link the main package's `mimic` with libFuzzer.
-FUZZ_FLAGS = -Xswiftc -sanitize=fuzzer,address
+FUZZ_FLAGS = -c release -Xswiftc -sanitize=fuzzer,address
 fuzz-build: setup
 # gold warns about every ASan symbol it cannot export; those lines are left out.
 	cd Fuzz && mkdir -p .build && for product in $$(./run.sh --list); do \
@@ -128,4 +131,4 @@ fuzz-build: setup
 	  grep -v "Cannot export local symbol" .build/fuzz-build.log; [ $$status = 0 ] || exit 1; done
 
 fuzz: fuzz-build
-	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) Fuzz/run.sh $(FUZZ_TARGETS)

@@ -1,7 +1,8 @@
 // swift-tools-version: 6.0
 // libFuzzer targets for every parser that reads peer or user bytes. A package of its own, so that the main package's
-// build and tests never see the sanitizer flags: `make fuzz-build` builds these products with
-// `-sanitize=fuzzer,address` into Fuzz/.build, and `make fuzz` runs them (Fuzz/run.sh).
+// build and tests never see the sanitizer flags: `make fuzz-build` builds these products optimised with
+// `-sanitize=fuzzer,address` into Fuzz/.build/release, and `make fuzz` runs them (Fuzz/run.sh). Each target's
+// main.swift is a `fuzzMain { input in … }` (FuzzSupport).
 import Foundation
 import PackageDescription
 

@@ -2,19 +2,13 @@ import Foundation
 import FuzzSupport
 import MimicCerts
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The certificate facts parser (each DER read field by field, then the chain's facts) fed arbitrary DER. Input: a
-/// split byte, then the bytes: split at that many percent into a served certificate and an anchor, or one
-/// certificate served twice when the byte is 0.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    var input = FuzzInput(start, count)
+// The certificate facts parser (each DER read field by field, then the chain's facts) fed arbitrary DER. Input: a
+// split byte, then the bytes: split at that many percent into a served certificate and an anchor, or one
+// certificate served twice when the byte is 0.
+let at = Date(timeIntervalSince1970: 1_800_000_000)
+fuzzMain { input in
     let split = Int(input.choice() % 101)
     let bytes = input.bytes
-    let at = Date(timeIntervalSince1970: 1_800_000_000)
     if split == 0 {
         _ = try? ChainFacts(chain: [bytes, bytes], anchors: [], hostname: "mail.example.test", at: at)
     } else {
@@ -22,8 +16,4 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         _ = try? ChainFacts(
             chain: [Array(bytes[..<cut])], anchors: [Array(bytes[cut...])], hostname: "192.0.2.1", at: at)
     }
-    return 0
 }
-
-// libFuzzer's driver runs `fuzz`, this target's LLVMFuzzerTestOneInput (see FuzzSupport.runLibFuzzer).
-exit(runLibFuzzer(fuzz))

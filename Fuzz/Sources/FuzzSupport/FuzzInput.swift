@@ -17,6 +17,10 @@ public struct FuzzInput {
         return bytes.removeFirst()
     }
 
+    /// The remaining bytes as text, decoded leniently (invalid UTF-8 becomes U+FFFD), as a file's reader would
+    /// not: the loaders' own UTF-8 check is tested elsewhere, their parsers here.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
     /// Splits the remaining bytes into segments of `size` (at least 1), as a peer's writes may arrive.
     public static func segments(_ bytes: [UInt8], size: Int) -> [[UInt8]] {
         let step = max(1, size)
@@ -27,21 +31,4 @@ public struct FuzzInput {
     public static func segmentSize(_ choice: UInt8, total: Int) -> Int {
         choice == 0 ? max(1, total) : Int(choice % 64) + 1
     }
-}
-
-/// libFuzzer's driver, as a library call: `swift build` links every executable's `main` itself (on Linux it renames
-/// the module's entry point and points `main` at it), so a target's `main.swift` hands its test function to the
-/// driver instead of relying on libFuzzer's own `main`.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ testOneInput: @convention(c) (UnsafeRawPointer?, Int) -> CInt
-) -> CInt
-
-/// Runs libFuzzer over `testOneInput` with the process's arguments; returns its exit status.
-public func runLibFuzzer(_ testOneInput: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt {
-    var argc = CommandLine.argc
-    var argv = CommandLine.unsafeArgv
-    return LLVMFuzzerRunDriver(&argc, &argv, testOneInput)
 }
