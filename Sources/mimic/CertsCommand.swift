@@ -25,6 +25,7 @@ struct CertsCommand: ParsableCommand {
 
     struct Mint: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "mint",
             abstract: "Mint one or more profiles into a folder (chain.pem, leaf.key, ca.pem, one PEM per certificate).",
             discussion: "Each profile goes to OUT/PROFILE/ when several are minted or --all is given."
         )
@@ -61,7 +62,7 @@ struct CertsCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the certificate profiles.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the certificate profiles.")
 
         @OptionGroup var home: CertsHome
 
@@ -96,6 +97,7 @@ struct CertsCommand: ParsableCommand {
 
     struct Matrix: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "matrix",
             abstract:
                 "Hand-shake every profile in memory, OpenSSL ↔ GnuTLS in both directions, and compare with each profile's expectations.",
             discussion: "Exit 0 when every profile gives the expected verdict through both libraries, 2 otherwise."

@@ -14,16 +14,18 @@ public enum ProbeURL {
         public let description: String
     }
 
-    static let schemes: [String: (ServiceProtocol, implicit: Bool, defaultPort: Int)] = [
-        "smtp": (.smtp, false, 25), "submission": (.smtp, false, 587), "smtps": (.smtp, true, 465),
-        "imap": (.imap, false, 143), "imaps": (.imap, true, 993),
-        "pop3": (.pop3, false, 110), "pop3s": (.pop3, true, 995),
-        "ftp": (.ftp, false, 21), "ftps": (.ftp, true, 990),
-        "ldap": (.ldap, false, 389), "ldaps": (.ldap, true, 636),
-        "https": (.https, true, 443),
+    /// A list rather than a dictionary of tuples: read at every launch (the probe's help names the schemes), and a
+    /// dictionary of tuples costs the Swift runtime a generic metadata instantiation there.
+    static let schemes: [(name: String, serviceProtocol: ServiceProtocol, implicit: Bool, defaultPort: Int)] = [
+        ("smtp", .smtp, false, 25), ("submission", .smtp, false, 587), ("smtps", .smtp, true, 465),
+        ("imap", .imap, false, 143), ("imaps", .imap, true, 993),
+        ("pop3", .pop3, false, 110), ("pop3s", .pop3, true, 995),
+        ("ftp", .ftp, false, 21), ("ftps", .ftp, true, 990),
+        ("ldap", .ldap, false, 389), ("ldaps", .ldap, true, 636),
+        ("https", .https, true, 443),
     ]
 
-    public static var supportedSchemes: [String] { schemes.keys.sorted() }
+    public static var supportedSchemes: [String] { schemes.map(\.name).sorted() }
 
     public static func parse(
         _ text: String, mode explicitMode: TLSMode? = nil, serverName: String? = nil
@@ -36,7 +38,7 @@ public enum ProbeURL {
                 description: "'\(text)': expected SCHEME://HOST[:PORT], e.g. submission://mail.example.test")
         }
         let scheme = text[..<separator.lowerBound].lowercased()
-        guard let (serviceProtocol, schemeImplicit, defaultPort) = schemes[scheme] else {
+        guard let (_, serviceProtocol, schemeImplicit, defaultPort) = schemes.first(where: { $0.name == scheme }) else {
             throw ParseError(
                 description:
                     "'\(text)': unknown scheme '\(scheme)' (use one of \(supportedSchemes.joined(separator: ", ")))")
