@@ -1,3 +1,4 @@
+import MimicCore
 /// A bounded, sans-I/O reader of the first bytes a client sends once TLS is due: it reassembles the ClientHello
 /// from its handshake records and reads what the client offered. Pure Swift, no library: it sees the bytes
 /// before either engine does, and nothing it reads is trusted — any malformed input is just `.unparsed`.
@@ -184,7 +185,7 @@ public struct ClientHelloParser: Sendable {
             // Printable names as they are; anything else (GREASE ALPN is binary) in hex.
             names.append(
                 name.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
-                    ? String(decoding: name, as: UTF8.self) : "0x" + name.map(hexByte).joined()
+                    ? String(decoding: name, as: UTF8.self) : "0x" + Hex.string(name, uppercase: false)
             )
         }
         return names
@@ -240,9 +241,4 @@ public struct ClientHelloParser: Sendable {
             return Array(bytes[offset..<(offset + length)])
         }
     }
-}
-
-private func hexByte(_ byte: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
 }

@@ -56,6 +56,5 @@ public struct TLSClientHello: Sendable, Hashable, Codable {
 
 /// `0x1301`: four lower-case hex digits.
 func hex16(_ value: UInt16) -> String {
-    let digits = Array("0123456789abcdef")
-    return "0x" + String([12, 8, 4, 0].map { digits[Int((value >> UInt16($0)) & 0xF)] })
+    "0x" + Hex.word(value)
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MimicCore
 import SwiftASN1
 import X509
 
@@ -33,7 +34,7 @@ public struct LocalCA: Sendable {
         self.key = key
         self.pemPath = pemPath
         self.keyPath = keyPath
-        self.sha256Fingerprint = SHA256.hash(data: der).map { String(format: "%02X", $0) }.joined(separator: ":")
+        self.sha256Fingerprint = Hex.string(SHA256.hash(data: der), separator: ":")
     }
 
     /// Loads the CA from `directory`, creating it when absent. Holds a file lock meanwhile so two processes never

@@ -1,4 +1,5 @@
 import Foundation
+import MimicCore
 
 /// PEM encoding and bounded certificate decoding, for minted chains and for files the CLI reads.
 public enum PEM {
@@ -42,7 +43,7 @@ public enum PEM {
         var lineNumber = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = String(rawLine.trimmingWhitespace())
             if let current = label {
                 if line.hasPrefix("-----END ") {
                     guard line == "-----END \(current)-----" else {

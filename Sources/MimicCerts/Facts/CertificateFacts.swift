@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MimicCore
 import SwiftASN1
 import X509
 
@@ -125,7 +126,7 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         curve = nil
         signatureAlgorithm = "unreadable"
         signatureHash = nil
-        sha256Fingerprint = SHA256.hash(data: der).map { String(format: "%02X", $0) }.joined(separator: ":")
+        sha256Fingerprint = Hex.string(SHA256.hash(data: der), separator: ":")
         isCA = false
         pathLength = nil
         keyUsage = nil
@@ -156,7 +157,7 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
             attribute.type == .RDNAttributeType.commonName
                 ? String(attribute.value) ?? attribute.value.description : nil
         }
-        serial = certificate.serial.drop(while: { $0 == 0 }).map { String(format: "%02X", $0) }.joined()
+        serial = Hex.string(certificate.serial.drop(while: { $0 == 0 }))
         if serial.isEmpty { serial = "00" }
         notBefore = certificate.notBefore
         notAfter = certificate.notAfter
@@ -167,7 +168,7 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         signatureAlgorithm = certificate.signature.name
         signatureHash = certificate.signature.hash?.rawValue
         hasWeakSignature = certificate.signature.hash?.isWeak ?? false
-        sha256Fingerprint = SHA256.hash(data: certificate.der).map { String(format: "%02X", $0) }.joined(separator: ":")
+        sha256Fingerprint = Hex.string(SHA256.hash(data: certificate.der), separator: ":")
 
         let extensions = certificate.extensions
         let basic = extensions[oid: OID.basicConstraints]

@@ -1,4 +1,5 @@
 import Foundation
+import MimicCore
 
 /// IP literals as reference identifiers and as iPAddress SANs: parsed to octets, printed in one canonical form.
 public enum IPAddress {
@@ -41,13 +42,8 @@ public enum IPAddress {
             let tail = hex[best.upperBound...].joined(separator: ":")
             return head + "::" + tail
         default:
-            return octets.map { hex($0) }.joined()
+            return Hex.string(octets)
         }
-    }
-
-    private static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789ABCDEF")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
     }
 
     /// Four decimal octets; a leading zero is refused, since `010` means 8 to inet_aton and 10 to a reader.

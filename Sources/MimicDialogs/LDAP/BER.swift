@@ -1,3 +1,5 @@
+import MimicCore
+
 /// A bounded BER reader and a minimal DER-style encoder for LDAP (RFC 4511 §5.1): single-byte tags, definite
 /// lengths in short or long form (Active Directory sends `30 84 00 00 00 xx`), no indefinite lengths.
 enum BERError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -27,8 +29,7 @@ enum BERError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 func hex(_ byte: UInt8) -> String {
-    let digits = String(byte, radix: 16)
-    return "0x" + (digits.count == 1 ? "0" : "") + digits
+    "0x" + Hex.byte(byte)
 }
 
 /// One element: its identifier octet and its content.

@@ -1,3 +1,5 @@
+import MimicCore
+
 /// The LDAP messages this dialog sends and reads (RFC 4511 §4).
 ///
 ///     LDAPMessage ::= SEQUENCE {
@@ -250,7 +252,7 @@ func hexDump(_ bytes: some Sequence<UInt8>, limit: Int = 64) -> String {
             parts.append("…")
             break
         }
-        parts.append(String(hex(byte).dropFirst(2)))
+        parts.append(Hex.byte(byte))
     }
     return parts.joined(separator: " ")
 }

@@ -120,7 +120,7 @@ public enum ProbeRendering {
         table.add(
             ["timings"]
                 + result.reports.map { report in
-                    report.timings.map { "\($0.phase) \(String(format: "%.1f", $0.milliseconds)) ms" }.joined(
+                    report.timings.map { "\($0.phase) \($0.milliseconds.fixed(1)) ms" }.joined(
                         separator: "\n")
                 })
         table.add(
@@ -161,7 +161,7 @@ public enum ProbeRendering {
         let reports = enumeration.reports
         out.append(
             "Enumeration (\(enumeration.connections) connections, at most \(enumeration.concurrency) at once, "
-                + "\(String(format: "%.0f", enumeration.milliseconds)) ms\(enumeration.complete ? "" : ", INCOMPLETE"))")
+                + "\(enumeration.milliseconds.fixed(0)) ms\(enumeration.complete ? "" : ", INCOMPLETE"))")
         var table = TextTable(header: [""] + reports.map { "\($0.backend.displayName) \(shortVersion($0.libraryVersion))" })
         for version in MimicTLSVersion.allCases {
             let cells = reports.map { report -> String in
@@ -241,12 +241,12 @@ public enum ProbeRendering {
         for report in result.reports {
             for timing in report.timings {
                 perf.append(
-                    "'\(report.backend.rawValue)_\(timing.phase.rawValue)_ms'=\(String(format: "%.1f", timing.milliseconds))ms"
+                    "'\(report.backend.rawValue)_\(timing.phase.rawValue)_ms'=\(timing.milliseconds.fixed(1))ms"
                 )
             }
         }
         if let enumeration = result.enumeration {
-            perf.append("'enumerate_ms'=\(String(format: "%.1f", enumeration.milliseconds))ms")
+            perf.append("'enumerate_ms'=\(enumeration.milliseconds.fixed(1))ms")
             perf.append("'enumerate_connections'=\(enumeration.connections)")
         }
         let line = "MIMIC \(severity) - \(result.target): \(summary)"
