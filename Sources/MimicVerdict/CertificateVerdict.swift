@@ -24,7 +24,7 @@ public struct CertificateVerdict: Sendable {
         var findings = verification?.findings ?? []
         var reported = Set(findings.map(\.code))
         do {
-            let facts = try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: time)
+            let facts = try RecentChainFacts.facts(chain: chain, anchors: anchors, hostname: hostname, at: time)
             self.facts = facts
             for finding in Self.factFindings(facts, thresholds: thresholds) where !reported.contains(finding.code) {
                 findings.append(finding)

@@ -1,0 +1,34 @@
+import Foundation
+import MimicCerts
+import Synchronization
+
+/// The chain facts of the chains judged in the last second: a probe's backends, and a scenario's, usually see the
+/// same chain within the same second, and reading and checking a chain is most of a verdict's cost. Facts depend
+/// on the instant only through validity, so facts computed within the same whole second are reused.
+enum RecentChainFacts {
+    private struct Key: Hashable {
+        var chain: [[UInt8]]
+        var anchors: [[UInt8]]
+        var hostname: String?
+        var second: Int64
+    }
+
+    /// Past this many entries the table starts over: it only has to bridge a probe's few backends.
+    private static let capacity = 32
+    private static let entries = Mutex<[Key: ChainFacts]>([:])
+
+    static func facts(
+        chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Date
+    ) throws(ChainFactsError) -> ChainFacts {
+        let key = Key(
+            chain: chain, anchors: anchors, hostname: hostname,
+            second: Int64(time.timeIntervalSince1970.rounded(.down)))
+        if let known = entries.withLock({ $0[key] }) { return known }
+        let facts = try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: time)
+        entries.withLock { table in
+            if table.count >= capacity { table.removeAll(keepingCapacity: true) }
+            table[key] = facts
+        }
+        return facts
+    }
+}
