@@ -453,12 +453,7 @@ final class GnuTLSEngine: TLSEngine {
         let configuration = context.configuration
         if role == .client && configuration.verifyPeer && (completed || !report.peerChain.isEmpty) {
             report.verification = GnuTLSVerifier.verify(
-                chain: report.peerChain,
-                anchors: configuration.trustAnchors,
-                hostname: configuration.effectiveVerifyHostname,
-                at: nil,
-                policy: configuration.verificationPolicy
-            )
+                ChainVerificationRequest(peerChain: report.peerChain, configuration: configuration))
         }
     }
 

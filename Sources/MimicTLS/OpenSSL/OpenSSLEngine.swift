@@ -432,12 +432,7 @@ final class OpenSSLEngine: TLSEngine {
         facts.sessionResumed = SSL_session_reused(ssl) == 1
         if role == .client, configuration.verifyPeer, !facts.peerChain.isEmpty {
             facts.verification = OpenSSLVerifier.verify(
-                chain: facts.peerChain,
-                anchors: configuration.trustAnchors,
-                hostname: configuration.effectiveVerifyHostname,
-                at: nil,
-                policy: configuration.verificationPolicy
-            )
+                ChainVerificationRequest(peerChain: facts.peerChain, configuration: configuration))
         }
     }
 
