@@ -11,19 +11,26 @@ public enum DefaultPorts {
         public let scheme: String
     }
 
-    public static let entries: [Entry] = [
-        Entry(port: 465, serviceProtocol: .smtp, mode: .implicit, scheme: "smtps"),
-        Entry(port: 587, serviceProtocol: .smtp, mode: .startTLS, scheme: "submission"),
-        Entry(port: 25, serviceProtocol: .smtp, mode: .startTLS, scheme: "smtp"),
-        Entry(port: 993, serviceProtocol: .imap, mode: .implicit, scheme: "imaps"),
-        Entry(port: 143, serviceProtocol: .imap, mode: .startTLS, scheme: "imap"),
-        Entry(port: 995, serviceProtocol: .pop3, mode: .implicit, scheme: "pop3s"),
-        Entry(port: 110, serviceProtocol: .pop3, mode: .startTLS, scheme: "pop3"),
-        Entry(port: 990, serviceProtocol: .ftp, mode: .implicit, scheme: "ftps"),
-        Entry(port: 21, serviceProtocol: .ftp, mode: .startTLS, scheme: "ftp"),
-        Entry(port: 636, serviceProtocol: .ldap, mode: .implicit, scheme: "ldaps"),
-        Entry(port: 389, serviceProtocol: .ldap, mode: .startTLS, scheme: "ldap"),
-        Entry(port: 443, serviceProtocol: .https, mode: .implicit, scheme: "https"),
+    /// Every registered port: protocol by protocol, the implicit-TLS port, then the STARTTLS ports.
+    public static let entries: [Entry] = ports.flatMap { row in
+        let implicit = Entry(
+            port: row.implicit.port, serviceProtocol: row.serviceProtocol, mode: .implicit, scheme: row.implicit.scheme)
+        return [implicit]
+            + row.startTLS.map {
+                Entry(port: $0.port, serviceProtocol: row.serviceProtocol, mode: .startTLS, scheme: $0.scheme)
+            }
+    }
+
+    private typealias Port = (port: Int, scheme: String)
+
+    /// Each protocol's ports with their URL schemes; the first STARTTLS port is the default (587 before 25).
+    private static let ports: [(serviceProtocol: ServiceProtocol, implicit: Port, startTLS: [Port])] = [
+        (.smtp, implicit: (465, "smtps"), startTLS: [(587, "submission"), (25, "smtp")]),
+        (.imap, implicit: (993, "imaps"), startTLS: [(143, "imap")]),
+        (.pop3, implicit: (995, "pop3s"), startTLS: [(110, "pop3")]),
+        (.ftp, implicit: (990, "ftps"), startTLS: [(21, "ftp")]),
+        (.ldap, implicit: (636, "ldaps"), startTLS: [(389, "ldap")]),
+        (.https, implicit: (443, "https"), startTLS: []),
     ]
 
     /// The TLS mode a well-known port implies, or nil for a port that implies nothing.

@@ -72,15 +72,6 @@ public struct DialogFailure: Error, Sendable, Hashable, CustomStringConvertible 
     public var detail: String
     public var transcript: Transcript
 
-    public init(phase: Phase, code: FindingCode, serverWords: String, detail: String, transcript: Transcript = .init())
-    {
-        self.phase = phase
-        self.code = code
-        self.serverWords = serverWords
-        self.detail = detail
-        self.transcript = transcript
-    }
-
     /// The failure as a finding, for reports.
     public var finding: Finding {
         let evidence = serverWords.isEmpty ? detail : "\(detail): \(serverWords)"

@@ -105,6 +105,20 @@ public struct TLSFailure: Error, Sendable, Hashable, CustomStringConvertible {
             libraryError: Kind.peerClosed.mimicCode, alertSent: alertSent, alertReceived: alertReceived)
     }
 
+    /// A server engine cut its handshake as configured (`closeMidHandshake`), letting out `kept` of the `written`
+    /// bytes of its first flight (`limit`, the configured number, 0 when nothing at all).
+    static func cutMidHandshake(limit: Int, kept: Int, written: Int) -> TLSFailure {
+        let what =
+            limit == 0
+            ? "after the ClientHello, sending nothing"
+            : "after \(kept) of the \(written) bytes of its first flight"
+        return TLSFailure(
+            .closedMidHandshake,
+            reason: "the server cut the handshake \(what), as configured (closeMidHandshake)",
+            libraryError: Kind.closedMidHandshake.mimicCode
+        )
+    }
+
     /// Whether the engine failed because it was configured to cut the connection mid-handshake.
     public var isCloseMidHandshake: Bool { kind == .closedMidHandshake }
 

@@ -68,25 +68,39 @@ public protocol TLSContext: AnyObject, Sendable {
     func makeEngine() throws(TLSFailure) -> any TLSEngine
 }
 
+/// What one offline verification judges: a chain, what it is checked against, and how strictly.
+struct ChainVerificationRequest: Sendable, Hashable {
+    /// DER, leaf first, as a server would send it.
+    var chain: [[UInt8]]
+    /// DER; the only certificates trusted.
+    var anchors: [[UInt8]]
+    /// Checked when given.
+    var hostname: String?
+    /// Seconds since 1970; now when nil.
+    var time: Double?
+    var policy: VerificationPolicy = .default
+}
+
+extension ChainVerificationRequest {
+    /// What a client engine judges after its handshake: the chain the server sent, now, as configured.
+    init(peerChain: [[UInt8]], configuration: MimicTLSConfiguration) {
+        self.init(
+            chain: peerChain, anchors: configuration.trustAnchors, hostname: configuration.effectiveVerifyHostname,
+            time: nil, policy: configuration.verificationPolicy)
+    }
+}
+
 /// Offline chain verification by a backend: the same library code the client engine uses after a handshake.
-public protocol TLSChainVerifier {
+protocol TLSChainVerifier {
     static var backend: TLSBackend { get }
-    /// Verifies `chain` (DER, leaf first, as a server would send it) against `anchors` (DER), checking
-    /// `hostname` when given, at `time` (now when nil).
-    static func verify(
-        chain: [[UInt8]],
-        anchors: [[UInt8]],
-        hostname: String?,
-        at time: Double?,
-        policy: VerificationPolicy
-    ) -> VerificationResult
+    static func verify(_ request: ChainVerificationRequest) -> VerificationResult
 }
 
 extension TLSChainVerifier {
     /// Verifies under the default policy.
     static func verify(chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Double?) -> VerificationResult
     {
-        verify(chain: chain, anchors: anchors, hostname: hostname, at: time, policy: .default)
+        verify(ChainVerificationRequest(chain: chain, anchors: anchors, hostname: hostname, time: time))
     }
 }
 
@@ -112,11 +126,11 @@ public enum TLSBackends {
         at time: Double? = nil,
         policy: VerificationPolicy = .default
     ) -> VerificationResult {
-        switch backend {
-        case .openssl:
-            OpenSSLVerifier.verify(chain: chain, anchors: anchors, hostname: hostname, at: time, policy: policy)
-        case .gnutls:
-            GnuTLSVerifier.verify(chain: chain, anchors: anchors, hostname: hostname, at: time, policy: policy)
+        let request = ChainVerificationRequest(
+            chain: chain, anchors: anchors, hostname: hostname, time: time, policy: policy)
+        return switch backend {
+        case .openssl: OpenSSLVerifier.verify(request)
+        case .gnutls: GnuTLSVerifier.verify(request)
         }
     }
 

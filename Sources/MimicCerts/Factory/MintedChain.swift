@@ -18,24 +18,6 @@ public struct MintedChain: Sendable, Hashable {
     /// PKCS#8 PEM of the first served certificate's key.
     public let leafKeyPEM: String
 
-    public init(
-        name: String,
-        hostname: String,
-        certificates: [String: [UInt8]],
-        served: [[UInt8]],
-        servedNames: [String],
-        anchors: [[UInt8]],
-        leafKeyPEM: String
-    ) {
-        self.name = name
-        self.hostname = hostname
-        self.certificates = certificates
-        self.served = served
-        self.servedNames = servedNames
-        self.anchors = anchors
-        self.leafKeyPEM = leafKeyPEM
-    }
-
     /// The served chain as PEM, in serve order.
     public var chainPEM: String { served.map { PEM.encode(der: $0, label: "CERTIFICATE") }.joined() }
 

@@ -47,13 +47,9 @@ public struct HTTPClientDialog: LineDialog {
         case .completed, .failed: return []
         default:
             return fail(
-                core.failure(
-                    .postTLS,
-                    .closed,
-                    words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection before the end of the headers"
-                )
-            )
+                core.closedEarly(
+                    .postTLS, buffered: core.reader.bufferedBytes,
+                    detail: "the server closed the connection before the end of the headers"))
         }
     }
 

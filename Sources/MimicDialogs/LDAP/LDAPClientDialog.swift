@@ -74,14 +74,7 @@ public struct LDAPClientDialog: ClientDialog {
         switch state {
         case .completed, .failed: return []
         default:
-            return fail(
-                core.failure(
-                    currentPhase,
-                    .closed,
-                    words: escaped(framer.buffer),
-                    detail: "the server closed the connection"
-                )
-            )
+            return fail(core.closedEarly(currentPhase, buffered: framer.buffer))
         }
     }
 

@@ -28,6 +28,8 @@ struct LDAPMessage: Sendable, Hashable {
     static let startTLSOID = "1.3.6.1.4.1.1466.20037"
     static let noticeOfDisconnectionOID = "1.3.6.1.4.1.1466.20036"
 
+    /// The BER tags of LDAP, both sides': the probe's requests and the responses it reads, and the requests the
+    /// mock reads (`LDAPRequest`) and its answers.
     enum Tag {
         static let sequence: UInt8 = 0x30
         static let set: UInt8 = 0x31
@@ -35,11 +37,14 @@ struct LDAPMessage: Sendable, Hashable {
         static let enumerated: UInt8 = 0x0A
         static let octetString: UInt8 = 0x04
         static let boolean: UInt8 = 0x01
+        static let bindRequest: UInt8 = 0x60
+        static let bindResponse: UInt8 = 0x61
         static let unbindRequest: UInt8 = 0x42
         static let searchRequest: UInt8 = 0x63
         static let searchResultEntry: UInt8 = 0x64
         static let searchResultDone: UInt8 = 0x65
         static let searchResultReference: UInt8 = 0x73
+        static let abandonRequest: UInt8 = 0x50
         static let extendedRequest: UInt8 = 0x77
         static let extendedResponse: UInt8 = 0x78
         static let referral: UInt8 = 0xA3
@@ -47,6 +52,9 @@ struct LDAPMessage: Sendable, Hashable {
         static let responseName: UInt8 = 0x8A
         static let responseValue: UInt8 = 0x8B
         static let presentFilter: UInt8 = 0x87
+        /// BindRequest's authentication choices: simple [0], sasl [3].
+        static let simple: UInt8 = 0x80
+        static let sasl: UInt8 = 0xA3
     }
 
     /// Notice of Disconnection (RFC 4511 §4.4.1): unsolicited, messageID 0, responseName …20036.
@@ -57,15 +65,23 @@ struct LDAPMessage: Sendable, Hashable {
 
     // MARK: Decoding
 
-    /// Decodes one whole message (as framed by `LDAPFramer`): every element bounded, nesting checked.
-    init(decoding bytes: [UInt8], maxDepth: Int) throws(BERError) {
+    /// The envelope of one whole message, either side's (as framed by `LDAPFramer`): a single SEQUENCE, every
+    /// element bounded and nesting checked, holding the messageID and the protocolOp.
+    static func envelope(_ bytes: [UInt8], maxDepth: Int) throws(BERError) -> (messageID: Int, op: BERElement) {
         var outer = BERReader(bytes[...])
         let message = try outer.read(Tag.sequence)
         guard outer.isAtEnd else { throw .trailingBytes }
         try BER.validate(message, maxDepth: maxDepth)
         var reader = BERReader(message.content)
-        messageID = try reader.read(Tag.integer).integer()
+        let messageID = try reader.read(Tag.integer).integer()
         guard let op = try reader.next() else { throw .truncated }
+        return (messageID, op)
+    }
+
+    /// Decodes one whole message (as framed by `LDAPFramer`): every element bounded, nesting checked.
+    init(decoding bytes: [UInt8], maxDepth: Int) throws(BERError) {
+        let op: BERElement
+        (messageID, op) = try Self.envelope(bytes, maxDepth: maxDepth)
         size = bytes.count
         var body = BERReader(op.content)
         switch op.tag {

@@ -36,61 +36,22 @@ enum ReplyProgress: Sendable, Hashable {
     case invalid(String)
 }
 
-/// SMTP replies (RFC 5321 §4.2):
-///
-///     Reply-line     = *( Reply-code "-" [ textstring ] CRLF )
-///                      Reply-code [ SP textstring ] CRLF
-///
-/// Every line carries the same code; the last has a space (or nothing) after it. A `220-` first line is not
-/// the greeting's end (postscreen; ssl_exporter PR #205).
-struct SMTPReplyAssembler: Sendable {
-    private var code: Int?
-    private var lines: [String] = []
-    private var rawLines: [String] = []
+/// A coded reply in progress: the lines read so far and the code they carry. Both assemblers keep one.
+private struct PartialCodedReply: Sendable {
+    var code: Int?
+    var lines: [String] = []
+    var rawLines: [String] = []
 
-    mutating func add(_ line: ReceivedLine) -> ReplyProgress {
+    /// Adds a line that must be a reply line: the code, then a space, a hyphen or nothing. A hyphen says more lines
+    /// follow; every line must carry the code of the reply's first. `protocolName` names the reply in errors.
+    mutating func addReplyLine(_ line: ReceivedLine, protocolName: String) -> ReplyProgress {
         guard let lineCode = CodedReply.code(line.bytes) else {
-            return .invalid("not an SMTP reply line (no three-digit code)")
+            return .invalid("not an \(protocolName) reply line (no three-digit code)")
         }
         if let code, code != lineCode {
             return .invalid("reply code changed from \(code) to \(lineCode) within one reply")
         }
-        let separator: UInt8? = line.bytes.count > 3 ? line.bytes[3] : nil
-        guard separator == nil || separator == 0x20 || separator == 0x2D else {
-            return .invalid("reply code not followed by space or hyphen")
-        }
-        code = lineCode
-        lines.append(CodedReply.text(after: 4, line))
-        rawLines.append(line.display)
-        if separator == 0x2D { return .incomplete }
-        let reply = CodedReply(code: lineCode, lines: lines, rawLines: rawLines)
-        self = SMTPReplyAssembler()
-        return .complete(reply)
-    }
-}
-
-/// FTP replies (RFC 959 §4.2): a multi-line reply starts `ddd-` and ends at the first line that starts with
-/// the same code followed by a space; lines in between are free text, even ones that start with digits.
-/// s_client stopped at the second line of such a banner (openssl #8645).
-struct FTPReplyAssembler: Sendable {
-    private var code: Int?
-    private var lines: [String] = []
-    private var rawLines: [String] = []
-
-    mutating func add(_ line: ReceivedLine) -> ReplyProgress {
-        if let code {
-            lines.append(line.text)
-            rawLines.append(line.display)
-            let lineCode = CodedReply.code(line.bytes)
-            let separator: UInt8? = line.bytes.count > 3 ? line.bytes[3] : nil
-            guard lineCode == code, separator == nil || separator == 0x20 else { return .incomplete }
-            lines[lines.count - 1] = CodedReply.text(after: 4, line)
-            return finish(code)
-        }
-        guard let lineCode = CodedReply.code(line.bytes) else {
-            return .invalid("not an FTP reply line (no three-digit code)")
-        }
-        let separator: UInt8? = line.bytes.count > 3 ? line.bytes[3] : nil
+        let separator = Self.separator(line)
         guard separator == nil || separator == 0x20 || separator == 0x2D else {
             return .invalid("reply code not followed by space or hyphen")
         }
@@ -100,9 +61,47 @@ struct FTPReplyAssembler: Sendable {
         return separator == 0x2D ? .incomplete : finish(lineCode)
     }
 
-    private mutating func finish(_ code: Int) -> ReplyProgress {
+    /// The byte after a line's code, nil when the line ends there.
+    static func separator(_ line: ReceivedLine) -> UInt8? {
+        line.bytes.count > 3 ? line.bytes[3] : nil
+    }
+
+    /// The reply is whole: returns it and starts the next one.
+    mutating func finish(_ code: Int) -> ReplyProgress {
         let reply = CodedReply(code: code, lines: lines, rawLines: rawLines)
-        self = FTPReplyAssembler()
+        self = PartialCodedReply()
         return .complete(reply)
+    }
+}
+
+/// SMTP replies (RFC 5321 §4.2):
+///
+///     Reply-line     = *( Reply-code "-" [ textstring ] CRLF )
+///                      Reply-code [ SP textstring ] CRLF
+///
+/// Every line carries the same code; the last has a space (or nothing) after it. A `220-` first line is not
+/// the greeting's end (postscreen; ssl_exporter PR #205).
+struct SMTPReplyAssembler: Sendable {
+    private var reply = PartialCodedReply()
+
+    mutating func add(_ line: ReceivedLine) -> ReplyProgress {
+        reply.addReplyLine(line, protocolName: "SMTP")
+    }
+}
+
+/// FTP replies (RFC 959 §4.2): a multi-line reply starts `ddd-` and ends at the first line that starts with
+/// the same code followed by a space; lines in between are free text, even ones that start with digits.
+/// s_client stopped at the second line of such a banner (openssl #8645).
+struct FTPReplyAssembler: Sendable {
+    private var reply = PartialCodedReply()
+
+    mutating func add(_ line: ReceivedLine) -> ReplyProgress {
+        guard let code = reply.code else { return reply.addReplyLine(line, protocolName: "FTP") }
+        reply.lines.append(line.text)
+        reply.rawLines.append(line.display)
+        let separator = PartialCodedReply.separator(line)
+        guard CodedReply.code(line.bytes) == code, separator == nil || separator == 0x20 else { return .incomplete }
+        reply.lines[reply.lines.count - 1] = CodedReply.text(after: 4, line)
+        return reply.finish(code)
     }
 }

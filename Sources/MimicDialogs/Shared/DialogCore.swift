@@ -105,6 +105,14 @@ struct DialogCore: Sendable {
         DialogFailure(phase: phase, code: code, serverWords: words, detail: detail, transcript: summary.transcript)
     }
 
+    /// The failure for a server that closed the connection where the dialog did not expect it; `buffered` is the
+    /// unfinished answer it left behind.
+    func closedEarly(
+        _ phase: Phase, buffered: some Sequence<UInt8>, detail: String = "the server closed the connection"
+    ) -> DialogFailure {
+        failure(phase, .closed, words: escaped(buffered), detail: detail)
+    }
+
     /// The failure for bytes that arrived after the go-ahead and before the handshake (CVE-2011-0411 shape).
     func injection(_ bytes: some Sequence<UInt8>, phase: Phase = .upgrade) -> DialogFailure {
         failure(

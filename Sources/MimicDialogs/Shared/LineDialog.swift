@@ -158,10 +158,7 @@ extension LineDialog {
         case .quitting:
             return complete()
         case .idle, .awaiting, .awaitingTLS:
-            return fail(
-                core.failure(
-                    currentPhase, .closed, words: escaped(core.reader.bufferedBytes),
-                    detail: "the server closed the connection"))
+            return fail(core.closedEarly(currentPhase, buffered: core.reader.bufferedBytes))
         }
     }
 

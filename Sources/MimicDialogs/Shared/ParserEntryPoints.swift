@@ -8,26 +8,17 @@ public enum ParserEntryPoints {
     /// returns the number of lines read, or -1 once a line was too long (where the dialogs stop).
     public static func lineReader(_ bytes: [UInt8], maxLineLength: Int, segment: Int) -> Int {
         var reader = LineReader(maxLineLength: maxLineLength)
-        var lines = 0
-        let step = max(1, segment)
-        var start = 0
-        while start < bytes.count {
-            let end = min(bytes.count, start + step)
-            reader.append(Array(bytes[start..<end]))
-            start = end
-            drain: while true {
-                switch reader.next() {
-                case .line(let line):
-                    lines += 1
-                    _ = line.display
-                case .needMoreBytes: break drain
-                case .lineTooLong(let evidence):
-                    _ = evidence
-                    return -1
-                }
+        return countFramed(bytes, segment: segment, append: { reader.append($0) }) {
+            switch reader.next() {
+            case .line(let line):
+                _ = line.display
+                return .item
+            case .needMoreBytes: return .needMoreBytes
+            case .lineTooLong(let evidence):
+                _ = evidence
+                return .refused
             }
         }
-        return lines
     }
 
     /// Reads `bytes` as a sequence of BER elements and checks each one's nesting, as the LDAP decoders do;
@@ -61,22 +52,39 @@ public enum ParserEntryPoints {
     /// returns the number of whole messages, or -1 once the stream was invalid.
     public static func ldapFramer(_ bytes: [UInt8], maxMessageBytes: Int, segment: Int) -> Int {
         var framer = LDAPFramer(maxMessageBytes: maxMessageBytes)
-        var messages = 0
-        let step = max(1, segment)
-        var start = 0
-        while start < bytes.count {
-            let end = min(bytes.count, start + step)
-            framer.append(Array(bytes[start..<end]))
-            start = end
+        return countFramed(bytes, segment: segment, append: { framer.append($0) }) {
+            switch framer.next() {
+            case .message: .item
+            case .needMoreBytes: .needMoreBytes
+            case .invalid: .refused
+            }
+        }
+    }
+
+    /// What a framing reader gave when asked for its next item.
+    enum Framed {
+        case item
+        case needMoreBytes
+        case refused
+    }
+
+    /// Appends `bytes` in segments of `segment` bytes (at least 1), taking every whole item after each; returns
+    /// the number of items, or -1 once the reader refused the stream.
+    static func countFramed(
+        _ bytes: [UInt8], segment: Int, append: ([UInt8]) -> Void, next: () -> Framed
+    ) -> Int {
+        var items = 0
+        for piece in pieces(bytes, size: max(1, segment)) {
+            append(piece)
             drain: while true {
-                switch framer.next() {
-                case .message: messages += 1
+                switch next() {
+                case .item: items += 1
                 case .needMoreBytes: break drain
-                case .invalid: return -1
+                case .refused: return -1
                 }
             }
         }
-        return messages
+        return items
     }
 
     /// The FTP passive-mode reply parsers: the port of an EPSV reply and the endpoint of a PASV reply.
@@ -197,8 +205,23 @@ public enum ParserEntryPoints {
     }
 
     static func segments(_ bytes: [UInt8], choice: UInt8) -> [[UInt8]] {
-        let step = segmentSize(choice, total: bytes.count)
-        return stride(from: 0, to: bytes.count, by: step).map { Array(bytes[$0..<min(bytes.count, $0 + step)]) }
+        pieces(bytes, size: segmentSize(choice, total: bytes.count))
+    }
+
+    /// `bytes` cut into pieces of `size` bytes (at least 1), the last one shorter when it does not divide.
+    static func pieces(_ bytes: [UInt8], size: Int) -> [[UInt8]] {
+        stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min(bytes.count, $0 + size)]) }
+    }
+
+    /// Performs `first` and every action it leads to, round by round, as a caller of a dialog would; `perform`
+    /// returns the actions one leads to. A dialog that never stops asking is cut off after 1000 rounds.
+    static func settle<Action>(_ first: [Action], performing perform: (Action) -> [Action]) {
+        var pending = first
+        var rounds = 0
+        while !pending.isEmpty, rounds < 1000 {
+            rounds += 1
+            pending = pending.flatMap(perform)
+        }
     }
 
     /// Plays the probe's side: every TLS upgrade succeeds at once, every data channel opens (or fails), the peer's
@@ -208,27 +231,20 @@ public enum ParserEntryPoints {
     ) {
         var dialog = ClientDialogs.make(for: serviceProtocol, options: DialogOptions(mode: mode))
         var ended = false
-        func settle(_ first: [DialogAction]) {
-            var pending = first
-            var rounds = 0
-            while !pending.isEmpty, rounds < 1000 {
-                rounds += 1
-                let batch = pending
-                pending = []
-                for action in batch {
-                    switch action {
-                    case .send, .finding: break
-                    case .startTLS: pending += dialog.tlsEstablished()
-                    case .openDataChannel:
-                        pending += dataChannelOpens ? dialog.dataChannelOpened() : dialog.dataChannelFailed("refused")
-                    case .completed, .failed: ended = true
-                    }
-                }
+        func perform(_ action: DialogAction) -> [DialogAction] {
+            switch action {
+            case .send, .finding: return []
+            case .startTLS: return dialog.tlsEstablished()
+            case .openDataChannel:
+                return dataChannelOpens ? dialog.dataChannelOpened() : dialog.dataChannelFailed("refused")
+            case .completed, .failed:
+                ended = true
+                return []
             }
         }
-        settle(dialog.start())
-        for segment in segments where !ended { settle(dialog.received(segment)) }
-        if !ended { settle(dialog.closed()) }
+        settle(dialog.start(), performing: perform)
+        for segment in segments where !ended { settle(dialog.received(segment), performing: perform) }
+        if !ended { settle(dialog.closed(), performing: perform) }
         _ = dialog.transcript.description
     }
 
@@ -239,27 +255,18 @@ public enum ParserEntryPoints {
         transfer: DataTransferOutcome
     ) {
         var dialog = ServerDialogs.make(for: serviceProtocol, configuration: configuration)
-        func settle(_ first: [ServerAction]) {
-            var pending = first
-            var rounds = 0
-            while !pending.isEmpty, rounds < 1000 {
-                rounds += 1
-                let batch = pending
-                pending = []
-                for action in batch {
-                    switch action {
-                    case .send, .enterPhase, .closeDataListener, .close: break
-                    case .delay: pending += dialog.delayElapsed()
-                    case .startTLS: pending += dialog.tlsEstablished()
-                    case .listenForData: pending += dialog.dataListenerReady(port: 20_021)
-                    case .transferData: pending += dialog.dataTransferFinished(transfer)
-                    }
-                }
+        func perform(_ action: ServerAction) -> [ServerAction] {
+            switch action {
+            case .send, .enterPhase, .closeDataListener, .close: []
+            case .delay: dialog.delayElapsed()
+            case .startTLS: dialog.tlsEstablished()
+            case .listenForData: dialog.dataListenerReady(port: 20_021)
+            case .transferData: dialog.dataTransferFinished(transfer)
             }
         }
-        settle(dialog.start())
-        for segment in segments where !dialog.isClosed { settle(dialog.received(segment)) }
-        if !dialog.isClosed { settle(dialog.closed()) }
+        settle(dialog.start(), performing: perform)
+        for segment in segments where !dialog.isClosed { settle(dialog.received(segment), performing: perform) }
+        if !dialog.isClosed { settle(dialog.closed(), performing: perform) }
         _ = dialog.transcript.description
         _ = dialog.observation
     }

@@ -214,18 +214,8 @@ final class GnuTLSEngine: TLSEngine {
         let written = outbound.count
         outbound = Array(outbound.prefix(max(0, limit)))
         silenced = true
-        let what =
-            limit == 0
-            ? "after the ClientHello, sending nothing"
-            : "after \(outbound.count) of the \(written) bytes of its first flight"
         fillReport(completed: false)
-        return fail(
-            TLSFailure(
-                .closedMidHandshake,
-                reason: "the server cut the handshake \(what), as configured (closeMidHandshake)",
-                libraryError: TLSFailure.Kind.closedMidHandshake.mimicCode
-            )
-        )
+        return fail(.cutMidHandshake(limit: limit, kept: outbound.count, written: written))
     }
 
     /// The chain the retrieve function hands over: server, the one for the client's SNI name; client, its own
@@ -453,12 +443,7 @@ final class GnuTLSEngine: TLSEngine {
         let configuration = context.configuration
         if role == .client && configuration.verifyPeer && (completed || !report.peerChain.isEmpty) {
             report.verification = GnuTLSVerifier.verify(
-                chain: report.peerChain,
-                anchors: configuration.trustAnchors,
-                hostname: configuration.effectiveVerifyHostname,
-                at: nil,
-                policy: configuration.verificationPolicy
-            )
+                ChainVerificationRequest(peerChain: report.peerChain, configuration: configuration))
         }
     }
 

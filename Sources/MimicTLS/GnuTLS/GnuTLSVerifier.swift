@@ -26,14 +26,9 @@ enum GnuTLSVerifier: TLSChainVerifier {
     /// Serialises verifications (see the type's documentation).
     private static let verifyLock = Mutex(())
 
-    static func verify(
-        chain: [[UInt8]],
-        anchors: [[UInt8]],
-        hostname: String?,
-        at time: Double?,
-        policy: VerificationPolicy
-    ) -> VerificationResult {
-        let hostname = hostname.flatMap { $0.isEmpty ? nil : $0 }
+    static func verify(_ request: ChainVerificationRequest) -> VerificationResult {
+        let (chain, anchors, time, policy) = (request.chain, request.anchors, request.time, request.policy)
+        let hostname = request.hostname.flatMap { $0.isEmpty ? nil : $0 }
         func rejected(_ raw: VerificationResult.RawError) -> VerificationResult {
             VerificationResult(
                 backend: .gnutls,

@@ -17,19 +17,6 @@ public struct TLSSuiteCandidate: Sendable, Hashable, Codable {
     /// suites have no key exchange keyword).
     public var offer: [String]
 
-    public init(
-        backend: TLSBackend, code: UInt16, libraryName: String, name: String, minimumVersion: MimicTLSVersion,
-        maximumVersion: MimicTLSVersion, offer: [String]
-    ) {
-        self.backend = backend
-        self.code = code
-        self.libraryName = libraryName
-        self.name = name
-        self.minimumVersion = minimumVersion
-        self.maximumVersion = maximumVersion
-        self.offer = offer
-    }
-
     /// `0x002F`.
     public var codeText: String {
         let hex = String(code, radix: 16, uppercase: true)

@@ -185,17 +185,7 @@ final class OpenSSLEngine: TLSEngine {
         let written = drainWriteBIO()
         cutOutput = Array(written.prefix(max(0, limit)))
         silenced = true
-        let what =
-            limit == 0
-            ? "after the ClientHello, sending nothing"
-            : "after \(cutOutput.count) of the \(written.count) bytes of its first flight"
-        return finish(
-            failure: TLSFailure(
-                .closedMidHandshake,
-                reason: "the server cut the handshake \(what), as configured (closeMidHandshake)",
-                libraryError: TLSFailure.Kind.closedMidHandshake.mimicCode
-            )
-        )
+        return finish(failure: .cutMidHandshake(limit: limit, kept: cutOutput.count, written: written.count))
     }
 
     private func abortFailure() -> TLSStep {
@@ -348,15 +338,8 @@ final class OpenSSLEngine: TLSEngine {
     func sessionForResumption() -> TLSSession? {
         guard case .established = state, let session = SSL_get1_session(ssl) else { return nil }
         defer { SSL_SESSION_free(session) }
-        guard SSL_SESSION_is_resumable(session) == 1 else { return nil }
-        let length = i2d_SSL_SESSION(session, nil)
-        guard length > 0 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(length))
-        let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var cursor = buffer.baseAddress
-            return i2d_SSL_SESSION(session, &cursor)
-        }
-        guard written == length else { return nil }
+        guard SSL_SESSION_is_resumable(session) == 1, let bytes = Self.encoded({ i2d_SSL_SESSION(session, $0) })
+        else { return nil }
         return TLSSession(backend: .openssl, bytes: bytes)
     }
 
@@ -432,12 +415,7 @@ final class OpenSSLEngine: TLSEngine {
         facts.sessionResumed = SSL_session_reused(ssl) == 1
         if role == .client, configuration.verifyPeer, !facts.peerChain.isEmpty {
             facts.verification = OpenSSLVerifier.verify(
-                chain: facts.peerChain,
-                anchors: configuration.trustAnchors,
-                hostname: configuration.effectiveVerifyHostname,
-                at: nil,
-                policy: configuration.verificationPolicy
-            )
+                ChainVerificationRequest(peerChain: facts.peerChain, configuration: configuration))
         }
     }
 
@@ -478,12 +456,18 @@ final class OpenSSLEngine: TLSEngine {
     }
 
     static func der(_ cert: OpaquePointer) -> [UInt8]? {
-        let length = i2d_X509(cert, nil)
+        encoded { i2d_X509(cert, $0) }
+    }
+
+    /// The bytes an OpenSSL `i2d_*` function writes: called once without a cursor for the length, then once to
+    /// write them. Nil when it has nothing to write or writes another length than it said.
+    static func encoded(_ i2d: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8]? {
+        let length = i2d(nil)
         guard length > 0 else { return nil }
         var bytes = [UInt8](repeating: 0, count: Int(length))
         let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var cursor = buffer.baseAddress
-            return i2d_X509(cert, &cursor)
+            return i2d(&cursor)
         }
         return written == length ? bytes : nil
     }

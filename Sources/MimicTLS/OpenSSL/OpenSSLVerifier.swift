@@ -25,20 +25,14 @@ enum OpenSSLVerifier: TLSChainVerifier {
         static let maximumComplaints = 64
     }
 
-    static func verify(
-        chain: [[UInt8]],
-        anchors: [[UInt8]],
-        hostname: String?,
-        at time: Double?,
-        policy: VerificationPolicy
-    ) -> VerificationResult {
-        let complaints = complaints(chain: chain, anchors: anchors, hostname: hostname, at: time, policy: policy)
+    static func verify(_ request: ChainVerificationRequest) -> VerificationResult {
+        let complaints = Self.complaints(request)
         return VerificationResult(
             backend: .openssl,
             accepted: complaints.isEmpty,
             rawErrors: complaints.map(\.raw),
             findings: OpenSSLFindingMap.findings(for: complaints),
-            hostname: hostname
+            hostname: request.hostname
         )
     }
 
@@ -46,13 +40,9 @@ enum OpenSSLVerifier: TLSChainVerifier {
     ///
     /// Every served certificate after the leaf goes in as untrusted input, in the order served, and OpenSSL builds
     /// the path itself, exactly as `openssl verify -untrusted` does; the served order plays no part here.
-    static func complaints(
-        chain: [[UInt8]],
-        anchors: [[UInt8]],
-        hostname: String?,
-        at time: Double?,
-        policy: VerificationPolicy = .default
-    ) -> [Complaint] {
+    static func complaints(_ request: ChainVerificationRequest) -> [Complaint] {
+        let (chain, anchors, hostname, time, policy) =
+            (request.chain, request.anchors, request.hostname, request.time, request.policy)
         OpenSSLErrorQueue.clear()
         defer { OpenSSLErrorQueue.clear() }
         guard !chain.isEmpty else {

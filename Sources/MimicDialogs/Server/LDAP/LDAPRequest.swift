@@ -25,21 +25,13 @@ struct LDAPRequest: Sendable, Hashable {
         case update(responseTag: UInt8, name: String)
     }
 
-    enum Tag {
-        static let bindRequest: UInt8 = 0x60
-        static let bindResponse: UInt8 = 0x61
-        static let unbindRequest: UInt8 = 0x42
-        static let searchRequest: UInt8 = 0x63
-        static let abandonRequest: UInt8 = 0x50
-        static let extendedRequest: UInt8 = 0x77
-        static let simple: UInt8 = 0x80
-        static let sasl: UInt8 = 0xA3
-        /// Request tag → response tag for the update operations.
-        static let updates: [UInt8: (UInt8, String)] = [
-            0x66: (0x67, "ModifyRequest"), 0x68: (0x69, "AddRequest"), 0x4A: (0x6B, "DelRequest"),
-            0x6C: (0x6D, "ModifyDNRequest"), 0x6E: (0x6F, "CompareRequest"),
-        ]
-    }
+    typealias Tag = LDAPMessage.Tag
+
+    /// Request tag → response tag for the update operations.
+    static let updates: [UInt8: (UInt8, String)] = [
+        0x66: (0x67, "ModifyRequest"), 0x68: (0x69, "AddRequest"), 0x4A: (0x6B, "DelRequest"),
+        0x6C: (0x6D, "ModifyDNRequest"), 0x6E: (0x6F, "CompareRequest"),
+    ]
 
     enum DecodingError: Error, Sendable, Hashable {
         case ber(BERError)
@@ -60,19 +52,13 @@ struct LDAPRequest: Sendable, Hashable {
 
     /// The messageID, the operation (nil when the protocolOp is not a request known here) and its tag.
     private static func parse(_ bytes: [UInt8], maxDepth: Int) throws(BERError) -> (Int, Operation?, UInt8) {
-        var outer = BERReader(bytes[...])
-        let message = try outer.read(LDAPMessage.Tag.sequence)
-        guard outer.isAtEnd else { throw .trailingBytes }
-        try BER.validate(message, maxDepth: maxDepth)
-        var reader = BERReader(message.content)
-        let messageID = try reader.read(LDAPMessage.Tag.integer).integer()
-        guard let op = try reader.next() else { throw .truncated }
+        let (messageID, op) = try LDAPMessage.envelope(bytes, maxDepth: maxDepth)
         var body = BERReader(op.content)
         let operation: Operation?
         switch op.tag {
         case Tag.bindRequest:
-            let version = try body.read(LDAPMessage.Tag.integer).integer()
-            let name = try body.read(LDAPMessage.Tag.octetString).text
+            let version = try body.read(Tag.integer).integer()
+            let name = try body.read(Tag.octetString).text
             guard let authentication = try body.next() else { throw .truncated }
             guard authentication.tag == Tag.simple || authentication.tag == Tag.sasl else {
                 throw .unexpectedTag(expected: Tag.simple, got: authentication.tag)
@@ -83,19 +69,19 @@ struct LDAPRequest: Sendable, Hashable {
         case Tag.unbindRequest:
             operation = .unbind
         case Tag.searchRequest:
-            let base = try body.read(LDAPMessage.Tag.octetString).text
-            let scope = try body.read(LDAPMessage.Tag.enumerated).integer()
-            _ = try body.read(LDAPMessage.Tag.enumerated)
-            _ = try body.read(LDAPMessage.Tag.integer)
-            _ = try body.read(LDAPMessage.Tag.integer)
-            _ = try body.read(LDAPMessage.Tag.boolean)
+            let base = try body.read(Tag.octetString).text
+            let scope = try body.read(Tag.enumerated).integer()
+            _ = try body.read(Tag.enumerated)
+            _ = try body.read(Tag.integer)
+            _ = try body.read(Tag.integer)
+            _ = try body.read(Tag.boolean)
             guard try body.next() != nil else { throw .truncated }  // the filter, not evaluated
             var attributes: [String] = []
-            if let list = try body.readIfPresent(LDAPMessage.Tag.sequence) {
+            if let list = try body.readIfPresent(Tag.sequence) {
                 var names = BERReader(list.content)
                 while let name = try names.next() {
-                    guard name.tag == LDAPMessage.Tag.octetString else {
-                        throw .unexpectedTag(expected: LDAPMessage.Tag.octetString, got: name.tag)
+                    guard name.tag == Tag.octetString else {
+                        throw .unexpectedTag(expected: Tag.octetString, got: name.tag)
                     }
                     attributes.append(name.text)
                 }
@@ -104,9 +90,9 @@ struct LDAPRequest: Sendable, Hashable {
         case Tag.abandonRequest:
             operation = .abandon
         case Tag.extendedRequest:
-            operation = .extended(name: try body.read(LDAPMessage.Tag.requestName).text)
+            operation = .extended(name: try body.read(Tag.requestName).text)
         default:
-            operation = Tag.updates[op.tag].map { .update(responseTag: $0.0, name: $0.1) }
+            operation = Self.updates[op.tag].map { .update(responseTag: $0.0, name: $0.1) }
         }
         return (messageID, operation, op.tag)
     }

@@ -102,7 +102,7 @@ public struct LDAPServerDialog: ServerDialog {
         switch request.operation {
         case .bind(_, _, let sasl, _):
             let code = sasl ? 7 : 0
-            return send(id, LDAPRequest.Tag.bindResponse, result(code), "BindResponse \(LDAPResultCode.name(code))")
+            return send(id, LDAPMessage.Tag.bindResponse, result(code), "BindResponse \(LDAPResultCode.name(code))")
         case .unbind:
             return core.close()
         case .abandon:
