@@ -33,8 +33,8 @@ struct RunnerMappingTests {
             pki: { profile: good }
             expect: { verdict: [] }
             """)
-        #expect(set.scenario.server.maxConnections == 100_000)
-        #expect(set.scenario.server.idleTimeout == .milliseconds(1500))
+        #expect(set.scenario.server.limits.maxConnections == 100_000)
+        #expect(set.scenario.server.limits.idleTimeout == 1.5)
         #expect(set.configuration.limits.maxConnections == 100_000)
         #expect(set.configuration.limits.idleTimeout == 1.5)
 

@@ -49,16 +49,16 @@ enum ScenarioKeys {
         static let port = ScenarioKey<ServerSpec>(
             "port", in: path, \.port, .int(in: 0...65535), default: 0, help: "0 (default) = ephemeral.")
         static let maxConnections = ScenarioKey<ServerSpec>(
-            "max_connections", in: path, \.maxConnections, .int(in: ServerSpec.maxConnectionsRange),
+            "max_connections", in: path, \.limits.maxConnections, .int(in: MockServerLimits.maxConnectionsRange),
             help: "Connections served at once (default 256); one more hears the protocol's 'too many connections' "
                 + "(SMTP 421, IMAP * BYE, POP3 -ERR, FTP 421, LDAP Notice of Disconnection, HTTPS 503) and is closed.")
         static let idleTimeout = ScenarioKey<ServerSpec>(
-            "idle_timeout", in: path, \.idleTimeout, .idleTimeout,
+            "idle_timeout", in: path, \.limits.idleTimeout, .idleTimeout,
             help: "Close a connection silent both ways this long: 1s to 10m. Default: the protocol's real server "
                 + "(smtp 300s, imap/pop3 180s, ftp 300s, ldap 300s, https 60s).")
         static let closeAfterConnections = ScenarioKey<ServerSpec>(
-            "close_after_connections", in: path, \.closeAfterConnections,
-            .int(in: ServerSpec.closeAfterConnectionsRange),
+            "close_after_connections", in: path, \.limits.closeAfterConnections,
+            .int(in: MockServerLimits.closeAfterConnectionsRange),
             help: "After this many connections in all, every later one hears the protocol's 'too many connections' "
                 + "(a server that rate-limits a scanner). Default: no such limit.")
         static let section = KeySection<ServerSpec>(
