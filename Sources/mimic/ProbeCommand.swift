@@ -103,7 +103,7 @@ struct ProbeCommand: AsyncParsableCommand {
             ehloName: ehlo,
             tryStartTLSAnyway: startTLSAnyway
         )
-        options.verificationPolicy = policy
+        options.client.verificationPolicy = policy
         let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
         var enumerations: [EnumerationResult?] = Array(repeating: nil, count: parsed.count)
         if enumerate {

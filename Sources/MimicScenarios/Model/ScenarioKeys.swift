@@ -279,16 +279,16 @@ enum ScenarioKeys {
             "servername", in: path, \.servername, .serverName,
             help: "A DNS name (RFC 1123 labels, at most 253 characters) or an IP literal.")
         static let backends = ScenarioKey<ProbeSpec>(
-            "backends", in: path, \.backends, .backends, help: "The client-side libraries to probe with.")
+            "backends", in: path, \.client.backends, .backends, help: "The client-side libraries to probe with.")
         static let mode = ScenarioKey<ProbeSpec>(
             "mode", in: path, \.mode, .enumeration(what: "TLS mode", ref: "mode"),
             help: "Probe in this mode instead of the server's.")
         static let timeout = ScenarioKey<ProbeSpec>("timeout", in: path, \.timeout, .positiveDuration)
         static let startTLSAnyway = ScenarioKey<ProbeSpec>(
-            "starttls_anyway", in: path, \.startTLSAnyway, .bool, default: false,
+            "starttls_anyway", in: path, \.client.tryStartTLSAnyway, .bool, default: false,
             help: "Start the handshake even when the upgrade was refused.")
         static let policy = ScenarioKey<ProbeSpec>(
-            "policy", in: path, \.policy, .enumeration(what: "verification policy"), default: "default",
+            "policy", in: path, \.client.verificationPolicy, .enumeration(what: "verification policy"), default: "default",
             help: "Chain verification policy: default (each library's ordinary client) or strict (OpenSSL "
                 + "X509_STRICT + partial chains, certtool's medium profile).")
         static let enumerate = ScenarioKey<ProbeSpec>(

@@ -35,16 +35,11 @@ public struct PreparedScenario: Sendable {
             serverName: serverName)
     }
 
-    /// The probe's options: this scenario's anchors, backends, deadlines, `starttls_anyway` and `policy`.
+    /// The probe's options: this scenario's anchors, deadlines, and its backends, `policy` and `starttls_anyway`.
     public func probeOptions(defaultTimeout: Duration, scale: Double = 1) -> ProbeOptions {
         let timeout = (scenario.probe.timeout ?? defaultTimeout) * scale
-        var options = ProbeOptions(
-            backends: scenario.probe.backends,
-            trustAnchors: anchors,
-            deadlines: ProbeDeadlines(timeout: timeout.seconds),
-            tryStartTLSAnyway: scenario.probe.startTLSAnyway
-        )
-        options.verificationPolicy = scenario.probe.policy
+        var options = ProbeOptions(trustAnchors: anchors, deadlines: ProbeDeadlines(timeout: timeout.seconds))
+        options.client = scenario.probe.client
         return options
     }
 }
