@@ -33,10 +33,8 @@ public struct ProbeOptions: Sendable {
     /// Trust anchors (DER). Never the OS store.
     public var trustAnchors: [[UInt8]]
     public var deadlines: ProbeDeadlines
-    public var warnDays: Int
-    public var critDays: Int
-    /// `warnDays` and `critDays` as the verdict takes them.
-    public var thresholds: ExpiryThresholds { ExpiryThresholds(warnDays: warnDays, critDays: critDays) }
+    /// When a certificate's coming expiry is a WARNING and when it is CRITICAL (`--warn-days`, `--crit-days`).
+    public var thresholds: ExpiryThresholds
     public var ehloName: String
     public var minimumVersion: MimicTLSVersion?
     public var maximumVersion: MimicTLSVersion?
@@ -63,8 +61,7 @@ public struct ProbeOptions: Sendable {
         self.client = ProbeClientSettings(backends: backends, tryStartTLSAnyway: tryStartTLSAnyway)
         self.trustAnchors = trustAnchors
         self.deadlines = deadlines
-        self.warnDays = warnDays
-        self.critDays = critDays
+        self.thresholds = ExpiryThresholds(warnDays: warnDays, critDays: critDays)
         self.ehloName = ehloName
         self.minimumVersion = minimumVersion
         self.maximumVersion = maximumVersion
