@@ -3,7 +3,7 @@ import MimicNet
 import MimicTLS
 
 /// A scenario with everything resolved that can be resolved before a socket opens: its chains minted, its mock
-/// server's configuration built, and what the probe must trust and ask for.
+/// server's configuration built, and what the probe must trust and ask for. Only `ScenarioRunner.prepare` makes one.
 public struct PreparedScenario: Sendable {
     public var scenario: Scenario
     /// The mock server, with `host` and `port` from the scenario (`ScenarioRunner` binds an ephemeral port).
@@ -12,18 +12,6 @@ public struct PreparedScenario: Sendable {
     public var anchors: [[UInt8]]
     /// The SNI and verification name: `probe.servername`, else the chain's host name.
     public var serverName: String
-
-    public init(
-        scenario: Scenario,
-        configuration: MockServerConfiguration,
-        anchors: [[UInt8]],
-        serverName: String
-    ) {
-        self.scenario = scenario
-        self.configuration = configuration
-        self.anchors = anchors
-        self.serverName = serverName
-    }
 
     /// The mode the probe connects in: the scenario's `probe.mode`, else the server's.
     public var probeMode: TLSMode { scenario.probe.mode ?? scenario.server.mode }
