@@ -84,7 +84,7 @@ extension MockServer {
             host: mock.host == "0.0.0.0" ? "127.0.0.1" : mock.host, port: mock.port,
             serviceProtocol: scenario.server.serviceProtocol, mode: scenario.server.mode,
             serverName: ready.serverName, trustAnchorsDER: ready.anchors,
-            expectedVerdict: ExpectedVerdict(scenario.expect, backends: scenario.probe.backends),
+            expectedVerdict: ExpectedVerdict(scenario.expect, backends: scenario.probe.client.backends),
             scenario: scenario)
         do {
             let result = try await body(service)

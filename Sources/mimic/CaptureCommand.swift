@@ -82,7 +82,7 @@ struct CaptureCommand: AsyncParsableCommand {
         var probeOptions = ProbeOptions(
             backends: backend.backends, trustAnchors: anchors, deadlines: ProbeDeadlines(timeout: timeout),
             ehloName: ehlo)
-        probeOptions.verificationPolicy = policy
+        probeOptions.client.verificationPolicy = policy
         var options = ScenarioCapture.Options(
             keepNames: keepNames, absoluteDates: absoluteDates, partial: partial, url: url, timeout: timeout)
         options.policy = policy

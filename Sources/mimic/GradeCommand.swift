@@ -44,8 +44,7 @@ struct GradeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Grade against a running zoo: the manifest `mimic serve --manifest` wrote.")
     var zoo: String?
 
-    @Option(name: .customLong("port-base"), help: "Start the zoo on fixed ports from N up (see mimic serve).")
-    var portBase: Int?
+    @OptionGroup var ports: PortBase
 
     @Option(name: .long, help: "Monitor runs at once (default: the adapter's concurrency).")
     var concurrency: Int?
@@ -76,13 +75,12 @@ struct GradeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if zoo != nil, !paths.isEmpty { throw ValidationError("give scenario paths or --zoo, not both") }
-        if zoo != nil, portBase != nil { throw ValidationError("--port-base starts a zoo; --zoo uses a running one") }
+        if zoo != nil, ports.portBase != nil {
+            throw ValidationError("--port-base starts a zoo; --zoo uses a running one")
+        }
         if noHTML, html != nil { throw ValidationError("--html and --no-html contradict each other") }
         if let concurrency, !(1...64).contains(concurrency) {
             throw ValidationError("--concurrency must be from 1 to 64")
-        }
-        if let portBase, !(1...65535).contains(portBase) {
-            throw ValidationError("--port-base must be a port from 1 to 65535")
         }
     }
 
@@ -126,9 +124,10 @@ struct GradeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         } else {
-            let prepared = try prepareScenarios()
+            let prepared = try selection.prepare(
+                paths, with: ScenarioRunner(factory: home.factory()), nothingDone: "nothing was started")
             do {
-                running = try await Zoo.start(prepared, portBase: portBase, observations: log)
+                running = try await Zoo.start(prepared, portBase: ports.portBase, observations: log)
             } catch {
                 printError("mimic: \(error)")
                 if case .usage = error { throw ExitCode(2) }
@@ -194,24 +193,6 @@ struct GradeCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             printError("mimic: no regression against the baseline")
-        }
-    }
-
-    private func prepareScenarios() throws -> [PreparedScenario] {
-        let runner = ScenarioRunner(factory: home.factory())
-        let urls = (paths.isEmpty ? ["scenarios"] : paths).map { URL(fileURLWithPath: $0) }
-        switch runner.prepare(paths: urls, filter: selection.scenarioFilter) {
-        case .rejected(let errors):
-            for error in errors { printError(error.description) }
-            printError("mimic: \(errors.count) error(s); nothing was started")
-            throw ExitCode(2)
-        case .ready(var prepared):
-            prepared = selection.select(prepared)
-            guard !prepared.isEmpty else {
-                printError("mimic: no scenario selected")
-                throw ExitCode(2)
-            }
-            return prepared
         }
     }
 

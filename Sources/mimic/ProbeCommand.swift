@@ -39,13 +39,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .customLong("ca-file"), help: "PEM bundle of trust anchors (default: certs/trust/mozilla-roots.pem).")
     var caFile: String?
 
-    @Option(
-        name: .customLong("warn-days"), help: "WARNING when a certificate in the path expires within this many days.")
-    var warnDays: Int = 30
-
-    @Option(
-        name: .customLong("crit-days"), help: "CRITICAL when a certificate in the path expires within this many days.")
-    var critDays: Int = 7
+    @OptionGroup var expiry: ExpiryDays
 
     @Option(
         help:
@@ -83,7 +77,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
-        guard warnDays >= critDays, critDays >= 0 else { throw ValidationError("need --warn-days >= --crit-days >= 0") }
+        guard expiry.warnDays >= expiry.critDays, expiry.critDays >= 0 else {
+            throw ValidationError("need --warn-days >= --crit-days >= 0")
+        }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         guard (1...64).contains(enumerateConcurrency) else {
             throw ValidationError("--enumerate-concurrency must be 1 to 64")
@@ -102,12 +98,12 @@ struct ProbeCommand: AsyncParsableCommand {
             backends: backend.backends,
             trustAnchors: anchors,
             deadlines: ProbeDeadlines(timeout: timeout),
-            warnDays: warnDays,
-            critDays: critDays,
+            warnDays: expiry.warnDays,
+            critDays: expiry.critDays,
             ehloName: ehlo,
             tryStartTLSAnyway: startTLSAnyway
         )
-        options.verificationPolicy = policy
+        options.client.verificationPolicy = policy
         let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
         var enumerations: [EnumerationResult?] = Array(repeating: nil, count: parsed.count)
         if enumerate {
@@ -120,7 +116,8 @@ struct ProbeCommand: AsyncParsableCommand {
         let results = parsed.indices.map {
             ProbeResult(target: parsed[$0], reports: reports[$0], enumeration: enumerations[$0])
         }
-        print(ProbeRendering.render(results, format: format, warnDays: warnDays, critDays: critDays))
+        print(
+            ProbeRendering.render(results, format: format, warnDays: expiry.warnDays, critDays: expiry.critDays))
         let code = ProbeRendering.exitCode(results)
         if code != 0 { throw ExitCode(code) }
     }

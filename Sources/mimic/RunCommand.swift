@@ -52,21 +52,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let runner = ScenarioRunner(
             factory: home.factory(), concurrency: concurrency, defaultTimeout: .milliseconds(Int(timeout * 1000)))
-        let urls = (paths.isEmpty ? ["scenarios"] : paths).map { URL(fileURLWithPath: $0) }
-        var prepared: [PreparedScenario]
-        switch runner.prepare(paths: urls, filter: selection.scenarioFilter) {
-        case .rejected(let errors):
-            for error in errors { printError(error.description) }
-            printError("mimic: \(errors.count) error(s); nothing was run")
-            throw ExitCode(2)
-        case .ready(let scenarios):
-            prepared = scenarios
-        }
-        prepared = selection.select(prepared)
-        guard !prepared.isEmpty else {
-            printError("mimic: no scenario selected" + (selection.filter.map { " (filter '\($0)')" } ?? ""))
-            throw ExitCode(2)
-        }
+        let prepared = try selection.prepare(paths, with: runner, nothingDone: "nothing was run")
 
         // A running count on a terminal only: logs and pipes get the report alone.
         let interactive = isatty(STDOUT_FILENO) == 1

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MimicScenarios
 
 /// Which scenarios a command takes: `run`, `serve` and `grade` share these.
@@ -14,6 +15,26 @@ struct ScenarioSelection: ParsableArguments {
     /// The prepared scenarios of this shard (all without --shard).
     func select(_ prepared: [PreparedScenario]) -> [PreparedScenario] {
         shard.map { $0.select(prepared, id: \.scenario.id) } ?? prepared
+    }
+
+    /// The scenarios at `paths` (default: scenarios/), checked and minted by `runner`, then selected: on any bad
+    /// file every error is printed, then the count and `nothingDone`, and nothing is returned (exit 2); likewise
+    /// when no scenario is selected.
+    func prepare(_ paths: [String], with runner: ScenarioRunner, nothingDone: String) throws -> [PreparedScenario] {
+        let urls = (paths.isEmpty ? ["scenarios"] : paths).map { URL(fileURLWithPath: $0) }
+        switch runner.prepare(paths: urls, filter: scenarioFilter) {
+        case .rejected(let errors):
+            for error in errors { printError(error.description) }
+            printError("mimic: \(errors.count) error(s); \(nothingDone)")
+            throw ExitCode(2)
+        case .ready(let prepared):
+            let selected = select(prepared)
+            guard !selected.isEmpty else {
+                printError("mimic: no scenario selected" + (filter.map { " (filter '\($0)')" } ?? ""))
+                throw ExitCode(2)
+            }
+            return selected
+        }
     }
 }
 

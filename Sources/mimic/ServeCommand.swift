@@ -34,10 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Argument(help: "Scenario files or folders.")
     var paths: [String]
 
-    @Option(
-        name: .customLong("port-base"),
-        help: "Give every scenario a fixed port from N up (the same run after run), so a monitor is configured once.")
-    var portBase: Int?
+    @OptionGroup var ports: PortBase
 
     @Option(name: .long, help: "Write the zoo's manifest (JSON) to this file; - for standard output.")
     var manifest: String?
@@ -57,27 +54,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one scenario file") }
-        if let portBase, !(1...65535).contains(portBase) {
-            throw ValidationError("--port-base must be a port from 1 to 65535")
-        }
     }
 
     func run() async throws {
-        let runner = ScenarioRunner(factory: home.factory())
-        var prepared: [PreparedScenario]
-        switch runner.prepare(paths: paths.map { URL(fileURLWithPath: $0) }, filter: selection.scenarioFilter) {
-        case .rejected(let errors):
-            for error in errors { printError(error.description) }
-            printError("mimic: \(errors.count) error(s); nothing was started")
-            throw ExitCode(2)
-        case .ready(let scenarios):
-            prepared = scenarios
-        }
-        prepared = selection.select(prepared)
-        guard !prepared.isEmpty else {
-            printError("mimic: no scenario selected")
-            throw ExitCode(2)
-        }
+        let prepared = try selection.prepare(
+            paths, with: ScenarioRunner(factory: home.factory()), nothingDone: "nothing was started")
 
         // Catch the signals before anything listens, so that one arriving during start-up still stops cleanly.
         let signals = SignalWaiter([SIGINT, SIGTERM])
@@ -93,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         let zoo: Zoo
         do {
             zoo = try await Zoo.start(
-                prepared, portBase: portBase, directory: caDirectory.map { URL(fileURLWithPath: $0) },
+                prepared, portBase: ports.portBase, directory: caDirectory.map { URL(fileURLWithPath: $0) },
                 observations: observations)
         } catch {
             printError("mimic: \(error)")

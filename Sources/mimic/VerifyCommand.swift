@@ -55,14 +55,12 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: "Output: text or json.")
     var format: ReportFormat = .text
 
-    @Option(name: .long, help: "Warn when a certificate in the path expires within this many days.")
-    var warnDays: Int = 30
-
-    @Option(name: .long, help: "Critical when a certificate in the path expires within this many days.")
-    var critDays: Int = 7
+    @OptionGroup var expiry: ExpiryDays
 
     func validate() throws {
-        guard warnDays >= 0, critDays >= 0 else { throw ValidationError("--warn-days and --crit-days must be >= 0") }
+        guard expiry.warnDays >= 0, expiry.critDays >= 0 else {
+            throw ValidationError("--warn-days and --crit-days must be >= 0")
+        }
         if let at { do { _ = try TimeSpec.parse(at) } catch { throw ValidationError("--at: \(error)") } }
     }
 
@@ -76,8 +74,8 @@ struct VerifyCommand: ParsableCommand {
                 hostname: host,
                 at: at.map { try TimeSpec.parse($0) },
                 backends: backend.backends,
-                warnDays: warnDays,
-                critDays: critDays,
+                warnDays: expiry.warnDays,
+                critDays: expiry.critDays,
                 policy: policy
             )
         }

@@ -46,7 +46,7 @@ struct CaptureTests {
         var originalOutcome: [String: ScenarioOutcome] = [:]
         let anchorSubjects = Dictionary(
             prepared.map { ($0.scenario.id, ScenarioCapture.anchorSubjects($0.anchors)) }, uniquingKeysWith: { a, _ in a })
-        let policies = Dictionary(prepared.map { ($0.scenario.id, $0.scenario.probe.policy) }, uniquingKeysWith: { a, _ in a })
+        let policies = Dictionary(prepared.map { ($0.scenario.id, $0.scenario.probe.client.verificationPolicy) }, uniquingKeysWith: { a, _ in a })
         for outcome in run.outcomes where outcome.passed {
             result.total += 1
             let reports = outcome.backends.compactMap(\.report)

@@ -26,8 +26,7 @@ struct EnumerationModelTests {
         let scenario = try #require(try loader.load(yaml: Self.yaml, file: "keys.yaml").first)
         #expect(scenario.probe.enumerate)
         #expect(scenario.tls.serverOrder == true)
-        #expect(scenario.server.closeAfterConnections == 3)
-        #expect(ScenarioMapping.limits(scenario.server).closeAfterConnections == 3)
+        #expect(scenario.server.limits.closeAfterConnections == 3)
         let configuration = ScenarioMapping.tls(scenario.tls, chain: [], key: .pem(""))
         #expect(configuration.serverPreference == true)
         #expect(FindingCode.weakCipher.defaultSeverity == .critical)
@@ -41,7 +40,7 @@ struct EnumerationModelTests {
             ).first)
         #expect(!plain.probe.enumerate)
         #expect(plain.tls.serverOrder == nil)
-        #expect(plain.server.closeAfterConnections == nil)
+        #expect(plain.server.limits.closeAfterConnections == nil)
     }
 
     @Test(

@@ -112,7 +112,7 @@ struct LibraryTests {
             else { continue }
             checked += 1
             #expect(scenario.probe.servername == profile.hostname, "\(scenario.id): probe the profile's hostname")
-            for backend in scenario.probe.backends {
+            for backend in scenario.probe.client.backends {
                 let expected = scenario.expect.expected(for: backend).verdict
                 #expect(
                     expected == Set(profile.expectedFindings(for: backend)),
@@ -223,8 +223,8 @@ struct LibraryTests {
         Knob(name: "probe.mode differs from the server's", minimum: 4) {
             $0.probe.mode != nil && $0.probe.mode != $0.server.mode
         },
-        Knob(name: "probe.starttls_anyway", minimum: 4) { $0.probe.startTLSAnyway },
-        Knob(name: "probe.backends one library only", minimum: 2) { $0.probe.backends.count == 1 },
+        Knob(name: "probe.starttls_anyway", minimum: 4) { $0.probe.client.tryStartTLSAnyway },
+        Knob(name: "probe.backends one library only", minimum: 2) { $0.probe.client.backends.count == 1 },
         // Network.
         Knob(name: "network latency", minimum: 4) { !faults($0, "latency").isEmpty },
         Knob(name: "network trickle", minimum: 3) { !faults($0, "trickle").isEmpty },
@@ -258,7 +258,7 @@ struct LibraryTests {
         if Self.textUpgrades.contains(proto) {
             has("advertise: false (stripped)") { $0.dialog.startTLS.advertise == .stripped }
             has("advertise: mangled") { $0.dialog.startTLS.advertise == .mangled }
-            has("stripped but tried anyway") { $0.dialog.startTLS.advertise == .stripped && $0.probe.startTLSAnyway }
+            has("stripped but tried anyway") { $0.dialog.startTLS.advertise == .stripped && $0.probe.client.tryStartTLSAnyway }
             has("a refused greeting") { $0.dialog.refuseGreeting != nil }
             has("a custom greeting") { $0.dialog.greeting != nil }
             has("bare LF line endings or a capabilities change") {
@@ -292,7 +292,7 @@ struct LibraryTests {
     @Test func everyCertificateTLSAndDialogFindingIsExpectedSomewhere() {
         var expected: Set<FindingCode> = []
         for scenario in scenarios {
-            for backend in scenario.probe.backends {
+            for backend in scenario.probe.client.backends {
                 expected.formUnion(scenario.expect.expected(for: backend).verdict)
             }
         }

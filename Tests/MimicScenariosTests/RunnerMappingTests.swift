@@ -33,8 +33,8 @@ struct RunnerMappingTests {
             pki: { profile: good }
             expect: { verdict: [] }
             """)
-        #expect(set.scenario.server.maxConnections == 100_000)
-        #expect(set.scenario.server.idleTimeout == .milliseconds(1500))
+        #expect(set.scenario.server.limits.maxConnections == 100_000)
+        #expect(set.scenario.server.limits.idleTimeout == 1.5)
         #expect(set.configuration.limits.maxConnections == 100_000)
         #expect(set.configuration.limits.idleTimeout == 1.5)
 
@@ -366,9 +366,9 @@ struct RunnerMappingTests {
             expect: { verdict: [hostnameMismatch] }
             """)
         let options = p.probeOptions(defaultTimeout: .seconds(3))
-        #expect(options.backends == [.gnutls])
+        #expect(options.client.backends == [.gnutls])
         #expect(options.deadlines.handshake == 1.5)
-        #expect(options.tryStartTLSAnyway)
+        #expect(options.client.tryStartTLSAnyway)
         #expect(!options.trustAnchors.isEmpty)
         #expect(options.trustAnchors == p.anchors)
         let target = p.target(host: "127.0.0.1", port: 1143)
@@ -384,6 +384,6 @@ struct RunnerMappingTests {
             """)
         let o = defaults.probeOptions(defaultTimeout: .seconds(3))
         #expect(o.deadlines.reply == 3)
-        #expect(o.backends == TLSBackend.allCases)
+        #expect(o.client.backends == TLSBackend.allCases)
     }
 }

@@ -13,22 +13,16 @@ import NIOPosix
 /// FTPS data channel resumes the control channel's).
 public final class MockServer: Sendable {
     public let configuration: MockServerConfiguration
-    /// The address actually bound (the ephemeral port resolved).
-    public let host: String
+    /// The address bound: the configuration's.
+    public var host: String { configuration.host }
+    /// The port bound: the configuration's, or the ephemeral one the system picked for 0.
     public let port: Int
 
     private let serverChannel: any Channel
     private let registry: MockChannelRegistry
 
-    init(
-        configuration: MockServerConfiguration,
-        host: String,
-        port: Int,
-        serverChannel: any Channel,
-        registry: MockChannelRegistry
-    ) {
+    init(configuration: MockServerConfiguration, port: Int, serverChannel: any Channel, registry: MockChannelRegistry) {
         self.configuration = configuration
-        self.host = host
         self.port = port
         self.serverChannel = serverChannel
         self.registry = registry
@@ -81,13 +75,7 @@ public final class MockServer: Sendable {
             try? await channel.close()
             throw MockServerError(description: "the listener has no local port")
         }
-        return MockServer(
-            configuration: configuration,
-            host: configuration.host,
-            port: port,
-            serverChannel: channel,
-            registry: registry
-        )
+        return MockServer(configuration: configuration, port: port, serverChannel: channel, registry: registry)
     }
 
     /// Control connections open now (the FTP data channels and connections being refused not counted).

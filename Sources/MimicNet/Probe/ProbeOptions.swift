@@ -27,16 +27,15 @@ public struct ProbeDeadlines: Sendable, Hashable, Codable {
 
 /// How to probe.
 public struct ProbeOptions: Sendable {
-    public var backends: [TLSBackend]
+    /// The libraries to probe with, how strictly they judge the served chain, and whether the upgrade is tried
+    /// unasked (what a scenario's `probe` section sets too).
+    public var client: ProbeClientSettings
     /// Trust anchors (DER). Never the OS store.
     public var trustAnchors: [[UInt8]]
     public var deadlines: ProbeDeadlines
-    public var warnDays: Int
-    public var critDays: Int
-    /// `warnDays` and `critDays` as the verdict takes them.
-    public var thresholds: ExpiryThresholds { ExpiryThresholds(warnDays: warnDays, critDays: critDays) }
+    /// When a certificate's coming expiry is a WARNING and when it is CRITICAL (`--warn-days`, `--crit-days`).
+    public var thresholds: ExpiryThresholds
     public var ehloName: String
-    public var tryStartTLSAnyway: Bool
     public var minimumVersion: MimicTLSVersion?
     public var maximumVersion: MimicTLSVersion?
     /// FTP: open the data channel after PROT P and hand-shake on it.
@@ -44,8 +43,6 @@ public struct ProbeOptions: Sendable {
     /// After a completed handshake, connect again offering its session and report whether the server resumed it
     /// (`ProbeReport.resumption`); `mimic capture` does.
     public var checkResumption = false
-    /// How strictly each backend judges the served chain (`--policy`, `probe.policy`).
-    public var verificationPolicy: VerificationPolicy = .default
     /// Enumeration: offer exactly this instead of the library's defaults (replaces the version bounds above).
     public var offer: ProbeOffer? = nil
 
@@ -61,13 +58,11 @@ public struct ProbeOptions: Sendable {
         maximumVersion: MimicTLSVersion? = nil,
         ftpDataChannel: Bool = true
     ) {
-        self.backends = backends
+        self.client = ProbeClientSettings(backends: backends, tryStartTLSAnyway: tryStartTLSAnyway)
         self.trustAnchors = trustAnchors
         self.deadlines = deadlines
-        self.warnDays = warnDays
-        self.critDays = critDays
+        self.thresholds = ExpiryThresholds(warnDays: warnDays, critDays: critDays)
         self.ehloName = ehloName
-        self.tryStartTLSAnyway = tryStartTLSAnyway
         self.minimumVersion = minimumVersion
         self.maximumVersion = maximumVersion
         self.ftpDataChannel = ftpDataChannel

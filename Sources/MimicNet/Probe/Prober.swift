@@ -18,7 +18,7 @@ public final class Prober: Sendable {
     /// Probes one target through every backend in `options`, each on its own connection, concurrently.
     public func probe(_ target: ProbeTarget, options: ProbeOptions) async -> [ProbeReport] {
         await withTaskGroup(of: (Int, ProbeReport).self) { tasks in
-            for (index, backend) in options.backends.enumerated() {
+            for (index, backend) in options.client.backends.enumerated() {
                 tasks.addTask { (index, await self.probe(target, backend: backend, options: options)) }
             }
             var reports: [(Int, ProbeReport)] = []
@@ -85,7 +85,7 @@ public final class Prober: Sendable {
                 serverName: target.sniName,
                 trustAnchors: options.trustAnchors,
                 verifyHostname: target.verifyName,
-                verificationPolicy: options.verificationPolicy
+                verificationPolicy: options.client.verificationPolicy
             )
             options.offer?.apply(to: &configuration)
             tlsContext = try TLSBackends.makeContext(backend, configuration: configuration)
@@ -102,7 +102,7 @@ public final class Prober: Sendable {
         }
         let dialogOptions = DialogOptions(
             mode: target.mode,
-            tryStartTLSAnyway: options.tryStartTLSAnyway,
+            tryStartTLSAnyway: options.client.tryStartTLSAnyway,
             ehloName: options.ehloName,
             host: target.verifyName,
             port: target.port,

@@ -2,24 +2,17 @@
 /// server sent (control bytes, quotes, a `#`, a leading `*`) reads back byte for byte.
 enum CaptureYAML {
     static func quoted(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    output += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
+        let escaped = text.escaping { scalar in
+            if let escape = escapes[scalar] { return escape }
+            guard scalar.value < 0x20 || scalar.value == 0x7F else { return nil }
+            return "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
         }
-        return output + "\""
+        return "\"" + escaped + "\""
     }
+
+    private static let escapes: [Unicode.Scalar: String] = [
+        "\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+    ]
 
     static func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
 

@@ -122,43 +122,18 @@ public enum ChildProcess {
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        // A monitor gets no other descriptor of ours: the zoo's listening sockets stay the zoo's.
-        _ = spawnCloseFrom(&actions, 3)
-        posix_spawn_file_actions_addclose(&actions, writeEnd)
-        posix_spawn_file_actions_addclose(&actions, readEnd)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        for number in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaultSignals, number) }
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let environmentLines = environment.map { "\($0.key)=\($0.value)" }.sorted()
-        var pid: pid_t = 0
         let started = ContinuousClock.now
         guard beginSpawn() else {
             close(writeEnd)
             close(readEnd)
             throw LaunchError(description: "\(program): not started: Mimic is stopping")
         }
-        let spawned = withCStrings(argv) { arguments in
-            withCStrings(environmentLines) { variables in
-                posix_spawn(&pid, resolved, &actions, &attributes, arguments, variables)
-            }
+        let (spawned, pid) = spawn(resolved, argv, environment: environmentLines) { actions in
+            posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+            posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+            posix_spawn_file_actions_addclose(&actions, writeEnd)
+            posix_spawn_file_actions_addclose(&actions, readEnd)
         }
         close(writeEnd)
         endSpawn(spawned == 0 ? pid : nil)
@@ -233,6 +208,45 @@ public enum ChildProcess {
             droppedBytes: dropped,
             timedOut: timedOut,
             milliseconds: (ContinuousClock.now - started).milliseconds)
+    }
+
+    /// posix_spawn `path` as Mimic starts every monitor and service: in a process group of its own (so that
+    /// stopping it stops whatever it started), standard input from /dev/null, standard output and error as
+    /// `redirect` sets them up, no other descriptor of ours (the zoo's listening sockets stay the zoo's), and every
+    /// signal unblocked and at its default (Mimic ignores SIGINT and SIGTERM while it waits for them; a child must
+    /// not inherit that). Returns posix_spawn's result and the child's pid.
+    static func spawn(
+        _ path: String, _ argv: [String], environment: [String],
+        redirect: (inout posix_spawn_file_actions_t) -> Void
+    ) -> (result: Int32, pid: pid_t) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        redirect(&actions)
+        _ = spawnCloseFrom(&actions, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        for number in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaultSignals, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var pid: pid_t = 0
+        let result = withCStrings(argv) { arguments in
+            withCStrings(environment) { variables in
+                posix_spawn(&pid, path, &actions, &attributes, arguments, variables)
+            }
+        }
+        return (result, pid)
     }
 
     private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {

@@ -289,34 +289,15 @@ public struct MonitorGrading: Sendable {
         guard let resolved = ChildProcess.find(argv[0], in: path) else {
             throw ChildProcess.LaunchError(description: "\(argv[0]): not found")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        _ = spawnCloseFrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setpgroup(&attributes, 0)
-        // Mimic ignores SIGINT and SIGTERM while it waits for them; the service must not inherit that.
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        for number in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaultSignals, number) }
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
-        var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in pointers { free(pointer) }
-            for pointer in variables { free(pointer) }
-        }
-        var pid: pid_t = 0
         guard ChildProcess.beginSpawn() else {
             throw ChildProcess.LaunchError(description: "\(argv[0]): not started: Mimic is stopping")
         }
-        let spawned = posix_spawn(&pid, resolved, &actions, &attributes, &pointers, &variables)
+        let (spawned, pid) = ChildProcess.spawn(
+            resolved, argv, environment: environment.map { "\($0.key)=\($0.value)" }
+        ) { actions in
+            posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         ChildProcess.endSpawn(spawned == 0 ? pid : nil)
         guard spawned == 0 else {
             throw ChildProcess.LaunchError(description: "\(argv[0]): \(String(cString: strerror(spawned)))")

@@ -144,11 +144,10 @@ public struct ProfileMatrix: Sendable {
 }
 
 extension ProfileMatrix {
-    public func render(_ format: ReportFormat) -> String {
-        switch format {
-        case .json: return JSONReport.encode(rows)
-        case .text: break
-        }
+    public func render(_ format: ReportFormat) -> String { format.render(rows, text: renderText) }
+
+    /// A row per profile, a column per client and server library pairing, then the known divergences.
+    func renderText() -> String {
         var table = TextTable(
             header: ["profile", "expected (openssl / gnutls)"]
                 + (rows.first?.cells ?? []).map { "\($0.client.displayName) client ← \($0.server.displayName) server" }

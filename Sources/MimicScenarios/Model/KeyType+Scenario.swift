@@ -84,17 +84,21 @@ extension KeyType where Value == String? {
     }
 }
 
-extension KeyType where Value == Duration {
-    /// `server.idle_timeout`: a duration between a second and ten minutes (the mock's ceiling on any wait).
-    static var idleTimeout: KeyType<Duration> {
+extension KeyType where Value == Double {
+    /// `server.idle_timeout`: a duration between a second and ten minutes (the mock's ceiling on any wait), in
+    /// seconds as the mock takes it.
+    static var idleTimeout: KeyType<Double> {
         KeyType(schema: .ref("duration")) { (value) throws(ScenarioError) in
-            let duration = try value.duration()
-            guard ServerSpec.idleTimeoutRange.contains(duration) else {
+            let seconds = try value.duration().seconds
+            guard MockServerLimits.idleTimeoutRange.contains(seconds) else {
                 throw value.error("an idle timeout must be between 1s and 10m (600s), got '\(value.scalarText ?? "")'")
             }
-            return duration
+            return seconds
         }
     }
+}
+
+extension KeyType where Value == Duration {
 
     static var positiveDuration: KeyType<Duration> {
         KeyType(schema: .ref("duration")) { (value) throws(ScenarioError) in

@@ -47,13 +47,13 @@ extension Scenario {
     /// whether or not a client tries TLS after it.
     public var monitorExpectation: (expect: MonitorExpectation, reason: String) {
         if let explicit = expect.monitor { return (explicit, "set in the scenario file") }
-        let severities = probe.backends.map { expect.expected(for: $0).severity }
+        let severities = probe.client.backends.map { expect.expected(for: $0).severity }
         let okCount = severities.filter { $0 == .ok }.count
         if okCount > 0, okCount < severities.count {
             return (.either, "the TLS libraries legitimately disagree about this server")
         }
         if okCount == severities.count { return (.ok, "the probe expects OK") }
-        let verdicts = Set(probe.backends.flatMap { expect.expected(for: $0).verdict })
+        let verdicts = Set(probe.client.backends.flatMap { expect.expected(for: $0).verdict })
         if verdicts.contains(.timeout), !network.contains(where: { $0.kind == .stall }) {
             return (.either, "only slow: a timeout depends on the monitor's own deadline")
         }

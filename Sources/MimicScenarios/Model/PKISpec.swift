@@ -33,13 +33,9 @@ public enum ChainSource: Sendable, Hashable {
 }
 
 /// A chain spec written inside a scenario, decoded by the factory's own chain-spec reader when the scenario is
-/// loaded (so its errors point at their own line in the scenario file), and where its mapping starts.
+/// loaded (so its errors point at their own line in the scenario file), and where its mapping starts. Only the
+/// loader makes one.
 public struct InlineChain: Sendable, Hashable {
     public var spec: ChainSpec
     public var location: SourceLocation
-
-    public init(spec: ChainSpec, location: SourceLocation) {
-        self.spec = spec
-        self.location = location
-    }
 }

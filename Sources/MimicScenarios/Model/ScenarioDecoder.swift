@@ -32,17 +32,8 @@ struct ScenarioDecoder {
         var serverSpec = ServerSpec(serviceProtocol: .smtp, mode: .none, backend: .openssl)
         let server = try serverValue.mapping(allowed: Keys.Server.section.names)
         let protocols = try dimension(
-            server,
-            key: Keys.Server.serviceProtocol.name,
-            matrix: matrix?.protocols,
-            matrixValue: matrix?.value
-        ) { (value) throws(ScenarioError) in try value.enumValue(ServiceProtocol.self, what: "protocol") }
-        let modes = try dimension(
-            server,
-            key: Keys.Server.mode.name,
-            matrix: matrix?.modes,
-            matrixValue: matrix?.value
-        ) { (value) throws(ScenarioError) in try value.enumValue(TLSMode.self, what: "TLS mode") }
+            server, key: Keys.Server.serviceProtocol.name, what: "protocol", matrix: matrix?.protocols)
+        let modes = try dimension(server, key: Keys.Server.mode.name, what: "TLS mode", matrix: matrix?.modes)
         _ = try server.required(Keys.Server.backend)
         try Keys.Server.section.apply(server, into: &serverSpec)
 
@@ -130,13 +121,9 @@ struct ScenarioDecoder {
     }
 
     /// The values of one matrix dimension: from `matrix.<key>` when given, else the single `server.<key>`.
-    private func dimension<T>(
-        _ server: YAMLMapping,
-        key: String,
-        matrix: [(T, YAMLValue)]?,
-        matrixValue: YAMLValue?,
-        decode: (YAMLValue) throws(ScenarioError) -> T
-    ) throws(ScenarioError) -> [(T, YAMLValue)] {
+    private func dimension<T: RawRepresentable & CaseIterable>(
+        _ server: YAMLMapping, key: String, what: String, matrix: [(T, YAMLValue)]?
+    ) throws(ScenarioError) -> [(T, YAMLValue)] where T.RawValue == String {
         if let matrix {
             if let clash = server[key] {
                 throw clash.error("set by matrix.\(key) as well; remove one of them")
@@ -144,7 +131,7 @@ struct ScenarioDecoder {
             return matrix
         }
         let value = try server.required(key)
-        return [(try decode(value), value)]
+        return [(try value.enumValue(T.self, what: what), value)]
     }
 
     private func checkPlaceholders(

@@ -49,16 +49,16 @@ enum ScenarioKeys {
         static let port = ScenarioKey<ServerSpec>(
             "port", in: path, \.port, .int(in: 0...65535), default: 0, help: "0 (default) = ephemeral.")
         static let maxConnections = ScenarioKey<ServerSpec>(
-            "max_connections", in: path, \.maxConnections, .int(in: ServerSpec.maxConnectionsRange),
+            "max_connections", in: path, \.limits.maxConnections, .int(in: MockServerLimits.maxConnectionsRange),
             help: "Connections served at once (default 256); one more hears the protocol's 'too many connections' "
                 + "(SMTP 421, IMAP * BYE, POP3 -ERR, FTP 421, LDAP Notice of Disconnection, HTTPS 503) and is closed.")
         static let idleTimeout = ScenarioKey<ServerSpec>(
-            "idle_timeout", in: path, \.idleTimeout, .idleTimeout,
+            "idle_timeout", in: path, \.limits.idleTimeout, .idleTimeout,
             help: "Close a connection silent both ways this long: 1s to 10m. Default: the protocol's real server "
                 + "(smtp 300s, imap/pop3 180s, ftp 300s, ldap 300s, https 60s).")
         static let closeAfterConnections = ScenarioKey<ServerSpec>(
-            "close_after_connections", in: path, \.closeAfterConnections,
-            .int(in: ServerSpec.closeAfterConnectionsRange),
+            "close_after_connections", in: path, \.limits.closeAfterConnections,
+            .int(in: MockServerLimits.closeAfterConnectionsRange),
             help: "After this many connections in all, every later one hears the protocol's 'too many connections' "
                 + "(a server that rate-limits a scanner). Default: no such limit.")
         static let section = KeySection<ServerSpec>(
@@ -279,16 +279,16 @@ enum ScenarioKeys {
             "servername", in: path, \.servername, .serverName,
             help: "A DNS name (RFC 1123 labels, at most 253 characters) or an IP literal.")
         static let backends = ScenarioKey<ProbeSpec>(
-            "backends", in: path, \.backends, .backends, help: "The client-side libraries to probe with.")
+            "backends", in: path, \.client.backends, .backends, help: "The client-side libraries to probe with.")
         static let mode = ScenarioKey<ProbeSpec>(
             "mode", in: path, \.mode, .enumeration(what: "TLS mode", ref: "mode"),
             help: "Probe in this mode instead of the server's.")
         static let timeout = ScenarioKey<ProbeSpec>("timeout", in: path, \.timeout, .positiveDuration)
         static let startTLSAnyway = ScenarioKey<ProbeSpec>(
-            "starttls_anyway", in: path, \.startTLSAnyway, .bool, default: false,
+            "starttls_anyway", in: path, \.client.tryStartTLSAnyway, .bool, default: false,
             help: "Start the handshake even when the upgrade was refused.")
         static let policy = ScenarioKey<ProbeSpec>(
-            "policy", in: path, \.policy, .enumeration(what: "verification policy"), default: "default",
+            "policy", in: path, \.client.verificationPolicy, .enumeration(what: "verification policy"), default: "default",
             help: "Chain verification policy: default (each library's ordinary client) or strict (OpenSSL "
                 + "X509_STRICT + partial chains, certtool's medium profile).")
         static let enumerate = ScenarioKey<ProbeSpec>(

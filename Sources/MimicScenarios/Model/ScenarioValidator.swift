@@ -128,7 +128,7 @@ struct ScenarioValidator {
 
         // Probe.
         let probeMode = scenario.probe.mode ?? mode
-        if scenario.probe.startTLSAnyway && probeMode != .startTLS {
+        if scenario.probe.client.tryStartTLSAnyway && probeMode != .startTLS {
             throw fail(at: Keys.Probe.startTLSAnyway, "only applies when probing with STARTTLS (mode is \(probeMode))")
         }
         if scenario.probe.enumerate && (probeMode == .none || scenario.server.mode == .none) {
@@ -137,13 +137,13 @@ struct ScenarioValidator {
 
         // Expectations.
         for backend in scenario.expect.backends.keys.sorted(by: { $0.rawValue < $1.rawValue })
-        where !scenario.probe.backends.contains(backend) {
+        where !scenario.probe.client.backends.contains(backend) {
             throw fail(
                 at: Keys.Expect.backends.path + "." + backend.rawValue,
-                "\(backend) is not probed (probe.backends is \(scenario.probe.backends.map(\.rawValue)))"
+                "\(backend) is not probed (probe.backends is \(scenario.probe.client.backends.map(\.rawValue)))"
             )
         }
-        let outcomes = Set(scenario.probe.backends.map { HashableOutcome(scenario.expect.expected(for: $0)) })
+        let outcomes = Set(scenario.probe.client.backends.map { HashableOutcome(scenario.expect.expected(for: $0)) })
         if outcomes.count > 1 && scenario.expect.divergence == nil {
             throw fail(
                 at: Keys.Expect.backends,

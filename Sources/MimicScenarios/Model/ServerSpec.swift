@@ -10,22 +10,12 @@ public struct ServerSpec: Sendable, Hashable {
     public var address: String = ServerSpec.defaultAddress
     /// 0 asks the system for an ephemeral port.
     public var port: Int = 0
-    /// Connections served at once; one more hears the protocol's "too many connections". Nil: the mock's default
-    /// (256, `MockServerConfiguration.Limits.defaultMaxConnections`).
-    public var maxConnections: Int? = nil
-    /// A connection silent both ways this long is closed. Nil: the protocol's default (what a real server does).
-    public var idleTimeout: Duration? = nil
-    /// After this many connections in all, every later one hears the protocol's "too many connections" (a server
-    /// that rate-limits a scanner). Nil: no such limit.
-    public var closeAfterConnections: Int? = nil
+    /// `server.max_connections`, `server.idle_timeout` and `server.close_after_connections`, kept as the mock takes
+    /// them; absent keys keep the mock's defaults (256 connections, the protocol's idle timeout, no limit on
+    /// connections in all).
+    public var limits = MockServerLimits()
 
     public static let defaultAddress = "127.0.0.1"
-    /// The range `server.max_connections` accepts.
-    public static let maxConnectionsRange = 1...100_000
-    /// The range `server.close_after_connections` accepts.
-    public static let closeAfterConnectionsRange = 1...1_000_000
-    /// The range `server.idle_timeout` accepts: a second up to the mock's ten-minute ceiling on any wait.
-    public static let idleTimeoutRange = Duration.seconds(1)...Duration.seconds(600)
 }
 
 extension ServerSpec {

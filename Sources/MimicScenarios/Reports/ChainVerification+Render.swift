@@ -7,15 +7,18 @@ import MimicTLS
 public enum ReportFormat: String, Sendable, CaseIterable, Codable {
     case text
     case json
+
+    /// `text()` in this format, or `value` as JSON: how `mimic verify` and `mimic certs matrix` print.
+    func render(_ value: some Encodable, text: () -> String) -> String {
+        switch self {
+        case .text: text()
+        case .json: JSONReport.encode(value)
+        }
+    }
 }
 
 extension ChainVerification {
-    public func render(_ format: ReportFormat) -> String {
-        switch format {
-        case .text: renderText()
-        case .json: JSONReport.encode(self)
-        }
-    }
+    public func render(_ format: ReportFormat) -> String { format.render(self, text: renderText) }
 
     /// A person reads this at a glance: the chain, the facts, each backend's verdict side by side, the result.
     public func renderText() -> String {

@@ -70,78 +70,30 @@ extension ScenarioRun {
     /// One `<testsuite>`; a `<testcase classname="scenario id" name="backend">` per scenario and probe backend,
     /// with a `<failure>` for a mismatch and an `<error>` when the scenario could not run.
     public func renderJUnit() -> String {
-        var cases: [String] = []
-        var tests = 0
-        var failures = 0
-        var errors = 0
+        var suite = JUnitSuite(name: "mimic scenarios")
         for outcome in outcomes {
-            let seconds = String(format: "%.3f", outcome.milliseconds / 1000)
-            let classname = Self.xmlEscape(outcome.id)
             if let error = outcome.error {
-                tests += 1
-                errors += 1
-                cases.append(
-                    """
-                      <testcase classname="\(classname)" name="run" time="\(seconds)">
-                        <error message="\(Self.xmlEscape(error))">\(Self.xmlEscape(outcome.source))</error>
-                      </testcase>
-                    """)
+                suite.add(
+                    classname: outcome.id, name: "run", seconds: outcome.milliseconds / 1000,
+                    .error(message: error, text: outcome.source))
                 continue
             }
             for backend in outcome.backends {
-                tests += 1
-                let time = String(format: "%.3f", (backend.report?.totalMilliseconds ?? 0) / 1000)
-                var body = ""
+                var result = JUnitSuite.Result.passed
                 if !backend.passed {
-                    failures += 1
                     var detail = ["\(outcome.summary)", "defined at \(outcome.source)"]
                     for finding in backend.report?.findings ?? [] {
                         detail.append(
                             "\(finding.severity.rawValue) \(finding.code.rawValue) [\(finding.phase)]: \(finding.evidence)"
                         )
                     }
-                    body =
-                        "\n    <failure message=\"\(Self.xmlEscape(backend.summary))\">"
-                        + Self.xmlEscape(detail.joined(separator: "\n")) + "</failure>\n  "
+                    result = .failure(message: backend.summary, text: detail.joined(separator: "\n"))
                 }
-                cases.append(
-                    "  <testcase classname=\"\(classname)\" name=\"\(backend.backend.rawValue)\" time=\"\(time)\">\(body)</testcase>"
-                )
+                suite.add(
+                    classname: outcome.id, name: backend.backend.rawValue,
+                    seconds: (backend.report?.totalMilliseconds ?? 0) / 1000, result)
             }
         }
-        let seconds = String(format: "%.3f", milliseconds / 1000)
-        return """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <testsuites tests="\(tests)" failures="\(failures)" errors="\(errors)" time="\(seconds)">
-            <testsuite name="mimic scenarios" tests="\(tests)" failures="\(failures)" errors="\(errors)" time="\(seconds)">
-            \(cases.joined(separator: "\n"))
-            </testsuite>
-            </testsuites>
-            """
-    }
-
-    /// Escapes text for an XML attribute or element; control characters XML 1.0 cannot carry become U+FFFD.
-    static func xmlEscape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
-                    out += "\u{FFFD}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
+        return suite.render(seconds: milliseconds / 1000)
     }
 }

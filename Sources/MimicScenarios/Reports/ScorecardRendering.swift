@@ -97,48 +97,24 @@ extension Scorecard {
     // MARK: - JUnit
 
     public func renderJUnit() -> String {
-        let escape = ScenarioRun.xmlEscape
-        var cases: [String] = []
-        var failures = 0
-        var errorCount = 0
-        var skipped = 0
+        var suite = JUnitSuite(name: "mimic grade \(monitor)", countsSkipped: true)
         for scenario in scenarios {
-            let time = String(format: "%.3f", scenario.milliseconds / 1000)
-            var body = ""
-            let message = escape("\(scenario.rule): \(scenario.detail)")
+            let message = "\(scenario.rule): \(scenario.detail)"
             var detail = [scenario.summary, "defined at \(scenario.source)"]
             if let command = scenario.command { detail.append("ran: \(command)") }
             if let output = scenario.output { detail.append(output) }
-            let text = escape(detail.joined(separator: "\n"))
+            let text = detail.joined(separator: "\n")
+            let result: JUnitSuite.Result
             switch scenario.outcome {
             case .missed, .falseAlarm:
-                failures += 1
-                body =
-                    "\n    <failure message=\"\(escape(scenario.outcome.description)): \(message)\">\(text)</failure>\n  "
-            case .error:
-                errorCount += 1
-                body = "\n    <error message=\"\(message)\">\(text)</error>\n  "
-            case .notApplicable:
-                skipped += 1
-                body = "\n    <skipped message=\"\(message)\"/>\n  "
-            case .caught, .passed:
-                break
+                result = .failure(message: "\(scenario.outcome.description): \(message)", text: text)
+            case .error: result = .error(message: message, text: text)
+            case .notApplicable: result = .skipped(message: message)
+            case .caught, .passed: result = .passed
             }
-            cases.append(
-                "  <testcase classname=\"\(escape(monitor))\" name=\"\(escape(scenario.id))\" time=\"\(time)\">\(body)</testcase>"
-            )
+            suite.add(classname: monitor, name: scenario.id, seconds: scenario.milliseconds / 1000, result)
         }
-        let seconds = String(format: "%.3f", milliseconds / 1000)
-        let counts =
-            "tests=\"\(scenarios.count)\" failures=\"\(failures)\" errors=\"\(errorCount)\" skipped=\"\(skipped)\" time=\"\(seconds)\""
-        return """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <testsuites \(counts)>
-            <testsuite name="mimic grade \(escape(monitor))" \(counts)>
-            \(cases.joined(separator: "\n"))
-            </testsuite>
-            </testsuites>
-            """
+        return suite.render(seconds: milliseconds / 1000)
     }
 
     // MARK: - HTML
@@ -238,18 +214,9 @@ extension Scorecard {
             """
     }
 
-    static func htmlEscape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func htmlEscape(_ text: String) -> String { text.escaping { htmlEntities[$0] } }
+
+    private static let htmlEntities: [Unicode.Scalar: String] = [
+        "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;",
+    ]
 }

@@ -3,7 +3,7 @@ import MimicNet
 import MimicTLS
 
 /// A scenario with everything resolved that can be resolved before a socket opens: its chains minted, its mock
-/// server's configuration built, and what the probe must trust and ask for.
+/// server's configuration built, and what the probe must trust and ask for. Only `ScenarioRunner.prepare` makes one.
 public struct PreparedScenario: Sendable {
     public var scenario: Scenario
     /// The mock server, with `host` and `port` from the scenario (`ScenarioRunner` binds an ephemeral port).
@@ -12,18 +12,6 @@ public struct PreparedScenario: Sendable {
     public var anchors: [[UInt8]]
     /// The SNI and verification name: `probe.servername`, else the chain's host name.
     public var serverName: String
-
-    public init(
-        scenario: Scenario,
-        configuration: MockServerConfiguration,
-        anchors: [[UInt8]],
-        serverName: String
-    ) {
-        self.scenario = scenario
-        self.configuration = configuration
-        self.anchors = anchors
-        self.serverName = serverName
-    }
 
     /// The mode the probe connects in: the scenario's `probe.mode`, else the server's.
     public var probeMode: TLSMode { scenario.probe.mode ?? scenario.server.mode }
@@ -35,16 +23,11 @@ public struct PreparedScenario: Sendable {
             serverName: serverName)
     }
 
-    /// The probe's options: this scenario's anchors, backends, deadlines, `starttls_anyway` and `policy`.
+    /// The probe's options: this scenario's anchors, deadlines, and its backends, `policy` and `starttls_anyway`.
     public func probeOptions(defaultTimeout: Duration, scale: Double = 1) -> ProbeOptions {
         let timeout = (scenario.probe.timeout ?? defaultTimeout) * scale
-        var options = ProbeOptions(
-            backends: scenario.probe.backends,
-            trustAnchors: anchors,
-            deadlines: ProbeDeadlines(timeout: timeout.seconds),
-            tryStartTLSAnyway: scenario.probe.startTLSAnyway
-        )
-        options.verificationPolicy = scenario.probe.policy
+        var options = ProbeOptions(trustAnchors: anchors, deadlines: ProbeDeadlines(timeout: timeout.seconds))
+        options.client = scenario.probe.client
         return options
     }
 }

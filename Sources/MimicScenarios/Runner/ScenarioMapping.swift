@@ -79,20 +79,7 @@ public enum ScenarioMapping {
             dialog: dialog,
             faults: scenario.network,
             dataChannelTLS: dataChannelTLS,
-            limits: limits(scenario.server)
+            limits: scenario.server.limits
         )
-    }
-
-    /// `server.max_connections` and `server.idle_timeout` → the mock's limits; absent keys keep its defaults
-    /// (256 connections, the protocol's idle timeout).
-    public static func limits(_ server: ServerSpec) -> MockServerConfiguration.Limits {
-        var limits = MockServerConfiguration.Limits()
-        if let maxConnections = server.maxConnections { limits.maxConnections = maxConnections }
-        limits.closeAfterConnections = server.closeAfterConnections
-        if let idleTimeout = server.idleTimeout {
-            let (seconds, attoseconds) = idleTimeout.components
-            limits.idleTimeout = Double(seconds) + Double(attoseconds) / 1e18
-        }
-        return limits
     }
 }

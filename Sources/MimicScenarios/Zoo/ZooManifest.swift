@@ -112,7 +112,7 @@ extension ZooManifest.Entry {
         let scenario = served.scenario
         let expect = scenario.expect
         var backends: [String: ZooManifest.BackendExpectation] = [:]
-        for backend in scenario.probe.backends {
+        for backend in scenario.probe.client.backends {
             let (verdict, severity) = expect.expected(for: backend)
             if verdict != Set(expect.verdict) || severity != expect.severity {
                 backends[backend.rawValue] = .init(verdict: Array(verdict).sortedByName(), severity: severity)
@@ -140,10 +140,10 @@ extension ZooManifest.Entry {
                 backends: backends,
                 divergence: expect.divergence,
                 options: ZooManifest.Options(
-                    backends: scenario.probe.backends,
+                    backends: scenario.probe.client.backends,
                     mode: served.prepared.probeMode,
                     timeout: scenario.probe.timeout?.seconds,
-                    starttlsAnyway: scenario.probe.startTLSAnyway)),
+                    starttlsAnyway: scenario.probe.client.tryStartTLSAnyway)),
             monitor: ZooManifest.Monitor(expect: monitor.expect, rule: monitor.expect.rule, reason: monitor.reason))
     }
 }

@@ -47,11 +47,11 @@ public struct Enumerator: Sendable {
         let started = NIODeadline.now()
         var options = base
         options.ftpDataChannel = false
-        var state = State(backends: base.backends)
+        var state = State(backends: base.client.backends)
 
         // 1. Versions: everything the library can offer, one version at a time.
         var jobs: [Job] = []
-        for backend in base.backends {
+        for backend in base.client.backends {
             for version in MimicTLSVersion.allCases {
                 jobs.append(Job(backend: backend, offer: .everything(backend, at: version), purpose: .version(version)))
             }
@@ -61,7 +61,7 @@ public struct Enumerator: Sendable {
         // 2. At each accepted version, every suite of one authentication kind at once (a server with an EC key
         // takes no RSA-signed suite), and the groups at the highest version.
         jobs = []
-        for backend in base.backends {
+        for backend in base.client.backends {
             let candidates = TLSBackends.offerableSuites(backend)
             for version in state.accepted[backend, default: []].sorted() {
                 let usable = candidates.filter { $0.usable(at: version) }
@@ -86,7 +86,7 @@ public struct Enumerator: Sendable {
 
         // 3. Each suite alone, for the kinds the server took.
         jobs = []
-        for backend in base.backends {
+        for backend in base.client.backends {
             let candidates = TLSBackends.offerableSuites(backend)
             for version in state.accepted[backend, default: []].sorted() {
                 for candidate in candidates where candidate.usable(at: version) {
@@ -106,7 +106,7 @@ public struct Enumerator: Sendable {
 
         // 4. Order: two accepted suites offered one way, then the other.
         jobs = []
-        for backend in base.backends {
+        for backend in base.client.backends {
             let byVersion = state.acceptedSuites(backend)
             guard
                 let version = [MimicTLSVersion.tls1_2, .tls1_3, .tls1_1, .tls1_0].first(where: {
