@@ -336,7 +336,7 @@ struct RunnerMappingTests {
         #expect(facts.hostnameMatch == .matched(san: "DNS:www.example.test"))
     }
 
-    @Test("pki: serve naming a certificate the chain lacks is an input error at the scenario")
+    @Test("pki: serve naming a certificate the chain lacks is an input error at the serve list")
     func badServe() throws {
         let bad = try scenario(
             """
@@ -350,8 +350,32 @@ struct RunnerMappingTests {
         #expect(prepared.isEmpty)
         let error = try #require(errors.first)
         #expect(error.path == "pki.serve")
-        #expect(error.description.hasPrefix("bad-serve.yaml:1:"))
+        #expect(error.description.hasPrefix("bad-serve.yaml:4:30: pki.serve: "), "\(error)")
         #expect(error.message.contains("'nowhere'"))
+    }
+
+    @Test("each value's position is kept by its path; an unwritten path falls back to its parent, then the id")
+    func sourceMap() throws {
+        let loaded = try scenario(
+            """
+            id: t::where
+            summary: s
+            server: { protocol: ftp, tls: starttls, backend: openssl }
+            dialog:
+              ftp:
+                data_channel: other-certificate
+            network:
+              - { kind: stall, phase: handshake }
+              - kind: reset
+                phase: greeting
+            expect: { verdict: [] }
+            """, file: "where.yaml")
+        #expect(loaded.location(of: "dialog.ftp.data_channel").description == "where.yaml:6:19")
+        #expect(loaded.location(of: "network[1].phase").description == "where.yaml:10:12")
+        #expect(loaded.location(of: "network[0]").description == "where.yaml:8:5")
+        // Not written: the nearest enclosing value, else the scenario's own position.
+        #expect(loaded.location(of: "server.port").description == "where.yaml:3:9")
+        #expect(loaded.location(of: "pki.serve") == loaded.source)
     }
 
     @Test("probe options: anchors, backends, timeout (default short), starttls_anyway, servername")

@@ -29,6 +29,8 @@ public struct Scenario: Sendable, Hashable, Identifiable {
     public var matrixCell: MatrixCell?
     /// Where the scenario was defined (the file and the line of its top-level mapping).
     public var source: SourceLocation
+    /// Where each of its values was written, for problems found after loading.
+    public var locations = SourceMap()
 
     public init(
         id: String,
@@ -59,6 +61,10 @@ public struct Scenario: Sendable, Hashable, Identifiable {
         self.matrixCell = matrixCell
         self.source = source
     }
+
+    /// Where the value at `path` (`pki.serve`, `dialog.ftp.data_channel`) was written, or its nearest enclosing
+    /// value; the scenario's own position when none of it was.
+    public func location(of path: String) -> SourceLocation { locations.location(of: path) ?? source }
 
     /// The top-level keys of a scenario file, in the order the README documents them.
     public static var topLevelKeys: [String] { ScenarioKeys.Top.section.names }

@@ -43,6 +43,7 @@ struct ScenarioDecoder {
         var template = Scenario(
             id: rawID, summary: rawSummary, server: serverSpec, expect: Expectation(verdict: []),
             source: idValue.location)
+        template.locations = SourceMap(node: node, file: file)
         try Keys.Top.section.apply(top, into: &template)
         template.pki = try top[Keys.Top.pki].map { (value) throws(ScenarioError) in try decodePKI(value) }
         let network = try top[Keys.Top.network].map { (value) throws(ScenarioError) in try decodeNetwork(value) } ?? []

@@ -32,7 +32,7 @@ struct ScenarioPreparation {
             main = try mint(pki.chain, field: "pki", scenario: scenario)
         } else {
             let hostname = scenario.probe.servername ?? ChainProfile.defaultHostname
-            main = try attempt(scenario.source, "pki") { try cache.standard(hostname: hostname) }
+            main = try attempt(scenario.location(of: "pki"), "pki") { try cache.standard(hostname: hostname) }
         }
         let hostname = scenario.probe.servername ?? main.hostname
 
@@ -42,7 +42,7 @@ struct ScenarioPreparation {
             guard missing.isEmpty else {
                 let known = ([CertificateSpec.localCA] + main.certificates.keys.sorted()).joined(separator: ", ")
                 throw ScenarioError(
-                    location: scenario.source, path: "pki.serve",
+                    location: scenario.location(of: "pki.serve"), path: "pki.serve",
                     message:
                         "chain '\(main.name)' has no certificate named \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has: \(known))"
                 )
@@ -57,7 +57,7 @@ struct ScenarioPreparation {
 
         var dataChannel: MintedChain?
         if scenario.server.serviceProtocol == .ftp, scenario.dialog.ftp.dataChannel == .otherCertificate {
-            dataChannel = try attempt(scenario.source, "dialog.ftp.data_channel") {
+            dataChannel = try attempt(scenario.location(of: "dialog.ftp.data_channel"), "dialog.ftp.data_channel") {
                 try cache.dataChannel(hostname: hostname)
             }
         }

@@ -103,7 +103,9 @@ public enum ScenarioServing {
                         return (index, .success(try await startMock(configuration)))
                     } catch {
                         return (index, .failure(MockServerError(
-                            description: "\(prepared.scenario.id): \(error) — is the port taken?")))
+                            description:
+                                "\(prepared.scenario.location(of: "server.port")): \(prepared.scenario.id): \(error) — is the port taken?"
+                        )))
                     }
                 }
             }
