@@ -8,10 +8,15 @@ import Testing
 /// where it gives up to single offers. The real handshakes are `EnumerationCrossCheckTests`' business.
 @Suite("Enumeration: the elimination of suites")
 struct SuiteEliminationTests {
-    static func suites(_ backend: TLSBackend, at version: MimicTLSVersion, kind: String) -> [TLSSuiteCandidate] {
-        TLSBackends.offerableSuites(backend).filter {
-            $0.usable(at: version) && Enumerator.authentication($0) == kind
+    /// A chain of every TLS 1.2 RSA-kind suite `backend` has, and its first offer.
+    static func start(
+        _ backend: TLSBackend
+    ) throws -> (all: [TLSSuiteCandidate], chain: SuiteElimination, offer: [TLSSuiteCandidate]) {
+        let all = TLSBackends.offerableSuites(backend).filter {
+            $0.usable(at: .tls1_2) && Enumerator.authentication($0) == "RSA"
         }
+        let chain = SuiteElimination(backend: backend, version: .tls1_2, suites: all)
+        return (all, chain, try #require(chain.nextOffer()))
     }
 
     static func handshake(
@@ -29,9 +34,8 @@ struct SuiteEliminationTests {
 
     @Test("OpenSSL: each pick leaves the next offer; a refusal ends the chain with the rest refused")
     func openSSLChain() throws {
-        let all = Self.suites(.openssl, at: .tls1_2, kind: "RSA")
-        var chain = SuiteElimination(backend: .openssl, version: .tls1_2, suites: all)
-        let first = try #require(chain.nextOffer())
+        let (all, started, first) = try Self.start(.openssl)
+        var chain = started
         #expect(first == all)
         let picked = all[3]
         let records = chain.answered(
@@ -49,9 +53,8 @@ struct SuiteEliminationTests {
 
     @Test("a handshake that failed after the server chose records that suite refused and goes on")
     func failedAfterChoice() throws {
-        let all = Self.suites(.openssl, at: .tls1_2, kind: "RSA")
-        var chain = SuiteElimination(backend: .openssl, version: .tls1_2, suites: all)
-        let offer = try #require(chain.nextOffer())
+        let (all, started, offer) = try Self.start(.openssl)
+        var chain = started
         let records = chain.answered(
             offer, completed: false, handshake: Self.handshake(.openssl, suite: all[0].name, completed: false))
         #expect(records.map(\.candidate) == [all[0]] && records[0].handshake == nil)
@@ -60,17 +63,17 @@ struct SuiteEliminationTests {
 
     @Test("what cannot be told falls back to single offers")
     func fallback() throws {
-        let all = Self.suites(.openssl, at: .tls1_2, kind: "RSA")
         // A failure with no suite and no alert: the server may have chosen.
-        var silent = SuiteElimination(backend: .openssl, version: .tls1_2, suites: all)
-        var offer = try #require(silent.nextOffer())
+        let (all, started, first) = try Self.start(.openssl)
+        var silent = started
+        var offer = first
         #expect(
             silent.answered(offer, completed: false, handshake: Self.handshake(.openssl, suite: nil, completed: false))
                 .isEmpty)
         #expect(silent.fallback && silent.nextOffer() == nil && silent.remaining == all)
         // A suite picked twice.
-        var twice = SuiteElimination(backend: .openssl, version: .tls1_2, suites: all)
-        offer = try #require(twice.nextOffer())
+        var twice = started
+        offer = first
         _ = twice.answered(
             offer, completed: true, handshake: Self.handshake(.openssl, suite: all[0].name, completed: true))
         offer = try #require(twice.nextOffer())
@@ -89,9 +92,9 @@ struct SuiteEliminationTests {
 
     @Test("GnuTLS: the next offer's keywords bring back no suite the server picked")
     func gnuTLSKeywords() throws {
-        let all = Self.suites(.gnutls, at: .tls1_2, kind: "RSA")
-        var chain = SuiteElimination(backend: .gnutls, version: .tls1_2, suites: all)
-        var offer = try #require(chain.nextOffer())
+        let (all, started, first) = try Self.start(.gnutls)
+        var chain = started
+        var offer = first
         #expect(offer == all)
         var picked: [TLSSuiteCandidate] = []
         for _ in 0..<3 {
