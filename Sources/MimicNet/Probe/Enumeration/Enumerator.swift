@@ -2,6 +2,7 @@ import Foundation
 import MimicCore
 import MimicTLS
 import NIOCore
+import Synchronization
 
 /// Enumerates what a server accepts: per backend, the versions (TLS 1.0–1.3), the suites at each accepted version,
 /// the groups, and whether the server enforces its own order. Each offer is one short connection through the same
@@ -247,18 +248,45 @@ public struct Enumerator: Sendable {
 
     /// Whether the backend can build this offer at all (a context is cheap; a connection is not).
     static func unbuildable(_ job: Job, target: ProbeTarget) -> String? {
+        // The same offers recur in every enumeration of a run (a scenario library enumerates dozens of mocks).
+        let key = OfferKey(backend: job.backend, offer: job.offer, serverName: target.sniName)
+        if let known = offerProblems.withLock({ $0[key] }) { return known }
         var configuration = MimicTLSConfiguration(role: .client, serverName: target.sniName, verifyPeer: false)
         job.offer.apply(to: &configuration)
+        let problem: String?
         do {
             _ = try TLSBackends.makeContext(job.backend, configuration: configuration)
-            return nil
+            problem = nil
         } catch {
-            return "\(error)"
+            problem = "\(error)"
         }
+        offerProblems.withLock { known in
+            if known.count >= 20_000 { known.removeAll() }
+            known[key] = problem
+        }
+        return problem
     }
+
+    private struct OfferKey: Hashable {
+        var backend: TLSBackend
+        var offer: ProbeOffer
+        var serverName: String?
+    }
+
+    /// What `unbuildable` found per offer, nil for one that builds; bounded.
+    private static let offerProblems = Mutex<[OfferKey: String?]>([:])
 
     /// The kind of server key a suite needs, from its name: `ECDSA`, `RSA`, `DSS`, `anon`; `any` for TLS 1.3.
     static func authentication(_ suite: TLSSuiteCandidate) -> String {
+        tableKinds[suite] ?? kind(of: suite)
+    }
+
+    /// Every table suite's kind, worked out once: each enumeration asks for each suite's several times.
+    private static let tableKinds: [TLSSuiteCandidate: String] = Dictionary(
+        (TLSBackends.offerableSuites(.openssl) + TLSBackends.offerableSuites(.gnutls)).map { ($0, kind(of: $0)) },
+        uniquingKeysWith: { first, _ in first })
+
+    private static func kind(of suite: TLSSuiteCandidate) -> String {
         guard suite.minimumVersion < .tls1_3 else { return "any" }
         let name = suite.name.uppercased()
         if name.contains("ANON") { return "anon" }
