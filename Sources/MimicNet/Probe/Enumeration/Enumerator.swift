@@ -2,6 +2,7 @@ import Foundation
 import MimicCore
 import MimicTLS
 import NIOCore
+import Synchronization
 
 /// Enumerates what a server accepts: per backend, the versions (TLS 1.0–1.3), the suites at each accepted version,
 /// the groups, and whether the server enforces its own order. Each offer is one short connection through the same
@@ -84,24 +85,41 @@ public struct Enumerator: Sendable {
         }
         await run(jobs, target: target, options: options, state: &state)
 
-        // 3. Each suite alone, for the kinds the server took.
-        jobs = []
+        // 3. The suites of each kind the server took, by elimination (`SuiteElimination`): step 2's answer first,
+        // then the rest at once until the server refuses; what the answers cannot tell, one suite at a time.
+        var chains: [SuiteElimination] = []
         for backend in base.client.backends {
             let candidates = TLSBackends.offerableSuites(backend)
             for version in state.accepted[backend, default: []].sorted() {
-                for candidate in candidates where candidate.usable(at: version) {
+                let usable = candidates.filter { $0.usable(at: version) }
+                var offerable: [String: [TLSSuiteCandidate]] = [:]
+                for candidate in usable {
                     let kind = Self.authentication(candidate)
                     guard state.authenticationTaken[backend, default: []].contains("\(version.rawValue) \(kind)") else {
                         state.skipped(backend, version, candidate)
                         continue
                     }
-                    jobs.append(
-                        Job(
-                            backend: backend, offer: .suites([candidate], backend: backend, at: version),
-                            purpose: .suite(version, candidate)))
+                    // An offer the library cannot build (a suite its build lacks) is no connection.
+                    let alone = Job(
+                        backend: backend, offer: .suites([candidate], backend: backend, at: version),
+                        purpose: .suite(version, candidate))
+                    if let problem = Self.unbuildable(alone, target: target) {
+                        state.notOfferable(alone, problem)
+                    } else {
+                        offerable[kind, default: []].append(candidate)
+                    }
+                }
+                for kind in Self.authenticationKinds(usable) {
+                    guard let suites = offerable[kind] else { continue }
+                    var chain = SuiteElimination(backend: backend, version: version, suites: suites)
+                    if let taken = state.authenticationAnswers[backend]?["\(version.rawValue) \(kind)"] {
+                        state.record(chain.primed(with: taken), backend: backend, version: version)
+                    }
+                    chains.append(chain)
                 }
             }
         }
+        jobs = await eliminate(chains, target: target, options: options, state: &state)
         await run(jobs, target: target, options: options, state: &state)
 
         // 4. Order: two accepted suites offered one way, then the other.
@@ -161,20 +179,114 @@ public struct Enumerator: Sendable {
         }
     }
 
-    /// Whether the backend can build this offer at all (a context is cheap; a connection is not).
-    static func unbuildable(_ job: Job, target: ProbeTarget) -> String? {
-        var configuration = MimicTLSConfiguration(role: .client, serverName: target.sniName, verifyPeer: false)
-        job.offer.apply(to: &configuration)
-        do {
-            _ = try TLSBackends.makeContext(job.backend, configuration: configuration)
-            return nil
-        } catch {
-            return "\(error)"
+    /// Runs the elimination chains, each one connection at a time, at most `concurrency` connections at once; stops
+    /// launching once the server stopped answering. Returns what is left to offer one suite at a time.
+    private func eliminate(
+        _ chains: [SuiteElimination], target: ProbeTarget, options: ProbeOptions, state: inout State
+    ) async -> [Job] {
+        guard state.stopReason == nil else { return [] }
+        var chains = chains
+        let prober = self.prober
+        await withTaskGroup(of: (Int, [TLSSuiteCandidate], ProbeReport).self) { tasks in
+            /// Makes chain `index`'s next offer; false when it has none.
+            func launch(_ index: Int) -> Bool {
+                guard state.stopReason == nil, let offer = chains[index].nextOffer(), let first = offer.first else {
+                    return false
+                }
+                let chain = chains[index]
+                let job = Job(
+                    backend: chain.backend, offer: .suites(offer, backend: chain.backend, at: chain.version),
+                    purpose: .suite(chain.version, first))
+                // Every suite was built alone; a list that cannot be built is left to the single offers.
+                if offer.count > 1, Self.unbuildable(job, target: target) != nil {
+                    chains[index].fallBack()
+                    return false
+                }
+                state.connections[chain.backend, default: 0] += 1
+                tasks.addTask {
+                    var offered = options
+                    offered.offer = job.offer
+                    return (index, offer, await prober.probe(target, backend: job.backend, options: offered))
+                }
+                return true
+            }
+            var next = 0
+            func launchNextChain() {
+                while next < chains.count {
+                    next += 1
+                    if launch(next - 1) { return }
+                }
+            }
+            for _ in 0..<concurrency { launchNextChain() }
+            for await (index, offered, report) in tasks {
+                let chain = chains[index]
+                switch Self.answer(report) {
+                case .stopped(let finding):
+                    let job = Job(
+                        backend: chain.backend, offer: .suites(offered, backend: chain.backend, at: chain.version),
+                        purpose: .suite(chain.version, offered[0]))
+                    state.record(job, .stopped(finding))
+                case .accepted(let handshake):
+                    let records = chains[index].answered(offered, completed: true, handshake: handshake)
+                    state.record(records, backend: chain.backend, version: chain.version)
+                case .rejected:
+                    let records = chains[index].answered(offered, completed: false, handshake: report.handshake)
+                    state.record(records, backend: chain.backend, version: chain.version)
+                }
+                if !launch(index) { launchNextChain() }
+            }
+        }
+        guard state.stopReason == nil else { return [] }
+        return chains.filter(\.fallback).flatMap { chain in
+            chain.remaining.map { candidate in
+                Job(
+                    backend: chain.backend, offer: .suites([candidate], backend: chain.backend, at: chain.version),
+                    purpose: .suite(chain.version, candidate))
+            }
         }
     }
 
+    /// Whether the backend can build this offer at all (a context is cheap; a connection is not).
+    static func unbuildable(_ job: Job, target: ProbeTarget) -> String? {
+        // The same offers recur in every enumeration of a run (a scenario library enumerates dozens of mocks).
+        let key = OfferKey(backend: job.backend, offer: job.offer, serverName: target.sniName)
+        if let known = offerProblems.withLock({ $0[key] }) { return known }
+        var configuration = MimicTLSConfiguration(role: .client, serverName: target.sniName, verifyPeer: false)
+        job.offer.apply(to: &configuration)
+        let problem: String?
+        do {
+            _ = try TLSBackends.makeContext(job.backend, configuration: configuration)
+            problem = nil
+        } catch {
+            problem = "\(error)"
+        }
+        offerProblems.withLock { known in
+            if known.count >= 20_000 { known.removeAll() }
+            known[key] = problem
+        }
+        return problem
+    }
+
+    private struct OfferKey: Hashable {
+        var backend: TLSBackend
+        var offer: ProbeOffer
+        var serverName: String?
+    }
+
+    /// What `unbuildable` found per offer, nil for one that builds; bounded.
+    private static let offerProblems = Mutex<[OfferKey: String?]>([:])
+
     /// The kind of server key a suite needs, from its name: `ECDSA`, `RSA`, `DSS`, `anon`; `any` for TLS 1.3.
     static func authentication(_ suite: TLSSuiteCandidate) -> String {
+        tableKinds[suite] ?? kind(of: suite)
+    }
+
+    /// Every table suite's kind, worked out once: each enumeration asks for each suite's several times.
+    private static let tableKinds: [TLSSuiteCandidate: String] = Dictionary(
+        (TLSBackends.offerableSuites(.openssl) + TLSBackends.offerableSuites(.gnutls)).map { ($0, kind(of: $0)) },
+        uniquingKeysWith: { first, _ in first })
+
+    private static func kind(of suite: TLSSuiteCandidate) -> String {
         guard suite.minimumVersion < .tls1_3 else { return "any" }
         let name = suite.name.uppercased()
         if name.contains("ANON") { return "anon" }
@@ -218,6 +330,8 @@ extension Enumerator {
         var stopFinding: Finding?
         /// `"1.2 ECDSA"`: authentication kinds the server took, per version.
         var authenticationTaken: [TLSBackend: Set<String>] = [:]
+        /// The handshake that took each of them (the first answer of its elimination chain).
+        var authenticationAnswers: [TLSBackend: [String: HandshakeReport]] = [:]
 
         /// A suite not tried alone because the server took none of its kind: refused all the same.
         mutating func skipped(_ backend: TLSBackend, _ version: MimicTLSVersion, _ candidate: TLSSuiteCandidate) {
@@ -264,8 +378,9 @@ extension Enumerator {
             case .suite(let version, let candidate):
                 suites[job.backend, default: [:]][version, default: []].append((candidate, handshake))
             case .authentication(let version, let kind):
-                if handshake != nil {
+                if let handshake {
                     authenticationTaken[job.backend, default: []].insert("\(version.rawValue) \(kind)")
+                    authenticationAnswers[job.backend, default: [:]]["\(version.rawValue) \(kind)"] = handshake
                 }
             case .group(let group):
                 groupsTried[job.backend, default: []].append(group)
@@ -274,6 +389,13 @@ extension Enumerator {
                 }
             case .order(let first):
                 if let suite = handshake?.cipherSuite { orderPicks[job.backend, default: [:]][first] = suite }
+            }
+        }
+
+        /// Single-suite answers an elimination chain told.
+        mutating func record(_ records: [SuiteElimination.Record], backend: TLSBackend, version: MimicTLSVersion) {
+            for (candidate, handshake) in records {
+                suites[backend, default: [:]][version, default: []].append((candidate, handshake))
             }
         }
 
