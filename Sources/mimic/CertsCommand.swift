@@ -1,19 +1,52 @@
 import ArgumentParser
 import Foundation
 import MimicCerts
+import MimicCore
 import MimicScenarios
 
 /// Options shared by the commands that use the certificate factory.
 struct CertsHome: ParsableArguments {
     @Option(
         name: .customLong("certs-dir"),
-        help: "Folder with profiles/ and the local CA (default: $MIMIC_CERTS, else ./certs)."
+        help: """
+            Folder with profiles/ and the local CA (default: $MIMIC_CERTS, else ./certs; when neither exists, the \
+            built-in profiles and a CA made for this run, nothing written).
+            """
     )
     var path: String?
 
-    func factory() -> CertificateFactory {
-        CertificateFactory(home: path.map { URL(fileURLWithPath: $0) } ?? CertificateFactory.defaultHome())
+    /// The folder given or found; with none (Mimic run outside a checkout, no `$MIMIC_CERTS`), an in-memory factory
+    /// with the built-in profiles, as a test using MimicTesting gets.
+    func factory() throws(CertsHomeError) -> CertificateFactory {
+        if let path {
+            let home = URL(fileURLWithPath: path, isDirectory: true)
+            let profiles = home.appendingPathComponent("profiles", isDirectory: true)
+            guard FileStatus(path: profiles.path)?.kind == .directory else {
+                throw CertsHomeError(description: "--certs-dir \(path): no profiles/ folder in it")
+            }
+            return CertificateFactory(home: home)
+        }
+        let home = CertificateFactory.defaultHome()
+        let explicit = !(ProcessInfo.processInfo.environment["MIMIC_CERTS"] ?? "").isEmpty
+        let profiles = home.appendingPathComponent("profiles", isDirectory: true)
+        if FileStatus(path: profiles.path)?.kind == .directory { return CertificateFactory(home: home) }
+        if explicit { throw CertsHomeError(description: "MIMIC_CERTS=\(home.path): no profiles/ folder in it") }
+        return .inMemory()
     }
+
+    /// ``factory()``, or its error on stderr and exit `code` (the scenario commands' code for bad input).
+    func factory(exitingWith code: ExitCode) throws -> CertificateFactory {
+        do {
+            return try factory()
+        } catch {
+            printError("mimic: \(error)")
+            throw code
+        }
+    }
+}
+
+struct CertsHomeError: Error, CustomStringConvertible {
+    let description: String
 }
 
 struct CertsCommand: ParsableCommand {
@@ -47,8 +80,8 @@ struct CertsCommand: ParsableCommand {
 
         func run() throws {
             try reportingInputErrors {
-                let factory = home.factory()
-                let names = all ? try ChainProfile.all(in: factory.profilesDirectory).map(\.name) : profiles
+                let factory = try home.factory()
+                let names = all ? try factory.profileNames() : profiles
                 let base = URL(fileURLWithPath: out)
                 let nested = names.count > 1 || all
                 for name in names {
@@ -68,7 +101,7 @@ struct CertsCommand: ParsableCommand {
 
         func run() throws {
             try reportingInputErrors {
-                let profiles = try ChainProfile.all(in: home.factory().profilesDirectory)
+                let profiles = try home.factory().allProfiles()
                 var table = TextTable(header: ["profile", "hostname", "summary"])
                 for profile in profiles { table.add([profile.name, profile.hostname, profile.summary]) }
                 print(table.render())

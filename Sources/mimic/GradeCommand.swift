@@ -125,7 +125,8 @@ struct GradeCommand: AsyncParsableCommand {
             }
         } else {
             let prepared = try selection.prepare(
-                paths, with: ScenarioRunner(factory: home.factory()), nothingDone: "nothing was started")
+                paths, with: ScenarioRunner(factory: try home.factory(exitingWith: ExitCode(2))),
+                nothingDone: "nothing was started")
             do {
                 running = try await Zoo.start(prepared, portBase: ports.portBase, observations: log)
             } catch {

@@ -51,7 +51,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runner = ScenarioRunner(
-            factory: home.factory(), concurrency: concurrency, defaultTimeout: .milliseconds(Int(timeout * 1000)))
+            factory: try home.factory(exitingWith: ExitCode(2)), concurrency: concurrency,
+            defaultTimeout: .milliseconds(Int(timeout * 1000)))
         let prepared = try selection.prepare(paths, with: runner, nothingDone: "nothing was run")
 
         // A running count on a terminal only: logs and pipes get the report alone.

@@ -58,7 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let prepared = try selection.prepare(
-            paths, with: ScenarioRunner(factory: home.factory()), nothingDone: "nothing was started")
+            paths, with: ScenarioRunner(factory: try home.factory(exitingWith: ExitCode(2))),
+            nothingDone: "nothing was started")
 
         // Catch the signals before anything listens, so that one arriving during start-up still stops cleanly.
         let signals = SignalWaiter([SIGINT, SIGTERM])
