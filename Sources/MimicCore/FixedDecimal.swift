@@ -1,15 +1,21 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension Double {
-    /// This value with `digits` decimals (`12.34.fixed(1)` is `12.3`), rounding half to even as `printf` does for
-    /// exactly representable halves, without Foundation's `String(format:)`.
+    /// This value with `digits` decimals (`12.34.fixed(1)` is `12.3`), exactly as `printf("%.*f")` writes it (the
+    /// C library formats it), without the NSString bridging of Foundation's `String(format:)`. Digits outside
+    /// 0...15 give the plain description.
     public func fixed(_ digits: Int) -> String {
-        guard isFinite, abs(self) < 1e15 else { return String(self) }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = Int64((abs(self) * scale).rounded(.toNearestOrEven))
-        let whole = String(scaled / Int64(scale))
-        let sign = self < 0 && scaled != 0 ? "-" : ""
-        guard digits > 0 else { return sign + whole }
-        let fraction = String(scaled % Int64(scale))
-        return sign + whole + "." + String(repeating: "0", count: digits - fraction.count) + fraction
+        guard (0...15).contains(digits) else { return String(self) }
+        // Room for the longest finite Double in full: 309 integer digits, the point, 15 decimals, the sign.
+        var buffer = [CChar](repeating: 0, count: 336)
+        let written = withVaList([digits, self]) { arguments in
+            buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.*f", arguments) }
+        }
+        guard written >= 0, Int(written) < buffer.count else { return String(self) }
+        return String(cString: buffer)
     }
 }

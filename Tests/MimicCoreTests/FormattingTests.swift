@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+@testable import MimicCore
+
+/// The text helpers that stand in for Foundation's formatting: the same output as `String(format:)`.
+@Suite("Hex, fixed decimals and trimming")
+struct FormattingTests {
+    @Test("hex digits, case and separator as String(format: \"%02X\") joined would give")
+    func hex() {
+        let bytes: [UInt8] = [0x00, 0x0F, 0xA0, 0xFF]
+        #expect(Hex.string(bytes, separator: ":") == bytes.map { String(format: "%02X", $0) }.joined(separator: ":"))
+        #expect(Hex.string(bytes, uppercase: false) == "000fa0ff")
+        #expect(Hex.string([UInt8]()) == "")
+        #expect(Hex.byte(0x0A) == "0a")
+        #expect(Hex.word(0x1301) == "1301")
+    }
+
+    @Test(
+        "fixed decimals match printf's %.Nf",
+        arguments: [0.0, 0.04, 0.05, 0.25, 1.5, 2.5, 9.96, 12.345, 999.95, 123_456.789, -0.04, -3.25, -7.5, 1e17])
+    func fixed(value: Double) {
+        for digits in 0...3 {
+            #expect(value.fixed(digits) == String(format: "%.\(digits)f", value), "\(value) at \(digits)")
+        }
+    }
+
+    @Test("infinities, NaN and the largest values as printf writes them; digit counts out of range never trap")
+    func fixedBounds() {
+        #expect(Double.infinity.fixed(1) == String(format: "%.1f", Double.infinity))
+        #expect(Double.nan.fixed(1) == String(format: "%.1f", Double.nan))
+        #expect(1e300.fixed(2) == String(format: "%.2f", 1e300))
+        #expect((-Double.greatestFiniteMagnitude).fixed(15) == String(format: "%.15f", -Double.greatestFiniteMagnitude))
+        #expect(1.5.fixed(40) == String(1.5))
+        #expect(1.5.fixed(-1) == String(1.5))
+    }
+
+    @Test("white space trimmed at both ends only")
+    func trimming() {
+        #expect(" \t-----BEGIN X-----\u{00A0} ".trimmingWhitespace() == "-----BEGIN X-----")
+        #expect("a b".trimmingWhitespace() == "a b")
+        #expect("   ".trimmingWhitespace() == "")
+        #expect("".trimmingWhitespace() == "")
+    }
+}
