@@ -278,15 +278,6 @@ public struct Enumerator: Sendable {
 
     /// The kind of server key a suite needs, from its name: `ECDSA`, `RSA`, `DSS`, `anon`; `any` for TLS 1.3.
     static func authentication(_ suite: TLSSuiteCandidate) -> String {
-        tableKinds[suite] ?? kind(of: suite)
-    }
-
-    /// Every table suite's kind, worked out once: each enumeration asks for each suite's several times.
-    private static let tableKinds: [TLSSuiteCandidate: String] = Dictionary(
-        (TLSBackends.offerableSuites(.openssl) + TLSBackends.offerableSuites(.gnutls)).map { ($0, kind(of: $0)) },
-        uniquingKeysWith: { first, _ in first })
-
-    private static func kind(of suite: TLSSuiteCandidate) -> String {
         guard suite.minimumVersion < .tls1_3 else { return "any" }
         let name = suite.name.uppercased()
         if name.contains("ANON") { return "anon" }
