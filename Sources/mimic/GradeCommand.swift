@@ -163,10 +163,12 @@ struct GradeCommand: AsyncParsableCommand {
             let interactive = isatty(STDERR_FILENO) == 1
             scorecard = try await grading.run(progress: interactive ? Self.showProgress : nil)
         } catch {
+            await Self.leaveTheExitToTheSignal()
             await running?.stop()
             printError("mimic: \(error)")
             throw ExitCode(3)
         }
+        await Self.leaveTheExitToTheSignal()
         await running?.stop()
 
         let report = scorecard.render(format)
@@ -195,6 +197,14 @@ struct GradeCommand: AsyncParsableCommand {
             }
             printError("mimic: no regression against the baseline")
         }
+    }
+
+    /// Once a signal is stopping the grading, its task kills every monitor, removes the folders and ends the
+    /// process with 128 + signal. The grading then ends too, its runs killed: it must not report them as errors
+    /// or exit first with its own status, so it waits here for that exit (the signal's task takes milliseconds).
+    static func leaveTheExitToTheSignal() async {
+        guard ChildProcess.isStopping else { return }
+        await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
     }
 
     @Sendable static func showProgress(_ graded: GradedScenario, done: Int, total: Int) {

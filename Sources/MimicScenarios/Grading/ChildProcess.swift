@@ -72,6 +72,9 @@ public enum ChildProcess {
         for pid in registry.withLock({ $0.live }) { kill(-pid, SIGKILL) }
     }
 
+    /// True once ``killAll()`` began: every run that ends from now on ends because it was killed.
+    public static var isStopping: Bool { registry.withLock { $0.stopping } }
+
     /// What one run keeps of its output.
     public static let outputLimit = 64 * 1024
 
