@@ -125,6 +125,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MimicTestingTests", dependencies: ["MimicTesting", "MimicTestSupport"]),
+        // The command line's own logic: the probe's quick reader held to Argument Parser's declarations.
+        .testTarget(
+            name: "MimicCLITests",
+            dependencies: ["mimic", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(
             name: "MimicScenariosTests",
             dependencies: ["MimicScenarios", "MimicCerts", "MimicTLS", "MimicNet", "MimicCore", "MimicTestSupport"],

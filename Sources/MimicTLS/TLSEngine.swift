@@ -117,6 +117,17 @@ public enum TLSBackends {
         }
     }
 
+    /// Does once what a process's first context of `backend` costs beyond the later ones, so that a caller can
+    /// have it done on another thread while it gets on with something else: OpenSSL 3 reads its configuration file
+    /// and loads its providers on the first `SSL_CTX_new` (about 2 ms here); GnuTLS initialises as it is loaded.
+    /// A context made meanwhile waits for what is still in progress and does not repeat it.
+    public static func prepare(_ backend: TLSBackend) {
+        switch backend {
+        case .openssl: OpenSSLContext.prepare()
+        case .gnutls: try? GnuTLSLibrary.ensureInitialized()
+        }
+    }
+
     /// Verifies a chain offline with a backend. `time` is seconds since 1970 (`Date().timeIntervalSince1970`).
     public static func verify(
         _ backend: TLSBackend,

@@ -25,6 +25,15 @@ struct Mimic: AsyncParsableCommand {
     /// Argument Parser exits 64 on a usage error; Mimic's convention (the monitoring one) is 3.
     static func main() async {
         do {
+            // The common `mimic probe` command lines are read without Argument Parser's reflection (the reason is
+            // on `ProbeInvocation`); whatever `quick` declines is parsed, and explained, as every other command.
+            if let probe = ProbeInvocation.quick(Array(CommandLine.arguments.dropFirst())) {
+                let code = try await probe.run()
+                // Nothing is left to do but what exit(3) would add: the TLS libraries' clean-up of their global
+                // state, which the kernel is about to drop anyway.
+                fflush(nil)
+                _exit(code)
+            }
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

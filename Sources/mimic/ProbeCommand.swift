@@ -31,7 +31,7 @@ struct ProbeCommand: AsyncParsableCommand {
     var mode: TLSMode?
 
     @Option(help: "TLS library: openssl, gnutls or both.")
-    var backend: TLSBackendChoice = .both
+    var backend: TLSBackendChoice = ProbeInvocation.defaults.backend
 
     @Option(help: "Name sent as SNI and checked against the certificate (default: the host).")
     var servername: String?
@@ -44,22 +44,22 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(
         help:
             "Seconds allowed for each phase (connect, each reply, the handshake); the whole probe gets three times it.")
-    var timeout: Double = 10
+    var timeout: Double = ProbeInvocation.defaults.timeout
 
     @Option(help: "SMTP EHLO name (a FQDN: servers reject bare words).")
-    var ehlo: String = "probe.mimic.test"
+    var ehlo: String = ProbeInvocation.defaults.ehlo
 
     @Option(help: "Chain verification policy: default (each library's ordinary client) or strict (X509_STRICT).")
-    var policy: VerificationPolicy = .default
+    var policy: VerificationPolicy = ProbeInvocation.defaults.policy
 
     @Flag(name: .customLong("starttls-anyway"), help: "Send the upgrade even when the server does not advertise it.")
-    var startTLSAnyway = false
+    var startTLSAnyway = ProbeInvocation.defaults.startTLSAnyway
 
     @Option(help: "Output: text, json or nagios.")
-    var format: ProbeFormat = .text
+    var format: ProbeFormat = ProbeInvocation.defaults.format
 
     @Option(help: "Targets probed at once.")
-    var concurrency: Int = 8
+    var concurrency: Int = ProbeInvocation.defaults.concurrency
 
     @Flag(
         help: ArgumentHelp(
@@ -67,58 +67,27 @@ struct ProbeCommand: AsyncParsableCommand {
             discussion:
                 "Each offer is one short connection through the same protocol dialog, per backend (OpenSSL at "
                 + "@SECLEVEL=0, GnuTLS with %COMPAT). Adds legacyVersion, weakCipher and noForwardSecrecy findings."))
-    var enumerate = false
+    var enumerate = ProbeInvocation.defaults.enumerate
 
     @Option(
         name: .customLong("enumerate-concurrency"),
         help:
             "Enumeration connections at once per target, over both backends (its own bound: --concurrency counts targets).")
-    var enumerateConcurrency: Int = 4
+    var enumerateConcurrency: Int = ProbeInvocation.defaults.enumerateConcurrency
 
-    func validate() throws {
-        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
-        guard expiry.warnDays >= expiry.critDays, expiry.critDays >= 0 else {
-            throw ValidationError("need --warn-days >= --crit-days >= 0")
-        }
-        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
-        guard (1...64).contains(enumerateConcurrency) else {
-            throw ValidationError("--enumerate-concurrency must be 1 to 64")
-        }
-        for target in targets {
-            do { _ = try ProbeURL.parse(target, mode: mode, serverName: servername) } catch {
-                throw ValidationError("\(error)")
-            }
-        }
+    /// The values parsed, as the probe runs them.
+    var invocation: ProbeInvocation {
+        ProbeInvocation(
+            targets: targets, mode: mode, backend: backend, servername: servername, caFile: caFile,
+            warnDays: expiry.warnDays, critDays: expiry.critDays, timeout: timeout, ehlo: ehlo, policy: policy,
+            startTLSAnyway: startTLSAnyway, format: format, concurrency: concurrency, enumerate: enumerate,
+            enumerateConcurrency: enumerateConcurrency)
     }
 
+    func validate() throws { try invocation.validate() }
+
     func run() async throws {
-        let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
-        let anchors = try trustAnchors(caFile: caFile)
-        var options = ProbeOptions(
-            backends: backend.backends,
-            trustAnchors: anchors,
-            deadlines: ProbeDeadlines(timeout: timeout),
-            warnDays: expiry.warnDays,
-            critDays: expiry.critDays,
-            ehloName: ehlo,
-            tryStartTLSAnyway: startTLSAnyway
-        )
-        options.client.verificationPolicy = policy
-        let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
-        var enumerations: [EnumerationResult?] = Array(repeating: nil, count: parsed.count)
-        if enumerate {
-            // One target at a time: the bound is on connections to one server.
-            let enumerator = Enumerator(concurrency: enumerateConcurrency)
-            for (index, target) in parsed.enumerated() {
-                enumerations[index] = await enumerator.enumerate(target, options: options)
-            }
-        }
-        let results = parsed.indices.map {
-            ProbeResult(target: parsed[$0], reports: reports[$0], enumeration: enumerations[$0])
-        }
-        print(
-            ProbeRendering.render(results, format: format, warnDays: expiry.warnDays, critDays: expiry.critDays))
-        let code = ProbeRendering.exitCode(results)
+        let code = try await invocation.run()
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -7,6 +7,10 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     /// `OpenSSL 3.0.19 27 Jan 2026`.
     static var libraryVersion: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
 
+    /// The first `SSL_CTX_new` of the process (the one behind the default security callback) loads the
+    /// configuration and the providers.
+    static func prepare() { _ = defaultSecurityCallback }
+
     let backend = TLSBackend.openssl
     let configuration: MimicTLSConfiguration
 

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import MimicCore
+import MimicNet
+import MimicScenarios
+import MimicTLS
+import MimicVerdict
+
+/// What `mimic probe` was asked to do, as plain values: `ProbeCommand` declares the options to Argument Parser
+/// (help, completion, every usage error) and hands its values over as one of these; the defaults live here, once.
+///
+/// A probe is a short process, and a monitor may start one a minute for every service it watches. Argument
+/// Parser finds a command's options by reflection, and the Swift runtime answers each first question of the kind
+/// "does `Option<TLSMode?>` conform to this protocol" by scanning every conformance in the executable (about 8 700
+/// here): that took a fifth of a probe's time. `quick(_:)` therefore reads the ordinary, well-formed command lines
+/// of `mimic probe` itself — long options, their values through the same `ExpressibleByArgument` conversions,
+/// targets — and declines everything else (help, a short option, an unknown name, a value it would have to guess
+/// at, anything `validate()` refuses), which then goes to Argument Parser as before. `QuickProbeParsingTests` holds
+/// the names below to Argument Parser's own list of `ProbeCommand`'s options and checks that whatever `quick`
+/// accepts, Argument Parser parses to the same invocation.
+struct ProbeInvocation: Equatable, Sendable {
+    var targets: [String] = []
+    var mode: TLSMode?
+    var backend: TLSBackendChoice = .both
+    var servername: String?
+    var caFile: String?
+    var warnDays = ExpiryThresholds.defaultWarnDays
+    var critDays = ExpiryThresholds.defaultCritDays
+    var timeout: Double = 10
+    var ehlo = "probe.mimic.test"
+    var policy: VerificationPolicy = .default
+    var startTLSAnyway = false
+    var format: ProbeFormat = .text
+    var concurrency = 8
+    var enumerate = false
+    var enumerateConcurrency = 4
+
+    static let defaults = ProbeInvocation()
+
+    func validate() throws(ValidationError) {
+        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
+        guard warnDays >= critDays, critDays >= 0 else { throw ValidationError("need --warn-days >= --crit-days >= 0") }
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
+        guard (1...64).contains(enumerateConcurrency) else {
+            throw ValidationError("--enumerate-concurrency must be 1 to 64")
+        }
+        for target in targets {
+            do { _ = try ProbeURL.parse(target, mode: mode, serverName: servername) } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+    }
+
+    /// Probes the targets, prints the results and returns the exit code (Nagios: 0 OK, 1 WARNING, 2 CRITICAL,
+    /// 3 UNKNOWN).
+    func run() async throws -> Int32 {
+        // A process's first OpenSSL context costs about 2 ms (its configuration file, its providers): that happens
+        // on the other core while the trust anchors are read and the event loops start.
+        for backend in backend.backends { Thread.detachNewThread { TLSBackends.prepare(backend) } }
+        let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
+        let anchors = try trustAnchors(caFile: caFile)
+        var options = ProbeOptions(
+            backends: backend.backends,
+            trustAnchors: anchors,
+            deadlines: ProbeDeadlines(timeout: timeout),
+            warnDays: warnDays,
+            critDays: critDays,
+            ehloName: ehlo,
+            tryStartTLSAnyway: startTLSAnyway
+        )
+        options.client.verificationPolicy = policy
+        let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
+        var enumerations: [EnumerationResult?] = Array(repeating: nil, count: parsed.count)
+        if enumerate {
+            // One target at a time: the bound is on connections to one server.
+            let enumerator = Enumerator(concurrency: enumerateConcurrency)
+            for (index, target) in parsed.enumerated() {
+                enumerations[index] = await enumerator.enumerate(target, options: options)
+            }
+        }
+        let results = parsed.indices.map {
+            ProbeResult(target: parsed[$0], reports: reports[$0], enumeration: enumerations[$0])
+        }
+        print(ProbeRendering.render(results, format: format, warnDays: warnDays, critDays: critDays))
+        return ProbeRendering.exitCode(results)
+    }
+}
+
+extension ProbeInvocation {
+    /// The options that take a value, by long name, each with how it sets the invocation: false when the text is
+    /// not a value of the option's type (through the type's own `ExpressibleByArgument` conversion).
+    static let valueOptions: [String: @Sendable (inout ProbeInvocation, String) -> Bool] = [
+        "mode": { invocation, text in accept(TLSMode(argument: text)) { invocation.mode = $0 } },
+        "backend": { invocation, text in accept(TLSBackendChoice(argument: text)) { invocation.backend = $0 } },
+        "servername": { invocation, text in accept(text) { invocation.servername = $0 } },
+        "ca-file": { invocation, text in accept(text) { invocation.caFile = $0 } },
+        "warn-days": { invocation, text in accept(Int(argument: text)) { invocation.warnDays = $0 } },
+        "crit-days": { invocation, text in accept(Int(argument: text)) { invocation.critDays = $0 } },
+        "timeout": { invocation, text in accept(Double(argument: text)) { invocation.timeout = $0 } },
+        "ehlo": { invocation, text in accept(text) { invocation.ehlo = $0 } },
+        "policy": { invocation, text in accept(VerificationPolicy(argument: text)) { invocation.policy = $0 } },
+        "format": { invocation, text in accept(ProbeFormat(argument: text)) { invocation.format = $0 } },
+        "concurrency": { invocation, text in accept(Int(argument: text)) { invocation.concurrency = $0 } },
+        "enumerate-concurrency": { invocation, text in
+            accept(Int(argument: text)) { invocation.enumerateConcurrency = $0 }
+        },
+    ]
+
+    private static func accept<Value>(_ value: Value?, _ set: (Value) -> Void) -> Bool {
+        guard let value else { return false }
+        set(value)
+        return true
+    }
+
+    /// The flags, by long name.
+    static let flags: [String: @Sendable (inout ProbeInvocation) -> Void] = [
+        "starttls-anyway": { $0.startTLSAnyway = true },
+        "enumerate": { $0.enumerate = true },
+    ]
+
+    /// The invocation `arguments` (the command line after the program's name) ask for, when they are `probe`
+    /// followed by nothing but known long options with acceptable values and targets, and pass `validate()`;
+    /// otherwise nil, for Argument Parser to read (and to explain, when they are wrong).
+    static func quick(_ arguments: [String]) -> ProbeInvocation? {
+        guard arguments.first == "probe" else { return nil }
+        var invocation = ProbeInvocation()
+        var seen: Set<String> = []
+        var index = 1
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("-") else {
+                invocation.targets.append(argument)
+                continue
+            }
+            // Only `--name` and `--name=value`; a short option, `--` and a lone `-` are Argument Parser's.
+            guard argument.hasPrefix("--"), argument.count > 2 else { return nil }
+            let body = argument.dropFirst(2)
+            let name: String
+            var value: String?
+            if let equals = body.firstIndex(of: "=") {
+                name = String(body[..<equals])
+                value = String(body[body.index(after: equals)...])
+            } else {
+                name = String(body)
+            }
+            // A repeated option is left to Argument Parser's rule for it.
+            guard seen.insert(name).inserted else { return nil }
+            if let set = flags[name] {
+                guard value == nil else { return nil }
+                set(&invocation)
+                continue
+            }
+            guard let set = valueOptions[name] else { return nil }
+            if value == nil {
+                // The next argument is the value unless it looks like an option (or a negative number): left alone.
+                guard index < arguments.count, !arguments[index].hasPrefix("-") else { return nil }
+                value = arguments[index]
+                index += 1
+            }
+            guard let value, !value.isEmpty, set(&invocation, value) else { return nil }
+        }
+        guard !invocation.targets.isEmpty, (try? invocation.validate()) != nil else { return nil }
+        return invocation
+    }
+}
