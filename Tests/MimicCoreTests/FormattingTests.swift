@@ -25,6 +25,32 @@ struct FormattingTests {
         }
     }
 
+    @Test("ties to even on the exact binary value, subnormals, signed zeros and the 2^63 boundary, as printf")
+    func fixedRounding() {
+        let values: [Double] = [
+            0.125, 0.375, 2.675, 1.005, 0.5, 1.5, 2.5, 3.5, -0.5, -2.5, -0.0, -0.004, 5e-324, 1e-320, 2.2250738585072014e-308,
+            0x1p-60, 0x1p62, 0x1p63 - 1024, 0x1p63, -0x1p63, 0x1p64, 9_007_199_254_740_993, 0.1, 0.7, 1e15 + 0.3,
+        ]
+        for value in values {
+            for digits in 0...15 {
+                #expect(value.fixed(digits) == String(format: "%.\(digits)f", value), "\(value) at \(digits)")
+            }
+        }
+    }
+
+    @Test("random values of every magnitude below 2^64 at every digit count, as printf")
+    func fixedRandom() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let bits = UInt64.random(in: 0...UInt64.max, using: &generator)
+            // Exponents from 2^-80 to 2^64 (and a few subnormals), either sign.
+            var value = Double(bitPattern: bits & 0x800F_FFFF_FFFF_FFFF | UInt64.random(in: 943...1087) << 52)
+            if bits & 0xFF == 0 { value = Double(bitPattern: bits & 0x800F_FFFF_FFFF_FFFF) }
+            let digits = Int.random(in: 0...15)
+            #expect(value.fixed(digits) == String(format: "%.\(digits)f", value), "\(value) at \(digits)")
+        }
+    }
+
     @Test("infinities, NaN and the largest values as printf writes them; digit counts out of range never trap")
     func fixedBounds() {
         #expect(Double.infinity.fixed(1) == String(format: "%.1f", Double.infinity))
