@@ -33,6 +33,17 @@ public struct FileStatus: Sendable, Equatable {
     public init?(path: String) {
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
+        self.init(status)
+    }
+
+    /// What an open descriptor refers to; nil when `fstat(2)` fails.
+    public init?(descriptor: Int32) {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        self.init(status)
+    }
+
+    private init(_ status: stat) {
         size = Int(status.st_size)
         kind =
             switch status.st_mode & S_IFMT {

@@ -88,12 +88,18 @@ enum FactoryFiles {
 
     /// Reads a text file of bounded size, or nil when it does not exist.
     static func readText(_ url: URL) throws -> String? {
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        if let size = FileStatus(path: url.path)?.size, size > maximumFileBytes {
-            throw FactoryFileError(path: url.path, message: "larger than \(maximumFileBytes) bytes")
+        let bytes: [UInt8]
+        do {
+            bytes = try BoundedFile.read(url.path, limit: maximumFileBytes)
+        } catch {
+            switch error {
+            case .missing: return nil
+            case .notRegular(let kind): throw FactoryFileError(path: url.path, message: "is \(kind.description), not a file")
+            case .tooLarge: throw FactoryFileError(path: url.path, message: "larger than \(maximumFileBytes) bytes")
+            case .unreadable(let reason): throw FactoryFileError(path: url.path, message: "cannot read: \(reason)")
+            }
         }
-        let data = try Data(contentsOf: url)
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw FactoryFileError(path: url.path, message: "not UTF-8 text")
         }
         return text

@@ -34,35 +34,20 @@ public struct ScenarioLoader: Sendable {
     /// manifests).
     static func readText(of file: URL, what: String) throws(ScenarioError) -> String {
         let start = SourceLocation(file: displayName(of: file), line: 1, column: 1)
-        let data: Data
+        let bytes: [UInt8]
         do {
-            if let status = FileStatus(path: file.path) {
-                if status.kind != .regular {
-                    throw ScenarioError(location: start, path: "", message: "not a regular file")
-                }
-                if status.size > maximumFileSize {
-                    throw ScenarioError(
-                        location: start,
-                        path: "",
-                        message: "file is \(status.size) bytes; \(what) are limited to 1 MiB"
-                    )
-                }
-            }
-            data = try Data(contentsOf: file)
-        } catch let error as ScenarioError {
-            throw error
+            bytes = try BoundedFile.read(file.path, limit: maximumFileSize)
         } catch {
-            throw ScenarioError(location: start, path: "", message: "cannot read: \(error.localizedDescription)")
+            let message =
+                switch error {
+                case .missing: "cannot read: no such file"
+                case .notRegular: "not a regular file"
+                case .tooLarge(let size): "file is \(size) bytes; \(what) are limited to 1 MiB"
+                case .unreadable(let reason): "cannot read: \(reason)"
+                }
+            throw ScenarioError(location: start, path: "", message: message)
         }
-        // The attribute check can race a growing file; the bound must hold for the bytes actually read.
-        guard data.count <= maximumFileSize else {
-            throw ScenarioError(
-                location: start,
-                path: "",
-                message: "file is \(data.count) bytes; \(what) are limited to 1 MiB"
-            )
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ScenarioError(location: start, path: "", message: "not valid UTF-8")
         }
         return text

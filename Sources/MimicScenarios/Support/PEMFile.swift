@@ -13,37 +13,25 @@ public enum PEMFile {
 
     public static func certificates(at path: String, role: String) throws(Failure) -> [[UInt8]] {
         // Symbolic links are followed: a link to a PEM file is a PEM file.
-        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath()
-        guard let status = FileStatus(path: resolved.path) else {
-            throw Failure(description: "\(role) \(path): no such file")
-        }
-        // A device, a FIFO or a directory is no certificate file, and reading one may never end (/dev/zero) or
-        // fail with a misleading errno: say what it is instead.
-        guard status.kind == .regular else {
-            throw Failure(
-                description:
-                    "\(role) \(path): is \(status.kind.description), not a regular file; give a PEM file of certificates"
-            )
-        }
-        if status.size > maximumSize {
-            throw Failure(description: "\(role) \(path): \(status.size) bytes is too large for a certificate file")
-        }
-        let data: Data
+        let bytes: [UInt8]
         do {
-            // Read at most one byte past the limit: the file may have grown since it was measured.
-            let handle = try FileHandle(forReadingFrom: resolved)
-            defer { try? handle.close() }
-            data = try handle.read(upToCount: maximumSize + 1) ?? Data()
+            bytes = try BoundedFile.read(path, limit: maximumSize)
         } catch {
-            throw Failure(description: "\(role) \(path): cannot read it (\(error.localizedDescription))")
-        }
-        guard data.count <= maximumSize else {
-            throw Failure(
-                description: "\(role) \(path): more than \(maximumSize) bytes is too large for a certificate file")
+            switch error {
+            case .missing: throw Failure(description: "\(role) \(path): no such file")
+            case .notRegular(let kind):
+                // A device, a FIFO or a directory is no certificate file, and reading one may never end (/dev/zero)
+                // or fail with a misleading errno: say what it is instead.
+                throw Failure(
+                    description: "\(role) \(path): is \(kind.description), not a regular file; give a PEM file of certificates")
+            case .tooLarge(let size):
+                throw Failure(description: "\(role) \(path): \(size) bytes is too large for a certificate file")
+            case .unreadable(let reason): throw Failure(description: "\(role) \(path): cannot read it (\(reason))")
+            }
         }
         let certificates: [[UInt8]]
         do {
-            certificates = try PEM.decodeCertificates(String(decoding: data, as: UTF8.self))
+            certificates = try PEM.decodeCertificates(String(decoding: bytes, as: UTF8.self))
         } catch {
             throw Failure(description: "\(role) \(path): \(error)")
         }
