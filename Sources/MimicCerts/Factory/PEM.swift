@@ -38,33 +38,49 @@ public enum PEM {
         }
         var certificates: [[UInt8]] = []
         var label: String?
-        var body = ""
+        var body: [UInt8] = []
         var blockLine = 0
         var lineNumber = 0
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        var failure: DecodingError?
+        // Lines as `Character.isNewline` splits them (CR LF is one break), read as bytes: a bundle of a few
+        // hundred roots is 200 KB, and walking it by Character cost a probe 5 ms. A line that is not all ASCII is
+        // compared as a String, as before (canonical equivalence, grapheme boundaries).
+        Self.forEachLine(of: text) { bytes, isASCII in
             lineNumber += 1
-            let line = String(rawLine.trimmingWhitespace())
+            let line = isASCII ? nil : String(decoding: bytes, as: UTF8.self)
+            func hasPrefix(_ prefix: String) -> Bool { line?.hasPrefix(prefix) ?? bytes.starts(with: prefix.utf8) }
+            func hasSuffix(_ suffix: String) -> Bool {
+                line?.hasSuffix(suffix) ?? (bytes.count >= suffix.utf8.count && bytes.suffix(suffix.utf8.count).elementsEqual(suffix.utf8))
+            }
             if let current = label {
-                if line.hasPrefix("-----END ") {
-                    guard line == "-----END \(current)-----" else {
-                        throw DecodingError(message: "'\(line)' does not close BEGIN \(current)", line: lineNumber)
+                if hasPrefix("-----END ") {
+                    let closing = "-----END \(current)-----"
+                    guard line.map({ $0 == closing }) ?? bytes.elementsEqual(closing.utf8) else {
+                        failure = DecodingError(
+                            message: "'\(line ?? String(decoding: bytes, as: UTF8.self))' does not close BEGIN \(current)",
+                            line: lineNumber)
+                        return false
                     }
                     if current == "CERTIFICATE" {
-                        guard let der = Data(base64Encoded: body), !der.isEmpty else {
-                            throw DecodingError(message: "bad base64 in CERTIFICATE block", line: blockLine)
+                        guard let der = Data(base64Encoded: Data(body)), !der.isEmpty else {
+                            failure = DecodingError(message: "bad base64 in CERTIFICATE block", line: blockLine)
+                            return false
                         }
                         certificates.append(Array(der))
                     }
                     label = nil
-                    body = ""
+                    body.removeAll(keepingCapacity: true)
                 } else if current == "CERTIFICATE" {
-                    body += line
+                    body.append(contentsOf: bytes)
                 }
-            } else if line.hasPrefix("-----BEGIN "), line.hasSuffix("-----"), line.count > 16 {
-                label = String(line.dropFirst(11).dropLast(5))
+            } else if hasPrefix("-----BEGIN "), hasSuffix("-----"), (line?.count ?? bytes.count) > 16 {
+                label = line.map { String($0.dropFirst(11).dropLast(5)) }
+                    ?? String(decoding: bytes.dropFirst(11).dropLast(5), as: UTF8.self)
                 blockLine = lineNumber
             }
+            return true
         }
+        if let failure { throw failure }
         if let label {
             throw DecodingError(message: "BEGIN \(label) without END", line: blockLine)
         }
@@ -72,6 +88,47 @@ public enum PEM {
             throw DecodingError(message: "no CERTIFICATE block found")
         }
         return certificates
+    }
+
+    /// Calls `body` with each line of `text` trimmed of white space at both ends, and whether it is all ASCII,
+    /// until it returns false. Lines end where `Character.isNewline` says (LF, VT, FF, CR, CR LF, NEL, LS, PS); a
+    /// line that is not all ASCII is trimmed by Character, as `trimmingWhitespace()` does.
+    static func forEachLine(of text: String, _ body: (ArraySlice<UInt8>, Bool) -> Bool) {
+        let bytes = Array(text.utf8)
+        var start = 0
+        var index = 0
+        func emit(_ end: Int) -> Bool {
+            var slice = bytes[start..<end]
+            if slice.contains(where: { $0 >= 0x80 }) {
+                let trimmed = String(decoding: slice, as: UTF8.self).trimmingWhitespace()
+                slice = ArraySlice(Array(trimmed.utf8))
+                return body(slice, !slice.contains(where: { $0 >= 0x80 }))
+            }
+            // ASCII white space that is not a line break: space and tab.
+            while let last = slice.last, last == 0x20 || last == 0x09 { slice.removeLast() }
+            while let first = slice.first, first == 0x20 || first == 0x09 { slice.removeFirst() }
+            return body(slice, true)
+        }
+        while index < bytes.count {
+            var breakLength = 0
+            switch bytes[index] {
+            case 0x0A, 0x0B, 0x0C: breakLength = 1
+            case 0x0D: breakLength = index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
+            case 0xC2 where index + 1 < bytes.count && bytes[index + 1] == 0x85: breakLength = 2
+            case 0xE2
+            where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] | 1) == 0xA9:
+                breakLength = 3
+            default: break
+            }
+            guard breakLength > 0 else {
+                index += 1
+                continue
+            }
+            guard emit(index) else { return }
+            index += breakLength
+            start = index
+        }
+        _ = emit(bytes.count)
     }
 
     /// Certificates from file contents that are either PEM (any number of blocks) or a single DER certificate.
