@@ -65,17 +65,19 @@ enum OpenSSLVerifier: TLSChainVerifier {
 
         guard let store = X509_STORE_new() else { return [setupComplaint(X509_V_ERR_OUT_OF_MEM, "X509_STORE_new")] }
         defer { X509_STORE_free(store) }
-        for (index, der) in anchors.enumerated() {
-            // An unreadable anchor simply trusts nothing; the chain's own errors will say so. Under the strict
-            // policy it fails the whole verification, as `openssl verify -CAfile` fails to load such a file.
-            guard let anchor = parse(der) else {
-                if policy == .strict {
+        if policy == .strict {
+            for (index, der) in anchors.enumerated() {
+                // Under the strict policy an unreadable anchor fails the whole verification, as
+                // `openssl verify -CAfile` fails to load such a file.
+                guard let anchor = parse(der) else {
                     return [setupComplaint(X509_V_ERR_UNSPECIFIED, "trust anchor \(index) is not DER X.509")]
                 }
-                continue
+                _ = X509_STORE_add_cert(store, anchor)
+                X509_free(anchor)
             }
-            _ = X509_STORE_add_cert(store, anchor)
-            X509_free(anchor)
+        } else {
+            // An unreadable anchor simply trusts nothing; the chain's own errors will say so.
+            addAnchors(anchors, lookedUpFrom: parsed, to: store)
         }
         guard let untrusted = mimic_sk_X509_new_null() else {
             return [setupComplaint(X509_V_ERR_OUT_OF_MEM, "sk_X509_new_null")]
@@ -168,6 +170,96 @@ enum OpenSSLVerifier: TLSChainVerifier {
 
     private static func setupComplaint(_ code: Int32, _ text: String, depth: Int? = nil) -> Complaint {
         Complaint(raw: .init(code: errorName(code), value: Int(code), text: text, depth: depth))
+    }
+
+    /// Adds to `store` every anchor OpenSSL's path building could ask it for, and no other.
+    ///
+    /// The store is only ever asked for certificates by subject name (`X509_NAME_cmp`, on the names' canonical
+    /// forms): a chain certificate's issuer, a chain certificate itself (is it trusted?), and, past an anchor that is
+    /// not self-issued, that anchor's issuer. So the anchors whose subject is one of those names, and the anchors
+    /// those lead to in turn, build exactly the paths the whole set would. Reading only each anchor's subject name
+    /// spares decoding a hundred public keys for a bundled store (OpenSSL 3 decodes each through its providers when
+    /// it parses a certificate): 10 ms of a probe. An anchor whose subject cannot be found this way is parsed whole.
+    private static func addAnchors(_ anchors: [[UInt8]], lookedUpFrom chain: [OpaquePointer], to store: OpaquePointer)
+    {
+        var parsedAnchors: [OpaquePointer] = []
+        var subjects: [OpaquePointer?] = []
+        defer {
+            parsedAnchors.forEach { X509_free($0) }
+            subjects.forEach { X509_NAME_free($0) }
+        }
+        subjects = anchors.map(subjectName)
+        var wanted = chain.flatMap { [X509_get_subject_name($0), X509_get_issuer_name($0)] }.compactMap { $0 }
+        var added = [Bool](repeating: false, count: anchors.count)
+        while !wanted.isEmpty {
+            var next: [OpaquePointer] = []
+            for index in anchors.indices where !added[index] {
+                var anchor: OpaquePointer?
+                if let subject = subjects[index] {
+                    guard wanted.contains(where: { X509_NAME_cmp(subject, $0) == 0 }) else { continue }
+                    anchor = parse(anchors[index])
+                } else if let whole = parse(anchors[index]), let subject = X509_get_subject_name(whole) {
+                    anchor = whole
+                    guard wanted.contains(where: { X509_NAME_cmp(subject, $0) == 0 }) else {
+                        parsedAnchors.append(whole)
+                        added[index] = true  // looked at once; its subject will not change
+                        continue
+                    }
+                }
+                added[index] = true
+                guard let anchor else { continue }
+                parsedAnchors.append(anchor)
+                _ = X509_STORE_add_cert(store, anchor)
+                if let issuer = X509_get_issuer_name(anchor) { next.append(issuer) }
+            }
+            wanted = next
+        }
+    }
+
+    /// A certificate's subject name, read from its DER without parsing the rest; nil when the DER is not laid out
+    /// as a certificate (version, serial, signature algorithm, issuer, validity, subject).
+    private static func subjectName(_ der: [UInt8]) -> OpaquePointer? {
+        der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            guard let base = buffer.baseAddress else { return nil }
+            let end = base + buffer.count
+            var cursor: UnsafePointer<UInt8>? = base
+            /// Reads one header at the cursor; returns the content's length and tag, the cursor on the content.
+            func header() -> (length: Int, tag: Int32, constructed: Bool)? {
+                guard let at = cursor, at < end else { return nil }
+                var length = 0
+                var tag: Int32 = 0
+                var tagClass: Int32 = 0
+                let flags = ASN1_get_object(&cursor, &length, &tag, &tagClass, end - at)
+                guard flags & 0x80 == 0, let content = cursor, length >= 0, length <= end - content else { return nil }
+                return (length, tagClass == V_ASN1_CONTEXT_SPECIFIC ? -tag - 1 : tag, flags & V_ASN1_CONSTRUCTED != 0)
+            }
+            func skip() -> Bool {
+                guard let (length, _, _) = header() else { return false }
+                cursor = cursor.map { $0 + length }
+                return true
+            }
+            // Certificate and TBSCertificate: SEQUENCE headers, stepped into.
+            guard let outer = header(), outer.tag == V_ASN1_SEQUENCE, outer.constructed,
+                let tbs = header(), tbs.tag == V_ASN1_SEQUENCE, tbs.constructed
+            else { return nil }
+            // [0] version, when present.
+            var peek = cursor
+            var length = 0
+            var tag: Int32 = 0
+            var tagClass: Int32 = 0
+            if let at = peek, ASN1_get_object(&peek, &length, &tag, &tagClass, end - at) & 0x80 == 0,
+                tagClass == V_ASN1_CONTEXT_SPECIFIC, tag == 0
+            {
+                guard skip() else { return nil }
+            }
+            // serialNumber, signature, issuer, validity.
+            for _ in 0..<4 { guard skip() else { return nil } }
+            guard let start = cursor, let subject = header(), subject.tag == V_ASN1_SEQUENCE, let content = cursor
+            else { return nil }
+            var nameCursor: UnsafePointer<UInt8>? = start
+            let nameLength = content + subject.length - start
+            return d2i_X509_NAME(nil, &nameCursor, nameLength)
+        }
     }
 
     private static func parse(_ der: [UInt8]) -> OpaquePointer? {
