@@ -55,8 +55,11 @@ struct ProbeInvocation: Equatable, Sendable {
     /// 3 UNKNOWN).
     func run() async throws -> Int32 {
         // A process's first OpenSSL context costs about 2 ms (its configuration file, its providers): that happens
-        // on the other core while the trust anchors are read and the event loops start.
-        for backend in backend.backends { Thread.detachNewThread { TLSBackends.prepare(backend) } }
+        // on the other core while the trust anchors are read and the event loops start. It is joined before this
+        // returns or throws: exit(3) under it would run OpenSSL's clean-up while it is still initialising.
+        let backends = backend.backends
+        let warmUp = BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } }
+        defer { warmUp.join() }
         let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
         let anchors = try trustAnchors(caFile: caFile)
         var options = ProbeOptions(
@@ -163,4 +166,19 @@ extension ProbeInvocation {
         guard !invocation.targets.isEmpty, (try? invocation.validate()) != nil else { return nil }
         return invocation
     }
+}
+
+/// Work on a thread of its own, started at once and joined later.
+final class BackgroundWork: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () -> Void) {
+        Thread.detachNewThread { [done] in
+            work()
+            done.signal()
+        }
+    }
+
+    /// Waits until the work has ended (once).
+    func join() { done.wait() }
 }

@@ -29,6 +29,24 @@ struct ProbeCommandTests {
         #expect(!run.stdout.contains("refused"), "no probe ran: \(run.stdout)")
     }
 
+    @Test(
+        "a CA file that cannot be used: its message and exit 3, every time (the OpenSSL warm-up thread is joined first)",
+        arguments: [
+            ("/dev/zero", "is a character device"), ("/nonexistent/ca.pem", "no such file"), ("/tmp", "is a directory"),
+        ])
+    func badCAFile(path: String, message: String) throws {
+        // exit(3) while another thread was still inside OpenSSL's initialisation crashed in OpenSSL's clean-up,
+        // about one run in three: each case runs ten times.
+        for _ in 0..<10 {
+            let run = try Subprocess.run(
+                Fixtures.mimicExecutable.path,
+                ["probe", "smtp://127.0.0.1:1", "--mode", "starttls", "--ca-file", path], timeout: 30)
+            #expect(!run.timedOut)
+            #expect(run.status == 3, "exit \(run.status): \(run.stderr)")
+            #expect(run.stderr.contains("--ca-file \(path): \(message)"), "\(run.stderr)")
+        }
+    }
+
     @Test("a certificate file that is a device says so (library API)")
     func deviceIsNoCertificateFile() {
         for (path, what) in [("/dev/zero", "a character device"), ("/tmp", "a directory")] {
