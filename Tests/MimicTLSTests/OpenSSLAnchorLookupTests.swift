@@ -96,6 +96,28 @@ struct OpenSSLAnchorLookupTests {
         }
     }
 
+    @Test("anchors with bytes flipped, cut or grown are read without a trap, beside the real root")
+    func mutatedAnchors() throws {
+        let pki = try TestPKI()
+        var generator = SystemRandomNumberGenerator()
+        var mutants: [[UInt8]] = []
+        for round in 0..<2000 {
+            var bytes = round.isMultiple(of: 2) ? pki.root : pki.intermediate
+            switch Int.random(in: 0..<4, using: &generator) {
+            case 0: bytes[Int.random(in: 0..<bytes.count, using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+            case 1: bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator)))
+            case 2: bytes[Int.random(in: 0..<min(bytes.count, 40), using: &generator)] = 0xFF
+            default: bytes += (0..<Int.random(in: 1...8, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            }
+            mutants.append(bytes)
+        }
+        for batch in stride(from: 0, to: mutants.count, by: 200) {
+            let anchors = Array(mutants[batch..<batch + 200]) + [pki.root]
+            let result = TLSBackends.verify(.openssl, chain: pki.servedChain, anchors: anchors, hostname: "mail.example.test")
+            #expect(result.backend == .openssl)
+        }
+    }
+
     @Test("anchors that are not certificates trust nothing and break nothing")
     func unreadableAnchors() throws {
         let pki = try TestPKI()
