@@ -10,7 +10,7 @@ struct MockServerWithTests {
     @Test("MockServer.with: openssl s_client reaches the verdict the mock announces, good and expired")
     func profileMocks() async throws {
         for (chain, healthy) in [(ChainProfileName.good, true), (.expiredLeaf, false)] {
-            let port = try await MockServer.with(.smtp, .startTLS, chain: chain, backend: .gnutls) { mock in
+            let listener = try await MockServer.with(.smtp, .startTLS, chain: chain, backend: .gnutls) { mock in
                 #expect(mock.url == "smtp://127.0.0.1:\(mock.port)")
                 #expect(mock.expectedVerdict.isOK == healthy, "\(mock.expectedVerdict)")
                 #expect(mock.trustAnchorsPEM.hasPrefix("-----BEGIN CERTIFICATE-----"))
@@ -24,25 +24,27 @@ struct MockServerWithTests {
                         mock.serverName, "-brief",
                     ], timeout: 30)
                 #expect((client.status == 0) == healthy, "\(chain.rawValue): \(client.stderr)")
-                return mock.port
+                let listeners = Self.listeners(port: mock.port)
+                #expect(listeners.count == 1)
+                return listeners
             }
-            // Stopped when the closure ended: this process listens there no more.
-            #expect(!Self.listens(port: port))
+            // Stopped when the closure ended: its listening socket is closed.
+            #expect(!listener.isEmpty && listener.isDisjoint(with: Self.openSockets()))
         }
     }
 
     @Test("the mock stops when the closure throws")
     func stopsOnError() async throws {
         struct Planned: Error {}
-        var port = 0
+        var listener: Set<String> = []
         await #expect(throws: Planned.self) {
             try await MockServer.with(.imap, .implicit) { mock in
-                port = mock.port
-                #expect(Self.listens(port: mock.port))
+                listener = Self.listeners(port: mock.port)
+                #expect(listener.count == 1)
                 throw Planned()
             }
         }
-        #expect(port != 0 && !Self.listens(port: port))
+        #expect(!listener.isEmpty && listener.isDisjoint(with: Self.openSockets()))
     }
 
     @Test("the shipped library by id, and its ids by protocol for parameterised tests")
@@ -65,7 +67,9 @@ struct MockServerWithTests {
 
     /// Whether this process has a listening TCP socket on `port` (another process's listener on a reused port
     /// does not count): the LISTEN entries of /proc/net/tcp and tcp6 whose inode is one of our descriptors.
-    static func listens(port: Int) -> Bool {
+    /// The socket inodes of this process's listeners on `port` (another test's mock may come to listen on a port a
+    /// stopped mock freed: a stopped mock is known by its own listener's inode being gone).
+    static func listeners(port: Int) -> Set<String> {
         var ours: Set<String> = []
         let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         for descriptor in descriptors {
@@ -76,6 +80,7 @@ struct MockServerWithTests {
             }
         }
         let hexPort = String(format: ":%04X", port)
+        var found: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             // Read to the end: procfs files report size 0, and a one-shot read may stop at the first page.
             let data = FileHandle(forReadingAtPath: table)?.readDataToEndOfFile() ?? Data()
@@ -84,22 +89,21 @@ struct MockServerWithTests {
                 let fields = line.split(separator: " ")
                 // local_address is field 1, st field 3 (0A = LISTEN), inode field 9.
                 guard fields.count > 9, fields[1].hasSuffix(hexPort), fields[3] == "0A" else { continue }
-                if ours.contains(String(fields[9])) { return true }
+                if ours.contains(String(fields[9])) { found.insert(String(fields[9])) }
             }
         }
-        return false
+        return found
     }
-}
 
-/// The compiled-in profiles and library are the repository's files, byte for byte.
-@Suite("MimicTesting built-ins")
-struct BuiltInsTests {
-    @Test("Tools/builtins.py --check: the generated sources match certs/profiles and scenarios/")
-    func current() throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let check = try Subprocess.run(
-            "/usr/bin/python3", [repository.appendingPathComponent("Tools/builtins.py").path, "--check"], timeout: 60)
-        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    /// This process's sockets, by inode.
+    static func openSockets() -> Set<String> {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return Set(
+            descriptors.compactMap { descriptor in
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)"),
+                    target.hasPrefix("socket:[")
+                else { return nil }
+                return String(target.dropFirst(8).dropLast())
+            })
     }
 }
