@@ -35,6 +35,18 @@ def median_ms(argv, repeat, timeout=120):
     return statistics.median(samples), last
 
 
+def paired_medians(ours, peer, repeat, timeout=120):
+    """Medians of two commands run in turn (ours, peer, ours, peer, …) after one uncounted run of each: on a
+    machine whose speed drifts over seconds, both series see the same drift."""
+    timed(ours, timeout=timeout)
+    timed(peer, timeout=timeout)
+    ours_samples, peer_samples = [], []
+    for _ in range(repeat):
+        ours_samples.append(timed(ours, timeout=timeout)[0])
+        peer_samples.append(timed(peer, timeout=timeout)[0])
+    return statistics.median(ours_samples), statistics.median(peer_samples)
+
+
 class Burners:
     """A busy machine: one spinning process per core for as long as the block runs."""
 
@@ -123,14 +135,14 @@ def startup(mimic, repeat):
             ours = probe_argv(mimic, f"smtp://{host}:{port}", "starttls", ca)
             peer = s_client_argv(host, port, ca, "smtp")
             figures = {}
+            # Cheap to repeat: thirty pairs at least.
+            pairs = max(repeat, 30)
             for condition in ("quiet", "busy"):
                 if condition == "busy":
                     with Burners():
-                        mimic_ms, _ = median_ms(ours, repeat)
-                        peer_ms, _ = median_ms(peer, repeat)
+                        mimic_ms, peer_ms = paired_medians(ours, peer, pairs)
                 else:
-                    mimic_ms, _ = median_ms(ours, repeat)
-                    peer_ms, _ = median_ms(peer, repeat)
+                    mimic_ms, peer_ms = paired_medians(ours, peer, pairs)
                 figures[condition] = {"mimic_ms": mimic_ms, "s_client_ms": peer_ms, "ratio": mimic_ms / peer_ms}
             version_ms, _ = median_ms([mimic, "--version"], repeat)
             figures["mimic_version_ms"] = version_ms
@@ -173,8 +185,7 @@ def real_postfix(mimic, real, repeat):
     port = real.ports.get(("smtp", "starttls"))
     ours = probe_argv(mimic, f"smtp://127.0.0.1:{port}", "starttls", real.ca)
     peer = s_client_argv("127.0.0.1", port, real.ca, "smtp")
-    mimic_ms, _ = median_ms(ours, repeat)
-    peer_ms, _ = median_ms(peer, repeat)
+    mimic_ms, peer_ms = paired_medians(ours, peer, max(repeat, 30))
     return {"mimic_ms": mimic_ms, "s_client_ms": peer_ms, "ratio": mimic_ms / peer_ms}
 
 
@@ -189,7 +200,7 @@ def scanners(mimic, repeat):
             entry = serve.by_id["bench::smtp::starttls"]
             host, port, ca = entry["host"], entry["port"], serve.zoo["cafile"]
             # The probe is cheap to repeat; the scanners are not.
-            mimic_ms, _ = median_ms(probe_argv(mimic, f"smtp://{host}:{port}", "starttls", ca), max(repeat, 10))
+            mimic_ms, _ = median_ms(probe_argv(mimic, f"smtp://{host}:{port}", "starttls", ca), max(repeat, 30))
             figures = {"mimic_ms": mimic_ms}
             if sslyze:
                 ms, result = median_ms([sslyze, "--certinfo", "--starttls", "smtp", f"{host}:{port}"],
