@@ -187,3 +187,20 @@ import X509
         )
     }
 }
+
+/// Offsets count from a whole second: a certificate carries whole seconds, so a reference time with a fraction
+/// would put `not_after: -3d` a rounding after three days before it, and a chain checked at once would read
+/// "expired 2 day(s) ago".
+@Suite("Factory: reference time")
+struct FactoryReferenceTimeTests {
+    @Test("not_after -3d from a reference time with a fraction is exactly three days before its whole second")
+    func wholeSeconds() throws {
+        for fraction in [0.1, 0.5, 0.9, 0.999] {
+            let reference = Date(timeIntervalSince1970: 1_800_000_000 + fraction)
+            let chain = try CertificateFactory.inMemory(referenceTime: reference).mint(profile: "expired-leaf")
+            let leaf = try ParsedCertificate(der: try #require(chain.served.first))
+            #expect(leaf.notAfter.timeIntervalSince1970 == 1_800_000_000 - 3 * 86_400, "fraction \(fraction)")
+            #expect(leaf.notAfter <= reference.addingTimeInterval(-3 * 86_400))
+        }
+    }
+}

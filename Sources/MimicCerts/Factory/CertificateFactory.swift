@@ -27,11 +27,12 @@ public final class CertificateFactory: Sendable {
     ///   - home: the `certs/` folder (see ``defaultHome()``).
     ///   - profiles: the profiles folder when it is not `home/profiles` (tests use the repository's profiles with a
     ///     temporary home).
-    ///   - referenceTime: the time `not_before`/`not_after` offsets count from.
+    ///   - referenceTime: the time `not_before`/`not_after` offsets count from, taken to the whole second before it
+    ///     (see ``wholeSecond(_:)``).
     public init(home: URL, profiles: URL? = nil, referenceTime: Date = Date()) {
         self.home = home
         self.profilesDirectory = profiles ?? home.appendingPathComponent("profiles")
-        self.referenceTime = referenceTime
+        self.referenceTime = Self.wholeSecond(referenceTime)
         self.inMemory = false
     }
 
@@ -46,8 +47,15 @@ public final class CertificateFactory: Sendable {
         // Never read or written: every path of an in-memory factory goes through `inMemory`.
         self.home = URL(fileURLWithPath: "/nonexistent/mimic-in-memory", isDirectory: true)
         self.profilesDirectory = home.appendingPathComponent("profiles")
-        self.referenceTime = referenceTime
+        self.referenceTime = Self.wholeSecond(referenceTime)
         self.inMemory = true
+    }
+
+    /// Certificates carry whole seconds and the encoder rounds to the nearest: from a reference time with a
+    /// fraction, `not_after: -3d` could land up to half a second after three days before it, and a chain checked
+    /// at once read "expired 2 day(s) ago". Offsets count from the second the reference time falls in.
+    static func wholeSecond(_ time: Date) -> Date {
+        Date(timeIntervalSince1970: time.timeIntervalSince1970.rounded(.down))
     }
 
     /// The profile `NAME`: `profiles/NAME.yaml`, or the built-in one for an in-memory factory.
