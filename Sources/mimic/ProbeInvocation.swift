@@ -63,7 +63,7 @@ struct ProbeInvocation: Equatable, Sendable {
         let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
         let anchors = try trustAnchors(caFile: caFile)
         var options = ProbeOptions(
-            backends: backend.backends,
+            backends: backends,
             trustAnchors: anchors,
             deadlines: ProbeDeadlines(timeout: timeout),
             warnDays: warnDays,

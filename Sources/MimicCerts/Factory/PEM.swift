@@ -50,7 +50,7 @@ public enum PEM {
             let line = isASCII ? nil : String(decoding: bytes, as: UTF8.self)
             func hasPrefix(_ prefix: String) -> Bool { line?.hasPrefix(prefix) ?? bytes.starts(with: prefix.utf8) }
             func hasSuffix(_ suffix: String) -> Bool {
-                line?.hasSuffix(suffix) ?? (bytes.count >= suffix.utf8.count && bytes.suffix(suffix.utf8.count).elementsEqual(suffix.utf8))
+                line?.hasSuffix(suffix) ?? bytes.reversed().starts(with: suffix.utf8.reversed())
             }
             if let current = label {
                 if hasPrefix("-----END ") {

@@ -182,33 +182,35 @@ enum OpenSSLVerifier: TLSChainVerifier {
     /// it parses a certificate): 10 ms of a probe. An anchor whose subject cannot be found this way is parsed whole.
     private static func addAnchors(_ anchors: [[UInt8]], lookedUpFrom chain: [OpaquePointer], to store: OpaquePointer)
     {
-        var parsedAnchors: [OpaquePointer] = []
-        var subjects: [OpaquePointer?] = []
+        var names: [OpaquePointer] = []
+        var certificates: [OpaquePointer] = []
         defer {
-            parsedAnchors.forEach { X509_free($0) }
-            subjects.forEach { X509_NAME_free($0) }
+            names.forEach { X509_NAME_free($0) }
+            certificates.forEach { X509_free($0) }
         }
-        subjects = anchors.map(subjectName)
+        // Each anchor's subject: read alone from its DER, or, for an anchor laid out otherwise, from the whole
+        // certificate; nil for one OpenSSL cannot read at all (it trusts nothing).
+        var parsed: [Int: OpaquePointer] = [:]
+        let subjects: [OpaquePointer?] = anchors.indices.map { index in
+            if let name = subjectName(anchors[index]) {
+                names.append(name)
+                return name
+            }
+            guard let whole = parse(anchors[index]) else { return nil }
+            certificates.append(whole)
+            parsed[index] = whole
+            return X509_get_subject_name(whole)
+        }
         var wanted = chain.flatMap { [X509_get_subject_name($0), X509_get_issuer_name($0)] }.compactMap { $0 }
         var added = [Bool](repeating: false, count: anchors.count)
         while !wanted.isEmpty {
             var next: [OpaquePointer] = []
             for index in anchors.indices where !added[index] {
-                var anchor: OpaquePointer?
-                if let subject = subjects[index] {
-                    guard wanted.contains(where: { X509_NAME_cmp(subject, $0) == 0 }) else { continue }
-                    anchor = parse(anchors[index])
-                } else if let whole = parse(anchors[index]), let subject = X509_get_subject_name(whole) {
-                    anchor = whole
-                    guard wanted.contains(where: { X509_NAME_cmp(subject, $0) == 0 }) else {
-                        parsedAnchors.append(whole)
-                        added[index] = true  // looked at once; its subject will not change
-                        continue
-                    }
-                }
+                guard let subject = subjects[index], wanted.contains(where: { X509_NAME_cmp(subject, $0) == 0 })
+                else { continue }
                 added[index] = true
-                guard let anchor else { continue }
-                parsedAnchors.append(anchor)
+                guard let anchor = parsed[index] ?? parse(anchors[index]) else { continue }
+                if parsed[index] == nil { certificates.append(anchor) }
                 _ = X509_STORE_add_cert(store, anchor)
                 if let issuer = X509_get_issuer_name(anchor) { next.append(issuer) }
             }
@@ -217,48 +219,46 @@ enum OpenSSLVerifier: TLSChainVerifier {
     }
 
     /// A certificate's subject name, read from its DER without parsing the rest; nil when the DER is not laid out
-    /// as a certificate (version, serial, signature algorithm, issuer, validity, subject).
+    /// as a certificate (version, serial, signature algorithm, issuer, validity, subject) in definite lengths.
     private static func subjectName(_ der: [UInt8]) -> OpaquePointer? {
         der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             guard let base = buffer.baseAddress else { return nil }
             let end = base + buffer.count
             var cursor: UnsafePointer<UInt8>? = base
-            /// Reads one header at the cursor; returns the content's length and tag, the cursor on the content.
+            /// Reads one header at the cursor, leaving the cursor on the content: its length, its tag (a context-
+            /// specific tag n as -n - 1) and whether it is constructed. Nil for a bad header, a length past the end,
+            /// or an indefinite length (BER: the content's end is not known without parsing it).
             func header() -> (length: Int, tag: Int32, constructed: Bool)? {
                 guard let at = cursor, at < end else { return nil }
                 var length = 0
                 var tag: Int32 = 0
                 var tagClass: Int32 = 0
                 let flags = ASN1_get_object(&cursor, &length, &tag, &tagClass, end - at)
-                guard flags & 0x80 == 0, let content = cursor, length >= 0, length <= end - content else { return nil }
+                guard flags & 0x80 == 0, flags & 0x01 == 0, let content = cursor, length >= 0, length <= end - content
+                else { return nil }
                 return (length, tagClass == V_ASN1_CONTEXT_SPECIFIC ? -tag - 1 : tag, flags & V_ASN1_CONSTRUCTED != 0)
             }
-            func skip() -> Bool {
-                guard let (length, _, _) = header() else { return false }
-                cursor = cursor.map { $0 + length }
-                return true
-            }
+            func skip(_ field: (length: Int, tag: Int32, constructed: Bool)) { cursor = cursor.map { $0 + field.length } }
             // Certificate and TBSCertificate: SEQUENCE headers, stepped into.
             guard let outer = header(), outer.tag == V_ASN1_SEQUENCE, outer.constructed,
-                let tbs = header(), tbs.tag == V_ASN1_SEQUENCE, tbs.constructed
+                let tbs = header(), tbs.tag == V_ASN1_SEQUENCE, tbs.constructed,
+                var field = header()
             else { return nil }
-            // [0] version, when present.
-            var peek = cursor
-            var length = 0
-            var tag: Int32 = 0
-            var tagClass: Int32 = 0
-            if let at = peek, ASN1_get_object(&peek, &length, &tag, &tagClass, end - at) & 0x80 == 0,
-                tagClass == V_ASN1_CONTEXT_SPECIFIC, tag == 0
-            {
-                guard skip() else { return nil }
+            // [0] version, when present; then serialNumber, signature, issuer and validity.
+            if field.tag == -1 {
+                skip(field)
+                guard let serial = header() else { return nil }
+                field = serial
             }
-            // serialNumber, signature, issuer, validity.
-            for _ in 0..<4 { guard skip() else { return nil } }
+            skip(field)
+            for _ in 0..<3 {
+                guard let next = header() else { return nil }
+                skip(next)
+            }
             guard let start = cursor, let subject = header(), subject.tag == V_ASN1_SEQUENCE, let content = cursor
             else { return nil }
             var nameCursor: UnsafePointer<UInt8>? = start
-            let nameLength = content + subject.length - start
-            return d2i_X509_NAME(nil, &nameCursor, nameLength)
+            return d2i_X509_NAME(nil, &nameCursor, content + subject.length - start)
         }
     }
 
