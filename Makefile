@@ -26,12 +26,12 @@ build: setup
 # The release binary, .build/release/mimic, with the Swift runtime and Foundation linked in statically: a probe is a
 # short process, and resolving Foundation's and the runtime's symbols at every launch took about a third of its CPU.
 # It exports no symbols (Tools/release-exports.map): the runtime's start-up looked through all 26 000 with dladdr(3).
-# OpenSSL and GnuTLS are linked in from Debian's own static archives of the same build (Tools/static-tls.sh says why);
-# where one is missing, the shared objects are linked as in the debug build.
+# OpenSSL, GnuTLS and libstdc++ are linked in from Debian's own static archives of the same build
+# (Tools/static-libs.sh says why); where one is missing, the shared objects are linked as in the debug build.
 release: setup
-	@if Tools/static-tls.sh $(CURDIR)/.build/static-tls; then \
-	  export PKG_CONFIG_PATH=$(CURDIR)/.build/static-tls/pkgconfig; \
-	else echo "release: linking the shared OpenSSL and GnuTLS"; fi; \
+	@if Tools/static-libs.sh $(CURDIR)/.build/static-libs; then \
+	  export PKG_CONFIG_PATH=$(CURDIR)/.build/static-libs/pkgconfig; \
+	else echo "release: linking the shared OpenSSL, GnuTLS and libstdc++"; fi; \
 	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --version-script=$(CURDIR)/Tools/release-exports.map $(BUILD_FLAGS)
 
 # The interop tier runs real postfix, dovecot, vsftpd, slapd and nginx on loopback; they are installed here
