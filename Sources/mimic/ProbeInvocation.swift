@@ -51,15 +51,26 @@ struct ProbeInvocation: Equatable, Sendable {
         }
     }
 
-    /// Probes the targets, prints the results and returns the exit code (Nagios: 0 OK, 1 WARNING, 2 CRITICAL,
-    /// 3 UNKNOWN).
-    func run() async throws -> Int32 {
-        // A process's first OpenSSL context costs about 2 ms (its configuration file, its providers): that happens
-        // on the other core while the trust anchors are read and the event loops start. It is joined before this
-        // returns or throws: exit(3) under it would run OpenSSL's clean-up while it is still initialising.
+    /// Starts, each on a thread of its own, the two slow first steps of a probe that need nothing from the command
+    /// line but the backends: the first context of each backend (OpenSSL's takes about 2 ms: its configuration
+    /// file, its providers) and the event loops (a millisecond of thread start-up). They then happen on the other
+    /// core while the trust anchors are read. `Mimic.main` starts them before its first `await`, as the hop to the
+    /// concurrency pool that follows costs a millisecond of thread creation of its own.
+    func warmUp() -> [BackgroundWork] {
         let backends = backend.backends
-        let warmUp = BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } }
-        defer { warmUp.join() }
+        return [
+            BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } },
+            BackgroundWork { _ = MimicEventLoops.shared },
+        ]
+    }
+
+    /// Probes the targets, prints the results and returns the exit code (Nagios: 0 OK, 1 WARNING, 2 CRITICAL,
+    /// 3 UNKNOWN). `warmUp` (from `warmUp()`, started anew when nil) is joined before this returns or throws:
+    /// exit(3) under it would run OpenSSL's clean-up while it is still initialising.
+    func run(warmUp started: [BackgroundWork]? = nil) async throws -> Int32 {
+        let backends = backend.backends
+        let warmUp = started ?? warmUp()
+        defer { for work in warmUp { work.join() } }
         let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
         let anchors = try trustAnchors(caFile: caFile)
         var options = ProbeOptions(
