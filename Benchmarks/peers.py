@@ -229,60 +229,80 @@ def s_time_rate(host, port, seconds):
     return int(match.group(1)) / int(match.group(2))
 
 
-def handshake_rate(mimic, real, seconds):
+def handshake_rate(mimic, real, seconds, rounds=5):
     """New handshakes per second a mock takes from `openssl s_time -new` (HTTPS, RSA-2048), per server library,
-    against nginx with the same kind of key."""
+    against nginx with the same kind of key, and the GnuTLS-backed mock against GnuTLS's own server (`gnutls-serv`)
+    with the same chain, since nginx's figure is OpenSSL's. Every server is up at once and measured in turn, for
+    `seconds` each, `rounds` times; each figure is a server's median. Measured one after the other instead, the
+    machine's drift over a minute (a quarter of the rate) went into the ratios."""
     with tempfile.TemporaryDirectory(prefix="mimic-bench-") as folder:
         for backend in ("openssl", "gnutls"):
             scenario(folder, f"bench::https::{backend}", "https", "implicit", backend, "rsa2048-good")
         serve = Serve(mimic, folder)
         try:
-            figures = {}
-            for backend in ("openssl", "gnutls"):
-                entry = serve.by_id[f"bench::https::{backend}"]
-                figures[f"mock_{backend}_per_s"] = s_time_rate(entry["host"], entry["port"], seconds)
+            with GnutlsServ(mimic) as gnutls_serv:
+                servers = {f"mock_{backend}": (serve.by_id[f"bench::https::{backend}"]["host"],
+                                               serve.by_id[f"bench::https::{backend}"]["port"])
+                           for backend in ("openssl", "gnutls")}
+                if real is not None and ("https", "implicit") in real.ports:
+                    servers["nginx"] = ("127.0.0.1", real.ports[("https", "implicit")])
+                if gnutls_serv.port is not None:
+                    servers["gnutls_serv"] = ("127.0.0.1", gnutls_serv.port)
+                samples = {name: [] for name in servers}
+                for _ in range(rounds):
+                    for name, (host, port) in servers.items():
+                        rate = s_time_rate(host, port, seconds)
+                        if rate is not None:
+                            samples[name].append(rate)
         finally:
             serve.stop()
-    if real is not None and ("https", "implicit") in real.ports:
-        nginx = s_time_rate("127.0.0.1", real.ports[("https", "implicit")], seconds)
-        figures["nginx_per_s"] = nginx
-        for backend in ("openssl", "gnutls"):
-            ours = figures.get(f"mock_{backend}_per_s")
-            figures[f"ratio_{backend}"] = ours / nginx if ours and nginx else None
-    else:
+    figures = {f"{name}_per_s": statistics.median(values) if values else None for name, values in samples.items()}
+    figures["rounds"] = rounds
+    figures["seconds_each"] = seconds
+    nginx = figures.get("nginx_per_s")
+    if "nginx" not in servers:
         figures["nginx"] = {"skipped": "the interop servers are not available"}
-    # The GnuTLS-backed mock's own ceiling: GnuTLS's server (gnutls-serv) with the same RSA-2048 chain, since
-    # nginx's figure is OpenSSL's.
-    gnutls = gnutls_serv_rate(mimic, seconds)
-    figures["gnutls_serv_per_s"] = gnutls
-    ours = figures.get("mock_gnutls_per_s")
+    for backend in ("openssl", "gnutls"):
+        ours = figures.get(f"mock_{backend}_per_s")
+        figures[f"ratio_{backend}"] = ours / nginx if ours and nginx else None
+    ours, gnutls = figures.get("mock_gnutls_per_s"), figures.get("gnutls_serv_per_s")
     figures["ratio_gnutls_vs_gnutls_serv"] = ours / gnutls if ours and gnutls else None
     return figures
 
 
-def gnutls_serv_rate(mimic, seconds, port=26190):
-    """openssl s_time -new against gnutls-serv serving a chain mimic minted (RSA-2048), on loopback."""
-    if not shutil.which("gnutls-serv"):
-        return None
-    with tempfile.TemporaryDirectory(prefix="mimic-bench-gnutls-") as folder:
-        certs = os.path.join(folder, "certs")
-        subprocess.run([mimic, "certs", "mint", "rsa2048-good", "--out", certs], check=True, capture_output=True,
-                       cwd=REPO)
-        server = subprocess.Popen(["gnutls-serv", "--http", "--x509certfile", os.path.join(certs, "chain.pem"),
-                                   "--x509keyfile", os.path.join(certs, "leaf.key"), "--port", str(port)],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                probe = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}"],
-                                       stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
-                if probe.returncode == 0:
-                    break
-                time.sleep(0.1)
-            return s_time_rate("127.0.0.1", port, seconds)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+class GnutlsServ:
+    """gnutls-serv serving a chain mimic minted (RSA-2048) on loopback; `port` is None without gnutls-serv."""
+
+    def __init__(self, mimic, port=26190):
+        self.mimic, self.port, self.server, self.folder = mimic, None, None, None
+        self.wanted = port
+
+    def __enter__(self):
+        if not shutil.which("gnutls-serv"):
+            return self
+        self.folder = tempfile.mkdtemp(prefix="mimic-bench-gnutls-")
+        certs = os.path.join(self.folder, "certs")
+        subprocess.run([self.mimic, "certs", "mint", "rsa2048-good", "--out", certs], check=True,
+                       capture_output=True, cwd=REPO)
+        self.server = subprocess.Popen(["gnutls-serv", "--http", "--x509certfile", os.path.join(certs, "chain.pem"),
+                                        "--x509keyfile", os.path.join(certs, "leaf.key"), "--port", str(self.wanted)],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            probe = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{self.wanted}"],
+                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+            if probe.returncode == 0:
+                self.port = self.wanted
+                break
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(timeout=10)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def big_zoo(mimic, scenarios_dir, count=1000):
