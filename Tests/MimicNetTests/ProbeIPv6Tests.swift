@@ -3,8 +3,8 @@ import MimicCore
 import MimicNet
 import Testing
 
-/// The probe reaches IPv6 as well as IPv4: a mock bound to ::1, probed by address and by a name that resolves
-/// to both families.
+/// The probe reaches IPv6 as well as IPv4: a mock bound to ::1 probed by address, and a mock probed by name and by
+/// address literal (which the probe connects to without a resolver).
 @Suite("Probe over IPv6")
 struct ProbeIPv6Tests {
     @Test("a mock on [::1] is probed through both backends, implicit and STARTTLS")
@@ -18,6 +18,24 @@ struct ProbeIPv6Tests {
             for report in reports {
                 #expect(report.handshake?.completed == true, "\(mode) \(report.backend): \(report.findings)")
                 #expect(report.findings.isEmpty, "\(mode) \(report.backend): \(report.findings)")
+            }
+        }
+    }
+
+    @Test("a target named by a host name is resolved, and one named by an address literal is reached directly")
+    func nameAndLiteral() async throws {
+        // An address literal skips NIO's resolver (connected to as it is); a name still goes through it. Both must
+        // reach the same mock and judge it alike.
+        let server = try await MockSupport.start(.smtp, .startTLS)
+        defer { Task { await server.stop() } }
+        let chain = try MockSupport.chain("good")
+        for host in ["localhost", "127.0.0.1"] {
+            let target = ProbeTarget(
+                host: host, port: server.port, serviceProtocol: .smtp, mode: .startTLS, serverName: chain.hostname)
+            let options = ProbeOptions(trustAnchors: chain.anchors, deadlines: ProbeDeadlines(timeout: 5))
+            for report in await Prober().probe(target, options: options) {
+                #expect(report.handshake?.completed == true, "\(host) \(report.backend): \(report.findings)")
+                #expect(report.findings.isEmpty, "\(host) \(report.backend): \(report.findings)")
             }
         }
     }
