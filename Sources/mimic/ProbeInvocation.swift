@@ -5,6 +5,7 @@ import MimicNet
 import MimicScenarios
 import MimicTLS
 import MimicVerdict
+import Synchronization
 
 /// What `mimic probe` was asked to do, as plain values: `ProbeCommand` declares the options to Argument Parser
 /// (help, completion, every usage error) and hands its values over as one of these; the defaults live here, once.
@@ -180,16 +181,36 @@ extension ProbeInvocation {
 }
 
 /// Work on a thread of its own, started at once and joined later.
+///
+/// A plain POSIX thread: Foundation's `Thread.detachNewThread` took most of a millisecond to get a probe's first
+/// one running (its thread object and set-up), and the OpenSSL warm-up on it lies on the OpenSSL connection's way.
 final class BackgroundWork: Sendable {
-    private let done = DispatchSemaphore(value: 0)
+    private final class Work {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
 
-    init(_ work: @escaping @Sendable () -> Void) {
-        Thread.detachNewThread { [done] in
-            work()
-            done.signal()
+    /// The thread, or nil when none could be made and the work ran on the caller's thread instead.
+    private let thread: Mutex<pthread_t?>
+
+    init(_ body: @escaping @Sendable () -> Void) {
+        let work = Unmanaged.passRetained(Work(body)).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { argument in
+            Unmanaged<Work>.fromOpaque(argument!).takeRetainedValue().body()
+            return nil
+        }, work)
+        if created == 0 {
+            self.thread = Mutex(thread)
+        } else {
+            Unmanaged<Work>.fromOpaque(work).takeRetainedValue().body()
+            self.thread = Mutex(nil)
         }
     }
 
-    /// Waits until the work has ended (once).
-    func join() { done.wait() }
+    /// Waits until the work has ended; later calls return at once.
+    func join() {
+        guard let thread = self.thread.withLock({ thread in defer { thread = nil }; return thread }) else { return }
+        pthread_join(thread, nil)
+    }
 }
