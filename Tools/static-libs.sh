@@ -41,7 +41,8 @@ done
 [ -f "$stdcxx" ] || { echo "static-libs: no libstdc++.a (libstdc++-dev)" >&2; exit 1; }
 ln -sf "$stdcxx" "$dir/lib/libstdc++.a"
 
-# Only -L, -l and -I: SwiftPM's own reader of .pc files accepts no other flags.
+# Only -L, -l and -I: SwiftPM leaves out (with a warning) any flag of a system library's .pc file outside its
+# allow-list.
 cat > "$dir/pkgconfig/openssl.pc" <<EOF
 Name: OpenSSL
 Description: OpenSSL from $libdir, linked statically (Tools/static-libs.sh)

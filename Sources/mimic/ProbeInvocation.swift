@@ -210,7 +210,19 @@ final class BackgroundWork: Sendable {
 
     /// Waits until the work has ended; later calls return at once.
     func join() {
-        guard let thread = self.thread.withLock({ thread in defer { thread = nil }; return thread }) else { return }
+        guard let thread = take() else { return }
         pthread_join(thread, nil)
+    }
+
+    /// Never joined: the thread's resources go when it ends.
+    deinit {
+        if let thread = take() { pthread_detach(thread) }
+    }
+
+    private func take() -> pthread_t? {
+        thread.withLock { thread in
+            defer { thread = nil }
+            return thread
+        }
     }
 }
