@@ -65,20 +65,11 @@ struct MockServerWithTests {
         }
     }
 
-    /// Whether this process has a listening TCP socket on `port` (another process's listener on a reused port
-    /// does not count): the LISTEN entries of /proc/net/tcp and tcp6 whose inode is one of our descriptors.
-    /// The socket inodes of this process's listeners on `port` (another test's mock may come to listen on a port a
-    /// stopped mock freed: a stopped mock is known by its own listener's inode being gone).
+    /// The socket inodes of this process's listeners on `port`: the LISTEN entries of /proc/net/tcp and tcp6 whose
+    /// inode is one of our descriptors (another test's mock may come to listen on a port a stopped mock freed: a
+    /// stopped mock is known by its own listener's inode being gone).
     static func listeners(port: Int) -> Set<String> {
-        var ours: Set<String> = []
-        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for descriptor in descriptors {
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)"),
-                target.hasPrefix("socket:[")
-            {
-                ours.insert(String(target.dropFirst(8).dropLast()))
-            }
-        }
+        let ours = openSockets()
         let hexPort = String(format: ":%04X", port)
         var found: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
@@ -105,5 +96,18 @@ struct MockServerWithTests {
                 else { return nil }
                 return String(target.dropFirst(8).dropLast())
             })
+    }
+}
+
+/// The compiled-in profiles and library are the repository's files, byte for byte.
+@Suite("MimicTesting built-ins")
+struct BuiltInsTests {
+    @Test("Tools/builtins.py --check: the generated sources match certs/profiles and scenarios/")
+    func current() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let check = try Subprocess.run(
+            "/usr/bin/python3", [repository.appendingPathComponent("Tools/builtins.py").path, "--check"], timeout: 60)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 }
