@@ -21,4 +21,14 @@ static inline void mimic_gnutls_free(void *pointer) {
     gnutls_free(pointer);
 }
 
+/// gnutls_malloc, likewise: what GnuTLS later frees with gnutls_free (an external key's signature, plaintext).
+static inline void *mimic_gnutls_malloc(size_t size) {
+    return gnutls_malloc(size);
+}
+
+/// GNUTLS_FLAGS_TO_SIGN_ALGO: the signature algorithm an external key's info callback is asked about.
+static inline gnutls_sign_algorithm_t mimic_gnutls_flags_to_sign_algo(unsigned int flags) {
+    return (gnutls_sign_algorithm_t)GNUTLS_FLAGS_TO_SIGN_ALGO(flags);
+}
+
 #endif
