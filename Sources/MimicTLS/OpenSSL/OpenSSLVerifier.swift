@@ -218,47 +218,14 @@ enum OpenSSLVerifier: TLSChainVerifier {
         }
     }
 
-    /// A certificate's subject name, read from its DER without parsing the rest; nil when the DER is not laid out
-    /// as a certificate (version, serial, signature algorithm, issuer, validity, subject) in definite lengths.
+    /// A certificate's subject name, read from its DER without parsing the rest (``CertificateNameRanges``); nil
+    /// when the DER is not laid out as a certificate in definite lengths.
     private static func subjectName(_ der: [UInt8]) -> OpaquePointer? {
-        der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+        guard let ranges = CertificateNameRanges(der: der) else { return nil }
+        return der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             guard let base = buffer.baseAddress else { return nil }
-            let end = base + buffer.count
-            var cursor: UnsafePointer<UInt8>? = base
-            /// Reads one header at the cursor, leaving the cursor on the content: its length, its tag (a context-
-            /// specific tag n as -n - 1) and whether it is constructed. Nil for a bad header, a length past the end,
-            /// or an indefinite length (BER: the content's end is not known without parsing it).
-            func header() -> (length: Int, tag: Int32, constructed: Bool)? {
-                guard let at = cursor, at < end else { return nil }
-                var length = 0
-                var tag: Int32 = 0
-                var tagClass: Int32 = 0
-                let flags = ASN1_get_object(&cursor, &length, &tag, &tagClass, end - at)
-                guard flags & 0x80 == 0, flags & 0x01 == 0, let content = cursor, length >= 0, length <= end - content
-                else { return nil }
-                return (length, tagClass == V_ASN1_CONTEXT_SPECIFIC ? -tag - 1 : tag, flags & V_ASN1_CONSTRUCTED != 0)
-            }
-            func skip(_ field: (length: Int, tag: Int32, constructed: Bool)) { cursor = cursor.map { $0 + field.length } }
-            // Certificate and TBSCertificate: SEQUENCE headers, stepped into.
-            guard let outer = header(), outer.tag == V_ASN1_SEQUENCE, outer.constructed,
-                let tbs = header(), tbs.tag == V_ASN1_SEQUENCE, tbs.constructed,
-                var field = header()
-            else { return nil }
-            // [0] version, when present; then serialNumber, signature, issuer and validity.
-            if field.tag == -1 {
-                skip(field)
-                guard let serial = header() else { return nil }
-                field = serial
-            }
-            skip(field)
-            for _ in 0..<3 {
-                guard let next = header() else { return nil }
-                skip(next)
-            }
-            guard let start = cursor, let subject = header(), subject.tag == V_ASN1_SEQUENCE, let content = cursor
-            else { return nil }
-            var nameCursor: UnsafePointer<UInt8>? = start
-            return d2i_X509_NAME(nil, &nameCursor, content + subject.length - start)
+            var cursor: UnsafePointer<UInt8>? = base + ranges.subject.lowerBound
+            return d2i_X509_NAME(nil, &cursor, ranges.subject.count)
         }
     }
 
