@@ -74,15 +74,28 @@ enum GnuTLSLibcryptoKey {
                 return failed(GNUTLS_E_PK_SIGN_FAILED)
             }
         }
+        return write(pkey, into: output, failure: GNUTLS_E_PK_SIGN_FAILED) { bytes, length in
+            EVP_PKEY_sign(context, bytes, &length, input.pointee.data, Int(input.pointee.size))
+        }
+    }
+
+    /// Runs one libcrypto operation into a buffer as long as the key, allocated for GnuTLS to free, and hands it
+    /// over in `datum`; `failure` (with libcrypto's error queue emptied) when the operation does not return 1.
+    fileprivate static func write(
+        _ pkey: OpaquePointer,
+        into datum: UnsafeMutablePointer<gnutls_datum_t>,
+        failure: Int32,
+        _ operation: (UnsafeMutablePointer<UInt8>, inout Int) -> Int32
+    ) -> Int32 {
         let capacity = Int(EVP_PKEY_get_size(pkey))
         guard capacity > 0, let buffer = mimic_gnutls_malloc(capacity) else { return GNUTLS_E_MEMORY_ERROR }
         let bytes = buffer.assumingMemoryBound(to: UInt8.self)
         var length = capacity
-        guard EVP_PKEY_sign(context, bytes, &length, input.pointee.data, Int(input.pointee.size)) == 1 else {
+        guard operation(bytes, &length) == 1 else {
             mimic_gnutls_free(buffer)
-            return failed(GNUTLS_E_PK_SIGN_FAILED)
+            return failed(failure)
         }
-        output.pointee = gnutls_datum_t(data: bytes, size: UInt32(length))
+        datum.pointee = gnutls_datum_t(data: bytes, size: UInt32(length))
         return 0
     }
 
@@ -138,16 +151,9 @@ private func libcryptoDecrypt(
     guard EVP_PKEY_decrypt_init(context) == 1, EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_PADDING) == 1 else {
         return GnuTLSLibcryptoKey.failed(GNUTLS_E_DECRYPTION_FAILED)
     }
-    let capacity = Int(EVP_PKEY_get_size(pkey))
-    guard capacity > 0, let buffer = mimic_gnutls_malloc(capacity) else { return GNUTLS_E_MEMORY_ERROR }
-    let bytes = buffer.assumingMemoryBound(to: UInt8.self)
-    var length = capacity
-    guard EVP_PKEY_decrypt(context, bytes, &length, ciphertext.pointee.data, Int(ciphertext.pointee.size)) == 1 else {
-        mimic_gnutls_free(buffer)
-        return GnuTLSLibcryptoKey.failed(GNUTLS_E_DECRYPTION_FAILED)
+    return GnuTLSLibcryptoKey.write(pkey, into: plaintext, failure: GNUTLS_E_DECRYPTION_FAILED) { bytes, length in
+        EVP_PKEY_decrypt(context, bytes, &length, ciphertext.pointee.data, Int(ciphertext.pointee.size))
     }
-    plaintext.pointee = gnutls_datum_t(data: bytes, size: UInt32(length))
-    return 0
 }
 
 private func libcryptoRelease(key: OpaquePointer?, userdata: UnsafeMutableRawPointer?) {
