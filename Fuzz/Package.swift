@@ -20,6 +20,7 @@ let targets: [(name: String, uses: [String])] = [
     ("FuzzLDAPMessage", ["MimicDialogs"]),
     ("FuzzFTPPassive", ["MimicDialogs"]),
     ("FuzzClientHello", ["MimicTLS"]),
+    ("FuzzServerHello", ["MimicTLS"]),
     ("FuzzScenarioLoader", ["MimicScenarios"]),
     ("FuzzChainSpec", ["MimicCerts"]),
     ("FuzzPEM", ["MimicCerts"]),

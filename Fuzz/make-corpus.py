@@ -176,6 +176,19 @@ def client_hello():
     return outgoing.read()
 
 
+def server_hello(suite, extensions, random=bytes(32), version=0x0303):
+    """A ServerHello record, built field by field (RFC 8446 §4.1.3): deterministic, unlike a library's."""
+    body = version.to_bytes(2, "big") + random + bytes([32]) + bytes(range(32)) + suite.to_bytes(2, "big") + b"\x00"
+    if extensions is not None:
+        block = b"".join(kind.to_bytes(2, "big") + len(data).to_bytes(2, "big") + data for kind, data in extensions)
+        body += len(block).to_bytes(2, "big") + block
+    message = b"\x02" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x03" + len(message).to_bytes(2, "big") + message
+
+
+HELLO_RETRY_RANDOM = bytes.fromhex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C")
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     for index, proto in enumerate(PROTOCOLS):
@@ -221,6 +234,14 @@ def main():
     write("FuzzClientHello", "python-openssl", b"\x00" + hello)
     write("FuzzClientHello", "python-openssl-sliced", b"\x05" + hello)
     write("FuzzClientHello", "plaintext", b"\x00" + lines("EHLO x"))
+    tls13 = [(43, b"\x03\x04"), (51, b"\x00\x1d\x00\x20" + bytes(32))]
+    write("FuzzServerHello", "tls13-x25519", b"\x00" + server_hello(0x1301, tls13))
+    write("FuzzServerHello", "tls13-x25519-sliced", b"\x03" + server_hello(0x1301, tls13))
+    write("FuzzServerHello", "hello-retry", b"\x00" + server_hello(0x1302, [(43, b"\x03\x04"), (51, b"\x01\x00")],
+                                                                     random=HELLO_RETRY_RANDOM))
+    write("FuzzServerHello", "tls12", b"\x00" + server_hello(0xC02F, [(65281, b"\x00")]))
+    write("FuzzServerHello", "tls10-no-extensions", b"\x00" + server_hello(0x002F, None, version=0x0301))
+    write("FuzzServerHello", "alert", b"\x00" + bytes.fromhex("15030300020228"))
     # A sample of the library (every eighth file, so the corpus stays small) and every fixture the loader tests use.
     scenarios = files("scenarios")
     for path in scenarios[::8] + files("Tests/MimicScenariosTests/Fixtures/valid") + files(

@@ -22,11 +22,11 @@ fi
 # Longest input per target: past these sizes a parser only sees more of the same, and shorter inputs run faster.
 declare -A MAX_LEN=(
     [FuzzClientDialog]=4096 [FuzzServerDialog]=4096 [FuzzHTTP]=4096 [FuzzLineReader]=2048 [FuzzBER]=1024
-    [FuzzLDAPMessage]=2048 [FuzzFTPPassive]=256 [FuzzClientHello]=17000 [FuzzScenarioLoader]=8192
+    [FuzzLDAPMessage]=2048 [FuzzFTPPassive]=256 [FuzzClientHello]=17000 [FuzzServerHello]=17000 [FuzzScenarioLoader]=8192
     [FuzzChainSpec]=4096 [FuzzPEM]=8192 [FuzzCertificateFacts]=6144
 )
 ALL=(FuzzClientDialog FuzzServerDialog FuzzHTTP FuzzLineReader FuzzBER FuzzLDAPMessage FuzzFTPPassive FuzzClientHello
-    FuzzScenarioLoader FuzzChainSpec FuzzPEM FuzzCertificateFacts)
+    FuzzServerHello FuzzScenarioLoader FuzzChainSpec FuzzPEM FuzzCertificateFacts)
 if [ "${1:-}" = --list ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")

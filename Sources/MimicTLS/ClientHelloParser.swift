@@ -58,56 +58,24 @@ public struct ClientHelloParser: Sendable {
 
     // MARK: - Parsing
 
-    private struct Malformed: Error {
-        var reason: String
-    }
-
-    /// Reassembles the handshake message from consecutive handshake records, then reads it.
-    ///
-    ///     struct { ContentType type; ProtocolVersion legacy_record_version; uint16 length;
-    ///              opaque fragment[TLSPlaintext.length]; } TLSPlaintext;
+    /// Reassembles the handshake message from consecutive handshake records (``HandshakeRecords``), then reads it.
     private static func parse(_ bytes: [UInt8], overflowed: Bool) -> Outcome {
         let looksLikeTLS = looksLikeTLS(bytes)
         guard looksLikeTLS else {
             return bytes.isEmpty ? .needMoreBytes : .unparsed(reason: "not a TLS handshake record", looksLikeTLS: false)
         }
-        var handshake: [UInt8] = []
-        var offset = 0
-        while true {
-            guard bytes.count - offset >= 5 else { break }
-            guard bytes[offset] == 0x16, bytes[offset + 1] == 0x03 else {
-                return .unparsed(
-                    reason: "a record other than handshake before the ClientHello ended", looksLikeTLS: true)
-            }
-            let length = Int(bytes[offset + 3]) << 8 | Int(bytes[offset + 4])
-            guard length > 0, length <= 1 << 14 else {
-                return .unparsed(reason: "record length \(length)", looksLikeTLS: true)
-            }
-            guard bytes.count - offset - 5 >= length else { break }
-            handshake += bytes[(offset + 5)..<(offset + 5 + length)]
-            offset += 5 + length
-            // The handshake header says how much is wanted: stop as soon as the message is whole.
-            if handshake.count >= 4 {
-                guard handshake[0] == 0x01 else {
-                    return .unparsed(reason: "handshake type \(handshake[0]), not ClientHello", looksLikeTLS: true)
-                }
-                let wanted = 4 + (Int(handshake[1]) << 16 | Int(handshake[2]) << 8 | Int(handshake[3]))
-                if handshake.count >= wanted {
-                    do {
-                        return .parsed(try clientHello(Array(handshake[4..<wanted])))
-                    } catch {
-                        return .unparsed(reason: error.reason, looksLikeTLS: true)
-                    }
-                }
-                guard wanted <= maxBytes else {
-                    return .unparsed(reason: "ClientHello of \(wanted) bytes is over the bound", looksLikeTLS: true)
-                }
+        switch HandshakeRecords.firstMessage(bytes, type: 0x01, name: "ClientHello", overflowed: overflowed, maxBytes: maxBytes) {
+        case .needMoreBytes:
+            return .needMoreBytes
+        case .malformed(let reason):
+            return .unparsed(reason: reason, looksLikeTLS: true)
+        case .message(let body):
+            do {
+                return .parsed(try clientHello(body))
+            } catch {
+                return .unparsed(reason: error.reason, looksLikeTLS: true)
             }
         }
-        if overflowed || bytes.count >= maxBytes {
-            return .unparsed(reason: "over \(maxBytes) bytes without a whole ClientHello", looksLikeTLS: true)
-        }
-        return .needMoreBytes
     }
 
     ///     struct { ProtocolVersion legacy_version; Random random; opaque legacy_session_id<0..32>;
@@ -115,30 +83,23 @@ public struct ClientHelloParser: Sendable {
     ///              Extension extensions<8..2^16-1>; } ClientHello;
     ///
     /// Extensions are optional before TLS 1.3 (RFC 5246 §7.4.1.2): a hello may end after the compression methods.
-    private static func clientHello(_ body: [UInt8]) throws(Malformed) -> TLSClientHello {
-        var reader = ByteReader(body)
+    private static func clientHello(_ body: [UInt8]) throws(TLSMalformed) -> TLSClientHello {
+        var reader = TLSByteReader(body)
         let legacyVersion = try reader.uint16("legacy_version")
         try reader.skip(32, "random")
         _ = try reader.vector(lengthBytes: 1, max: 32, "legacy_session_id")
-        var suites = ByteReader(try reader.vector(lengthBytes: 2, max: 0xFFFE, "cipher_suites"))
-        guard suites.remaining > 0, suites.remaining % 2 == 0 else { throw Malformed(reason: "cipher_suites length") }
+        var suites = TLSByteReader(try reader.vector(lengthBytes: 2, max: 0xFFFE, "cipher_suites"))
+        guard suites.remaining > 0, suites.remaining % 2 == 0 else { throw TLSMalformed(reason: "cipher_suites length") }
         var cipherSuites: [UInt16] = []
         while suites.remaining > 0 {
             let suite = try suites.uint16("cipher suite")
             if !TLSClientHello.isGREASE(suite) { cipherSuites.append(suite) }
         }
         let compression = try reader.vector(lengthBytes: 1, max: 0xFF, "legacy_compression_methods")
-        guard !compression.isEmpty else { throw Malformed(reason: "no compression method") }
+        guard !compression.isEmpty else { throw TLSMalformed(reason: "no compression method") }
         var hello = TLSClientHello(legacyVersion: legacyVersion, cipherSuites: cipherSuites)
         guard reader.remaining > 0 else { return hello }
-        var extensions = ByteReader(try reader.vector(lengthBytes: 2, max: 0xFFFF, "extensions"))
-        guard reader.remaining == 0 else { throw Malformed(reason: "bytes after the extensions") }
-        var seen: Set<UInt16> = []
-        while extensions.remaining > 0 {
-            let type = try extensions.uint16("extension type")
-            let data = try extensions.vector(lengthBytes: 2, max: 0xFFFF, "extension data")
-            // RFC 8446 §4.2: no extension type twice.
-            guard seen.insert(type).inserted else { throw Malformed(reason: "extension \(type) twice") }
+        try reader.eachExtension { (type, data) throws(TLSMalformed) in
             hello.extensions.append(type)
             switch type {
             case 0: hello.serverName = try serverName(data)
@@ -154,10 +115,10 @@ public struct ClientHelloParser: Sendable {
     ///     struct { ServerName server_name_list<1..2^16-1> } ServerNameList;
     ///
     /// The first host_name; an empty extension (a server's echo) names nothing.
-    private static func serverName(_ data: [UInt8]) throws(Malformed) -> String? {
-        var reader = ByteReader(data)
-        var list = ByteReader(try reader.vector(lengthBytes: 2, max: 0xFFFF, "server_name_list"))
-        guard reader.remaining == 0 else { throw Malformed(reason: "bytes after server_name_list") }
+    private static func serverName(_ data: [UInt8]) throws(TLSMalformed) -> String? {
+        var reader = TLSByteReader(data)
+        var list = TLSByteReader(try reader.vector(lengthBytes: 2, max: 0xFFFF, "server_name_list"))
+        guard reader.remaining == 0 else { throw TLSMalformed(reason: "bytes after server_name_list") }
         var name: String?
         while list.remaining > 0 {
             let type = try list.uint8("name_type")
@@ -165,7 +126,7 @@ public struct ClientHelloParser: Sendable {
             guard type == 0, name == nil else { continue }
             // RFC 6066 §3: ASCII, no trailing dot; anything else is kept readable, never trusted.
             guard !value.isEmpty, value.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw Malformed(reason: "host_name is not printable ASCII")
+                throw TLSMalformed(reason: "host_name is not printable ASCII")
             }
             name = String(decoding: value, as: UTF8.self)
         }
@@ -174,14 +135,14 @@ public struct ClientHelloParser: Sendable {
 
     ///     opaque ProtocolName<1..2^8-1>;
     ///     struct { ProtocolName protocol_name_list<2..2^16-1> } ProtocolNameList;
-    private static func alpn(_ data: [UInt8]) throws(Malformed) -> [String] {
-        var reader = ByteReader(data)
-        var list = ByteReader(try reader.vector(lengthBytes: 2, max: 0xFFFF, "protocol_name_list"))
-        guard reader.remaining == 0 else { throw Malformed(reason: "bytes after protocol_name_list") }
+    private static func alpn(_ data: [UInt8]) throws(TLSMalformed) -> [String] {
+        var reader = TLSByteReader(data)
+        var list = TLSByteReader(try reader.vector(lengthBytes: 2, max: 0xFFFF, "protocol_name_list"))
+        guard reader.remaining == 0 else { throw TLSMalformed(reason: "bytes after protocol_name_list") }
         var names: [String] = []
         while list.remaining > 0 {
             let name = try list.vector(lengthBytes: 1, max: 0xFF, "ProtocolName")
-            guard !name.isEmpty else { throw Malformed(reason: "empty ProtocolName") }
+            guard !name.isEmpty else { throw TLSMalformed(reason: "empty ProtocolName") }
             // Printable names as they are; anything else (GREASE ALPN is binary) in hex.
             names.append(
                 name.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
@@ -192,11 +153,11 @@ public struct ClientHelloParser: Sendable {
     }
 
     ///     struct { ProtocolVersion versions<2..254>; } SupportedVersions;  (in a ClientHello)
-    private static func supportedVersions(_ data: [UInt8]) throws(Malformed) -> [UInt16] {
-        var reader = ByteReader(data)
-        var list = ByteReader(try reader.vector(lengthBytes: 1, max: 254, "supported_versions"))
+    private static func supportedVersions(_ data: [UInt8]) throws(TLSMalformed) -> [UInt16] {
+        var reader = TLSByteReader(data)
+        var list = TLSByteReader(try reader.vector(lengthBytes: 1, max: 254, "supported_versions"))
         guard reader.remaining == 0, list.remaining >= 2, list.remaining % 2 == 0 else {
-            throw Malformed(reason: "supported_versions length")
+            throw TLSMalformed(reason: "supported_versions length")
         }
         var versions: [UInt16] = []
         while list.remaining > 0 {
@@ -204,41 +165,5 @@ public struct ClientHelloParser: Sendable {
             if !TLSClientHello.isGREASE(version) { versions.append(version) }
         }
         return versions
-    }
-
-    /// Reads big-endian integers and length-prefixed vectors; never past the end.
-    private struct ByteReader {
-        private let bytes: [UInt8]
-        private var offset = 0
-
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-        var remaining: Int { bytes.count - offset }
-
-        mutating func uint8(_ field: String) throws(Malformed) -> UInt8 {
-            guard remaining >= 1 else { throw Malformed(reason: "truncated \(field)") }
-            defer { offset += 1 }
-            return bytes[offset]
-        }
-
-        mutating func uint16(_ field: String) throws(Malformed) -> UInt16 {
-            guard remaining >= 2 else { throw Malformed(reason: "truncated \(field)") }
-            defer { offset += 2 }
-            return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
-        }
-
-        mutating func skip(_ count: Int, _ field: String) throws(Malformed) {
-            guard remaining >= count else { throw Malformed(reason: "truncated \(field)") }
-            offset += count
-        }
-
-        mutating func vector(lengthBytes: Int, max: Int, _ field: String) throws(Malformed) -> [UInt8] {
-            var length = 0
-            for _ in 0..<lengthBytes { length = length << 8 | Int(try uint8("\(field) length")) }
-            guard length <= max else { throw Malformed(reason: "\(field) length \(length) over \(max)") }
-            guard remaining >= length else { throw Malformed(reason: "truncated \(field)") }
-            defer { offset += length }
-            return Array(bytes[offset..<(offset + length)])
-        }
     }
 }

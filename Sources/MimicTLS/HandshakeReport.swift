@@ -213,6 +213,9 @@ public struct HandshakeReport: Sendable, Hashable, Codable {
     /// The peer's chain, DER, in the order it was sent.
     public var peerChain: [[UInt8]]
     public var sessionResumed: Bool
+    /// Client: the handshake was stopped, as asked, once the server's hello was read (enumeration of groups): the
+    /// version, suite and group are the hello's, and nothing after it was read. `completed` stays false.
+    public var endedAtServerHello: Bool = false
     /// Client role with `verifyPeer`: the backend's verdict on the peer chain.
     public var verification: VerificationResult?
     public var alertSent: TLSAlert?
@@ -237,7 +240,7 @@ extension HandshakeReport {
     private enum CodingKeys: String, CodingKey {
         case backend, libraryVersion, role, completed, negotiatedVersion, cipherSuite, keyExchangeGroup, alpn
         case serverName, peerChain, sessionResumed, verification, alertSent, alertReceived, failure
-        case servedCredential, certificateRequested
+        case servedCredential, certificateRequested, endedAtServerHello
     }
 
     // The peer chain travels as base64 DER (what `openssl x509 -inform DER` and PEM bodies use), not as
@@ -256,6 +259,7 @@ extension HandshakeReport {
         try container.encodeIfPresent(servedCredential, forKey: .servedCredential)
         // Written only when true, so that reports of ordinary handshakes read as before.
         if certificateRequested { try container.encode(true, forKey: .certificateRequested) }
+        if endedAtServerHello { try container.encode(true, forKey: .endedAtServerHello) }
         try container.encode(peerChain.map { Data($0).base64EncodedString() }, forKey: .peerChain)
         try container.encode(sessionResumed, forKey: .sessionResumed)
         try container.encodeIfPresent(verification, forKey: .verification)
@@ -279,6 +283,7 @@ extension HandshakeReport {
         serverName = try container.decodeIfPresent(String.self, forKey: .serverName)
         servedCredential = try container.decodeIfPresent(String.self, forKey: .servedCredential)
         certificateRequested = try container.decodeIfPresent(Bool.self, forKey: .certificateRequested) ?? false
+        endedAtServerHello = try container.decodeIfPresent(Bool.self, forKey: .endedAtServerHello) ?? false
         peerChain = try container.decode([String].self, forKey: .peerChain).map { text in
             guard let data = Data(base64Encoded: text) else {
                 throw DecodingError.dataCorruptedError(

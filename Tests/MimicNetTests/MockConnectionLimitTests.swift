@@ -137,7 +137,7 @@ struct MockConnectionLimitTests {
             #expect(MockServerConfiguration.Limits.defaultIdleTimeout(for: serviceProtocol) == seconds)
         }
         let chain = try MockSupport.chain("good")
-        var configuration = MockServerConfiguration(
+        let configuration = MockServerConfiguration(
             serviceProtocol: .smtp,
             mode: .startTLS,
             tls: MockSupport.serverTLS(chain)

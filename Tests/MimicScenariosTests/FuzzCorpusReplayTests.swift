@@ -5,8 +5,8 @@ import MimicTLS
 import Testing
 
 /// The fuzz targets' seeds (`Fuzz/corpus/<target>/`) and kept crash inputs (`Fuzz/regressions/<target>/`) for the
-/// parsers of user bytes and of the ClientHello, replayed in the ordinary build the way each target in
-/// `Fuzz/Sources/<target>/main.swift` reads its input: none may trap, and the ClientHello reader must answer the same
+/// parsers of user bytes and of the TLS hellos, replayed in the ordinary build the way each target in
+/// `Fuzz/Sources/<target>/main.swift` reads its input: none may trap, and the hello readers must answer the same
 /// however the bytes were segmented. (The dialog parsers' replay is in MimicDialogsTests.)
 @Suite("Fuzz corpora replayed: loaders, certificates, ClientHello")
 struct FuzzCorpusReplayTests {
@@ -40,6 +40,21 @@ struct FuzzCorpusReplayTests {
         return parser.finish() == whole.finish()
     }
 
+    /// FuzzServerHello: a segment-size byte (0: all at once, else 1…64), then the bytes.
+    static func serverHello(_ input: [UInt8]) -> Bool {
+        let choice = input.first ?? 0
+        let bytes = Array(input.dropFirst())
+        let step = choice == 0 ? max(1, bytes.count) : Int(choice % 64) + 1
+        var reader = ServerHelloReader()
+        var outcome = ServerHelloReader.Outcome.needMoreBytes
+        for start in stride(from: 0, to: bytes.count, by: step) {
+            outcome = reader.append(Array(bytes[start..<min(bytes.count, start + step)]))
+            if outcome != .needMoreBytes { break }
+        }
+        var whole = ServerHelloReader()
+        return whole.append(bytes) == outcome
+    }
+
     /// FuzzCertificateFacts: a split byte (0: the bytes served twice; else the percentage at which they split into a
     /// served certificate and an anchor), then the bytes.
     static func certificateFacts(_ input: [UInt8]) -> Bool {
@@ -58,6 +73,7 @@ struct FuzzCorpusReplayTests {
 
     static let targets: [(String, @Sendable ([UInt8]) -> Bool)] = [
         ("FuzzClientHello", clientHello),
+        ("FuzzServerHello", serverHello),
         ("FuzzScenarioLoader", { input in
             _ = try? ScenarioLoader().load(yaml: String(decoding: input, as: UTF8.self), file: "fuzz.yaml")
             return true
@@ -82,6 +98,31 @@ struct FuzzCorpusReplayTests {
         #expect(inputs.count >= 2, "the seed corpus of \(target) is missing: run Fuzz/make-corpus.py")
         for input in inputs {
             #expect(entry(input.bytes), "\(input.name)")
+        }
+    }
+
+    @Test("the ServerHello seeds read as what they are")
+    func serverHelloSeeds() throws {
+        var outcomes: [String: ServerHelloReader.Outcome] = [:]
+        for input in try Self.inputs("FuzzServerHello") {
+            var reader = ServerHelloReader()
+            outcomes[String(input.name.split(separator: "/").last ?? "")] = reader.append(Array(input.bytes.dropFirst()))
+        }
+        #expect(
+            outcomes["tls13-x25519"]
+                == .hello(.init(version: .tls1_3, cipherSuite: 0x1301, group: 0x001D, isHelloRetryRequest: false)))
+        #expect(
+            outcomes["hello-retry"]
+                == .hello(.init(version: .tls1_3, cipherSuite: 0x1302, group: 0x0100, isHelloRetryRequest: true)))
+        #expect(
+            outcomes["tls12"]
+                == .hello(.init(version: .tls1_2, cipherSuite: 0xC02F, group: nil, isHelloRetryRequest: false)))
+        #expect(
+            outcomes["tls10-no-extensions"]
+                == .hello(.init(version: .tls1_0, cipherSuite: 0x002F, group: nil, isHelloRetryRequest: false)))
+        guard case .unread = outcomes["alert"] else {
+            Issue.record("the alert seed read as \(String(describing: outcomes["alert"]))")
+            return
         }
     }
 

@@ -265,6 +265,8 @@ final class MockConnectionHandler: ChannelInboundHandler {
             // closes the connection; nothing more goes out from here.
             closed = true
             context.close(promise: nil)
+        case .endedAtServerHello:
+            break  // a client's stop; a mock's handler is never asked for it
         }
     }
 

@@ -247,6 +247,7 @@ final class MockDataConnectionHandler: ChannelInboundHandler {
         switch event {
         case .completed(let report): listener?.handshakeCompleted(report, channel: context.channel)
         case .failed(let report): listener?.handshakeFailed(report)
+        case .endedAtServerHello: break  // a client's stop; a mock's handler is never asked for it
         }
     }
 

@@ -51,6 +51,9 @@ final class DataChannelHandler: ChannelInboundHandler {
         case .failed(let report):
             result.handshake = report
             complete(context: context, failure: "data channel handshake failed: \(report.failure?.description ?? "")")
+        case .endedAtServerHello(let report):  // not asked of a data channel; ended all the same
+            result.handshake = report
+            complete(context: context, failure: "data channel handshake stopped at the server's hello")
         }
     }
 

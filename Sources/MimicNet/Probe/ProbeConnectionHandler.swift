@@ -53,6 +53,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private var finished = false
     /// A session to offer in the handshake (the resumption check's second connection); nil for a full handshake.
     private let resumeSession: TLSSession?
+    /// End the handshake at a TLS 1.3 server's hello (``ProbeOptions/stopAtServerHello``).
+    private let stopAtServerHello: Bool
 
     init(
         dialog: any ClientDialog,
@@ -63,9 +65,11 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
         makeEngine: @escaping @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine,
         openDataChannel:
             @escaping @Sendable (String?, Int, TLSSession?, any EventLoop) -> EventLoopFuture<DataChannelResult>,
-        resumeSession: TLSSession? = nil
+        resumeSession: TLSSession? = nil,
+        stopAtServerHello: Bool = false
     ) {
         self.resumeSession = resumeSession
+        self.stopAtServerHello = stopAtServerHello
         self.machine = ProbeConnectionStateMachine(dialog: dialog, mode: mode)
         self.deadlines = deadlines
         self.promise = promise
@@ -112,6 +116,8 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
             perform(machine.handshakeCompleted(report), context: context)
         case .failed(let report):
             perform(machine.handshakeFailed(report, firstBytes: tlsHandler?.firstBytesReceived ?? []), context: context)
+        case .endedAtServerHello(let report):
+            perform(machine.handshakeEndedAtServerHello(report), context: context)
         }
     }
 
@@ -163,7 +169,7 @@ final class ProbeConnectionHandler: ChannelInboundHandler {
     private func startTLS(context: ChannelHandlerContext) {
         do {
             let engine = try makeEngine(resumeSession)
-            let handler = TLSEngineHandler(engine: engine)
+            let handler = TLSEngineHandler(engine: engine, stopAtServerHello: stopAtServerHello)
             tlsHandler = handler
             restartPhaseTimer(context: context)
             // In front of the dialog (behind only the socket-level quick-ack), so that from now on every byte in

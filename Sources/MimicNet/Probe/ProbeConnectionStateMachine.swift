@@ -98,6 +98,14 @@ struct ProbeConnectionStateMachine {
         }
     }
 
+    /// The handshake was stopped at the server's hello, as asked (enumeration): its report is the outcome, and
+    /// nothing follows it.
+    mutating func handshakeEndedAtServerHello(_ report: HandshakeReport) -> [Action] {
+        guard !isFinished else { return [] }
+        outcome.handshake = report
+        return finish()
+    }
+
     mutating func handshakeFailed(_ report: HandshakeReport, firstBytes: [UInt8]) -> [Action] {
         guard !isFinished else { return [] }
         outcome.handshake = report

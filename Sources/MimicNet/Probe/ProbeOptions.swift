@@ -45,6 +45,10 @@ public struct ProbeOptions: Sendable {
     public var checkResumption = false
     /// Enumeration: offer exactly this instead of the library's defaults (replaces the version bounds above).
     public var offer: ProbeOffer? = nil
+    /// Enumeration: end the handshake once a TLS 1.3 server's hello is read (``TLSEngineHandler``): its version,
+    /// suite and group are known then, and the key exchange after it is not made. Older versions' hellos do not
+    /// name the group, so their handshakes go on as usual.
+    public var stopAtServerHello = false
 
     public init(
         backends: [TLSBackend] = TLSBackend.allCases,

@@ -132,7 +132,8 @@ public final class Prober: Sendable {
                         connectStarted: connectStarted,
                         makeEngine: makeEngine,
                         openDataChannel: openDataChannel,
-                        resumeSession: resuming
+                        resumeSession: resuming,
+                        stopAtServerHello: options.stopAtServerHello
                     )
                     try channel.pipeline.syncOperations.addHandlers([QuickAckHandler(), handler])
                 }

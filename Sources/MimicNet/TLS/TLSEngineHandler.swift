@@ -6,6 +6,9 @@ import NIOCore
 public enum TLSHandshakeEvent: Sendable {
     case completed(HandshakeReport)
     case failed(HandshakeReport)
+    /// `stopAtServerHello`: the server's TLS 1.3 hello was read and the handshake stopped there (the report has
+    /// `endedAtServerHello`); the engine never saw the hello.
+    case endedAtServerHello(HandshakeReport)
 }
 
 /// Runs a sans-I/O `TLSEngine` inside a SwiftNIO pipeline: ciphertext on the channel side, plaintext behind it.
@@ -37,12 +40,20 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Reads the peer's ClientHello from its first bytes, when asked to (a mock that watches its clients).
     private var clientHelloParser: ClientHelloParser?
+    /// Reads the server's hello before the engine does, when asked to stop there; nil once decided.
+    private var serverHelloReader: ServerHelloReader?
+    /// The bytes held back from the engine while `serverHelloReader` decides.
+    private var heldForEngine: [UInt8] = []
 
     /// `observeClientHello`: also read the peer's ClientHello (bounded, see `ClientHelloParser`) for
-    /// `clientHelloOutcome()`; off, nothing is parsed.
-    public init(engine: any TLSEngine, observeClientHello: Bool = false) {
+    /// `clientHelloOutcome()`; off, nothing is parsed. `stopAtServerHello` (a client): read the server's hello
+    /// first (`ServerHelloReader`) and, if it is a TLS 1.3 ServerHello, end there with `.endedAtServerHello`
+    /// without handing it to the engine; anything else (a HelloRetryRequest, an older version's hello, an alert)
+    /// goes to the engine as usual.
+    public init(engine: any TLSEngine, observeClientHello: Bool = false, stopAtServerHello: Bool = false) {
         self.engine = engine
         if observeClientHello { clientHelloParser = ClientHelloParser() }
+        if stopAtServerHello { serverHelloReader = ServerHelloReader() }
     }
 
     /// What the peer's first bytes held, when `observeClientHello` was on (nil otherwise): decided once the
@@ -84,7 +95,24 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .handshaking, .active, .closing:
             break
         }
-        engine.receivedFromNetwork(bytes)
+        if var reader = serverHelloReader {
+            let outcome = reader.append(bytes)
+            serverHelloReader = reader
+            heldForEngine += bytes
+            switch outcome {
+            case .needMoreBytes:
+                return
+            case .hello(let hello) where hello.version == .tls1_3 && !hello.isHelloRetryRequest:
+                endAtServerHello(hello, context: context)
+                return
+            case .hello, .unread:
+                serverHelloReader = nil
+                engine.receivedFromNetwork(heldForEngine)
+                heldForEngine = []
+            }
+        } else {
+            engine.receivedFromNetwork(bytes)
+        }
         if state == .handshaking { advanceHandshake(context: context) }
         if state == .active || state == .closing { deliverPlaintext(context: context) }
     }
@@ -165,6 +193,21 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.fireUserInboundEventTriggered(TLSHandshakeEvent.failed(engine.report))
             context.close(promise: nil)
         }
+    }
+
+    /// The hello told what was asked: report it and stop, the engine none the wiser.
+    private func endAtServerHello(_ hello: ServerHelloReader.Hello, context: ChannelHandlerContext) {
+        serverHelloReader = nil
+        heldForEngine = []
+        var report = engine.report
+        report.negotiatedVersion = hello.version
+        report.cipherSuite = ServerHelloReader.tls13SuiteName(hello.cipherSuite)
+        report.keyExchangeGroup = hello.group.map { TLSGroups.name(wireValue: $0) ?? "group_0x" + String($0, radix: 16) }
+        report.endedAtServerHello = true
+        state = .closed
+        failPendingWrites(TLSFailure(reason: "the handshake was stopped at the server's hello"))
+        context.fireUserInboundEventTriggered(TLSHandshakeEvent.endedAtServerHello(report))
+        context.close(promise: nil)
     }
 
     // MARK: - Data

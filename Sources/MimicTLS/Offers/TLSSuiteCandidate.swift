@@ -58,6 +58,23 @@ public enum TLSGroups {
         }
     }
 
+    /// The IANA name of a group's code point (RFC 8446 §4.2.7, RFC 7919), as `known` spells it: `x25519` for 0x001d.
+    public static func name(wireValue: UInt16) -> String? {
+        switch wireValue {
+        case 0x0017: "secp256r1"
+        case 0x0018: "secp384r1"
+        case 0x0019: "secp521r1"
+        case 0x001D: "x25519"
+        case 0x001E: "x448"
+        case 0x0100: "ffdhe2048"
+        case 0x0101: "ffdhe3072"
+        case 0x0102: "ffdhe4096"
+        case 0x0103: "ffdhe6144"
+        case 0x0104: "ffdhe8192"
+        default: nil
+        }
+    }
+
     /// GnuTLS's priority keyword: `GROUP-X25519`.
     public static func gnuTLSKeyword(_ name: String) -> String { "GROUP-" + name.uppercased() }
 }

@@ -34,6 +34,8 @@ public struct Enumerator: Sendable {
         var backend: TLSBackend
         var offer: ProbeOffer
         var purpose: Purpose
+        /// End the handshake at the server's hello (``ProbeOptions/stopAtServerHello``).
+        var stopAtServerHello = false
     }
 
     /// What one connection's answer was.
@@ -75,11 +77,15 @@ public struct Enumerator: Sendable {
                 }
             }
             if let top = state.accepted[backend]?.max() {
+                // A TLS 1.3 server names the group it took in its hello; the key exchange after it (for the
+                // finite-field groups, modular exponentiations of 2048 to 4096 bits on both sides, and a check of
+                // the server's share) was most of an enumeration's time and says nothing more. Before TLS 1.3 the
+                // hello does not name the group, so the handshake goes on.
                 for group in TLSGroups.known {
                     jobs.append(
                         Job(
                             backend: backend, offer: .everything(backend, at: top, groups: [group]),
-                            purpose: .group(group)))
+                            purpose: .group(group), stopAtServerHello: top == .tls1_3))
                 }
             }
         }
@@ -167,6 +173,7 @@ public struct Enumerator: Sendable {
                 tasks.addTask {
                     var offered = options
                     offered.offer = job.offer
+                    offered.stopAtServerHello = job.stopAtServerHello
                     let report = await prober.probe(target, backend: job.backend, options: offered)
                     return (index, Self.answer(report))
                 }
@@ -295,7 +302,7 @@ public struct Enumerator: Sendable {
 
     static func answer(_ report: ProbeReport) -> Answer {
         if let handshake = report.handshake {
-            if handshake.completed { return .accepted(handshake) }
+            if handshake.completed || handshake.endedAtServerHello { return .accepted(handshake) }
             // A handshake that was never answered is a server gone quiet, not a refusal of the offer.
             if let timeout = report.findings.first(where: { $0.code == .timeout }) { return .stopped(timeout) }
             return .rejected
