@@ -10,6 +10,7 @@ import Testing
 struct GnuTLSLibcryptoKeyTests {
     static let rsa = Result { try TestPKI(rsaLeaf: true) }
     static let ecdsa = Result { try TestPKI() }
+    static let rsa1024 = Result { try TestPKI(rsaLeaf: true, rsaLeafBits: 1024) }
 
     /// A GnuTLS priority string pinning one version, key exchange and signature scheme; the suite each should
     /// negotiate (IANA name prefix).
@@ -27,12 +28,33 @@ struct GnuTLSLibcryptoKeyTests {
         ("NORMAL:-VERS-ALL:+VERS-TLS1.0:-KX-ALL:+RSA:+AES-128-CBC:+SHA1", .tls1_0, "TLS_RSA_WITH_"),
     ]
 
-    @Test("an RSA key is handed to libcrypto; an ECDSA key stays GnuTLS's")
+    @Test("an RSA-2048 key is handed to libcrypto; an ECDSA key and an RSA-1024 key stay GnuTLS's")
     func whichKeys() throws {
         let rsa = try TLSBackends.makeContext(.gnutls, configuration: Self.rsa.get().serverConfiguration())
         let ecdsa = try TLSBackends.makeContext(.gnutls, configuration: Self.ecdsa.get().serverConfiguration())
+        let weak = try TLSBackends.makeContext(.gnutls, configuration: Self.rsa1024.get().serverConfiguration())
         #expect((rsa as? GnuTLSContext)?.keyOperationsInLibcrypto == true)
         #expect((ecdsa as? GnuTLSContext)?.keyOperationsInLibcrypto == false)
+        #expect((weak as? GnuTLSContext)?.keyOperationsInLibcrypto == false)
+    }
+
+    @Test("RSA-1024 with PSS-SHA512: TLS 1.2 hand-shakes with GnuTLS's shortened salt, TLS 1.3 fails on the server")
+    func shortKeyLongHash() throws {
+        // Where a salt as long as the hash does not fit, GnuTLS shortens it in TLS 1.2 and refuses in TLS 1.3
+        // (RFC 8446 §4.2.3 fixes the salt): the key stays GnuTLS's, so the mock behaves as GnuTLS does.
+        let pki = try Self.rsa1024.get()
+        for (version, completes) in [(MimicTLSVersion.tls1_2, true), (.tls1_3, false)] {
+            var serverConfiguration = pki.serverConfiguration(minimumVersion: version, maximumVersion: version)
+            serverConfiguration.priority =
+                "NORMAL:-VERS-ALL:+VERS-TLS\(version.rawValue):-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA512"
+            let server = try TLSBackends.makeContext(.gnutls, configuration: serverConfiguration).makeEngine()
+            let client = try TLSBackends.makeContext(
+                .gnutls, configuration: pki.clientConfiguration(minimumVersion: version, maximumVersion: version)
+            ).makeEngine()
+            let outcome = TLSPump().handshake(client: client, server: server)
+            #expect(outcome.client.isComplete == completes, "\(version): \(String(describing: outcome.client.failure))")
+            if !completes { #expect(server.report.failure != nil, "the server is the side that fails") }
+        }
     }
 
     @Test("every signature scheme and key exchange, checked by either library's client", arguments: 0..<cases.count, [TLSBackend.openssl, .gnutls])

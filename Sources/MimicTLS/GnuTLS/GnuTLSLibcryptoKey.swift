@@ -12,13 +12,18 @@ import MimicCore
 /// salted by either library (salt as long as the hash, as GnuTLS does), and RSA key exchange yields the same
 /// premaster secret.
 ///
-/// Only `rsaEncryption` keys take this path; RSA-PSS, ECDSA and EdDSA keys stay GnuTLS's own.
+/// Only `rsaEncryption` keys of 1040 bits or more take this path: there every PSS scheme fits a salt as long as its
+/// hash (RFC 8017 §9.1.1: the key's bytes ≥ 2 × 64 + 2 for SHA-512), which is what libcrypto is asked for. Below that
+/// GnuTLS shortens the salt where TLS 1.2 allows it, which the external-key interface cannot tell apart from TLS 1.3;
+/// such keys (the weak-key scenarios' RSA-1024) stay GnuTLS's own, as do RSA-PSS, ECDSA and EdDSA keys.
 enum GnuTLSLibcryptoKey {
     /// A GnuTLS key over libcrypto's copy of `bytes` when `native` (the same key, as GnuTLS imported it) is an RSA
     /// key; nil for any other kind, or if libcrypto cannot read it, and the caller keeps `native`.
     static func replacing(_ native: OpaquePointer, bytes: TLSPrivateKey) -> OpaquePointer? {
         var bits: UInt32 = 0
-        guard gnutls_privkey_get_pk_algorithm(native, &bits) == Int32(GNUTLS_PK_RSA.rawValue) else { return nil }
+        guard gnutls_privkey_get_pk_algorithm(native, &bits) == Int32(GNUTLS_PK_RSA.rawValue),
+            (bits + 7) / 8 >= 2 * 64 + 2
+        else { return nil }
         guard let pkey = try? OpenSSLContext.privateKey(bytes) else {
             ERR_clear_error()
             return nil

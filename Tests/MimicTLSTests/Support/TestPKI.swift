@@ -20,11 +20,12 @@ struct TestPKI: Sendable {
     /// - Parameters:
     ///   - hostname: the leaf's DNS SAN.
     ///   - leafValidity: the leaf's validity window relative to now.
-    ///   - rsaLeaf: an RSA-2048 leaf key instead of P-256 (for TLS 1.0/1.1 cipher suites that need RSA).
+    ///   - rsaLeaf: an RSA leaf key instead of P-256 (for TLS 1.0/1.1 cipher suites that need RSA), of `rsaLeafBits`.
     init(
         hostname: String = "mail.example.test",
         leafValidity: ClosedRange<TimeInterval> = (-86_400)...(86_400 * 90),
-        rsaLeaf: Bool = false
+        rsaLeaf: Bool = false,
+        rsaLeafBits: Int = 2048
     ) throws {
         let now = Date()
         let rootKey = P256.Signing.PrivateKey()
@@ -66,7 +67,7 @@ struct TestPKI: Sendable {
         let leafPrivate: Certificate.PrivateKey
         let leafPEM: String
         if rsaLeaf {
-            let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            let key = try _RSA.Signing.PrivateKey(unsafeKeySize: .init(bitCount: rsaLeafBits))
             leafPrivate = .init(key)
             leafPEM = key.pemRepresentation
         } else {
