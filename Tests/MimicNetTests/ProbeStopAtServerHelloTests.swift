@@ -62,6 +62,20 @@ struct ProbeStopAtServerHelloTests {
         #expect(!refused.completed && !refused.endedAtServerHello && refused.failure != nil)
     }
 
+    @Test("a hello cut short by the server's close fails as it does without the stop", arguments: TLSBackend.allCases)
+    func cutHello(client: TLSBackend) async throws {
+        // The first 60 bytes of the first flight, then a close: the bytes held for the reader go to the engine, and
+        // the failure is the one a probe without the stop reports.
+        let server = try await MockSupport.start(.smtp, .startTLS) { $0.tls.closeMidHandshake = .afterServerHello(bytes: 60) }
+        defer { Task { await server.stop() } }
+        let offer = ProbeOffer.everything(client, at: .tls1_3, groups: ["x25519"])
+        let stopped = try #require(try await probe(server, client: client, offer: offer, stop: true)?.handshake)
+        let whole = try #require(try await probe(server, client: client, offer: offer, stop: false)?.handshake)
+        #expect(!stopped.completed && !stopped.endedAtServerHello)
+        #expect(stopped.failure?.kind == whole.failure?.kind)
+        #expect(stopped.failure?.libraryError == whole.failure?.libraryError)
+    }
+
     @Test("a HelloRetryRequest goes to the engine, which completes the handshake")
     func helloRetry() async throws {
         // OpenSSL's client shares a key for its first group only; the server takes only the second and asks again.

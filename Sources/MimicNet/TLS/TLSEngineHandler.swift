@@ -120,6 +120,12 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
     public func channelInactive(context: ChannelHandlerContext) {
         let wasHandshaking = state == .handshaking || state == .idle
         if state != .failed && state != .closed {
+            // Bytes held back for the hello reader were all there will be: the engine gets them first.
+            if serverHelloReader != nil {
+                serverHelloReader = nil
+                if !heldForEngine.isEmpty { engine.receivedFromNetwork(heldForEngine) }
+                heldForEngine = []
+            }
             // The engine settles what it already has (a last record, a close_notify) and learns the peer is gone.
             engine.receivedEndOfStream()
             if state == .active || state == .closing { deliverPlaintext(context: context) }
