@@ -1,4 +1,5 @@
 import MimicCore
+
 /// A bounded, sans-I/O reader of the first bytes a client sends once TLS is due: it reassembles the ClientHello
 /// from its handshake records and reads what the client offered. Pure Swift, no library: it sees the bytes
 /// before either engine does, and nothing it reads is trusted — any malformed input is just `.unparsed`.
@@ -64,7 +65,9 @@ public struct ClientHelloParser: Sendable {
         guard looksLikeTLS else {
             return bytes.isEmpty ? .needMoreBytes : .unparsed(reason: "not a TLS handshake record", looksLikeTLS: false)
         }
-        switch HandshakeRecords.firstMessage(bytes, type: 0x01, name: "ClientHello", overflowed: overflowed, maxBytes: maxBytes) {
+        switch HandshakeRecords.firstMessage(
+            bytes, type: 0x01, name: "ClientHello", overflowed: overflowed, maxBytes: maxBytes)
+        {
         case .needMoreBytes:
             return .needMoreBytes
         case .malformed(let reason):
@@ -89,7 +92,9 @@ public struct ClientHelloParser: Sendable {
         try reader.skip(32, "random")
         _ = try reader.vector(lengthBytes: 1, max: 32, "legacy_session_id")
         var suites = TLSByteReader(try reader.vector(lengthBytes: 2, max: 0xFFFE, "cipher_suites"))
-        guard suites.remaining > 0, suites.remaining % 2 == 0 else { throw TLSMalformed(reason: "cipher_suites length") }
+        guard suites.remaining > 0, suites.remaining % 2 == 0 else {
+            throw TLSMalformed(reason: "cipher_suites length")
+        }
         var cipherSuites: [UInt16] = []
         while suites.remaining > 0 {
             let suite = try suites.uint16("cipher suite")

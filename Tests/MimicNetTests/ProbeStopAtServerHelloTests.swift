@@ -33,7 +33,8 @@ struct ProbeStopAtServerHelloTests {
             let stoppedReport = try #require(try await probe(server, client: client, offer: offer, stop: true))
             let stopped = try #require(stoppedReport.handshake)
             let whole = try #require(try await probe(server, client: client, offer: offer, stop: false)?.handshake)
-            #expect(stopped.endedAtServerHello && !stopped.completed, "\(group): \(String(describing: stopped.failure))")
+            #expect(
+                stopped.endedAtServerHello && !stopped.completed, "\(group): \(String(describing: stopped.failure))")
             #expect(whole.completed && !whole.endedAtServerHello)
             #expect(stopped.keyExchangeGroup == group)
             #expect(stopped.keyExchangeGroup == whole.keyExchangeGroup)
@@ -66,7 +67,9 @@ struct ProbeStopAtServerHelloTests {
     func cutHello(client: TLSBackend) async throws {
         // The first 60 bytes of the first flight, then a close: the bytes held for the reader go to the engine, and
         // the failure is the one a probe without the stop reports.
-        let server = try await MockSupport.start(.smtp, .startTLS) { $0.tls.closeMidHandshake = .afterServerHello(bytes: 60) }
+        let server = try await MockSupport.start(.smtp, .startTLS) {
+            $0.tls.closeMidHandshake = .afterServerHello(bytes: 60)
+        }
         defer { Task { await server.stop() } }
         let offer = ProbeOffer.everything(client, at: .tls1_3, groups: ["x25519"])
         let stopped = try #require(try await probe(server, client: client, offer: offer, stop: true)?.handshake)

@@ -42,8 +42,9 @@ struct AnchorLookupTests {
         return placements
     }
 
-    @Test("root, intermediate, both or neither as anchors: the same verdict among a hundred decoys",
-          arguments: TLSBackend.allCases)
+    @Test(
+        "root, intermediate, both or neither as anchors: the same verdict among a hundred decoys",
+        arguments: TLSBackend.allCases)
     func placements(backend: TLSBackend) throws {
         let pki = try TestPKI()
         let decoys = try Self.bundled()
@@ -60,8 +61,9 @@ struct AnchorLookupTests {
         #expect(Self.verify(pki.servedChain, decoys, backend).accepted == false)
     }
 
-    @Test("an issuer name that differs from the anchor's subject only in case: OpenSSL finds it, GnuTLS does not",
-          arguments: TLSBackend.allCases)
+    @Test(
+        "an issuer name that differs from the anchor's subject only in case: OpenSSL finds it, GnuTLS does not",
+        arguments: TLSBackend.allCases)
     func canonicalNames(backend: TLSBackend) throws {
         let now = Date()
         let rootKey = P256.Signing.PrivateKey()
@@ -103,8 +105,9 @@ struct AnchorLookupTests {
         }
     }
 
-    @Test("anchors with bytes flipped, cut or grown are read without a trap, beside the real root",
-          arguments: TLSBackend.allCases)
+    @Test(
+        "anchors with bytes flipped, cut or grown are read without a trap, beside the real root",
+        arguments: TLSBackend.allCases)
     func mutatedAnchors(backend: TLSBackend) throws {
         let pki = try TestPKI()
         var generator = SystemRandomNumberGenerator()
@@ -112,16 +115,22 @@ struct AnchorLookupTests {
         for round in 0..<2000 {
             var bytes = round.isMultiple(of: 2) ? pki.root : pki.intermediate
             switch Int.random(in: 0..<4, using: &generator) {
-            case 0: bytes[Int.random(in: 0..<bytes.count, using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+            case 0:
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] ^= UInt8.random(
+                    in: 1...255, using: &generator)
             case 1: bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator)))
             case 2: bytes[Int.random(in: 0..<min(bytes.count, 40), using: &generator)] = 0xFF
-            default: bytes += (0..<Int.random(in: 1...8, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            default:
+                bytes += (0..<Int.random(in: 1...8, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
             }
             mutants.append(bytes)
         }
         for batch in stride(from: 0, to: mutants.count, by: 200) {
             let anchors = Array(mutants[batch..<batch + 200]) + [pki.root]
-            let result = TLSBackends.verify(backend, chain: pki.servedChain, anchors: anchors, hostname: "mail.example.test")
+            let result = TLSBackends.verify(
+                backend, chain: pki.servedChain, anchors: anchors, hostname: "mail.example.test")
             #expect(result.backend == backend)
         }
     }
@@ -129,7 +138,9 @@ struct AnchorLookupTests {
     @Test("anchors that are not certificates trust nothing and break nothing", arguments: TLSBackend.allCases)
     func unreadableAnchors(backend: TLSBackend) throws {
         let pki = try TestPKI()
-        let junk: [[UInt8]] = [[], [0x30], [0x30, 0x03, 0x02, 0x01, 0x00], Array(pki.root.dropLast(10)), [0xFF, 0xFF]]
+        let junk: [[UInt8]] = [
+            [], [0x30], [0x30, 0x03, 0x02, 0x01, 0x00], Array(pki.root.dropLast(10)), [0xFF, 0xFF],
+        ]
         #expect(
             Self.verify(pki.servedChain, junk + [pki.root] + junk, backend)
                 == Self.verify(pki.servedChain, [pki.root], backend))

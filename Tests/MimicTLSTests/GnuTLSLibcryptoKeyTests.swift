@@ -20,8 +20,10 @@ struct GnuTLSLibcryptoKeyTests {
         ("NORMAL:-VERS-ALL:+VERS-TLS1.3:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA512", .tls1_3, "TLS_AES_"),
         ("NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA:-SIGN-ALL:+SIGN-RSA-SHA256", .tls1_2, "TLS_ECDHE_RSA_"),
         ("NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA:-SIGN-ALL:+SIGN-RSA-SHA512", .tls1_2, "TLS_ECDHE_RSA_"),
-        ("NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256", .tls1_2,
-            "TLS_ECDHE_RSA_"),
+        (
+            "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256", .tls1_2,
+            "TLS_ECDHE_RSA_"
+        ),
         ("NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA:-SIGN-ALL:+SIGN-RSA-SHA384", .tls1_2, "TLS_ECDHE_RSA_"),
         ("NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA", .tls1_2, "TLS_RSA_WITH_"),
         ("NORMAL:-VERS-ALL:+VERS-TLS1.1:-KX-ALL:+ECDHE-RSA:+AES-128-CBC:+SHA1", .tls1_1, "TLS_ECDHE_RSA_"),
@@ -57,7 +59,9 @@ struct GnuTLSLibcryptoKeyTests {
         }
     }
 
-    @Test("every signature scheme and key exchange, checked by either library's client", arguments: 0..<cases.count, [TLSBackend.openssl, .gnutls])
+    @Test(
+        "every signature scheme and key exchange, checked by either library's client", arguments: 0..<cases.count,
+        [TLSBackend.openssl, .gnutls])
     func everyScheme(index: Int, client: TLSBackend) throws {
         let (priority, version, suite) = Self.cases[index]
         let pki = try Self.rsa.get()
@@ -75,13 +79,16 @@ struct GnuTLSLibcryptoKeyTests {
         #expect(outcome.client.isComplete, "\(priority): \(String(describing: outcome.client.failure))")
         #expect(outcome.server.isComplete, "\(priority): \(String(describing: outcome.server.failure))")
         #expect(clientEngine.report.negotiatedVersion == version)
-        #expect(clientEngine.report.cipherSuite?.hasPrefix(suite) == true, "\(clientEngine.report.cipherSuite ?? "nil")")
+        #expect(
+            clientEngine.report.cipherSuite?.hasPrefix(suite) == true, "\(clientEngine.report.cipherSuite ?? "nil")")
         #expect(clientEngine.report.verification?.accepted == true)
         let message = Array("EHLO probe.mimic.test\r\n".utf8)
         #expect(try pump.transfer(message, from: clientEngine, to: server) == message)
     }
 
-    @Test("a GnuTLS client's certificate, signed for through libcrypto, is accepted by either server", arguments: [MimicTLSVersion.tls1_2, .tls1_3], [TLSBackend.openssl, .gnutls])
+    @Test(
+        "a GnuTLS client's certificate, signed for through libcrypto, is accepted by either server",
+        arguments: [MimicTLSVersion.tls1_2, .tls1_3], [TLSBackend.openssl, .gnutls])
     func clientCertificate(version: MimicTLSVersion, server: TLSBackend) throws {
         let pki = try Self.rsa.get()
         var clientConfiguration = pki.clientConfiguration(maximumVersion: version)

@@ -12,10 +12,11 @@ import MimicCore
 /// salted by either library (salt as long as the hash, as GnuTLS does), and RSA key exchange yields the same
 /// premaster secret.
 ///
-/// Only `rsaEncryption` keys of 1040 bits or more take this path: there every PSS scheme fits a salt as long as its
-/// hash (RFC 8017 §9.1.1: the key's bytes ≥ 2 × 64 + 2 for SHA-512), which is what libcrypto is asked for. Below that
-/// GnuTLS shortens the salt where TLS 1.2 allows it, which the external-key interface cannot tell apart from TLS 1.3;
-/// such keys (the weak-key scenarios' RSA-1024) stay GnuTLS's own, as do RSA-PSS, ECDSA and EdDSA keys.
+/// Only `rsaEncryption` keys of 130 bytes or more (1033 bits and up) take this path: there every PSS scheme fits a
+/// salt as long as its hash (RFC 8017 §9.1.1: the key's bytes ≥ 2 × 64 + 2 for SHA-512), which is what libcrypto is
+/// asked for. Below that GnuTLS shortens the salt where TLS 1.2 allows it, which the external-key interface cannot
+/// tell apart from TLS 1.3; such keys (the weak-key scenarios' RSA-1024) stay GnuTLS's own, as do RSA-PSS, ECDSA and
+/// EdDSA keys.
 enum GnuTLSLibcryptoKey {
     /// A GnuTLS key over libcrypto's copy of `bytes` when `native` (the same key, as GnuTLS imported it) is an RSA
     /// key; nil for any other kind, or if libcrypto cannot read it, and the caller keeps `native`.
@@ -127,7 +128,9 @@ private func libcryptoSignHash(
     if algorithm == GNUTLS_SIGN_RSA_RAW {
         return GnuTLSLibcryptoKey.sign(pkey, padding: RSA_PKCS1_PADDING, digest: nil, input: hash, output: signature)
     }
-    guard let digest = GnuTLSLibcryptoKey.digest(for: algorithm) else { return GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM }
+    guard let digest = GnuTLSLibcryptoKey.digest(for: algorithm) else {
+        return GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM
+    }
     switch gnutls_sign_get_pk_algorithm(algorithm) {
     case GNUTLS_PK_RSA_PSS:
         return GnuTLSLibcryptoKey.sign(
