@@ -79,6 +79,19 @@ struct ProbeStopAtServerHelloTests {
         #expect(stopped.failure?.libraryError == whole.failure?.libraryError)
     }
 
+    @Test("enumeration stops at the hello for group offers at TLS 1.3 only")
+    func whichJobs() {
+        func job(_ version: MimicTLSVersion, _ purpose: Enumerator.Job.Purpose) -> Enumerator.Job {
+            Enumerator.Job(
+                backend: .openssl, offer: .everything(.openssl, at: version, groups: ["x25519"]), purpose: purpose)
+        }
+        #expect(job(.tls1_3, .group("x25519")).stopAtServerHello)
+        #expect(!job(.tls1_2, .group("x25519")).stopAtServerHello)
+        #expect(!job(.tls1_3, .version(.tls1_3)).stopAtServerHello)
+        #expect(TLSGroups.name(wireValue: 0x0102) == "ffdhe4096")
+        #expect(TLSGroups.name(wireValue: 0x6399) == "group_0x6399")
+    }
+
     @Test("a HelloRetryRequest goes to the engine, which completes the handshake")
     func helloRetry() async throws {
         // OpenSSL's client shares a key for its first group only; the server takes only the second and asks again.

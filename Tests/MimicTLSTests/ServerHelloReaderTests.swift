@@ -47,7 +47,7 @@ struct ServerHelloReaderTests {
                 #expect(hello.isHelloRetryRequest == false)
                 if version == .tls1_3 {
                     #expect(ServerHelloReader.tls13SuiteName(hello.cipherSuite) == report.cipherSuite)
-                    #expect(hello.group.flatMap(TLSGroups.name(wireValue:)) == report.keyExchangeGroup)
+                    #expect(hello.group.map(TLSGroups.name(wireValue:)) == report.keyExchangeGroup)
                     #expect(report.keyExchangeGroup == group)
                 } else {
                     #expect(hello.group == nil, "a TLS 1.2 hello names no group")

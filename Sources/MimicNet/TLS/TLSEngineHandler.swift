@@ -208,9 +208,7 @@ public final class TLSEngineHandler: ChannelDuplexHandler, RemovableChannelHandl
         var report = engine.report
         report.negotiatedVersion = hello.version
         report.cipherSuite = ServerHelloReader.tls13SuiteName(hello.cipherSuite)
-        report.keyExchangeGroup = hello.group.map {
-            TLSGroups.name(wireValue: $0) ?? "group_0x" + String($0, radix: 16)
-        }
+        report.keyExchangeGroup = hello.group.map(TLSGroups.name(wireValue:))
         report.endedAtServerHello = true
         state = .closed
         failPendingWrites(TLSFailure(reason: "the handshake was stopped at the server's hello"))

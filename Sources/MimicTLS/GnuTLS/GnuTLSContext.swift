@@ -241,7 +241,8 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
             release(served: pcerts, count: imported, privateKey: key, ticketKey: nil)
             throw error
         }
-        // An RSA key signs (and decrypts) through libcrypto, five times as fast as nettle; the rest is GnuTLS's.
+        // An RSA key signs (and decrypts) through libcrypto, five times as fast as nettle (``GnuTLSLibcryptoKey`` says
+        // which keys); the rest is GnuTLS's.
         if let fast = GnuTLSLibcryptoKey.replacing(key, bytes: keyBytes) {
             gnutls_privkey_deinit(key)
             return (pcerts, count, fast)
@@ -298,7 +299,8 @@ final class GnuTLSContext: TLSContext, @unchecked Sendable {
         }
     }
 
-    /// Whether the configured key's operations run in libcrypto (``GnuTLSLibcryptoKey``): every RSA key's do.
+    /// Whether the configured key's operations run in libcrypto (``GnuTLSLibcryptoKey``): an RSA key's of 130 bytes
+    /// or more do.
     var keyOperationsInLibcrypto: Bool {
         guard let privateKey else { return false }
         return gnutls_privkey_get_type(privateKey) == GNUTLS_PRIVKEY_EXT

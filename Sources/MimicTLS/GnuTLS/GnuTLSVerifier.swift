@@ -68,6 +68,9 @@ enum GnuTLSVerifier: TLSChainVerifier {
             }
         }
 
+        // The strict policy must see every anchor: one GnuTLS cannot parse fails it. Chosen before the lock, which
+        // every verification in the process waits on.
+        let consulted = policy == .strict ? anchors : anchorsLookedUp(anchors, for: chain)
         return verifyLock.withLock { _ in
             let now = time.map { time_t(clamping: Int64($0.rounded(.down))) } ?? systemClock(nil)
             if time != nil {
@@ -79,8 +82,6 @@ enum GnuTLSVerifier: TLSChainVerifier {
             }
 
             CerttoolOutput.reset()
-            // The strict policy must see every anchor: one GnuTLS cannot parse fails it.
-            let consulted = policy == .strict ? anchors : anchorsLookedUp(anchors, for: chain)
             let (status, failure) = verifyLocked(certificates, anchors: consulted, hostname: hostname, policy: policy)
             if let failure { return rejected(failure) }
             if policy == .strict, let code = CerttoolOutput.failure() {

@@ -58,8 +58,13 @@ public enum TLSGroups {
         }
     }
 
-    /// The IANA name of a group's code point (RFC 8446 §4.2.7, RFC 7919), as `known` spells it: `x25519` for 0x001d.
-    public static func name(wireValue: UInt16) -> String? {
+    /// The IANA name of a group's code point (RFC 8446 §4.2.7, RFC 7919), as `known` spells it: `x25519` for 0x001d;
+    /// `group_0x…` for a code point without one here.
+    public static func name(wireValue: UInt16) -> String {
+        knownName(wireValue: wireValue) ?? "group_0x" + String(wireValue, radix: 16)
+    }
+
+    private static func knownName(wireValue: UInt16) -> String? {
         switch wireValue {
         case 0x0017: "secp256r1"
         case 0x0018: "secp384r1"

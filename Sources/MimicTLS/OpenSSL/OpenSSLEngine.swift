@@ -427,7 +427,7 @@ final class OpenSSLEngine: TLSEngine {
         guard nid > 0 else { return nil }
         if let known = Self.groupNames[nid] { return known }
         // Groups OpenSSL has no NID for come back as TLSEXT_nid_unknown | wire id.
-        if nid & TLSEXT_nid_unknown != 0 { return "group_0x" + String(nid & 0xFFFF, radix: 16) }
+        if nid & TLSEXT_nid_unknown != 0 { return TLSGroups.name(wireValue: UInt16(nid & 0xFFFF)) }
         return SSL_group_to_name(ssl, nid).map { String(cString: $0).lowercased() }
     }
 

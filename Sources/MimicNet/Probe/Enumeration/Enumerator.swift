@@ -34,8 +34,13 @@ public struct Enumerator: Sendable {
         var backend: TLSBackend
         var offer: ProbeOffer
         var purpose: Purpose
-        /// End the handshake at the server's hello (``ProbeOptions/stopAtServerHello``).
-        var stopAtServerHello = false
+
+        /// A group offered at TLS 1.3 ends at the server's hello (``ProbeOptions/stopAtServerHello``), which names the
+        /// group the server took; before TLS 1.3 the hello does not, so the handshake goes on.
+        var stopAtServerHello: Bool {
+            guard case .group = purpose else { return false }
+            return offer.maximumVersion == .tls1_3
+        }
     }
 
     /// What one connection's answer was.
@@ -77,15 +82,14 @@ public struct Enumerator: Sendable {
                 }
             }
             if let top = state.accepted[backend]?.max() {
-                // A TLS 1.3 server names the group it took in its hello; the key exchange after it (for the
-                // finite-field groups, modular exponentiations of 2048 to 4096 bits on both sides, and a check of
-                // the server's share) was most of an enumeration's time and says nothing more. Before TLS 1.3 the
-                // hello does not name the group, so the handshake goes on.
+                // At TLS 1.3 each ends at the server's hello (`Job.stopAtServerHello`): the key exchange after it (for
+                // the finite-field groups, modular exponentiations of 2048 to 4096 bits on both sides, and a check of
+                // the server's share) was most of an enumeration's time and says nothing the hello has not.
                 for group in TLSGroups.known {
                     jobs.append(
                         Job(
                             backend: backend, offer: .everything(backend, at: top, groups: [group]),
-                            purpose: .group(group), stopAtServerHello: top == .tls1_3))
+                            purpose: .group(group)))
                 }
             }
         }
