@@ -28,7 +28,13 @@ struct Mimic: AsyncParsableCommand {
             // The common `mimic probe` command lines are read without Argument Parser's reflection (the reason is
             // on `ProbeInvocation`); whatever `quick` declines is parsed, and explained, as every other command.
             if let probe = ProbeInvocation.quick(Array(CommandLine.arguments.dropFirst())) {
-                let code = try await probe.run(warmUp: probe.warmUp())
+                let warmUp = probe.warmUp()
+                let code: Int32
+                if let waited = try probe.runWaiting(warmUp: warmUp) {
+                    code = waited
+                } else {
+                    code = try await probe.run(warmUp: warmUp)
+                }
                 // Nothing is left to do but what exit(3) would add: the TLS libraries' clean-up of their global
                 // state, which the kernel is about to drop anyway.
                 fflush(nil)

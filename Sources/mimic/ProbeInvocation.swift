@@ -52,38 +52,25 @@ struct ProbeInvocation: Equatable, Sendable {
         }
     }
 
-    /// Starts, each on a thread of its own, the two slow first steps of a probe that need nothing from the command
-    /// line but the backends: the first context of each backend (OpenSSL's takes about 2 ms: its configuration
-    /// file, its providers) and the event loops (a millisecond of thread start-up). They then happen on the other
-    /// core while the trust anchors are read. `Mimic.main` starts them before its first `await`, as the hop to the
-    /// concurrency pool that follows costs a millisecond of thread creation of its own.
+    /// The two slow first steps of a probe that need nothing from the command line but the backends: the event
+    /// loops (a millisecond of thread start-up), made here, and the first context of each backend (OpenSSL's takes
+    /// about 2 ms: its configuration file, its providers), started on a thread of its own to happen on the other core
+    /// while the trust anchors are read and the connections open. The loops come first: a loop thread started while
+    /// OpenSSL's initialisation already kept a core busy was seen (perf sched events) to wait behind it for a
+    /// millisecond while the other core stood idle. `Mimic.main` calls this before its first `await`.
     func warmUp() -> [BackgroundWork] {
         let backends = backend.backends
-        return [
-            BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } },
-            BackgroundWork { _ = MimicEventLoops.shared },
-        ]
+        _ = MimicEventLoops.shared
+        return [BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } }]
     }
 
     /// Probes the targets, prints the results and returns the exit code (Nagios: 0 OK, 1 WARNING, 2 CRITICAL,
     /// 3 UNKNOWN). `warmUp` (from `warmUp()`, started anew when nil) is joined before this returns or throws:
     /// exit(3) under it would run OpenSSL's clean-up while it is still initialising.
     func run(warmUp started: [BackgroundWork]? = nil) async throws -> Int32 {
-        let backends = backend.backends
         let warmUp = started ?? warmUp()
         defer { for work in warmUp { work.join() } }
-        let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
-        let anchors = try trustAnchors(caFile: caFile)
-        var options = ProbeOptions(
-            backends: backends,
-            trustAnchors: anchors,
-            deadlines: ProbeDeadlines(timeout: timeout),
-            warnDays: warnDays,
-            critDays: critDays,
-            ehloName: ehlo,
-            tryStartTLSAnyway: startTLSAnyway
-        )
-        options.client.verificationPolicy = policy
+        let (parsed, options) = try prepared()
         let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
         var enumerations: [EnumerationResult?] = Array(repeating: nil, count: parsed.count)
         if enumerate {
@@ -93,6 +80,41 @@ struct ProbeInvocation: Equatable, Sendable {
                 enumerations[index] = await enumerator.enumerate(target, options: options)
             }
         }
+        return report(parsed, reports: reports, enumerations: enumerations)
+    }
+
+    /// `run` for what a monitor runs, one target and no enumeration, on the calling thread: the probe's steps run
+    /// on the event loops and this thread waits for the reports, so the concurrency pool never starts (its first
+    /// threads cost a millisecond of a probe's start on two busy cores). Nil, having done nothing, for any other
+    /// invocation.
+    func runWaiting(warmUp: [BackgroundWork]) throws -> Int32? {
+        guard targets.count == 1, !enumerate else { return nil }
+        defer { for work in warmUp { work.join() } }
+        let (parsed, options) = try prepared()
+        let reports = try Prober().probeFuture(parsed[0], options: options).wait()
+        return report(parsed, reports: [reports], enumerations: [nil])
+    }
+
+    private func prepared() throws -> ([ProbeTarget], ProbeOptions) {
+        let parsed = try targets.map { try ProbeURL.parse($0, mode: mode, serverName: servername) }
+        let anchors = try trustAnchors(caFile: caFile)
+        var options = ProbeOptions(
+            backends: backend.backends,
+            trustAnchors: anchors,
+            deadlines: ProbeDeadlines(timeout: timeout),
+            warnDays: warnDays,
+            critDays: critDays,
+            ehloName: ehlo,
+            tryStartTLSAnyway: startTLSAnyway
+        )
+        options.client.verificationPolicy = policy
+        return (parsed, options)
+    }
+
+    /// Prints the results; the exit code.
+    private func report(
+        _ parsed: [ProbeTarget], reports: [[ProbeReport]], enumerations: [EnumerationResult?]
+    ) -> Int32 {
         let results = parsed.indices.map {
             ProbeResult(target: parsed[$0], reports: reports[$0], enumeration: enumerations[$0])
         }

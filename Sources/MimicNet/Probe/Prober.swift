@@ -17,13 +17,24 @@ public final class Prober: Sendable {
 
     /// Probes one target through every backend in `options`, each on its own connection, concurrently.
     public func probe(_ target: ProbeTarget, options: ProbeOptions) async -> [ProbeReport] {
-        await withTaskGroup(of: (Int, ProbeReport).self) { tasks in
-            for (index, backend) in options.client.backends.enumerated() {
-                tasks.addTask { (index, await self.probe(target, backend: backend, options: options)) }
+        await Self.settled(probeFuture(target, options: options), or: options.client.backends.map {
+            Self.unfinished(target, backend: $0)
+        })
+    }
+
+    /// `probe(_:options:)` without Swift concurrency: every step runs on the event loops, and the reports (in the
+    /// order of the backends) complete the future, which never fails. A probe process waits on it from its main
+    /// thread and so never starts the concurrency pool's threads (two of them and a manager, on two cores that are
+    /// busy starting the event loops and OpenSSL at that moment).
+    public func probeFuture(_ target: ProbeTarget, options: ProbeOptions) -> EventLoopFuture<[ProbeReport]> {
+        let backends = options.client.backends
+        let loop = group.next()
+        guard !backends.isEmpty else { return loop.makeSucceededFuture([]) }
+        let each = backends.map { probeFuture(target, backend: $0, options: options) }
+        return EventLoopFuture.whenAllComplete(each, on: loop).map { results in
+            zip(results, backends).map { result, backend in
+                (try? result.get()) ?? Self.unfinished(target, backend: backend)
             }
-            var reports: [(Int, ProbeReport)] = []
-            for await report in tasks { reports.append(report) }
-            return reports.sorted { $0.0 < $1.0 }.map(\.1)
         }
     }
 
@@ -49,23 +60,62 @@ public final class Prober: Sendable {
 
     /// One connection, one backend (and, with `checkResumption`, a second one offering the first's session).
     public func probe(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions) async -> ProbeReport {
-        let (first, session) = await connection(target, backend: backend, options: options, resuming: nil)
-        guard options.checkResumption, first.handshake?.completed == true else { return first }
-        var report = first
-        guard let session else {
-            report.resumption = false
-            return report
+        await Self.settled(
+            probeFuture(target, backend: backend, options: options), or: Self.unfinished(target, backend: backend))
+    }
+
+    /// `probe(_:backend:options:)` on the event loops; the future never fails.
+    public func probeFuture(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions)
+        -> EventLoopFuture<ProbeReport>
+    {
+        connection(target, backend: backend, options: options, resuming: nil).flatMap { first, session in
+            guard options.checkResumption, first.handshake?.completed == true else {
+                return first.eventLoopFuture(on: self.group)
+            }
+            guard let session else {
+                var report = first
+                report.resumption = false
+                return report.eventLoopFuture(on: self.group)
+            }
+            var again = options
+            again.ftpDataChannel = false
+            return self.connection(target, backend: backend, options: again, resuming: session).map { second, _ in
+                var report = first
+                report.resumption = second.handshake?.completed == true ? second.handshake?.sessionResumed : nil
+                return report
+            }
         }
-        var again = options
-        again.ftpDataChannel = false
-        let (second, _) = await connection(target, backend: backend, options: again, resuming: session)
-        report.resumption = second.handshake?.completed == true ? second.handshake?.sessionResumed : nil
-        return report
+    }
+
+    /// The value of a future that is built never to fail; `fallback` should it fail all the same.
+    static func settled<Value: Sendable>(_ future: EventLoopFuture<Value>, or fallback: Value) async -> Value {
+        (try? await future.get()) ?? fallback
+    }
+
+    /// The report of a probe that did not come to an end (never expected: the futures above do not fail).
+    static func unfinished(_ target: ProbeTarget, backend: TLSBackend) -> ProbeReport {
+        ProbeReport(
+            target: target, backend: backend, libraryVersion: TLSBackends.libraryVersion(backend), startedAt: Date(),
+            timings: [], transcript: [],
+            findings: [Finding(.closed, severity: .unknown, phase: .connect, evidence: "the probe did not finish")])
+    }
+
+    /// One connection through one backend. Its TLS context is made on the connection's event loop, so that the two
+    /// backends' connections of a probe set up side by side (OpenSSL's first context waits for the library's
+    /// initialisation); the future never fails.
+    private func connection(
+        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?
+    ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
+        let eventLoop = group.next()
+        return eventLoop.flatSubmit {
+            self.connection(target, backend: backend, options: options, resuming: resuming, on: eventLoop)
+        }
     }
 
     private func connection(
-        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?
-    ) async -> (ProbeReport, TLSSession?) {
+        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
         let started = Date()
         var report = ProbeReport(
             target: target,
@@ -92,7 +142,7 @@ public final class Prober: Sendable {
         } catch {
             report.findings.append(
                 Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)"))
-            return (report, nil)
+            return eventLoop.makeSucceededFuture((report, nil))
         }
         let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine = { session throws(TLSFailure) in
             guard let session else { return try tlsContext.makeEngine() }
@@ -110,7 +160,6 @@ public final class Prober: Sendable {
         )
         let deadlines = options.deadlines
         let controlHost = target.host
-        let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: ProbeOutcome.self)
         let connectStarted = NIODeadline.now()
         let openDataChannel:
@@ -138,32 +187,34 @@ public final class Prober: Sendable {
                     try channel.pipeline.syncOperations.addHandlers([QuickAckHandler(), handler])
                 }
             }
-        do {
-            _ = try await bootstrap.connect(literalOrHost: target.host, port: target.port).get()
-        } catch {
+        let connecting = bootstrap.connect(literalOrHost: target.host, port: target.port)
+        let fixedReport = report
+        return connecting.flatMap { _ in
+            promise.futureResult.flatMap { outcome in
+                let assembled = ProbeVerdict.assemble(fixedReport, outcome: outcome, options: options)
+                return self.explainSilentGreeting(assembled, options: options).map { ($0, outcome.session) }
+            }.flatMapErrorThrowing { error in
+                var failed = fixedReport
+                failed.findings = [Finding(.closed, severity: .unknown, phase: .connect, evidence: "\(error)")]
+                return (failed, nil)
+            }
+        }.flatMapErrorThrowing { error in
+            // Only the connect itself fails here: the outcome's failure is answered above.
             promise.fail(error)
+            var failed = fixedReport
             let elapsed = Double((NIODeadline.now() - connectStarted).nanoseconds) / 1e6
-            report.timings = [ProbeReport.Timing(phase: .connect, milliseconds: elapsed)]
-            report.findings = [Self.connectFinding(error, target: target)]
-            return (report, nil)
+            failed.timings = [ProbeReport.Timing(phase: .connect, milliseconds: elapsed)]
+            failed.findings = [Self.connectFinding(error, target: target)]
+            return (failed, nil)
         }
-        let outcome: ProbeOutcome
-        do {
-            outcome = try await promise.futureResult.get()
-        } catch {
-            report.findings = [Finding(.closed, severity: .unknown, phase: .connect, evidence: "\(error)")]
-            return (report, nil)
-        }
-        let assembled = ProbeVerdict.assemble(report, outcome: outcome, options: options)
-        return (await explainSilentGreeting(assembled, options: options), outcome.session)
     }
 
     /// A STARTTLS port that says nothing may be an implicit-TLS port waiting for a ClientHello (a monitor
     /// configured for the wrong mode). One more connection that opens with a ClientHello tells the two apart.
-    private func explainSilentGreeting(_ report: ProbeReport, options: ProbeOptions) async -> ProbeReport {
+    private func explainSilentGreeting(_ report: ProbeReport, options: ProbeOptions) -> EventLoopFuture<ProbeReport> {
         guard report.target.mode == .startTLS,
             let index = report.findings.firstIndex(where: { $0.code == .timeout && $0.phase == .greeting })
-        else { return report }
+        else { return report.eventLoopFuture(on: group) }
         var implicitTarget = report.target
         implicitTarget.mode = .implicit
         var quick = options
@@ -172,15 +223,16 @@ public final class Prober: Sendable {
             overall: min(options.deadlines.overall, 10))
         quick.ftpDataChannel = false
         quick.checkResumption = false
-        let second = await probe(implicitTarget, backend: report.backend, options: quick)
-        guard let handshake = second.handshake, handshake.completed else { return report }
-        var explained = report
-        explained.findings[index] = Finding(
-            .modeMismatch, phase: .greeting,
-            evidence: "no greeting in STARTTLS mode, but the port completes a TLS handshake "
-                + "(\(handshake.negotiatedVersion?.displayName ?? "TLS")): it speaks implicit TLS",
-            source: report.backend.rawValue)
-        return explained
+        return probeFuture(implicitTarget, backend: report.backend, options: quick).map { second in
+            guard let handshake = second.handshake, handshake.completed else { return report }
+            var explained = report
+            explained.findings[index] = Finding(
+                .modeMismatch, phase: .greeting,
+                evidence: "no greeting in STARTTLS mode, but the port completes a TLS handshake "
+                    + "(\(handshake.negotiatedVersion?.displayName ?? "TLS")): it speaks implicit TLS",
+                source: report.backend.rawValue)
+            return explained
+        }
     }
 
     static func connectFinding(_ error: any Error, target: ProbeTarget) -> Finding {
@@ -244,5 +296,11 @@ extension ClientBootstrap {
     func connect(literalOrHost host: String, port: Int) -> EventLoopFuture<any Channel> {
         if let address = try? SocketAddress(ipAddress: host, port: port) { return connect(to: address) }
         return connect(host: host, port: port)
+    }
+}
+
+extension ProbeReport {
+    fileprivate func eventLoopFuture(on group: any EventLoopGroup) -> EventLoopFuture<ProbeReport> {
+        group.any().makeSucceededFuture(self)
     }
 }

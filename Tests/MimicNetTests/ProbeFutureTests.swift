@@ -1,0 +1,81 @@
+import Foundation
+import MimicCore
+import MimicTLS
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import MimicNet
+
+/// `Prober.probeFuture` is the probe itself (the async `probe` waits on it): every step on the event loops, the
+/// reports in the order of the backends, and a future that never fails, whatever the server does. A probe process
+/// waits on it from its main thread, outside Swift concurrency.
+@Suite("Probe: the future-based probe")
+struct ProbeFutureTests {
+    func target(_ server: MockServer, hostname: String) -> ProbeTarget {
+        ProbeTarget(
+            host: server.host, port: server.port, serviceProtocol: .smtp, mode: .startTLS, serverName: hostname)
+    }
+
+    /// Waits on a future from a thread of its own, as `mimic probe` waits on it from its main thread.
+    func waitedFromAThread<Value: Sendable>(_ future: EventLoopFuture<Value>) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try future.wait() }) }
+        }
+    }
+
+    @Test("both backends' reports, in the backends' order, waited on outside the concurrency pool")
+    func bothBackends() async throws {
+        let chain = try MockSupport.chain("good")
+        let server = try await MockSupport.start(.smtp, .startTLS)
+        defer { Task { await server.stop() } }
+        for backends in [[TLSBackend.openssl, .gnutls], [.gnutls, .openssl], [.gnutls]] {
+            let options = ProbeOptions(
+                backends: backends, trustAnchors: chain.anchors, deadlines: ProbeDeadlines(timeout: 5))
+            let future = Prober().probeFuture(target(server, hostname: chain.hostname), options: options)
+            let reports = try await waitedFromAThread(future)
+            #expect(reports.map(\.backend) == backends)
+            for report in reports {
+                #expect(report.handshake?.completed == true, "\(report.backend): \(report.findings)")
+                #expect(report.verdict.codes.isEmpty, "\(report.backend): \(report.findings)")
+                #expect(report.timings.map(\.phase).first == .connect)
+            }
+        }
+    }
+
+    @Test("a refused connection is each backend's report, not a failed future")
+    func refused() async throws {
+        // A port that was just free: bound, read and closed again.
+        let socket = try await ServerBootstrap(group: MimicEventLoops.shared).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(socket.localAddress?.port)
+        try await socket.close()
+        let closed = ProbeTarget(
+            host: "127.0.0.1", port: port, serviceProtocol: .smtp, mode: .startTLS, serverName: "mail.example.test")
+        let options = ProbeOptions(
+            backends: [.openssl, .gnutls], trustAnchors: [], deadlines: ProbeDeadlines(timeout: 5))
+        let reports = try await waitedFromAThread(Prober().probeFuture(closed, options: options))
+        #expect(reports.map(\.backend) == [.openssl, .gnutls])
+        for report in reports {
+            #expect(report.findings.map(\.code) == [.refused], "\(report.backend): \(report.findings)")
+            #expect(report.timings.map(\.phase) == [.connect])
+        }
+    }
+
+    @Test("a context the library cannot make is reported before any connection", arguments: TLSBackend.allCases)
+    func unbuildable(backend: TLSBackend) async throws {
+        let chain = try MockSupport.chain("good")
+        let server = try await MockSupport.start(.smtp, .startTLS)
+        defer { Task { await server.stop() } }
+        var options = ProbeOptions(
+            backends: [backend], trustAnchors: chain.anchors, deadlines: ProbeDeadlines(timeout: 5))
+        options.offer = ProbeOffer(
+            minimumVersion: .tls1_2, maximumVersion: .tls1_2, cipherList: "NO-SUCH-CIPHER",
+            priority: "NO-SUCH-KEYWORD")
+        let reports = try await waitedFromAThread(
+            Prober().probeFuture(target(server, hostname: chain.hostname), options: options))
+        let report = try #require(reports.first)
+        #expect(report.findings.map(\.code) == [.handshakeFailure], "\(report.findings)")
+        #expect(report.findings.first?.severity == .unknown, "a local failure, not the server's")
+        #expect(report.timings.isEmpty && report.transcript.isEmpty, "no connection was made")
+    }
+}
