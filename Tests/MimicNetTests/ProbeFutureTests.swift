@@ -61,8 +61,10 @@ struct ProbeFutureTests {
         }
     }
 
-    @Test("a context the library cannot make is reported before any connection", arguments: TLSBackend.allCases)
-    func unbuildable(backend: TLSBackend) async throws {
+    @Test(
+        "a context the library cannot make is reported before any connection, made on a loop or by the caller",
+        arguments: TLSBackend.allCases, [true, false])
+    func unbuildable(backend: TLSBackend, onTheLoops: Bool) async throws {
         let chain = try MockSupport.chain("good")
         let server = try await MockSupport.start(.smtp, .startTLS)
         defer { Task { await server.stop() } }
@@ -71,8 +73,11 @@ struct ProbeFutureTests {
         options.offer = ProbeOffer(
             minimumVersion: .tls1_2, maximumVersion: .tls1_2, cipherList: "NO-SUCH-CIPHER",
             priority: "NO-SUCH-KEYWORD")
-        let reports = try await waitedFromAThread(
-            Prober().probeFuture(target(server, hostname: chain.hostname), options: options))
+        let probed = target(server, hostname: chain.hostname)
+        let reports =
+            onTheLoops
+            ? try await waitedFromAThread(Prober().probeFuture(probed, options: options))
+            : await Prober().probe(probed, options: options)
         let report = try #require(reports.first)
         #expect(report.findings.map(\.code) == [.handshakeFailure], "\(report.findings)")
         #expect(report.findings.first?.severity == .unknown, "a local failure, not the server's")

@@ -17,20 +17,27 @@ public final class Prober: Sendable {
 
     /// Probes one target through every backend in `options`, each on its own connection, concurrently.
     public func probe(_ target: ProbeTarget, options: ProbeOptions) async -> [ProbeReport] {
-        await Self.settled(probeFuture(target, options: options), or: options.client.backends.map {
-            Self.unfinished(target, backend: $0)
-        })
+        await withTaskGroup(of: (Int, ProbeReport).self) { tasks in
+            for (index, backend) in options.client.backends.enumerated() {
+                tasks.addTask { (index, await self.probe(target, backend: backend, options: options)) }
+            }
+            var reports: [(Int, ProbeReport)] = []
+            for await report in tasks { reports.append(report) }
+            return reports.sorted { $0.0 < $1.0 }.map(\.1)
+        }
     }
 
-    /// `probe(_:options:)` without Swift concurrency: every step runs on the event loops, and the reports (in the
-    /// order of the backends) complete the future, which never fails. A probe process waits on it from its main
-    /// thread and so never starts the concurrency pool's threads (two of them and a manager, on two cores that are
-    /// busy starting the event loops and OpenSSL at that moment).
+    /// `probe(_:options:)` without Swift concurrency: every step, the TLS contexts' making included, runs on the
+    /// event loops, and the reports (in the order of the backends) complete the future, which never fails. A probe
+    /// process waits on it from its main thread and so never starts the concurrency pool's threads (two of them
+    /// and a manager, on two cores that are busy starting the event loops and OpenSSL at that moment). Where a
+    /// pool runs anyway (many targets, a scenario run), `probe` makes the contexts on it and keeps the loops for
+    /// the connections.
     public func probeFuture(_ target: ProbeTarget, options: ProbeOptions) -> EventLoopFuture<[ProbeReport]> {
         let backends = options.client.backends
         let loop = group.next()
         guard !backends.isEmpty else { return loop.makeSucceededFuture([]) }
-        let each = backends.map { probeFuture(target, backend: $0, options: options) }
+        let each = backends.map { probeFuture(target, backend: $0, options: options, setUp: nil) }
         return EventLoopFuture.whenAllComplete(each, on: loop).map { results in
             zip(results, backends).map { result, backend in
                 (try? result.get()) ?? Self.unfinished(target, backend: backend)
@@ -60,15 +67,18 @@ public final class Prober: Sendable {
 
     /// One connection, one backend (and, with `checkResumption`, a second one offering the first's session).
     public func probe(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions) async -> ProbeReport {
-        await Self.settled(
-            probeFuture(target, backend: backend, options: options), or: Self.unfinished(target, backend: backend))
+        let setUp = Self.setUp(target, backend: backend, options: options)
+        return await Self.settled(
+            probeFuture(target, backend: backend, options: options, setUp: setUp),
+            or: Self.unfinished(target, backend: backend))
     }
 
-    /// `probe(_:backend:options:)` on the event loops; the future never fails.
-    public func probeFuture(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions)
+    /// `probe(_:backend:options:)` on the event loops, with the context `setUp` made (made on the connection's loop
+    /// when nil); the future never fails.
+    private func probeFuture(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, setUp: SetUp?)
         -> EventLoopFuture<ProbeReport>
     {
-        connection(target, backend: backend, options: options, resuming: nil).flatMap { first, session in
+        connection(target, backend: backend, options: options, resuming: nil, setUp: setUp).flatMap { first, session in
             guard options.checkResumption, first.handshake?.completed == true else {
                 return first.eventLoopFuture(on: self.group)
             }
@@ -79,7 +89,8 @@ public final class Prober: Sendable {
             }
             var again = options
             again.ftpDataChannel = false
-            return self.connection(target, backend: backend, options: again, resuming: session).map { second, _ in
+            return self.connection(target, backend: backend, options: again, resuming: session, setUp: nil).map {
+                second, _ in
                 var report = first
                 report.resumption = second.handshake?.completed == true ? second.handshake?.sessionResumed : nil
                 return report
@@ -100,22 +111,10 @@ public final class Prober: Sendable {
             findings: [Finding(.closed, severity: .unknown, phase: .connect, evidence: "the probe did not finish")])
     }
 
-    /// One connection through one backend. Its TLS context is made on the connection's event loop, so that the two
-    /// backends' connections of a probe set up side by side (OpenSSL's first context waits for the library's
-    /// initialisation); the future never fails.
-    private func connection(
-        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?
-    ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
-        let eventLoop = group.next()
-        return eventLoop.flatSubmit {
-            self.connection(target, backend: backend, options: options, resuming: resuming, on: eventLoop)
-        }
-    }
+    /// A connection's report as it starts, and its TLS context, or nil with the reason in the report.
+    typealias SetUp = (report: ProbeReport, context: (any TLSContext)?)
 
-    private func connection(
-        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?,
-        on eventLoop: any EventLoop
-    ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
+    static func setUp(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions) -> SetUp {
         let started = Date()
         var report = ProbeReport(
             target: target,
@@ -126,7 +125,6 @@ public final class Prober: Sendable {
             transcript: [],
             findings: []
         )
-        let tlsContext: any TLSContext
         do {
             var configuration = MimicTLSConfiguration(
                 role: .client,
@@ -138,12 +136,36 @@ public final class Prober: Sendable {
                 verificationPolicy: options.client.verificationPolicy
             )
             options.offer?.apply(to: &configuration)
-            tlsContext = try TLSBackends.makeContext(backend, configuration: configuration)
+            return (report, try TLSBackends.makeContext(backend, configuration: configuration))
         } catch {
             report.findings.append(
                 Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)"))
-            return eventLoop.makeSucceededFuture((report, nil))
+            return (report, nil)
         }
+    }
+
+    /// One connection through one backend. Without a `setUp`, its TLS context is made on the connection's event
+    /// loop, so that the two backends' connections of a probe set up side by side (OpenSSL's first context waits
+    /// for the library's initialisation). The future never fails.
+    private func connection(
+        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?, setUp: SetUp?
+    ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
+        let eventLoop = group.next()
+        guard let setUp else {
+            return eventLoop.flatSubmit {
+                let setUp = Self.setUp(target, backend: backend, options: options)
+                return self.connection(target, options: options, resuming: resuming, setUp: setUp, on: eventLoop)
+            }
+        }
+        return connection(target, options: options, resuming: resuming, setUp: setUp, on: eventLoop)
+    }
+
+    private func connection(
+        _ target: ProbeTarget, options: ProbeOptions, resuming: TLSSession?, setUp: SetUp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
+        guard let tlsContext = setUp.context else { return eventLoop.makeSucceededFuture((setUp.report, nil)) }
+        let backend = tlsContext.backend
+        let report = setUp.report
         let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine = { session throws(TLSFailure) in
             guard let session else { return try tlsContext.makeEngine() }
             var configuration = tlsContext.configuration
@@ -188,20 +210,19 @@ public final class Prober: Sendable {
                 }
             }
         let connecting = bootstrap.connect(literalOrHost: target.host, port: target.port)
-        let fixedReport = report
         return connecting.flatMap { _ in
             promise.futureResult.flatMap { outcome in
-                let assembled = ProbeVerdict.assemble(fixedReport, outcome: outcome, options: options)
+                let assembled = ProbeVerdict.assemble(report, outcome: outcome, options: options)
                 return self.explainSilentGreeting(assembled, options: options).map { ($0, outcome.session) }
             }.flatMapErrorThrowing { error in
-                var failed = fixedReport
+                var failed = report
                 failed.findings = [Finding(.closed, severity: .unknown, phase: .connect, evidence: "\(error)")]
                 return (failed, nil)
             }
         }.flatMapErrorThrowing { error in
             // Only the connect itself fails here: the outcome's failure is answered above.
             promise.fail(error)
-            var failed = fixedReport
+            var failed = report
             let elapsed = Double((NIODeadline.now() - connectStarted).nanoseconds) / 1e6
             failed.timings = [ProbeReport.Timing(phase: .connect, milliseconds: elapsed)]
             failed.findings = [Self.connectFinding(error, target: target)]
@@ -223,7 +244,7 @@ public final class Prober: Sendable {
             overall: min(options.deadlines.overall, 10))
         quick.ftpDataChannel = false
         quick.checkResumption = false
-        return probeFuture(implicitTarget, backend: report.backend, options: quick).map { second in
+        return probeFuture(implicitTarget, backend: report.backend, options: quick, setUp: nil).map { second in
             guard let handshake = second.handshake, handshake.completed else { return report }
             var explained = report
             explained.findings[index] = Finding(
