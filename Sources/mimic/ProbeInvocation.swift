@@ -54,31 +54,47 @@ struct ProbeInvocation: Equatable, Sendable {
 
     /// The two slow first steps of a probe that need nothing from the command line but the backends: the first
     /// context of each backend (OpenSSL's takes about 2 ms: its configuration file, its providers), started on a
-    /// thread of its own, and then the event loops (a millisecond of thread start-up), made on this thread. A loop
-    /// thread is waited for until it runs, so its start-up lies on the probe's way, and on a busy machine each such
-    /// wait is a scheduling delay: OpenSSL's start goes first so that it is not queued behind them (measured, 40
-    /// interleaved pairs with every core busy: 30.2 -> 23.2 ms). Making the loops on a thread of their own instead
-    /// was slower on a quiet machine (perf sched events: a loop thread queued behind OpenSSL's start-up for a
-    /// millisecond while the other core stood idle). `Mimic.main` calls this before its first `await`.
-    func warmUp() -> [BackgroundWork] {
+    /// thread of its own, and then the event loops (a millisecond of thread start-up; one per backend for one
+    /// target, one per core for many), made on this thread. A loop thread is waited for until it runs, so its
+    /// start-up lies on the probe's way, and on a busy machine each such wait is a scheduling delay: OpenSSL's start
+    /// goes first so that it is not queued behind them (measured, 40 interleaved pairs with every core busy: 30.2 ->
+    /// 23.2 ms). Making the loops on a thread of their own instead was slower on a quiet machine (perf sched events:
+    /// a loop thread queued behind OpenSSL's start-up for a millisecond while the other core stood idle).
+    /// `Mimic.main` calls this before its first `await`.
+    func warmUp() -> WarmUp {
         let backends = backend.backends
         let work = [BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } }]
-        _ = MimicEventLoops.shared
-        return work
+        let prober =
+            waitsForOneTarget
+            ? Prober(group: MimicEventLoops.group(forConnections: backends.count))
+            : Prober(group: MimicEventLoops.shared)
+        return WarmUp(work: work, prober: prober)
     }
+
+    /// What `warmUp()` started: OpenSSL's first context, on a thread of its own, and the prober, with its loops.
+    struct WarmUp {
+        let work: [BackgroundWork]
+        let prober: Prober
+
+        /// Waits until the background work has ended.
+        func join() { for work in work { work.join() } }
+    }
+
+    /// One target and no enumeration (what a monitor runs): `runWaiting` probes it, on a loop per backend.
+    var waitsForOneTarget: Bool { targets.count == 1 && !enumerate }
 
     /// Probes the targets, prints the results and returns the exit code (Nagios: 0 OK, 1 WARNING, 2 CRITICAL,
     /// 3 UNKNOWN). `warmUp` (from `warmUp()`, started anew when nil) is joined before this returns or throws:
     /// exit(3) under it would run OpenSSL's clean-up while it is still initialising.
-    func run(warmUp started: [BackgroundWork]? = nil) async throws -> Int32 {
+    func run(warmUp started: WarmUp? = nil) async throws -> Int32 {
         let warmUp = started ?? warmUp()
-        defer { for work in warmUp { work.join() } }
+        defer { warmUp.join() }
         let (parsed, options) = try prepared()
-        let reports = await Prober().probe(parsed, options: options, concurrency: concurrency)
+        let reports = await warmUp.prober.probe(parsed, options: options, concurrency: concurrency)
         var enumerations: [EnumerationResult?] = Array(repeating: nil, count: parsed.count)
         if enumerate {
             // One target at a time: the bound is on connections to one server.
-            let enumerator = Enumerator(concurrency: enumerateConcurrency)
+            let enumerator = Enumerator(prober: warmUp.prober, concurrency: enumerateConcurrency)
             for (index, target) in parsed.enumerated() {
                 enumerations[index] = await enumerator.enumerate(target, options: options)
             }
@@ -90,11 +106,11 @@ struct ProbeInvocation: Equatable, Sendable {
     /// on the event loops and this thread waits for the reports, so the concurrency pool never starts (its first
     /// threads cost a millisecond of a probe's start on two busy cores). Nil, having done nothing, for any other
     /// invocation.
-    func runWaiting(warmUp: [BackgroundWork]) throws -> Int32? {
-        guard targets.count == 1, !enumerate else { return nil }
-        defer { for work in warmUp { work.join() } }
+    func runWaiting(warmUp: WarmUp) throws -> Int32? {
+        guard waitsForOneTarget else { return nil }
+        defer { warmUp.join() }
         let (parsed, options) = try prepared()
-        let reports = try Prober().probeFuture(parsed[0], options: options).wait()
+        let reports = try warmUp.prober.probeFuture(parsed[0], options: options).wait()
         return report(parsed, reports: [reports], enumerations: [nil])
     }
 
@@ -221,10 +237,12 @@ final class BackgroundWork: Sendable {
     init(_ body: @escaping @Sendable () -> Void) {
         let work = Unmanaged.passRetained(Work(body)).toOpaque()
         var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { argument in
-            Unmanaged<Work>.fromOpaque(argument!).takeRetainedValue().body()
-            return nil
-        }, work)
+        let created = pthread_create(
+            &thread, nil,
+            { argument in
+                Unmanaged<Work>.fromOpaque(argument!).takeRetainedValue().body()
+                return nil
+            }, work)
         if created == 0 {
             self.thread = Mutex(thread)
         } else {

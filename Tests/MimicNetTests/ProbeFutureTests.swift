@@ -84,3 +84,19 @@ struct ProbeFutureTests {
         #expect(report.timings.isEmpty && report.transcript.isEmpty, "no connection was made")
     }
 }
+
+@Suite("Event loops sized for a probe's connections")
+struct SizedEventLoopsTests {
+    @Test("one loop per connection, at most one per core, each size made once")
+    func sized() {
+        let one = MimicEventLoops.group(forConnections: 1)
+        #expect(Array(one.makeIterator()).count == 1)
+        let two = MimicEventLoops.group(forConnections: 2)
+        #expect(Array(two.makeIterator()).count == min(2, System.coreCount))
+        let many = MimicEventLoops.group(forConnections: 10_000)
+        #expect(Array(many.makeIterator()).count == System.coreCount)
+        #expect(MimicEventLoops.group(forConnections: 1) === one)
+        #expect(MimicEventLoops.group(forConnections: 0) === one)
+        #expect(TickCounter.shared.ticks(of: one.next()) != nil, "the loops count their ticks for the deadlines")
+    }
+}

@@ -9,6 +9,21 @@ public enum MimicEventLoops {
     /// One loop per core, for the life of the process.
     public static let shared: MultiThreadedEventLoopGroup = makeGroup(numberOfThreads: System.coreCount)
 
+    /// Loops for `connections` connections at once (at most one per core), for the life of the process: a probe of
+    /// one target needs a loop per backend, and each loop is a thread to start before the first connection (one
+    /// per core would be 64 of them on a large monitoring host).
+    public static func group(forConnections connections: Int) -> MultiThreadedEventLoopGroup {
+        let threads = connections <= 1 ? 1 : min(connections, System.coreCount)
+        return sized.withLock { groups in
+            if let group = groups[threads] { return group }
+            let group = makeGroup(numberOfThreads: threads)
+            groups[threads] = group
+            return group
+        }
+    }
+
+    private static let sized = Mutex<[Int: MultiThreadedEventLoopGroup]>([:])
+
     /// A group of counted loops; the caller shuts it down.
     public static func makeGroup(numberOfThreads: Int) -> MultiThreadedEventLoopGroup {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: numberOfThreads, metricsDelegate: TickCounter.shared)
