@@ -75,7 +75,9 @@ public final class Prober: Sendable {
 
     /// `probe(_:backend:options:)` on the event loops, with the context `setUp` made (made on the connection's loop
     /// when nil); the future never fails.
-    private func probeFuture(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, setUp: SetUp?)
+    private func probeFuture(
+        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, setUp: SetUp?
+    )
         -> EventLoopFuture<ProbeReport>
     {
         connection(target, backend: backend, options: options, resuming: nil, setUp: setUp).flatMap { first, session in
