@@ -77,9 +77,7 @@ public final class Prober: Sendable {
     /// when nil); the future never fails.
     private func probeFuture(
         _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, setUp: SetUp?
-    )
-        -> EventLoopFuture<ProbeReport>
-    {
+    ) -> EventLoopFuture<ProbeReport> {
         connection(target, backend: backend, options: options, resuming: nil, setUp: setUp).flatMap { first, session in
             guard options.checkResumption, first.handshake?.completed == true else {
                 return first.eventLoopFuture(on: self.group)
@@ -216,12 +214,12 @@ public final class Prober: Sendable {
             promise.futureResult.flatMap { outcome in
                 let assembled = ProbeVerdict.assemble(report, outcome: outcome, options: options)
                 return self.explainSilentGreeting(assembled, options: options).map { ($0, outcome.session) }
-            }.flatMapErrorThrowing { error in
+            }.recover { error in
                 var failed = report
                 failed.findings = [Finding(.closed, severity: .unknown, phase: .connect, evidence: "\(error)")]
                 return (failed, nil)
             }
-        }.flatMapErrorThrowing { error in
+        }.recover { error in
             // Only the connect itself fails here: the outcome's failure is answered above.
             promise.fail(error)
             var failed = report
