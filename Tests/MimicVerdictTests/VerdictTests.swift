@@ -80,3 +80,26 @@ struct VerdictTests {
         #expect(HandshakeVerdict.dataChannel(data, control: control).isEmpty)
     }
 }
+
+@Suite("Verdicts: chain facts reused within a second")
+struct RecentChainFactsTests {
+    @Test("the same chain judged against other anchors of the same number is judged afresh")
+    func otherAnchors() throws {
+        let ours = CertificateFactory.inMemory()
+        let theirs = CertificateFactory.inMemory()
+        let minted = try ours.mint(profile: "good")
+        let foreign = try theirs.mint(profile: "good").anchors
+        try #require(foreign.count == minted.anchors.count && foreign != minted.anchors)
+        let instant = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let trusted = CertificateVerdict(
+            verification: nil, chain: minted.served, anchors: minted.anchors, hostname: minted.hostname, at: instant)
+        let untrusted = CertificateVerdict(
+            verification: nil, chain: minted.served, anchors: foreign, hostname: minted.hostname, at: instant)
+        let again = CertificateVerdict(
+            verification: nil, chain: minted.served, anchors: minted.anchors, hostname: minted.hostname, at: instant)
+        #expect(trusted.facts?.anchor != nil)
+        #expect(untrusted.facts?.anchor == nil, "facts cached for other anchors must not be reused")
+        #expect(again.facts?.anchor == trusted.facts?.anchor)
+        #expect(untrusted.findings.map(\.code) != trusted.findings.map(\.code))
+    }
+}
