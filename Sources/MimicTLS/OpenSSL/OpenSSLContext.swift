@@ -32,6 +32,11 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
             }
         }
         serverNameCredentials = credentials
+        // The process's first SSL_CTX_new loads the configuration and the providers. One made beside it, on another
+        // thread, took the same locks by turns: both threads slept and woke every few dozen microseconds, and a
+        // probe's two-millisecond warm-up took six (perf sched events, 2026-12-05). Waiting for it here costs the
+        // one wait.
+        Self.prepare()
         guard let context = SSL_CTX_new(TLS_method()) else {
             throw Self.failure("SSL_CTX_new failed")
         }
