@@ -53,25 +53,31 @@ struct ProbeInvocation: Equatable, Sendable {
     }
 
     /// The two slow first steps of a probe that need nothing from the command line but the backends: the first
-    /// context of each backend (OpenSSL's takes about 2 ms: its configuration file, its providers), started on a
-    /// thread of its own, and then the event loops (a millisecond of thread start-up; one per backend for one
-    /// target, one per core for many), made on this thread. A loop thread is waited for until it runs, so its
-    /// start-up lies on the probe's way, and on a busy machine each such wait is a scheduling delay: OpenSSL's start
-    /// goes first so that it is not queued behind them (measured, 40 interleaved pairs with every core busy: 30.2 ->
-    /// 23.2 ms). Making the loops on a thread of their own instead was slower on a quiet machine (perf sched events:
-    /// a loop thread queued behind OpenSSL's start-up for a millisecond while the other core stood idle).
-    /// `Mimic.main` calls this before its first `await`.
+    /// context of each backend (OpenSSL's takes about 2 ms: its configuration file, its providers) and the event
+    /// loops (a millisecond of thread start-up).
+    ///
+    /// For one target (`waitsForOneTarget`), only the loops, one per backend, made on this thread: `runWaiting`
+    /// hands the probe to them and then makes OpenSSL's first context itself, while the connections open and speak
+    /// their plaintext dialog; a connection makes its own context as its handshake starts, after that first one.
+    /// A thread of its own for OpenSSL's start was slower: the main thread, woken by a loop thread that had
+    /// started, was queued for two milliseconds on the core where OpenSSL's start ran while the other core idled
+    /// (perf sched events, 2026-12-05).
+    ///
+    /// For many targets, OpenSSL's first context on a thread of its own, started first, and then the loops, one per
+    /// core: there a pool of tasks makes each connection's context before it connects. OpenSSL's start goes first
+    /// so that it is not queued behind the loop threads' start on a busy machine (measured, 40 interleaved pairs
+    /// with every core busy: 30.2 -> 23.2 ms). `Mimic.main` calls this before its first `await`.
     func warmUp() -> WarmUp {
         let backends = backend.backends
+        guard !waitsForOneTarget else {
+            return WarmUp(work: [], prober: Prober(group: MimicEventLoops.group(forConnections: backends.count)))
+        }
         let work = [BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } }]
-        let prober =
-            waitsForOneTarget
-            ? Prober(group: MimicEventLoops.group(forConnections: backends.count))
-            : Prober(group: MimicEventLoops.shared)
-        return WarmUp(work: work, prober: prober)
+        return WarmUp(work: work, prober: Prober(group: MimicEventLoops.shared))
     }
 
-    /// What `warmUp()` started: OpenSSL's first context, on a thread of its own, and the prober, with its loops.
+    /// What `warmUp()` started: OpenSSL's first context, on a thread of its own (many targets), and the prober,
+    /// with its loops.
     struct WarmUp {
         let work: [BackgroundWork]
         let prober: Prober
@@ -103,14 +109,16 @@ struct ProbeInvocation: Equatable, Sendable {
     }
 
     /// `run` for what a monitor runs, one target and no enumeration, on the calling thread: the probe's steps run
-    /// on the event loops and this thread waits for the reports, so the concurrency pool never starts (its first
-    /// threads cost a millisecond of a probe's start on two busy cores). Nil, having done nothing, for any other
-    /// invocation.
+    /// on the event loops while this thread does what their first steps would otherwise do first
+    /// (`Prober.prepare`) and then waits for the reports, so the concurrency pool never starts (its first threads cost a millisecond of a probe's start on two busy
+    /// cores). Nil, having done nothing, for any other invocation.
     func runWaiting(warmUp: WarmUp) throws -> Int32? {
         guard waitsForOneTarget else { return nil }
         defer { warmUp.join() }
         let (parsed, options) = try prepared()
-        let reports = try warmUp.prober.probeFuture(parsed[0], options: options).wait()
+        let probing = warmUp.prober.probeFuture(parsed[0], options: options)
+        Prober.prepare(for: parsed[0], options: options)
+        let reports = try probing.wait()
         return report(parsed, reports: [reports], enumerations: [nil])
     }
 

@@ -61,8 +61,33 @@ struct ProbeFutureTests {
         }
     }
 
+    /// `mimic probe` calls `prepare` on its main thread while the probe runs on the loops: whatever the trust
+    /// anchors (none, bytes that are no certificate), it returns, and the probe beside it reaches its verdict:
+    /// the server's chain trusted through the right anchor only.
+    @Test("prepare, beside the probe, with any anchors", arguments: [[UInt8]]([[], [0x30, 0x03, 0x02, 0x01]]))
+    func prepareBeside(junk: [UInt8]) async throws {
+        let chain = try MockSupport.chain("good")
+        let server = try await MockSupport.start(.smtp, .startTLS)
+        defer { Task { await server.stop() } }
+        let probed = target(server, hostname: chain.hostname)
+        for anchors in [[], [junk], chain.anchors] {
+            let options = ProbeOptions(
+                backends: [.openssl, .gnutls], trustAnchors: anchors, deadlines: ProbeDeadlines(timeout: 5))
+            let future = Prober().probeFuture(probed, options: options)
+            Prober.prepare(for: probed, options: options)
+            let reports = try await waitedFromAThread(future)
+            for report in reports {
+                #expect(report.handshake?.completed == true, "\(report.findings)")
+                #expect(report.verdict.codes.isEmpty == (anchors == chain.anchors), "\(report.findings)")
+            }
+        }
+    }
+
+    /// The caller's task makes the context before connecting; the future-based probe connects at once and makes it
+    /// as the handshake starts. Either way the report is the same: this side's failure, and nothing of what the
+    /// connection did.
     @Test(
-        "a context the library cannot make is reported before any connection, made on a loop or by the caller",
+        "a context the library cannot make is reported alike, made as the handshake starts or before connecting",
         arguments: TLSBackend.allCases, [true, false])
     func unbuildable(backend: TLSBackend, onTheLoops: Bool) async throws {
         let chain = try MockSupport.chain("good")
@@ -81,7 +106,8 @@ struct ProbeFutureTests {
         let report = try #require(reports.first)
         #expect(report.findings.map(\.code) == [.handshakeFailure], "\(report.findings)")
         #expect(report.findings.first?.severity == .unknown, "a local failure, not the server's")
-        #expect(report.timings.isEmpty && report.transcript.isEmpty, "no connection was made")
+        #expect(report.timings.isEmpty && report.transcript.isEmpty, "\(report.timings) \(report.transcript)")
+        #expect(report.handshake == nil)
     }
 }
 

@@ -3,8 +3,10 @@ import MimicCerts
 import MimicCore
 import MimicDialogs
 import MimicTLS
+import MimicVerdict
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Speaks each protocol natively up to the TLS hello, hand-shakes through each requested backend on its own
 /// connection, and reports what it saw with a verdict.
@@ -43,6 +45,19 @@ public final class Prober: Sendable {
                 (try? result.get()) ?? Self.unfinished(target, backend: backend)
             }
         }
+    }
+
+    /// Does on the calling thread, while `probeFuture(target, options:)` runs on the loops, what its connections
+    /// would otherwise do first on their way: each backend's first context (OpenSSL's reads its configuration and
+    /// loads its providers, about 2 ms; a connection's own context, made as its handshake starts, waits for it),
+    /// and a first verdict, on the first trust anchor, so that what a verdict costs only once in a process (the
+    /// certificate code's first pages, the Swift runtime's first look at its types) is paid during the network
+    /// waits rather than after the handshakes.
+    public static func prepare(for target: ProbeTarget, options: ProbeOptions) {
+        for backend in options.client.backends { TLSBackends.prepare(backend) }
+        guard let anchor = options.trustAnchors.first else { return }
+        _ = CertificateVerdict(
+            verification: nil, chain: [anchor], anchors: options.trustAnchors, hostname: target.verifyName)
     }
 
     /// Probes many targets, at most `concurrency` at a time; results in the order of `targets`.
@@ -115,58 +130,84 @@ public final class Prober: Sendable {
     typealias SetUp = (report: ProbeReport, context: (any TLSContext)?)
 
     static func setUp(_ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions) -> SetUp {
-        let started = Date()
-        var report = ProbeReport(
+        let report = startingReport(target, backend: backend)
+        do {
+            let configuration = configuration(target, options: options)
+            return (report, try TLSBackends.makeContext(backend, configuration: configuration))
+        } catch {
+            return (contextFailed(report, error), nil)
+        }
+    }
+
+    /// A connection's report before anything has happened on it.
+    private static func startingReport(_ target: ProbeTarget, backend: TLSBackend) -> ProbeReport {
+        ProbeReport(
             target: target,
             backend: backend,
             libraryVersion: TLSBackends.libraryVersion(backend),
-            startedAt: started,
+            startedAt: Date(),
             timings: [],
             transcript: [],
             findings: []
         )
-        do {
-            var configuration = MimicTLSConfiguration(
-                role: .client,
-                minimumVersion: options.minimumVersion,
-                maximumVersion: options.maximumVersion,
-                serverName: target.sniName,
-                trustAnchors: options.trustAnchors,
-                verifyHostname: target.verifyName,
-                verificationPolicy: options.client.verificationPolicy
-            )
-            options.offer?.apply(to: &configuration)
-            return (report, try TLSBackends.makeContext(backend, configuration: configuration))
-        } catch {
-            report.findings.append(
-                Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)"))
-            return (report, nil)
-        }
     }
 
-    /// One connection through one backend. Without a `setUp`, its TLS context is made on the connection's event
-    /// loop, so that the two backends' connections of a probe set up side by side (OpenSSL's first context waits
-    /// for the library's initialisation). The future never fails.
+    /// What a connection's TLS context is made from.
+    private static func configuration(_ target: ProbeTarget, options: ProbeOptions) -> MimicTLSConfiguration {
+        var configuration = MimicTLSConfiguration(
+            role: .client,
+            minimumVersion: options.minimumVersion,
+            maximumVersion: options.maximumVersion,
+            serverName: target.sniName,
+            trustAnchors: options.trustAnchors,
+            verifyHostname: target.verifyName,
+            verificationPolicy: options.client.verificationPolicy
+        )
+        options.offer?.apply(to: &configuration)
+        return configuration
+    }
+
+    /// The report of a connection whose TLS context could not be made: this side's failure, not the server's, and
+    /// nothing of what the connection did.
+    private static func contextFailed(_ report: ProbeReport, _ error: any Error) -> ProbeReport {
+        var failed = report
+        failed.findings = [Finding(.handshakeFailure, severity: .unknown, phase: .handshake, evidence: "\(error)")]
+        return failed
+    }
+
+    /// One connection through one backend. Without a `setUp`, the connection starts at once and its TLS context
+    /// is made as the handshake is about to start, on the connection's loop: the connect and the plaintext dialog
+    /// go on meanwhile (while OpenSSL's first context, which reads its configuration and loads its providers, may
+    /// still be in the making on another thread). Should the context fail, the report is the one a failed `setUp`
+    /// gives, whatever the connection did. The future never fails.
     private func connection(
         _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?, setUp: SetUp?
     ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
         let eventLoop = group.next()
-        guard let setUp else {
-            return eventLoop.flatSubmit {
-                let setUp = Self.setUp(target, backend: backend, options: options)
-                return self.connection(target, options: options, resuming: resuming, setUp: setUp, on: eventLoop)
-            }
+        if let setUp {
+            guard let tlsContext = setUp.context else { return eventLoop.makeSucceededFuture((setUp.report, nil)) }
+            return connection(
+                target, options: options, resuming: resuming, report: setUp.report, backend: backend,
+                context: { tlsContext }, on: eventLoop)
         }
-        return connection(target, options: options, resuming: resuming, setUp: setUp, on: eventLoop)
+        let report = Self.startingReport(target, backend: backend)
+        let context = LazyContext(backend: backend, configuration: Self.configuration(target, options: options))
+        return connection(
+            target, options: options, resuming: resuming, report: report, backend: backend,
+            context: { () throws(TLSFailure) in try context.get() }, on: eventLoop
+        ).map { result in
+            guard let failure = context.failure else { return result }
+            return (Self.contextFailed(report, failure), nil)
+        }
     }
 
     private func connection(
-        _ target: ProbeTarget, options: ProbeOptions, resuming: TLSSession?, setUp: SetUp, on eventLoop: any EventLoop
+        _ target: ProbeTarget, options: ProbeOptions, resuming: TLSSession?, report: ProbeReport,
+        backend: TLSBackend, context: @escaping @Sendable () throws(TLSFailure) -> any TLSContext,
+        on eventLoop: any EventLoop
     ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
-        guard let tlsContext = setUp.context else { return eventLoop.makeSucceededFuture((setUp.report, nil)) }
-        let backend = tlsContext.backend
-        let report = setUp.report
         let makeEngine: @Sendable (TLSSession?) throws(TLSFailure) -> any TLSEngine = { session throws(TLSFailure) in
+            let tlsContext = try context()
             guard let session else { return try tlsContext.makeEngine() }
             var configuration = tlsContext.configuration
             configuration.resumeSession = session
@@ -323,5 +364,38 @@ extension ClientBootstrap {
 extension ProbeReport {
     fileprivate func eventLoopFuture(on group: any EventLoopGroup) -> EventLoopFuture<ProbeReport> {
         group.any().makeSucceededFuture(self)
+    }
+}
+
+/// A connection's TLS context, made by the first `get()` (on the connection's loop, as the handshake starts) and
+/// kept for the connections that follow it (an FTP data channel), or the reason it could not be made.
+private final class LazyContext: Sendable {
+    private let backend: TLSBackend
+    private let configuration: MimicTLSConfiguration
+    private let made = Mutex<Result<any TLSContext, TLSFailure>?>(nil)
+
+    init(backend: TLSBackend, configuration: MimicTLSConfiguration) {
+        self.backend = backend
+        self.configuration = configuration
+    }
+
+    func get() throws(TLSFailure) -> any TLSContext {
+        let result = made.withLock { made in
+            if let made { return made }
+            let result = Result { () throws(TLSFailure) in
+                try TLSBackends.makeContext(backend, configuration: configuration)
+            }
+            made = result
+            return result
+        }
+        return try result.get()
+    }
+
+    /// Why the context could not be made, once `get()` has been called and failed.
+    var failure: TLSFailure? {
+        made.withLock { made in
+            guard case .failure(let failure)? = made else { return nil }
+            return failure
+        }
     }
 }
