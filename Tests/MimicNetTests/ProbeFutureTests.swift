@@ -125,4 +125,19 @@ struct SizedEventLoopsTests {
         #expect(MimicEventLoops.group(forConnections: 0) === one)
         #expect(TickCounter.shared.ticks(of: one.next()) != nil, "the loops count their ticks for the deadlines")
     }
+
+    @Test("the runnable threads, read from /proc/loadavg's text; nil for anything else")
+    func runnable() {
+        func parse(_ text: String) -> Int? { MimicEventLoops.runnableThreads(loadavg: ArraySlice(Array(text.utf8))) }
+        #expect(parse("0.65 1.21 1.28 3/114 16361\n") == 3)
+        #expect(parse("12.00 9.50 4.25 130/2048 99") == 130)
+        let malformed = [
+            "", "0.65 1.21 1.28", "0.65 1.21 1.28 /114 1", "0.65 1.21 1.28 x/114 1", "1 2 3 4", "1 2 3 -1/5 6",
+            "1 2 3 99999999999999999999/5 6",
+        ]
+        for text in malformed { #expect(parse(text) == nil, "\(text)") }
+        #expect(MimicEventLoops.runnableThreads(loadavg: "/nonexistent/loadavg") == nil)
+        let idle = try? #require(MimicEventLoops.idleCores(), "Linux has /proc/loadavg")
+        #expect(idle.map { (0...System.coreCount).contains($0) } == true)
+    }
 }
