@@ -190,14 +190,17 @@ public final class Prober: Sendable {
                 target, options: options, resuming: resuming, report: setUp.report, backend: backend,
                 context: { tlsContext }, on: eventLoop)
         }
-        let report = Self.startingReport(target, backend: backend)
-        let context = LazyContext(backend: backend, configuration: Self.configuration(target, options: options))
-        return connection(
-            target, options: options, resuming: resuming, report: report, backend: backend,
-            context: { () throws(TLSFailure) in try context.get() }, on: eventLoop
-        ).map { result in
-            guard let failure = context.failure else { return result }
-            return (Self.contextFailed(report, failure), nil)
+        // On the loop: the caller (`mimic probe`'s main thread) goes on to `prepare` meanwhile.
+        return eventLoop.flatSubmit {
+            let report = Self.startingReport(target, backend: backend)
+            let context = LazyContext(backend: backend, configuration: Self.configuration(target, options: options))
+            return self.connection(
+                target, options: options, resuming: resuming, report: report, backend: backend,
+                context: { () throws(TLSFailure) in try context.get() }, on: eventLoop
+            ).map { result in
+                guard let failure = context.failure else { return result }
+                return (Self.contextFailed(report, failure), nil)
+            }
         }
     }
 
