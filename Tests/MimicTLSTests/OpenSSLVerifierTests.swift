@@ -20,6 +20,29 @@ struct OpenSSLVerifierTests {
         return pair.client.report
     }
 
+    /// The client engine verifies the certificates its handshake read, without decoding their DER again; the
+    /// verdict must be the one `TLSBackends.verify` reaches from the DER alone.
+    @Test("the handshake's verdict is the offline verdict on the same DER")
+    func handshakeMatchesOffline() throws {
+        let good = try TestPKI()
+        let expired = try TestPKI(leafValidity: (-86_400 * 30)...(-86_400 * 3))
+        let rsa = try TestPKI(rsaLeaf: true)
+        let cases: [(label: String, pki: TestPKI, chain: [[UInt8]]?, name: String, accepted: Bool)] = [
+            ("good", good, nil, "mail.example.test", true),
+            ("expired", expired, nil, "mail.example.test", false),
+            ("other name", good, nil, "www.example.test", false),
+            ("no intermediate", good, [good.leaf], "mail.example.test", false),
+            ("with its root, RSA leaf", rsa, [rsa.leaf, rsa.intermediate, rsa.root], "mail.example.test", true),
+        ]
+        for (label, pki, chain, name, accepted) in cases {
+            let report = try clientReport(pki, chain: chain) { $0.serverName = name }
+            let handshake = try #require(report.verification, "\(label)")
+            let offline = TLSBackends.verify(.openssl, chain: report.peerChain, anchors: [pki.root], hostname: name)
+            #expect(handshake == offline, "\(label)")
+            #expect(handshake.accepted == accepted, "\(label): \(handshake.rawErrors)")
+        }
+    }
+
     @Test("a good chain is accepted with no findings")
     func goodChain() throws {
         let report = try clientReport(try TestPKI())

@@ -415,7 +415,8 @@ final class OpenSSLEngine: TLSEngine {
         facts.sessionResumed = SSL_session_reused(ssl) == 1
         if role == .client, configuration.verifyPeer, !facts.peerChain.isEmpty {
             facts.verification = OpenSSLVerifier.verify(
-                ChainVerificationRequest(peerChain: facts.peerChain, configuration: configuration))
+                ChainVerificationRequest(peerChain: facts.peerChain, configuration: configuration),
+                certificates: peerCertificates())
         }
     }
 
@@ -453,6 +454,13 @@ final class OpenSSLEngine: TLSEngine {
             }
         }
         return chain
+    }
+
+    /// A client's peer chain as the handshake read it, leaf first (the session keeps the references); nil when a
+    /// certificate of it could not be encoded, so that `peerChain()` left it out.
+    private func peerCertificates() -> [OpaquePointer]? {
+        guard role == .client, let stack = SSL_get_peer_cert_chain(ssl) else { return nil }
+        return (0..<max(0, mimic_sk_X509_num(stack))).compactMap { mimic_sk_X509_value(stack, $0) }
     }
 
     static func der(_ cert: OpaquePointer) -> [UInt8]? {
