@@ -15,13 +15,16 @@ import Darwin
 /// fell due (`DeadlineTimer`).
 public enum MimicEventLoops {
     /// One loop per core, for the life of the process.
-    public static let shared: MultiThreadedEventLoopGroup = makeGroup(numberOfThreads: System.coreCount)
+    public static let shared: MultiThreadedEventLoopGroup = makeGroup(numberOfThreads: coreCount)
+
+    /// `System.coreCount`, read once: NIO reads the cgroup's CPU quota and cpuset files at every call.
+    static let coreCount = System.coreCount
 
     /// Loops for `connections` connections at once (at most one per core), for the life of the process: a probe of
     /// one target needs a loop per backend, and each loop is a thread to start before the first connection (one
     /// per core would be 64 of them on a large monitoring host).
     public static func group(forConnections connections: Int) -> MultiThreadedEventLoopGroup {
-        let threads = connections <= 1 ? 1 : min(connections, System.coreCount)
+        let threads = connections <= 1 ? 1 : min(connections, coreCount)
         return sized.withLock { groups in
             if let group = groups[threads] { return group }
             let group = makeGroup(numberOfThreads: threads)
@@ -37,7 +40,7 @@ public enum MimicEventLoops {
     /// none; nil where that count cannot be read.
     public static func idleCores() -> Int? {
         guard let runnable = runnableThreads() else { return nil }
-        return max(0, System.coreCount - (runnable - 1))
+        return max(0, coreCount - (runnable - 1))
     }
 
     static func runnableThreads(loadavg path: String = "/proc/loadavg") -> Int? {

@@ -33,7 +33,9 @@ public enum ProbeURL {
         throws(ParseError) -> ProbeTarget
     {
         guard text.count <= 2048 else { throw ParseError(description: "target is too long") }
-        guard let separator = text.range(of: "://") else {
+        // The standard library's search: Foundation's `range(of:)` goes through CoreFoundation's locale-aware
+        // string search, whose first use cost a probe's start a tenth of a millisecond.
+        guard let separator = text.firstRange(of: "://") else {
             throw ParseError(
                 description: "'\(text)': expected SCHEME://HOST[:PORT], e.g. submission://mail.example.test")
         }
