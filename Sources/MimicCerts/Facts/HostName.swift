@@ -14,7 +14,7 @@ public enum HostName {
     ///   brackets they stripped.
     public static func problem(_ text: String, allowIPv6: Bool = true) -> String? {
         if text.isEmpty { return "the host is empty" }
-        if text.contains(":") {
+        if text.contains(":" as Character) {
             guard allowIPv6 else { return "'\(printable(text))' is not a host name (IPv6 addresses go in brackets)" }
             guard let octets = IPAddress.parse(text), octets.count == 16 else {
                 return "'\(printable(text))' is not a valid IPv6 address"

@@ -58,15 +58,17 @@ public enum HostnameMatcher {
     public static func matches(pattern: String, hostname: String) -> Bool {
         guard let host = labels(hostname), let presented = labels(pattern) else { return false }
         // The reference identifier is a name, never a pattern, and never an IP literal.
-        guard !host.contains(where: { $0.contains("*") }), IPAddress.parse(hostname) == nil else { return false }
+        guard !host.contains(where: { $0.contains("*" as Character) }), IPAddress.parse(hostname) == nil else {
+            return false
+        }
         guard presented.count == host.count else { return false }
         if presented[0] == "*" {
-            guard presented.count >= 3, !presented.dropFirst().contains(where: { $0.contains("*") }) else {
+            guard presented.count >= 3, !presented.dropFirst().contains(where: { $0.contains("*" as Character) }) else {
                 return false
             }
             return presented.dropFirst() == host.dropFirst()
         }
-        guard !presented.contains(where: { $0.contains("*") }) else { return false }
+        guard !presented.contains(where: { $0.contains("*" as Character) }) else { return false }
         return presented == host
     }
 

@@ -11,7 +11,9 @@ public enum IPAddress {
             text = text.dropFirst().dropLast()
             return parseV6(text)
         }
-        if text.contains(":") { return parseV6(text) }
+        // A Character, and below the standard library's split: with a String, `contains` and `components` are
+        // Foundation's, which search through CoreFoundation (its first use costs a probe's start).
+        if text.contains(":" as Character) { return parseV6(text) }
         return parseV4(text)
     }
 
@@ -63,13 +65,13 @@ public enum IPAddress {
     /// RFC 4291 §2.2 text forms: eight groups, one `::`, an optional dotted-quad tail. Zone ids are refused:
     /// a certificate cannot name one.
     private static func parseV6(_ text: Substring) -> [UInt8]? {
-        guard text.count <= 45, !text.contains("%") else { return nil }
+        guard text.count <= 45, !text.contains("%" as Character) else { return nil }
         func groups(_ part: Substring, allowV4Tail: Bool) -> [UInt16]? {
             if part.isEmpty { return [] }
             var result: [UInt16] = []
             let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
             for (index, piece) in pieces.enumerated() {
-                if allowV4Tail, index == pieces.count - 1, piece.contains(".") {
+                if allowV4Tail, index == pieces.count - 1, piece.contains("." as Character) {
                     guard let v4 = parseV4(piece) else { return nil }
                     result.append(UInt16(v4[0]) << 8 | UInt16(v4[1]))
                     result.append(UInt16(v4[2]) << 8 | UInt16(v4[3]))
@@ -82,7 +84,7 @@ public enum IPAddress {
             }
             return result
         }
-        let halves = text.components(separatedBy: "::")
+        let halves = text.split(separator: "::", omittingEmptySubsequences: false)
         var all: [UInt16]
         switch halves.count {
         case 1:

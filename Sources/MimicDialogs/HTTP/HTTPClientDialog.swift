@@ -24,7 +24,7 @@ public struct HTTPClientDialog: LineDialog {
 
     /// `Host: name` or `Host: name:port` when the port is not 443; IPv6 literals bracketed (RFC 9110 §7.2).
     var hostHeader: String {
-        let host = core.options.host.contains(":") ? "[\(core.options.host)]" : core.options.host
+        let host = core.options.host.contains(":" as Character) ? "[\(core.options.host)]" : core.options.host
         guard let port = core.options.port, port != 443 else { return host }
         return "\(host):\(port)"
     }

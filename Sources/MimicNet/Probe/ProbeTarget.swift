@@ -25,7 +25,7 @@ public struct ProbeTarget: Sendable, Hashable, Codable, CustomStringConvertible 
     public var sniName: String? { IPAddress.parse(verifyName) == nil ? verifyName : nil }
 
     public var description: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
+        let shownHost = host.contains(":" as Character) ? "[\(host)]" : host
         return "\(serviceProtocol)://\(shownHost):\(port) (\(mode))"
     }
 }

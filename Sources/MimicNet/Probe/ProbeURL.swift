@@ -48,7 +48,7 @@ public enum ProbeURL {
         let afterScheme = text[separator.upperBound...]
         let authorityEnd = afterScheme.firstIndex(where: { "/?#".contains($0) }) ?? afterScheme.endIndex
         let authority = String(afterScheme[..<authorityEnd])
-        if authority.contains("@") {
+        if authority.contains("@" as Character) {
             // The text is not repeated: it holds a password.
             throw ParseError(
                 description: "\(scheme)://…@…: user information (user:password@) is not accepted in a probe target; "
@@ -60,7 +60,7 @@ public enum ProbeURL {
         if let problem = HostName.problem(host, allowIPv6: authority.hasPrefix("[")) {
             throw ParseError(description: "'\(text)': \(problem)")
         }
-        if authority.hasPrefix("["), !host.contains(":") {
+        if authority.hasPrefix("["), !host.contains(":" as Character) {
             throw ParseError(description: "'\(text)': brackets are for IPv6 addresses only")
         }
         if let serverName, let problem = HostName.problem(serverName) {
