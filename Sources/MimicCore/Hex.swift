@@ -2,7 +2,16 @@
 /// Foundation's `String(format: "%02X")`, which costs a probe a few hundred NSString formats per chain.
 public enum Hex {
     /// Two digits a byte, joined by `separator`: `Hex.string([0xAB, 0x01], separator: ":")` is `AB:01`.
+    ///
+    /// Inlined into the caller, which hands the bytes on as an array: called generically across modules, the
+    /// Swift runtime instantiated the sequence's types at first use, a tenth of a millisecond of a probe.
+    @inlinable
     public static func string(_ bytes: some Sequence<UInt8>, uppercase: Bool = true, separator: String = "") -> String {
+        string(bytes: Array(bytes), uppercase: uppercase, separator: separator)
+    }
+
+    @usableFromInline
+    static func string(bytes: [UInt8], uppercase: Bool, separator: String) -> String {
         let digits = uppercase ? upperDigits : lowerDigits
         var text = ""
         for (index, byte) in bytes.enumerated() {

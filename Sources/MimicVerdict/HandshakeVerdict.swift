@@ -9,9 +9,8 @@ public enum HandshakeVerdict {
     public static let weakCipherMarkers = ["_RC4_", "_3DES_", "_DES_", "_NULL_", "_EXPORT", "_anon_", "_MD5"]
 
     /// Whether a negotiated suite is weak (``weakCipherMarkers``).
-    /// (The standard library's search: Foundation's `contains` goes through CoreFoundation.)
     public static func isWeak(cipherSuite suite: String) -> Bool {
-        weakCipherMarkers.contains { suite.firstRange(of: $0) != nil }
+        weakCipherMarkers.contains { suite.utf8Range(of: $0) != nil }
     }
 
     /// A completed handshake's own findings: a legacy protocol version (RFC 8996), a weak suite.

@@ -16,6 +16,21 @@ struct FormattingTests {
         #expect(Hex.word(0x1301) == "1301")
     }
 
+    @Test("a UTF-8 search finds what Foundation's range(of:) finds")
+    func utf8Search() {
+        let cases: [(String, String)] = [
+            ("smtp://mail.example.test", "://"), ("TLS_RSA_WITH_RC4_128_SHA", "_RC4_"), ("no separator", "://"),
+            ("é://x", "://"), ("a://b://c", "://"), ("ab", "abc"), ("abc", "abc"), ("", "x"), ("TLS_AES", "_MD5"),
+        ]
+        for (text, needle) in cases {
+            #expect(text.utf8Range(of: needle) == text.range(of: needle), "\(text) / \(needle)")
+        }
+        #expect("abc".utf8Range(of: "") == nil)
+        let text = "é://x"
+        #expect(text.utf8Range(of: "://").map { String(text[$0.upperBound...]) } == "x")
+        #expect(Hex.string(ArraySlice<UInt8>([0xAB, 0x01]), separator: ":") == "AB:01", "an array slice, inlined")
+    }
+
     @Test(
         "fixed decimals match printf's %.Nf",
         arguments: [0.0, 0.04, 0.05, 0.25, 1.5, 2.5, 9.96, 12.345, 999.95, 123_456.789, -0.04, -3.25, -7.5, 1e17])

@@ -151,8 +151,8 @@ public struct CertificateFacts: Sendable, Hashable, Codable {
         unreadable = false
         self.position = position
         version = certificate.version
-        subject = certificate.subject.description
-        issuer = certificate.issuer.description
+        subject = certificate.subject.rfc4514
+        issuer = certificate.issuer.rfc4514
         commonNames = certificate.subject.flatMap { $0 }.compactMap { attribute in
             attribute.type == .RDNAttributeType.commonName
                 ? String(attribute.value) ?? attribute.value.description : nil

@@ -160,7 +160,7 @@ public struct ChainFacts: Sendable, Codable {
     }
 
     static func canonical(_ name: DistinguishedName) -> String {
-        name.description.lowercased().split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        name.rfc4514.lowercased().split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
     }
 }
 

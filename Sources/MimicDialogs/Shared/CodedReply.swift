@@ -6,7 +6,16 @@ struct CodedReply: Sendable, Hashable {
     var rawLines: [String]
 
     /// The whole reply as the server wrote it, one line per line, escaped.
-    var display: String { rawLines.joined(separator: "\n") }
+    var display: String {
+        // Not `joined(separator:)`: the standard library's is generic, and its first call in a process has the
+        // runtime look up the collection's element type.
+        var text = ""
+        for (index, line) in rawLines.enumerated() {
+            if index > 0 { text += "\n" }
+            text += line
+        }
+        return text
+    }
     var first: String { lines.first ?? "" }
     var isPositive: Bool { code >= 200 && code < 300 }
     var isPreliminary: Bool { code >= 100 && code < 200 }
