@@ -34,4 +34,13 @@ struct NameTextTests {
             #expect(name.rfc4514 == name.description, "\(name.description)")
         }
     }
+
+    @Test("the canonical form: lowercased, runs of spaces made one, none at either end")
+    func canonical() throws {
+        for text in ["Mimic  Test   CA", " leading", "trailing  ", "  ", "A  b\u{0301}  C", "x"] {
+            let name = try DistinguishedName { CommonName(text) }
+            let expected = name.description.lowercased().split(separator: " ").joined(separator: " ")
+            #expect(ChainFacts.canonical(name) == expected, "\(text)")
+        }
+    }
 }

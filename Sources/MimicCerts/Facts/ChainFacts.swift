@@ -159,8 +159,21 @@ public struct ChainFacts: Sendable, Codable {
         return try? DistinguishedName(derEncoded: der[ranges.subject])
     }
 
+    /// The name's text lowercased, each run of spaces made one and none left at either end (written out by hand:
+    /// `split` and `joined` are generic, and the runtime looks their types up at first use).
     static func canonical(_ name: DistinguishedName) -> String {
-        name.rfc4514.lowercased().split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        var text = ""
+        var pendingSpace = false
+        for character in name.rfc4514.lowercased() {
+            if character == " " {
+                pendingSpace = !text.isEmpty
+                continue
+            }
+            if pendingSpace { text.append(" ") }
+            pendingSpace = false
+            text.append(character)
+        }
+        return text
     }
 }
 
