@@ -59,10 +59,9 @@ struct ProbeInvocation: Equatable, Sendable {
     /// For one target (`waitsForOneTarget`), only the loops, one per backend where cores are idle, made on this
     /// thread: `runWaiting` hands the probe to them and then makes OpenSSL's first context itself, while the
     /// connections open and speak their plaintext dialog; a connection makes its own context as its handshake
-    /// starts, after that first one.
-    /// A thread of its own for OpenSSL's start was slower: the main thread, woken by a loop thread that had
-    /// started, was queued for two milliseconds on the core where OpenSSL's start ran while the other core idled
-    /// (perf sched events, 2026-12-05).
+    /// starts, after that first one. A thread of its own for OpenSSL's start was slower: the main thread, woken by a
+    /// loop thread that had started, was queued for two milliseconds on the core where OpenSSL's start ran while the
+    /// other core idled (perf sched events, 2026-12-05).
     ///
     /// For many targets, OpenSSL's first context on a thread of its own, started first, and then the loops, one per
     /// core: there a pool of tasks makes each connection's context before it connects. OpenSSL's start goes first
@@ -73,23 +72,23 @@ struct ProbeInvocation: Equatable, Sendable {
         guard !waitsForOneTarget else {
             // A loop per backend only where cores are idle to run them side by side: with every core busy, the
             // second loop's wake-ups queue behind the other threads as well, and one loop for both connections was
-            // faster (interleaved pairs, both backends, a spinning process per core: 23.3 -> 19.4 ms; quiet, two
-            // loops: 15.2 -> 14.7 ms).
+            // faster (interleaved pairs, both backends, a spinning process per core: 23.3 -> 19.4 ms); on a quiet
+            // machine one loop was the slower (14.7 -> 15.2 ms).
             let loops = min(backends.count, max(1, MimicEventLoops.idleCores() ?? backends.count))
-            return WarmUp(work: [], prober: Prober(group: MimicEventLoops.group(forConnections: loops)))
+            return WarmUp(work: nil, prober: Prober(group: MimicEventLoops.group(forConnections: loops)))
         }
-        let work = [BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } }]
+        let work = BackgroundWork { for backend in backends { TLSBackends.prepare(backend) } }
         return WarmUp(work: work, prober: Prober(group: MimicEventLoops.shared))
     }
 
     /// What `warmUp()` started: OpenSSL's first context, on a thread of its own (many targets), and the prober,
     /// with its loops.
     struct WarmUp {
-        let work: [BackgroundWork]
+        let work: BackgroundWork?
         let prober: Prober
 
         /// Waits until the background work has ended.
-        func join() { for work in work { work.join() } }
+        func join() { work?.join() }
     }
 
     /// One target and no enumeration (what a monitor runs): `runWaiting` probes it, on a loop per backend.
@@ -115,9 +114,9 @@ struct ProbeInvocation: Equatable, Sendable {
     }
 
     /// `run` for what a monitor runs, one target and no enumeration, on the calling thread: the probe's steps run
-    /// on the event loops while this thread does what their first steps would otherwise do first
-    /// (`Prober.prepare`) and then waits for the reports, so the concurrency pool never starts (its first threads cost a millisecond of a probe's start on two busy
-    /// cores). Nil, having done nothing, for any other invocation.
+    /// on the event loops while this thread does what their first steps would otherwise do first (`Prober.prepare`)
+    /// and then waits for the reports, so the concurrency pool never starts (its first threads cost a millisecond of
+    /// a probe's start on two busy cores). Nil, having done nothing, for any other invocation.
     func runWaiting(warmUp: WarmUp) throws -> Int32? {
         guard waitsForOneTarget else { return nil }
         defer { warmUp.join() }

@@ -456,8 +456,9 @@ final class OpenSSLEngine: TLSEngine {
         return chain
     }
 
-    /// A client's peer chain as the handshake read it, leaf first (the session keeps the references); nil when a
-    /// certificate of it could not be encoded, so that `peerChain()` left it out.
+    /// A client's peer chain as the handshake read it, leaf first, the session keeping the references; nil for a
+    /// server. Should `peerChain()` have left a certificate out (one it could not encode), the counts differ and the
+    /// verifier reads the DER instead.
     private func peerCertificates() -> [OpaquePointer]? {
         guard role == .client, let stack = SSL_get_peer_cert_chain(ssl) else { return nil }
         return (0..<max(0, mimic_sk_X509_num(stack))).compactMap { mimic_sk_X509_value(stack, $0) }
