@@ -22,6 +22,27 @@ struct VerifyCommandTests {
         return folder
     }
 
+    /// GnuTLS's constructor is told to stay idle (`_gnutls_global_init_skip`): a run that never touches GnuTLS does
+    /// not initialise it, and one that does initialises it first. With `GNUTLS_DEBUG_LEVEL` set, GnuTLS announces
+    /// its initialisation on stderr, which tells the two apart.
+    @Test("GnuTLS is initialised by the runs that use it, not by every start")
+    func gnutlsInitialisedOnUse() throws {
+        let announce = ["GNUTLS_DEBUG_LEVEL": "2"]
+        let version = try Subprocess.run(
+            Fixtures.mimicExecutable.path, ["--version"], timeout: 30, environment: announce)
+        #expect(version.status == 0)
+        #expect(!version.stderr.contains("gnutls["), "initialised at start: \(version.stderr)")
+        let folder = try Self.minted("rsa2048-good")
+        let verify = try Subprocess.run(
+            Fixtures.mimicExecutable.path,
+            [
+                "verify", "--chain", folder.appendingPathComponent("chain.pem").path,
+                "--ca", folder.appendingPathComponent("ca.pem").path, "--host", "mail.example.test",
+            ], timeout: 30, environment: announce)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stderr.contains("gnutls["), "no initialisation announced: \(verify.stderr)")
+    }
+
     @Test("prints the verdicts the profile expects, for every profile", arguments: ProfileMatrixTests.profileNames)
     func everyProfile(name: String) throws {
         let folder = try Self.minted(name)

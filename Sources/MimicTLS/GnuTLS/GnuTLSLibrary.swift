@@ -4,7 +4,8 @@ import MimicCore
 /// Process-wide GnuTLS state and the translation of its error codes into Swift values.
 enum GnuTLSLibrary {
     /// `gnutls_global_init` runs once, the first time any GnuTLS type is used (Swift globals and static lets
-    /// are initialised lazily and thread-safely). GnuTLS counts calls, so this never races its own constructor.
+    /// are initialised lazily and thread-safely); every entry into GnuTLS goes through `ensureInitialized` first,
+    /// as the library's own constructor does not run (`skipsImplicitInitialization`).
     private static let globalInitResult: Int32 = gnutls_global_init()
 
     static func ensureInitialized() throws(TLSFailure) {
@@ -46,3 +47,12 @@ enum GnuTLSLibrary {
         }
     }
 }
+
+/// GnuTLS initialises itself in a constructor as the process starts (it builds its ASN.1 trees, probes the CPU and
+/// reads the system priority file: 0.3 ms of every `mimic` run, `--help` and runs that never touch GnuTLS
+/// included) unless this weak hook of its answers non-zero. Answering 1 leaves the initialisation to
+/// `GnuTLSLibrary.ensureInitialized`, on the thread that first needs GnuTLS, and the matching clean-up at exit
+/// to the operating system. Linked statically (`make release`) this definition replaces the library's; with the
+/// shared library the executable's exported definition interposes on the library's call through its PLT.
+@_cdecl("_gnutls_global_init_skip")
+public func skipsImplicitInitialization() -> Int32 { 1 }

@@ -4,6 +4,7 @@ import MimicCore
 /// The suites this GnuTLS can offer, read from its suite table (`gnutls_cipher_suite_info`).
 enum GnuTLSSuiteTable {
     static let candidates: [TLSSuiteCandidate] = {
+        try? GnuTLSLibrary.ensureInitialized()
         var out: [TLSSuiteCandidate] = []
         var seen: Set<UInt16> = []
         var index = 0
