@@ -119,6 +119,10 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
 
     private func configureClient() throws(TLSFailure) {
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        // Even unasked, OpenSSL builds and checks the server's chain against the context's (empty) store during the
+        // handshake and keeps only the outcome, which nothing here reads: the verifier judges the chain afterwards
+        // with the probe's anchors. This callback stands in for that check.
+        SSL_CTX_set_cert_verify_callback(context, openSSLLeaveChainToVerifier, nil)
         if !configuration.alpn.isEmpty {
             let wire = try Self.wireFormat(alpn: configuration.alpn)
             // Unlike almost every other OpenSSL call, this one returns 0 on success.
@@ -341,6 +345,8 @@ private func openSSLClientHelloCallback(
 
 /// Server with `requestClientCertificate`: any client certificate, or none, is accepted.
 private func openSSLAcceptAnyPeer(preverified: Int32, store: OpaquePointer?) -> Int32 { 1 }
+
+private func openSSLLeaveChainToVerifier(store: OpaquePointer?, argument: UnsafeMutableRawPointer?) -> Int32 { 1 }
 
 /// A stable buffer holding an ALPN list in wire format, for OpenSSL to point into.
 final class ALPNList {
