@@ -1,5 +1,6 @@
 import Crypto
 import SwiftASN1
+import Synchronization
 import _CryptoExtras
 
 /// Whether one certificate's signature was made with another's key.
@@ -12,12 +13,18 @@ enum SignatureCheck: Sendable, Equatable {
 
     /// Checks `subject`'s signature against `issuer`'s public key.
     init(_ subject: ParsedCertificate, signedBy issuer: ParsedCertificate) {
+        let key = RecentChecks.Key(subject: subject.der, issuerKey: Array(issuer.publicKey.spkiDER))
+        if let known = RecentChecks.known(key) {
+            self = known
+            return
+        }
         self = Self.check(
             subject.signature,
             tbs: subject.tbsBytes,
             signature: subject.signatureBytes,
             key: issuer.publicKey
         )
+        RecentChecks.remember(self, for: key)
     }
 
     private static func check(
@@ -93,6 +100,36 @@ enum SignatureCheck: Sendable, Equatable {
             return digestCheck { key.isValidSignature(sig, for: $0) }
         default:
             return .unsupported
+        }
+    }
+}
+
+/// The outcomes of the last signature checks of this process. The same links come back: a probe's first verdict,
+/// on its trust anchor, checks the anchor's own signature, which its verdict on the server's chain checks again;
+/// a scenario library signs most of its chains with one CA. An outcome depends on the subject's DER (algorithm,
+/// signed bytes, signature) and the issuer's key alone, and both are the key, compared whole.
+private enum RecentChecks {
+    struct Key: Hashable {
+        var subject: [UInt8]
+        var issuerKey: [UInt8]
+
+        /// In bulk: `[UInt8]`'s own hashing feeds the hasher a byte at a time.
+        func hash(into hasher: inout Hasher) {
+            subject.withUnsafeBytes { hasher.combine(bytes: $0) }
+            issuerKey.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
+    /// Past this many entries the table starts over.
+    private static let capacity = 64
+    private static let outcomes = Mutex<[Key: SignatureCheck]>([:])
+
+    static func known(_ key: Key) -> SignatureCheck? { outcomes.withLock { $0[key] } }
+
+    static func remember(_ outcome: SignatureCheck, for key: Key) {
+        outcomes.withLock { table in
+            if table.count >= capacity { table.removeAll(keepingCapacity: true) }
+            table[key] = outcome
         }
     }
 }
