@@ -31,12 +31,18 @@ build: setup
 # Generic types are reached through their metadata accessors rather than by mangled name: the runtime answers a
 # mangled name by demangling it and checking each generic requirement against the executable's 8 700 protocol
 # conformances, a tenth of a probe's CPU (perf, 2026-12-05); the accessors are direct calls.
+# Linked by the toolchain's lld with packed relative relocations (DT_RELR, glibc 2.36 and later): the loader reads a
+# 28 KB bitmap instead of 3 MB of relocation entries for the 131 000 pointers it adjusts at every start (a probe
+# 0.2 ms faster, 50 page faults fewer, in pairs of freshly copied binaries, 2026-12-05). A toolchain without lld
+# links with its default linker.
+RELEASE_LINK := $(shell [ -x "$$(dirname "$$(readlink -f "$$(command -v $(SWIFT))")")/ld.lld" ] && \
+	echo -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
 release: setup
 	@if Tools/static-libs.sh $(CURDIR)/.build/static-libs; then \
 	  export PKG_CONFIG_PATH=$(CURDIR)/.build/static-libs/pkgconfig; \
 	else echo "release: linking the shared OpenSSL, GnuTLS and libstdc++"; fi; \
 	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --version-script=$(CURDIR)/Tools/release-exports.map \
-	  -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors $(BUILD_FLAGS)
+	  -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors $(RELEASE_LINK) $(BUILD_FLAGS)
 
 # The interop tier runs real postfix, dovecot, vsftpd, slapd and nginx on loopback; they are installed here
 # (without letting their system services start) unless MIMIC_SKIP_INTEROP=1 skips that tier explicitly.
