@@ -5,7 +5,8 @@ import MimicCore
 enum GnuTLSLibrary {
     /// `gnutls_global_init` runs once, the first time any GnuTLS type is used (Swift globals and static lets
     /// are initialised lazily and thread-safely); every entry into GnuTLS goes through `ensureInitialized` first,
-    /// as the library's own constructor does not run (`skipsImplicitInitialization`).
+    /// so that the `mimic` executable can tell the library's own constructor not to initialise it
+    /// (Sources/mimic/GnuTLSStart.swift). GnuTLS counts calls, so in any other process this adds one to its count.
     private static let globalInitResult: Int32 = gnutls_global_init()
 
     static func ensureInitialized() throws(TLSFailure) {
@@ -47,12 +48,3 @@ enum GnuTLSLibrary {
         }
     }
 }
-
-/// GnuTLS initialises itself in a constructor as the process starts (it builds its ASN.1 trees, probes the CPU and
-/// reads the system priority file: 0.3 ms of every `mimic` run, `--help` and runs that never touch GnuTLS
-/// included) unless this weak hook of its answers non-zero. Answering 1 leaves the initialisation to
-/// `GnuTLSLibrary.ensureInitialized`, on the thread that first needs GnuTLS, and the matching clean-up at exit
-/// to the operating system. Linked statically (`make release`) this definition replaces the library's; with the
-/// shared library the executable's exported definition interposes on the library's call through its PLT.
-@_cdecl("_gnutls_global_init_skip")
-public func skipsImplicitInitialization() -> Int32 { 1 }
