@@ -90,7 +90,7 @@ let package = Package(
         ),
 
         // What the tests share: running real tools and servers with deadlines.
-        .target(name: "MimicTestSupport", path: "Tests/MimicTestSupport"),
+        .target(name: "MimicTestSupport", dependencies: ["MimicScenarios"], path: "Tests/MimicTestSupport"),
 
         .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
         .testTarget(

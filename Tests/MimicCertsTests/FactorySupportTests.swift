@@ -17,22 +17,15 @@ enum FactoryFixture {
         .appendingPathComponent("certs/profiles", isDirectory: true)
 
     /// One home for every test run (never the repository's certs/local), so RSA keys are generated once.
-    /// A fixed path, so runs reuse its keys and leave nothing new behind; the factory's locking and atomic renames
-    /// make concurrent runs safe.
-    static let sharedHome: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-certs-tests-shared")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    /// A fixed path per user (`Scratch.cache`), so runs reuse its keys and leave nothing new behind; the factory's
+    /// locking and atomic renames make concurrent runs safe.
+    static let sharedHome = Scratch.cache("mimic-certs-tests-shared")
 
     /// Whole seconds: certificate times carry no fractions, so offsets compare exactly.
     static let referenceTime = Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970))
 
     static func makeTemporaryHome(prefix: String) -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mimic-certs-\(prefix)-\(UUID().uuidString)", isDirectory: true)
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        Scratch.folder("mimic-certs-\(prefix)-")
     }
 
     static func sharedFactory(referenceTime: Date = referenceTime) -> CertificateFactory {

@@ -4,6 +4,7 @@ import MimicCore
 import MimicDialogs
 import MimicNet
 import MimicTLS
+import MimicTestSupport
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -71,7 +72,7 @@ enum MockSupport {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let factory = CertificateFactory(
-        home: FileManager.default.temporaryDirectory.appendingPathComponent("mimic-mock-tests-home"),
+        home: Scratch.cache("mimic-mock-tests-home"),
         profiles: repository.appendingPathComponent("certs/profiles")
     )
 

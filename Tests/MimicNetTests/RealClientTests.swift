@@ -26,8 +26,7 @@ struct RealClientTests {
     func clients(profileIndex: Int) async throws {
         let profile = Self.profiles[profileIndex]
         let chain = try MockSupport.chain(profile.name)
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mimic-mock-clients-\(getpid())-\(profile.name)")
+        let directory = Scratch.folder("mimic-mock-clients-\(profile.name)-")
         try chain.write(to: directory)
         try Self.pythonClient.write(
             to: directory.appendingPathComponent("client.py"),

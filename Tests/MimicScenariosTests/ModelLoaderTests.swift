@@ -2,6 +2,7 @@ import Foundation
 import MimicCore
 import MimicNet
 import MimicTLS
+import MimicTestSupport
 import Testing
 import Yams
 
@@ -206,7 +207,7 @@ struct ModelLoaderTests {
 
     @Test("duplicate ids across files: the later file is reported and the earlier one kept")
     func duplicateAcrossFiles() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-dup-\(UUID())")
+        let directory = Scratch.folder("mimic-dup-")
         try FileManager.default.createDirectory(
             at: directory.appendingPathComponent("b/c"),
             withIntermediateDirectories: true

@@ -1,4 +1,5 @@
 import Foundation
+import MimicTestSupport
 import Testing
 
 @testable import MimicScenarios
@@ -67,8 +68,9 @@ struct ModelMalformedTests {
 
     @Test("a file over 1 MiB is rejected before it is parsed")
     func oversized() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-oversized-\(UUID()).yaml")
-        defer { try? FileManager.default.removeItem(at: file) }
+        let folder = Scratch.folder("mimic-oversized-")
+        let file = folder.appendingPathComponent("oversized.yaml")
+        defer { try? FileManager.default.removeItem(at: folder) }
         let line = "# " + String(repeating: "x", count: 1021) + "\n"
         try String(repeating: line, count: 1025).write(to: file, atomically: true, encoding: .utf8)
         #expect(throws: ScenarioError.self) { try ScenarioLoader().load(file: file) }
@@ -108,8 +110,9 @@ struct ModelMalformedTests {
 
     @Test("invalid UTF-8 is reported at the start of the file")
     func invalidUTF8() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-latin1-\(UUID()).yaml")
-        defer { try? FileManager.default.removeItem(at: file) }
+        let folder = Scratch.folder("mimic-latin1-")
+        let file = folder.appendingPathComponent("latin1.yaml")
+        defer { try? FileManager.default.removeItem(at: folder) }
         try Data([0x69, 0x64, 0x3A, 0x20, 0xE9, 0xFF, 0x0A]).write(to: file)
         do {
             _ = try ScenarioLoader().load(file: file)

@@ -12,8 +12,7 @@ struct ProbePolicyTests {
 
     @Test("default accepts, strict reports missingAKI through OpenSSL and nothing through GnuTLS")
     func policies() throws {
-        let caDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "mimic-probe-policy-\(getpid())")
+        let caDirectory = Scratch.folder("mimic-probe-policy-")
         defer { try? FileManager.default.removeItem(at: caDirectory) }
         let server = try BackgroundProcess(
             Fixtures.mimicExecutable.path, ["serve", Self.scenario, "--ca-dir", caDirectory.path])

@@ -181,8 +181,7 @@ struct RunnerEndToEndTests {
 
     /// A certificate home for the executable: the repository's profiles, a temporary local CA and key cache.
     static let cliHome: URL = {
-        let home = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("mimic-runner-cli-home")
-        try? FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let home = Scratch.cache("mimic-runner-cli-home")
         let profiles = home.appendingPathComponent("profiles")
         // Made anew each run: a link left by a checkout elsewhere would point at that checkout's profiles.
         try? FileManager.default.removeItem(at: profiles)

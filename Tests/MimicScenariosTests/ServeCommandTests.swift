@@ -13,8 +13,8 @@ struct ServeCommandTests {
     @Test(
         "prints address and CA, serves a probe that trusts that CA, stops on the signal", arguments: [SIGTERM, SIGINT])
     func serve(signal: Int32) async throws {
-        let caDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "mimic-serve-test-\(getpid())-\(signal)")
+        let caDirectory = Scratch.folder("mimic-serve-test-")
+        defer { try? FileManager.default.removeItem(at: caDirectory) }
         let server = try BackgroundProcess(
             Fixtures.mimicExecutable.path, ["serve", Self.scenario, "--ca-dir", caDirectory.path])
         #expect(server.waitForOutput(containing: "Serving 1 scenario", timeout: 30), "\(server.output())")

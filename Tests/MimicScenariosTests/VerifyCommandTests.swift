@@ -13,8 +13,7 @@ struct VerifyCommandTests {
         return result
     }
 
-    static let outDirectory = URL(fileURLWithPath: NSTemporaryDirectory())
-        .appendingPathComponent("mimic-verify-tests-\(getpid())")
+    static let outDirectory = Scratch.folder("mimic-verify-tests-")
 
     static func minted(_ profile: String) throws -> URL {
         let folder = outDirectory.appendingPathComponent(profile)

@@ -140,7 +140,7 @@ struct RealServers {
     static var enabled: Bool { InteropServers.enabled }
     static let repository = InteropServers.repository
     static let factory = CertificateFactory(
-        home: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("mimic-interop-tests-home"),
+        home: Scratch.cache("mimic-interop-tests-home"),
         profiles: repository.appendingPathComponent("certs/profiles"))
 
     let minted: MintedChain
@@ -150,10 +150,9 @@ struct RealServers {
 
     static func start(profile: String, basePort: Int) throws -> RealServers {
         try InteropServers.install()
-        let base = URL(fileURLWithPath: "/tmp").appendingPathComponent("mimic-interop-\(getpid())-\(profile)")
-        try? FileManager.default.removeItem(at: base)
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        // The servers' own unprivileged users must reach the files.
+        // A new folder (mkdtemp: never a path planted beforehand), opened up afterwards: the servers' own
+        // unprivileged users must reach the files.
+        let base = Scratch.folder("mimic-interop-\(profile)-")
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base.path)
         let certificates = base.appendingPathComponent("certs")
         let minted = try factory.mint(profile: profile)
