@@ -1,6 +1,6 @@
 import Foundation
 import MimicCerts
-import Synchronization
+import MimicCore
 
 /// The chain facts of the chains judged in the last second: a probe's backends, and a scenario's, usually see the
 /// same chain within the same second, and reading and checking a chain is most of a verdict's cost. Facts depend
@@ -28,9 +28,8 @@ enum RecentChainFacts {
         }
     }
 
-    /// Past this many entries the table starts over: it only has to bridge a probe's few backends.
-    private static let capacity = 32
-    private static let entries = Mutex<[Key: ChainFacts]>([:])
+    /// It only has to bridge a probe's few backends.
+    private static let recent = RecentValues<Key, ChainFacts>(capacity: 32)
 
     static func facts(
         chain: [[UInt8]], anchors: [[UInt8]], hostname: String?, at time: Date
@@ -38,12 +37,8 @@ enum RecentChainFacts {
         let key = Key(
             chain: chain, anchors: anchors, hostname: hostname,
             second: Int64(time.timeIntervalSince1970.rounded(.down)))
-        if let known = entries.withLock({ $0[key] }) { return known }
-        let facts = try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: time)
-        entries.withLock { table in
-            if table.count >= capacity { table.removeAll(keepingCapacity: true) }
-            table[key] = facts
+        return try recent.value(for: key) { () throws(ChainFactsError) in
+            try ChainFacts(chain: chain, anchors: anchors, hostname: hostname, at: time)
         }
-        return facts
     }
 }

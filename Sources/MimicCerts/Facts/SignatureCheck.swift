@@ -1,6 +1,6 @@
 import Crypto
+import MimicCore
 import SwiftASN1
-import Synchronization
 import _CryptoExtras
 
 /// Whether one certificate's signature was made with another's key.
@@ -14,17 +14,14 @@ enum SignatureCheck: Sendable, Equatable {
     /// Checks `subject`'s signature against `issuer`'s public key.
     init(_ subject: ParsedCertificate, signedBy issuer: ParsedCertificate) {
         let key = RecentChecks.Key(subject: subject.der, issuerKey: Array(issuer.publicKey.spkiDER))
-        if let known = RecentChecks.known(key) {
-            self = known
-            return
+        self = RecentChecks.outcomes.value(for: key) {
+            Self.check(
+                subject.signature,
+                tbs: subject.tbsBytes,
+                signature: subject.signatureBytes,
+                key: issuer.publicKey
+            )
         }
-        self = Self.check(
-            subject.signature,
-            tbs: subject.tbsBytes,
-            signature: subject.signatureBytes,
-            key: issuer.publicKey
-        )
-        RecentChecks.remember(self, for: key)
     }
 
     private static func check(
@@ -120,16 +117,5 @@ private enum RecentChecks {
         }
     }
 
-    /// Past this many entries the table starts over.
-    private static let capacity = 64
-    private static let outcomes = Mutex<[Key: SignatureCheck]>([:])
-
-    static func known(_ key: Key) -> SignatureCheck? { outcomes.withLock { $0[key] } }
-
-    static func remember(_ outcome: SignatureCheck, for key: Key) {
-        outcomes.withLock { table in
-            if table.count >= capacity { table.removeAll(keepingCapacity: true) }
-            table[key] = outcome
-        }
-    }
+    static let outcomes = RecentValues<Key, SignatureCheck>(capacity: 64)
 }

@@ -169,8 +169,10 @@ struct RealServers {
         return RealServers(minted: minted, certificates: certificates, servers: servers, services: services)
     }
 
+    /// Stops the servers and removes their folder (certificates, configuration, logs).
     func stop() {
         if let failure = servers.stop() { Issue.record(Comment(rawValue: failure)) }
+        try? FileManager.default.removeItem(at: certificates.deletingLastPathComponent())
     }
 }
 
