@@ -35,13 +35,16 @@ build: setup
 # 28 KB bitmap instead of 3 MB of relocation entries for the 131 000 pointers it adjusts at every start (a probe
 # 0.2 ms faster, 50 page faults fewer, in pairs of freshly copied binaries, 2026-12-05). A toolchain without lld
 # links with its default linker.
+# No $$ORIGIN run path (--disable-local-rpath): the binary needs no library from its own folder, and the loader
+# looked for each shared library there first (two dozen failed lookups at every start).
 RELEASE_LINK := $(shell [ -x "$$(dirname "$$(readlink -f "$$(command -v $(SWIFT))")")/ld.lld" ] && \
 	echo -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
 release: setup
 	@if Tools/static-libs.sh $(CURDIR)/.build/static-libs; then \
 	  export PKG_CONFIG_PATH=$(CURDIR)/.build/static-libs/pkgconfig; \
 	else echo "release: linking the shared OpenSSL, GnuTLS and libstdc++"; fi; \
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --version-script=$(CURDIR)/Tools/release-exports.map \
+	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath \
+	  -Xlinker --version-script=$(CURDIR)/Tools/release-exports.map \
 	  -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors $(RELEASE_LINK) $(BUILD_FLAGS)
 
 # The interop tier runs real postfix, dovecot, vsftpd, slapd and nginx on loopback; they are installed here
