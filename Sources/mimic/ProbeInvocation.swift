@@ -114,15 +114,17 @@ struct ProbeInvocation: Equatable, Sendable {
     }
 
     /// `run` for what a monitor runs, one target and no enumeration, on the calling thread: the probe's steps run
-    /// on the event loops while this thread does what their first steps would otherwise do first (`Prober.prepare`)
-    /// and then waits for the reports, so the concurrency pool never starts (its first threads cost a millisecond of
-    /// a probe's start on two busy cores). Nil, having done nothing, for any other invocation.
+    /// on the event loops while this thread does what their first steps would otherwise do first (`Prober.prepare`:
+    /// the connections' own TLS contexts, OpenSSL's first among them, and a first verdict) and then waits for the
+    /// reports, so the concurrency pool never starts (its first threads cost a millisecond of a probe's start on two
+    /// busy cores). Nil, having done nothing, for any other invocation.
     func runWaiting(warmUp: WarmUp) throws -> Int32? {
         guard waitsForOneTarget else { return nil }
         defer { warmUp.join() }
         let (parsed, options) = try prepared()
-        let probing = warmUp.prober.probeFuture(parsed[0], options: options)
-        Prober.prepare(for: parsed[0], options: options)
+        let contexts = ProbeContexts(parsed[0], options: options)
+        let probing = warmUp.prober.probeFuture(parsed[0], options: options, contexts: contexts)
+        Prober.prepare(for: parsed[0], options: options, contexts: contexts)
         let reports = try probing.wait()
         return report(parsed, reports: [reports], enumerations: [nil])
     }

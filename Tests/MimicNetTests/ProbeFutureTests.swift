@@ -83,6 +83,55 @@ struct ProbeFutureTests {
         }
     }
 
+    /// `mimic probe`'s main thread makes the connections' contexts while they speak their plaintext dialog: given
+    /// `ProbeContexts`, a connection takes its context from there (unmade, the connection makes it there itself),
+    /// and a probe whose contexts were made ahead reaches the same reports, its trust anchors whatever they are.
+    @Test("the connections take their contexts from ProbeContexts, made ahead or not")
+    func sharedContexts() async throws {
+        let chain = try MockSupport.chain("good")
+        let server = try await MockSupport.start(.smtp, .startTLS)
+        defer { Task { await server.stop() } }
+        let probed = target(server, hostname: chain.hostname)
+        for (anchors, ahead) in [(chain.anchors, false), (chain.anchors, true), ([], true), ([[0x30, 0x00]], true)] {
+            let options = ProbeOptions(
+                backends: [.openssl, .gnutls], trustAnchors: anchors, deadlines: ProbeDeadlines(timeout: 5))
+            let contexts = ProbeContexts(probed, options: options)
+            let future = Prober().probeFuture(probed, options: options, contexts: contexts)
+            if ahead { Prober.prepare(for: probed, options: options, contexts: contexts) }
+            let reports = try await waitedFromAThread(future)
+            #expect(reports.map(\.backend) == [.openssl, .gnutls])
+            for report in reports {
+                #expect(contexts.isMade(report.backend), "\(report.backend) made its own context")
+                #expect(report.handshake?.completed == true, "\(report.findings)")
+                #expect(report.verdict.codes.isEmpty == (anchors == chain.anchors), "\(report.findings)")
+            }
+        }
+    }
+
+    /// A context that cannot be made, made ahead on the caller's thread, is its connection's finding as when the
+    /// connection makes it: this side's failure, and nothing of what the connection did.
+    @Test(
+        "a context the library cannot make, made ahead, is reported by its connection", arguments: TLSBackend.allCases)
+    func unbuildableAhead(backend: TLSBackend) async throws {
+        let chain = try MockSupport.chain("good")
+        let server = try await MockSupport.start(.smtp, .startTLS)
+        defer { Task { await server.stop() } }
+        var options = ProbeOptions(
+            backends: [backend], trustAnchors: chain.anchors, deadlines: ProbeDeadlines(timeout: 5))
+        options.offer = ProbeOffer(
+            minimumVersion: .tls1_2, maximumVersion: .tls1_2, cipherList: "NO-SUCH-CIPHER",
+            priority: "NO-SUCH-KEYWORD")
+        let probed = target(server, hostname: chain.hostname)
+        let contexts = ProbeContexts(probed, options: options)
+        contexts.make()
+        #expect(contexts.isMade(backend))
+        let reports = try await waitedFromAThread(Prober().probeFuture(probed, options: options, contexts: contexts))
+        let report = try #require(reports.first)
+        #expect(report.findings.map(\.code) == [.handshakeFailure], "\(report.findings)")
+        #expect(report.findings.first?.severity == .unknown, "a local failure, not the server's")
+        #expect(report.timings.isEmpty && report.transcript.isEmpty, "\(report.timings) \(report.transcript)")
+    }
+
     /// The caller's task makes the context before connecting; the future-based probe connects at once and makes it
     /// as the handshake starts. Either way the report is the same: this side's failure, and nothing of what the
     /// connection did.

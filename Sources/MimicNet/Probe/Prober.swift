@@ -35,11 +35,19 @@ public final class Prober: Sendable {
     /// and a manager, on two cores that are busy starting the event loops and OpenSSL at that moment). Where a
     /// pool runs anyway (many targets, a scenario run), `probe` makes the contexts on it and keeps the loops for
     /// the connections.
-    public func probeFuture(_ target: ProbeTarget, options: ProbeOptions) -> EventLoopFuture<[ProbeReport]> {
+    ///
+    /// With `contexts` (made for the same target and options), each connection takes its TLS context from there:
+    /// whoever asks first makes it, the connection as its handshake starts or the caller beforehand
+    /// (`prepare(for:options:contexts:)`), and the other waits for it.
+    public func probeFuture(
+        _ target: ProbeTarget, options: ProbeOptions, contexts: ProbeContexts? = nil
+    ) -> EventLoopFuture<[ProbeReport]> {
         let backends = options.client.backends
         let loop = group.next()
         guard !backends.isEmpty else { return loop.makeSucceededFuture([]) }
-        let each = backends.map { probeFuture(target, backend: $0, options: options, setUp: nil) }
+        let each = backends.map {
+            probeFuture(target, backend: $0, options: options, setUp: nil, context: contexts?.byBackend[$0])
+        }
         return EventLoopFuture.whenAllComplete(each, on: loop).map { results in
             zip(results, backends).map { result, backend in
                 (try? result.get()) ?? Self.unfinished(target, backend: backend)
@@ -52,9 +60,14 @@ public final class Prober: Sendable {
     /// loads its providers, about 2 ms; a connection's own context, made as its handshake starts, waits for it),
     /// and a first verdict, on the first trust anchor, so that what a verdict costs only once in a process (the
     /// certificate code's first pages, the Swift runtime's first look at its types) is paid during the network
-    /// waits rather than after the handshakes.
-    public static func prepare(for target: ProbeTarget, options: ProbeOptions) {
-        for backend in options.client.backends { TLSBackends.prepare(backend) }
+    /// waits rather than after the handshakes. Given the probe's `contexts`, the first contexts made are the
+    /// connections' own, so that a connection's handshake has none left to make.
+    public static func prepare(for target: ProbeTarget, options: ProbeOptions, contexts: ProbeContexts? = nil) {
+        if let contexts {
+            contexts.make()
+        } else {
+            for backend in options.client.backends { TLSBackends.prepare(backend) }
+        }
         guard let anchor = options.trustAnchors.first else { return }
         _ = CertificateVerdict(
             verification: nil, chain: [anchor], anchors: options.trustAnchors, hostname: target.verifyName)
@@ -88,12 +101,13 @@ public final class Prober: Sendable {
             or: Self.unfinished(target, backend: backend))
     }
 
-    /// `probe(_:backend:options:)` on the event loops, with the context `setUp` made (made on the connection's loop
-    /// when nil); the future never fails.
+    /// `probe(_:backend:options:)` on the event loops, with the context `setUp` made (when nil: taken from
+    /// `context`, or made on the connection's loop); the future never fails.
     private func probeFuture(
-        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, setUp: SetUp?
+        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, setUp: SetUp?, context: LazyContext? = nil
     ) -> EventLoopFuture<ProbeReport> {
-        connection(target, backend: backend, options: options, resuming: nil, setUp: setUp).flatMap { first, session in
+        connection(target, backend: backend, options: options, resuming: nil, setUp: setUp, context: context).flatMap {
+            first, session in
             guard options.checkResumption, first.handshake?.completed == true else {
                 return first.eventLoopFuture(on: self.group)
             }
@@ -153,7 +167,7 @@ public final class Prober: Sendable {
     }
 
     /// What a connection's TLS context is made from.
-    private static func configuration(_ target: ProbeTarget, options: ProbeOptions) -> MimicTLSConfiguration {
+    fileprivate static func configuration(_ target: ProbeTarget, options: ProbeOptions) -> MimicTLSConfiguration {
         var configuration = MimicTLSConfiguration(
             role: .client,
             minimumVersion: options.minimumVersion,
@@ -181,7 +195,8 @@ public final class Prober: Sendable {
     /// still be in the making on another thread). Should the context fail, the report is the one a failed `setUp`
     /// gives, whatever the connection did. The future never fails.
     private func connection(
-        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?, setUp: SetUp?
+        _ target: ProbeTarget, backend: TLSBackend, options: ProbeOptions, resuming: TLSSession?, setUp: SetUp?,
+        context shared: LazyContext? = nil
     ) -> EventLoopFuture<(ProbeReport, TLSSession?)> {
         let eventLoop = group.next()
         if let setUp {
@@ -193,7 +208,8 @@ public final class Prober: Sendable {
         // On the loop: the caller (`mimic probe`'s main thread) goes on to `prepare` meanwhile.
         return eventLoop.flatSubmit {
             let report = Self.startingReport(target, backend: backend)
-            let context = LazyContext(backend: backend, configuration: Self.configuration(target, options: options))
+            let context =
+                shared ?? LazyContext(backend: backend, configuration: Self.configuration(target, options: options))
             return self.connection(
                 target, options: options, resuming: resuming, report: report, backend: backend,
                 context: { () throws(TLSFailure) in try context.get() }, on: eventLoop
@@ -370,8 +386,33 @@ extension ProbeReport {
     }
 }
 
-/// A connection's TLS context, made by the first `get()` (on the connection's loop, as the handshake starts) and
-/// kept for the connections that follow it (an FTP data channel), or the reason it could not be made.
+/// The TLS contexts of one probe's connections (`Prober.probeFuture(_:options:contexts:)`), one per backend, each
+/// made by whoever asks first: the connection as its handshake starts, or `make()` beforehand on the caller's
+/// thread, which `mimic probe`'s main thread calls while the connections speak their plaintext dialog on the loops.
+/// A context that cannot be made is reported by its connection, as when the connection makes it.
+public final class ProbeContexts: Sendable {
+    fileprivate let byBackend: [TLSBackend: LazyContext]
+    private let order: [TLSBackend]
+
+    public init(_ target: ProbeTarget, options: ProbeOptions) {
+        order = options.client.backends
+        let configuration = Prober.configuration(target, options: options)
+        byBackend = Dictionary(
+            order.map { ($0, LazyContext(backend: $0, configuration: configuration)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Makes each backend's context now, in the order of the backends, unless made already.
+    public func make() {
+        for backend in order { _ = try? byBackend[backend]?.get() }
+    }
+
+    /// Whether `backend`'s context has been made (or has failed), by `make()` or by its connection.
+    func isMade(_ backend: TLSBackend) -> Bool { byBackend[backend]?.isMade ?? false }
+}
+
+/// A connection's TLS context, made by the first `get()` (on the connection's loop, as the handshake starts, or
+/// ahead of it through `ProbeContexts`) and kept for the connections that follow it (an FTP data channel), or the
+/// reason it could not be made. A `get()` while another thread makes it waits for that one.
 private final class LazyContext: Sendable {
     private let backend: TLSBackend
     private let configuration: MimicTLSConfiguration
@@ -393,6 +434,9 @@ private final class LazyContext: Sendable {
         }
         return try result.get()
     }
+
+    /// Whether `get()` has made the context or failed to.
+    var isMade: Bool { made.withLock { $0 != nil } }
 
     /// Why the context could not be made, once `get()` has been called and failed.
     var failure: TLSFailure? {

@@ -1,5 +1,6 @@
 private import COpenSSL
 import MimicCore
+import Synchronization
 
 /// An `SSL_CTX` built once from a `MimicTLSConfiguration`: keys, the served chain, version bounds, ciphers, ALPN and
 /// the server's session cache. Immutable after init, so engines may be made from it on any thread.
@@ -7,9 +8,27 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     /// `OpenSSL 3.0.19 27 Jan 2026`.
     static var libraryVersion: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
 
-    /// The first `SSL_CTX_new` of the process (the one behind the default security callback) loads the
-    /// configuration and the providers.
-    static func prepare() { _ = defaultSecurityCallback }
+    /// Makes and frees a context, so that the process's first `SSL_CTX_new` (which loads OpenSSL's configuration
+    /// and providers, about 2 ms) is done on the calling thread, ahead of the contexts that will be used.
+    static func prepare() {
+        if let context = newContext() { SSL_CTX_free(context) }
+    }
+
+    /// `SSL_CTX_new`, the process's first one made alone: two made side by side on two threads while OpenSSL
+    /// started took the same locks by turns, both threads sleeping and waking every few dozen microseconds, and a
+    /// two-millisecond start took six (perf sched events, 2026-12-05). Any other made meanwhile waits for the first:
+    /// one wait. Every context is made here.
+    static func newContext() -> OpaquePointer? {
+        if started.load(ordering: .acquiring) { return SSL_CTX_new(TLS_method()) }
+        return firstContext.withLock { _ in
+            let context = SSL_CTX_new(TLS_method())
+            started.store(true, ordering: .releasing)
+            return context
+        }
+    }
+
+    private static let firstContext = Mutex(())
+    private static let started = Atomic(false)
 
     let backend = TLSBackend.openssl
     let configuration: MimicTLSConfiguration
@@ -32,12 +51,7 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
             }
         }
         serverNameCredentials = credentials
-        // The process's first SSL_CTX_new loads the configuration and the providers. One made beside it, on another
-        // thread, took the same locks by turns: both threads slept and woke every few dozen microseconds, and a
-        // probe's two-millisecond warm-up took six (perf sched events, 2026-12-05). Waiting for it here costs the
-        // one wait.
-        Self.prepare()
-        guard let context = SSL_CTX_new(TLS_method()) else {
+        guard let context = Self.newContext() else {
             throw Self.failure("SSL_CTX_new failed")
         }
         self.context = context
@@ -113,7 +127,11 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
     /// Certificates are judged by the verifier, never by the handshake: a server serves the chain it is given
     /// (RSA-1024, SHA-1 and all) and a client completes against it so the facts can be collected. Everything
     /// else (versions, ciphers, groups, signature algorithms) keeps the library's own security level.
+    /// Certificates are the verifier's to judge; everything else goes to the callback the context started with,
+    /// which rides along as the callback's extra data (OpenSSL copies both to each connection).
     private func configureCertificateSecurity() {
+        let standard = SSL_CTX_get_security_callback(context)
+        SSL_CTX_set0_security_ex_data(context, standard.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) })
         SSL_CTX_set_security_callback(context, openSSLSecurityCallback)
     }
 
@@ -386,13 +404,6 @@ private func openSSLALPNSelectCallback(
     return SSL_TLSEXT_ERR_OK
 }
 
-/// The security callback every context starts with, kept to defer to for everything but certificates.
-private let defaultSecurityCallback: OpenSSLSecurityCallback? = {
-    guard let context = SSL_CTX_new(TLS_method()) else { return nil }
-    defer { SSL_CTX_free(context) }
-    return SSL_CTX_get_security_callback(context)
-}()
-
 private typealias OpenSSLSecurityCallback =
     @convention(c) (
         OpaquePointer?, OpaquePointer?, Int32, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?
@@ -408,5 +419,7 @@ private func openSSLSecurityCallback(
     extra: UnsafeMutableRawPointer?
 ) -> Int32 {
     if mimic_secop_is_certificate(operation) != 0 { return 1 }
-    return defaultSecurityCallback?(ssl, context, operation, bits, nid, other, extra) ?? 1
+    guard let extra else { return 1 }
+    let standard = unsafeBitCast(extra, to: OpenSSLSecurityCallback.self)
+    return standard(ssl, context, operation, bits, nid, other, nil)
 }

@@ -4,7 +4,7 @@ import MimicCore
 /// The suites this OpenSSL can offer at security level 0, read from the library itself.
 enum OpenSSLSuiteTable {
     static let candidates: [TLSSuiteCandidate] = {
-        guard let context = SSL_CTX_new(TLS_method()) else { return [] }
+        guard let context = OpenSSLContext.newContext() else { return [] }
         defer { SSL_CTX_free(context) }
         SSL_CTX_set_security_level(context, 0)
         guard SSL_CTX_set_cipher_list(context, "ALL:COMPLEMENTOFALL:!PSK:!SRP:@SECLEVEL=0") == 1 else { return [] }
