@@ -108,37 +108,24 @@ struct ProbeFutureTests {
         }
     }
 
-    /// A context that cannot be made, made ahead on the caller's thread, is its connection's finding as when the
-    /// connection makes it: this side's failure, and nothing of what the connection did.
-    @Test(
-        "a context the library cannot make, made ahead, is reported by its connection", arguments: TLSBackend.allCases)
-    func unbuildableAhead(backend: TLSBackend) async throws {
-        let chain = try MockSupport.chain("good")
-        let server = try await MockSupport.start(.smtp, .startTLS)
-        defer { Task { await server.stop() } }
-        var options = ProbeOptions(
-            backends: [backend], trustAnchors: chain.anchors, deadlines: ProbeDeadlines(timeout: 5))
-        options.offer = ProbeOffer(
-            minimumVersion: .tls1_2, maximumVersion: .tls1_2, cipherList: "NO-SUCH-CIPHER",
-            priority: "NO-SUCH-KEYWORD")
-        let probed = target(server, hostname: chain.hostname)
-        let contexts = ProbeContexts(probed, options: options)
-        contexts.make()
-        #expect(contexts.isMade(backend))
-        let reports = try await waitedFromAThread(Prober().probeFuture(probed, options: options, contexts: contexts))
-        let report = try #require(reports.first)
-        #expect(report.findings.map(\.code) == [.handshakeFailure], "\(report.findings)")
-        #expect(report.findings.first?.severity == .unknown, "a local failure, not the server's")
-        #expect(report.timings.isEmpty && report.transcript.isEmpty, "\(report.timings) \(report.transcript)")
+    /// Where a context is made, by whom and when, is the probe's business, not the report's.
+    enum ContextMaking: CaseIterable {
+        /// By the caller's task, before connecting (`probe`).
+        case beforeConnecting
+        /// By the connection, as its handshake starts (`probeFuture`).
+        case onTheLoop
+        /// By the caller's thread while the connection speaks its plaintext dialog (`ProbeContexts`, as `mimic
+        /// probe`'s main thread does); here before it connects.
+        case ahead
     }
 
     /// The caller's task makes the context before connecting; the future-based probe connects at once and makes it
-    /// as the handshake starts. Either way the report is the same: this side's failure, and nothing of what the
-    /// connection did.
+    /// as the handshake starts, or takes it from `ProbeContexts`, made ahead. Every way, the report is the same:
+    /// this side's failure, and nothing of what the connection did.
     @Test(
-        "a context the library cannot make is reported alike, made as the handshake starts or before connecting",
-        arguments: TLSBackend.allCases, [true, false])
-    func unbuildable(backend: TLSBackend, onTheLoops: Bool) async throws {
+        "a context the library cannot make is reported alike, wherever it is made",
+        arguments: TLSBackend.allCases, ContextMaking.allCases)
+    func unbuildable(backend: TLSBackend, making: ContextMaking) async throws {
         let chain = try MockSupport.chain("good")
         let server = try await MockSupport.start(.smtp, .startTLS)
         defer { Task { await server.stop() } }
@@ -148,10 +135,16 @@ struct ProbeFutureTests {
             minimumVersion: .tls1_2, maximumVersion: .tls1_2, cipherList: "NO-SUCH-CIPHER",
             priority: "NO-SUCH-KEYWORD")
         let probed = target(server, hostname: chain.hostname)
-        let reports =
-            onTheLoops
-            ? try await waitedFromAThread(Prober().probeFuture(probed, options: options))
-            : await Prober().probe(probed, options: options)
+        let reports: [ProbeReport]
+        switch making {
+        case .beforeConnecting: reports = await Prober().probe(probed, options: options)
+        case .onTheLoop: reports = try await waitedFromAThread(Prober().probeFuture(probed, options: options))
+        case .ahead:
+            let contexts = ProbeContexts(probed, options: options)
+            contexts.make()
+            #expect(contexts.isMade(backend))
+            reports = try await waitedFromAThread(Prober().probeFuture(probed, options: options, contexts: contexts))
+        }
         let report = try #require(reports.first)
         #expect(report.findings.map(\.code) == [.handshakeFailure], "\(report.findings)")
         #expect(report.findings.first?.severity == .unknown, "a local failure, not the server's")
