@@ -126,9 +126,9 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
 
     /// Certificates are judged by the verifier, never by the handshake: a server serves the chain it is given
     /// (RSA-1024, SHA-1 and all) and a client completes against it so the facts can be collected. Everything
-    /// else (versions, ciphers, groups, signature algorithms) keeps the library's own security level.
-    /// Certificates are the verifier's to judge; everything else goes to the callback the context started with,
-    /// which rides along as the callback's extra data (OpenSSL copies both to each connection).
+    /// else (versions, ciphers, groups, signature algorithms) keeps the library's own security level: it goes to
+    /// the callback the context started with, which rides along as the callback's extra data (OpenSSL copies both
+    /// to each connection).
     private func configureCertificateSecurity() {
         let standard = SSL_CTX_get_security_callback(context)
         SSL_CTX_set0_security_ex_data(context, standard.map { unsafeBitCast($0, to: UnsafeMutableRawPointer.self) })
