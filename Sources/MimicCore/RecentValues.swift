@@ -25,3 +25,12 @@ public final class RecentValues<Key: Hashable & Sendable, Value: Sendable>: Send
         return value
     }
 }
+
+extension Hasher {
+    /// `bytes`, their count first, fed in bulk: `[UInt8]`'s own hashing feeds the hasher a byte at a time, which
+    /// showed in the keys of the tables above (certificates and keys of a few hundred bytes to kilobytes each).
+    public mutating func combine(contentsOf bytes: [UInt8]) {
+        combine(bytes.count)
+        bytes.withUnsafeBytes { combine(bytes: $0) }
+    }
+}

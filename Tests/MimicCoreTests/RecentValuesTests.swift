@@ -32,4 +32,18 @@ struct RecentValuesTests {
         #expect(recent.value(for: 1, make("one again")) == "one again")
         #expect(made == 4)
     }
+
+    /// The keys' bulk hashing: equal bytes hash alike, and where one array ends is part of the hash (without the
+    /// count, [1, 2] then [3] and [1] then [2, 3] would feed the hasher the same bytes).
+    @Test("bytes hashed in bulk, with their count")
+    func bulkHash() {
+        func hash(_ parts: [[UInt8]]) -> Int {
+            var hasher = Hasher()
+            for part in parts { hasher.combine(contentsOf: part) }
+            return hasher.finalize()
+        }
+        #expect(hash([[1, 2], [3]]) == hash([[1, 2], [3]]))
+        #expect(hash([[1, 2], [3]]) != hash([[1], [2, 3]]))
+        #expect(hash([[]]) != hash([]))
+    }
 }

@@ -110,10 +110,9 @@ private enum RecentChecks {
         var subject: [UInt8]
         var issuerKey: [UInt8]
 
-        /// In bulk: `[UInt8]`'s own hashing feeds the hasher a byte at a time.
         func hash(into hasher: inout Hasher) {
-            subject.withUnsafeBytes { hasher.combine(bytes: $0) }
-            issuerKey.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hasher.combine(contentsOf: subject)
+            hasher.combine(contentsOf: issuerKey)
         }
     }
 
