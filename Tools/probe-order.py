@@ -69,7 +69,7 @@ def record(binary, data):
         try:
             script = os.path.join(folder, "probes.sh")
             with open(script, "w") as handle:
-                handle.write("set -u\n")  # a bad chain exits 2: every status is expected
+                handle.write("set -u\n")
                 for _ in range(ROUNDS):
                     for protocol, mode in TARGETS:
                         for profile in PROFILES:
@@ -77,17 +77,16 @@ def record(binary, data):
                             url = f"{protocol}://{entry['host']}:{entry['port']}"
                             argv = peers.probe_argv(binary, url, mode, serve.zoo["cafile"])
                             handle.write(" ".join(argv) + " >/dev/null\n")
-                handle.write("exit 0\n")
+                handle.write("exit 0\n")  # a bad chain's probe exits 2: every status is expected
             subprocess.run(["perf", "record", "-q", "-o", data, "-F", "20000", "-e", "cpu-clock:u",
                             "-e", "exceptions:page_fault_user", "--", "sh", script], check=True)
         finally:
             serve.stop()
 
 
-def first_seen(binary, data):
-    """Function names in the order a probe first reached them."""
+def first_seen(binary, table, data):
+    """Function names (of `table`, the binary's functions) in the order a probe first reached them."""
     vaddr, offset = text_segment(binary)
-    table = functions(binary)
     starts = [address for address, _ in table]
     name = os.path.basename(binary)
     script = subprocess.run(["perf", "script", "-i", data, "--show-mmap-events", "-F", "comm,pid,event,ip,trace"],
@@ -126,12 +125,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="mimic-order-") as folder:
         data = os.path.join(folder, "perf.data")
         record(binary, data)
-        names = first_seen(binary, data)
+        table = functions(binary)
+        names = first_seen(binary, table, data)
     if len(names) < 1000:
         raise SystemExit(f"probe-order: only {len(names)} functions seen; is perf allowed to trace page faults?")
     # What an earlier round saw and this one did not (sampling misses short functions) stays, after this round's
     # names, as long as the binary still has it.
-    present = {name for _, name in functions(binary)}
+    present = {name for _, name in table}
     seen = set(names)
     if os.path.exists(out):
         with open(out) as handle:
