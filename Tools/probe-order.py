@@ -15,7 +15,13 @@ How: a release binary probes a mock of every protocol in both modes, good chains
 backends, under `perf record` (user-space CPU samples and the page faults of instruction fetches); each sampled or
 faulting address is mapped to its function through the binary's symbol table (`nm`), in the order first seen,
 followed by what an earlier round saw and this one did not (`make probe-order` runs three rounds, relinking between
-them: a function placed anew can bring a neighbour's first call to light). Needs perf (Debian: linux-perf) and the
+them: a function placed anew can bring a neighbour's first call to light).
+
+The zeroed data a probe writes (metadata caches, once-tokens: `.bss`) is listed the same way, from the addresses of
+the page faults on it, between two markers of Mimic's own (`hotDataStart`, `hotDataEnd`): lld lays the data out in
+that order as well, and `mimic` asks the kernel for the pages between the markers, written, as it starts
+(`Sources/mimic/HotData.swift` says why). A page fault says only which datum was first on its page; the rounds after
+the first find the rest, as the data they placed first moves their neighbours to pages of their own. Needs perf (Debian: linux-perf) and the
 right to trace page faults (root, or kernel.perf_event_paranoid <= -1). The list goes to OUT (default
 Tools/probe.order).
 """
@@ -59,6 +65,31 @@ def functions(binary):
     return table
 
 
+# Mimic's markers around the zeroed data a probe writes (Sources/mimic/HotDataStart.swift, HotData.swift).
+HOT_START = "$s5mimic12hotDataStarts5UInt8Vvp"
+HOT_END = "$s5mimic10hotDataEnds5UInt8Vvp"
+
+
+def zeroed_data(binary):
+    """(start, end) of the binary's `.bss` and its sorted (address, name) symbols there."""
+    out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout
+    bounds = None
+    for line in out.splitlines():
+        found = re.search(r"\]\s+\.bss\s+NOBITS\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", line)
+        if found:
+            start = int(found.group(1), 16)
+            bounds = (start, start + int(found.group(2), 16))
+    if not bounds:
+        return None, []
+    out = subprocess.run(["nm", "-n", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
+    table = []
+    for line in out.splitlines():
+        fields = line.split(None, 2)
+        if len(fields) == 3 and fields[1] in "bB" and bounds[0] <= int(fields[0], 16) < bounds[1]:
+            table.append((int(fields[0], 16), fields[2]))
+    return bounds, table
+
+
 def record(binary, data):
     """Probes every target, each round through both backends, under perf; the zoo is served by the same binary."""
     with tempfile.TemporaryDirectory(prefix="mimic-order-") as folder:
@@ -84,18 +115,21 @@ def record(binary, data):
             serve.stop()
 
 
-def first_seen(binary, table, data):
-    """Function names (of `table`, the binary's functions) in the order a probe first reached them."""
+def first_seen(binary, table, data, bss, bss_table):
+    """Function names (of `table`, the binary's functions) in the order a probe first reached them, and the names of
+    the zeroed data (of `bss_table`, within `bss`) in the order a probe first faulted on their pages."""
     vaddr, offset = text_segment(binary)
     starts = [address for address, _ in table]
+    bss_starts = [address for address, _ in bss_table]
     name = os.path.basename(binary)
     script = subprocess.run(["perf", "script", "-i", data, "--show-mmap-events", "-F", "comm,pid,event,ip,trace"],
                             capture_output=True, text=True, check=True).stdout
     mapping = re.compile(r"\s(\d+)\s+PERF_RECORD_MMAP2 \d+/\d+: \[0x([0-9a-f]+)\(0x[0-9a-f]+\) @ 0x([0-9a-f]+) .*\]: "
                          r"r-xp (\S+)$")
     sample = re.compile(r"\s*\S+\s+(\d+)\s+cpu-clock:u:\s+([0-9a-f]+)")
-    fault = re.compile(r"\s*\S+\s+(\d+)\s+exceptions:page_fault_user: .*ip=0x([0-9a-f]+) error_code=0x([0-9a-f]+)")
-    bias, order = {}, {}
+    fault = re.compile(r"\s*\S+\s+(\d+)\s+exceptions:page_fault_user: address=0x([0-9a-f]+) ip=0x([0-9a-f]+) "
+                       r"error_code=0x([0-9a-f]+)")
+    bias, order, data_order = {}, {}, {}
     for line in script.splitlines():
         if "PERF_RECORD_MMAP2" in line:
             found = mapping.search(line)
@@ -103,18 +137,28 @@ def first_seen(binary, table, data):
                 bias[found.group(1)] = int(found.group(2), 16) - vaddr
             continue
         found = sample.match(line)
-        if not found:
+        if found:
+            pid, ip = found.group(1), int(found.group(2), 16)
+        else:
             found = fault.match(line)
-            # Only instruction fetches (error code bit 4): a data fault's address says nothing about code.
-            if not found or not int(found.group(3), 16) & 0x10:
+            if not found or found.group(1) not in bias:
                 continue
-        pid, ip = found.group(1), int(found.group(2), 16)
+            pid = found.group(1)
+            # An instruction fetch (error code bit 4) tells where code ran; any other fault, what data was touched.
+            if not int(found.group(4), 16) & 0x10:
+                address = int(found.group(2), 16) - bias[pid]
+                if bss and bss[0] <= address < bss[1]:
+                    index = bisect.bisect_right(bss_starts, address) - 1
+                    if index >= 0:
+                        data_order.setdefault(bss_table[index][1], len(data_order))
+                continue
+            ip = int(found.group(3), 16)
         if pid not in bias:
             continue
         index = bisect.bisect_right(starts, ip - bias[pid]) - 1
         if index >= 0:
             order.setdefault(table[index][1], len(order))
-    return sorted(order, key=order.get)
+    return sorted(order, key=order.get), sorted(data_order, key=data_order.get)
 
 
 def main():
@@ -126,25 +170,40 @@ def main():
         data = os.path.join(folder, "perf.data")
         record(binary, data)
         table = functions(binary)
-        names = first_seen(binary, table, data)
+        bss, bss_table = zeroed_data(binary)
+        names, hot = first_seen(binary, table, data, bss, bss_table)
     if len(names) < 1000:
         raise SystemExit(f"probe-order: only {len(names)} functions seen; is perf allowed to trace page faults?")
-    # What an earlier round saw and this one did not (sampling misses short functions) stays, after this round's
-    # names, as long as the binary still has it.
+    bss_names = {name for _, name in bss_table}
+    markers = HOT_START in bss_names and HOT_END in bss_names
+    if not markers:
+        print("probe-order: no hot-data markers in the binary; the zeroed data is left unordered", file=sys.stderr)
+        hot = []
+    hot = [name for name in hot if name not in (HOT_START, HOT_END)]
+    # What an earlier round saw and this one did not (sampling misses short functions; populated pages do not
+    # fault) stays, after this round's names, as long as the binary still has it.
     present = {name for _, name in table}
-    seen = set(names)
+    seen, seen_hot = set(names), set(hot)
     if os.path.exists(out):
         with open(out) as handle:
             for line in handle:
                 name = line.strip()
-                if name and not name.startswith("#") and name not in seen and name in present:
+                if not name or name.startswith("#") or name in (HOT_START, HOT_END):
+                    continue
+                if name in present and name not in seen:
                     names.append(name)
                     seen.add(name)
+                elif markers and name in bss_names and name not in seen_hot:
+                    hot.append(name)
+                    seen_hot.add(name)
     with open(out, "w") as handle:
-        handle.write("# The functions `mimic probe` runs, in the order it first runs them: lld lays them out in this\n"
-                     "# order (`make release`). Written by Tools/probe-order.py, which says how and why.\n")
+        handle.write("# The functions `mimic probe` runs, in the order it first runs them, then the zeroed data it writes\n"
+                     "# between two markers: lld lays them out in this order (`make release`). Written by\n"
+                     "# Tools/probe-order.py, which says how and why.\n")
         handle.write("\n".join(names) + "\n")
-    print(f"probe-order: {len(names)} functions to {out}")
+        if markers:
+            handle.write("\n".join([HOT_START] + hot + [HOT_END]) + "\n")
+    print(f"probe-order: {len(names)} functions and {len(hot)} data to {out}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ struct Mimic: AsyncParsableCommand {
 
     /// Argument Parser exits 64 on a usage error; Mimic's convention (the monitoring one) is 3.
     static func main() async {
+        HotData.populate()
         do {
             // The common `mimic probe` command lines are read without Argument Parser's reflection (the reason is
             // on `ProbeInvocation`); whatever `quick` declines is parsed, and explained, as every other command.
