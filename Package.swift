@@ -68,7 +68,6 @@ let package = Package(
                 "MimicCore", "MimicTLS", "MimicCerts", "MimicDialogs", "MimicVerdict",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .target(

@@ -4,7 +4,6 @@ import MimicCore
 import MimicDialogs
 import MimicTLS
 import MimicVerdict
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -413,15 +412,12 @@ public final class ProbeContexts: Sendable {
 
 /// A connection's TLS context, made by the first `get()` (on the connection's loop, as the handshake starts, or
 /// ahead of it through `ProbeContexts`) and kept for the connections that follow it (an FTP data channel), or the
-/// reason it could not be made. A `get()` while another thread makes it waits for that one, asleep: the lock is
-/// NIO's (a plain pthread mutex), not the standard library's `Mutex`, which on Linux is a priority-inheriting futex
-/// whose waiter the kernel keeps spinning while the owner runs. Behind OpenSSL's first context (two milliseconds),
-/// that spinning took a core from the other connection and the server (perf: 0.1 ms of a probe's CPU in
-/// `rt_mutex_slowlock_block`; without it a probe 0.4 ms faster on a quiet machine, interleaved pairs, 2026-12-05).
+/// reason it could not be made. A `get()` while another thread makes it waits for that one, asleep
+/// (`SleepingMutex`: making OpenSSL's first context takes two milliseconds).
 private final class LazyContext: Sendable {
     private let backend: TLSBackend
     private let configuration: MimicTLSConfiguration
-    private let made = NIOLockedValueBox<Result<any TLSContext, TLSFailure>?>(nil)
+    private let made = SleepingMutex<Result<any TLSContext, TLSFailure>?>(nil)
 
     init(backend: TLSBackend, configuration: MimicTLSConfiguration) {
         self.backend = backend
@@ -429,7 +425,7 @@ private final class LazyContext: Sendable {
     }
 
     func get() throws(TLSFailure) -> any TLSContext {
-        let result = made.withLockedValue { made in
+        let result = made.withLock { made in
             if let made { return made }
             let result = Result { () throws(TLSFailure) in
                 try TLSBackends.makeContext(backend, configuration: configuration)
@@ -441,11 +437,11 @@ private final class LazyContext: Sendable {
     }
 
     /// Whether `get()` has made the context or failed to.
-    var isMade: Bool { made.withLockedValue { $0 != nil } }
+    var isMade: Bool { made.withLock { $0 != nil } }
 
     /// Why the context could not be made, once `get()` has been called and failed.
     var failure: TLSFailure? {
-        made.withLockedValue { made in
+        made.withLock { made in
             guard case .failure(let failure)? = made else { return nil }
             return failure
         }

@@ -24,7 +24,7 @@ enum GnuTLSVerifier: TLSChainVerifier {
     static let backend = TLSBackend.gnutls
 
     /// Serialises verifications (see the type's documentation).
-    private static let verifyLock = Mutex(())
+    private static let verifyLock = SleepingMutex(())
 
     static func verify(_ request: ChainVerificationRequest) -> VerificationResult {
         let (chain, anchors, time, policy) = (request.chain, request.anchors, request.time, request.policy)

@@ -16,8 +16,8 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
 
     /// `SSL_CTX_new`, the process's first one made alone: two made side by side on two threads while OpenSSL
     /// started took the same locks by turns, both threads sleeping and waking every few dozen microseconds, and a
-    /// two-millisecond start took six (perf sched events, 2026-12-05). Any other made meanwhile waits for the first:
-    /// one wait. Every context is made here.
+    /// two-millisecond start took six (perf sched events, 2026-12-05). Any other made meanwhile waits for the first,
+    /// asleep: one wait. Every context is made here.
     static func newContext() -> OpaquePointer? {
         if started.load(ordering: .acquiring) { return SSL_CTX_new(TLS_method()) }
         return firstContext.withLock { _ in
@@ -27,7 +27,7 @@ final class OpenSSLContext: TLSContext, @unchecked Sendable {
         }
     }
 
-    private static let firstContext = Mutex(())
+    private static let firstContext = SleepingMutex(())
     private static let started = Atomic(false)
 
     let backend = TLSBackend.openssl
