@@ -54,15 +54,21 @@ def text_segment(binary):
     raise SystemExit("probe-order: no executable segment in " + binary)
 
 
-def functions(binary):
-    """Sorted (address, name) of the binary's function symbols, mangled as the linker knows them."""
+def symbols(binary):
+    """The binary's symbol table, read once (`nm -n`): (address, kind, name), sorted by address, names mangled as
+    the linker knows them."""
     out = subprocess.run(["nm", "-n", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
     table = []
     for line in out.splitlines():
         fields = line.split(None, 2)
-        if len(fields) == 3 and fields[1] in "tTwW":
-            table.append((int(fields[0], 16), fields[2]))
+        if len(fields) == 3:
+            table.append((int(fields[0], 16), fields[1], fields[2]))
     return table
+
+
+def functions(table):
+    """Sorted (address, name) of the function symbols of `table`."""
+    return [(address, name) for address, kind, name in table if kind in "tTwW"]
 
 
 # Mimic's markers around the zeroed data a probe writes (Sources/mimic/HotDataStart.swift, HotData.swift).
@@ -70,8 +76,8 @@ HOT_START = "$s5mimic12hotDataStarts5UInt8Vvp"
 HOT_END = "$s5mimic10hotDataEnds5UInt8Vvp"
 
 
-def zeroed_data(binary):
-    """(start, end) of the binary's `.bss` and its sorted (address, name) symbols there."""
+def zeroed_data(binary, table):
+    """(start, end) of the binary's `.bss` and the sorted (address, name) symbols of `table` there."""
     out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout
     bounds = None
     for line in out.splitlines():
@@ -81,13 +87,8 @@ def zeroed_data(binary):
             bounds = (start, start + int(found.group(2), 16))
     if not bounds:
         return None, []
-    out = subprocess.run(["nm", "-n", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
-    table = []
-    for line in out.splitlines():
-        fields = line.split(None, 2)
-        if len(fields) == 3 and fields[1] in "bB" and bounds[0] <= int(fields[0], 16) < bounds[1]:
-            table.append((int(fields[0], 16), fields[2]))
-    return bounds, table
+    return bounds, [(address, name) for address, kind, name in table
+                    if kind in "bB" and bounds[0] <= address < bounds[1]]
 
 
 def record(binary, data):
@@ -169,8 +170,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="mimic-order-") as folder:
         data = os.path.join(folder, "perf.data")
         record(binary, data)
-        table = functions(binary)
-        bss, bss_table = zeroed_data(binary)
+        symbol_table = symbols(binary)
+        table = functions(symbol_table)
+        bss, bss_table = zeroed_data(binary, symbol_table)
         names, hot = first_seen(binary, table, data, bss, bss_table)
     if len(names) < 1000:
         raise SystemExit(f"probe-order: only {len(names)} functions seen; is perf allowed to trace page faults?")
