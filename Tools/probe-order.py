@@ -21,9 +21,9 @@ The zeroed data a probe writes (metadata caches, once-tokens: `.bss`) is listed 
 the page faults on it, between two markers of Mimic's own (`hotDataStart`, `hotDataEnd`): lld lays the data out in
 that order as well, and `mimic` asks the kernel for the pages between the markers, written, as it starts
 (`Sources/mimic/HotData.swift` says why). A page fault says only which datum was first on its page; the rounds after
-the first find the rest, as the data they placed first moves their neighbours to pages of their own. Needs perf (Debian: linux-perf) and the
-right to trace page faults (root, or kernel.perf_event_paranoid <= -1). The list goes to OUT (default
-Tools/probe.order).
+the first find the rest, as the data they placed first moves their neighbours to pages of their own. Needs perf
+(Debian: linux-perf) and the right to trace page faults (root, or kernel.perf_event_paranoid <= -1). The list goes
+to OUT (default Tools/probe.order).
 """
 import bisect
 import os
@@ -199,8 +199,8 @@ def main():
                     hot.append(name)
                     seen_hot.add(name)
     with open(out, "w") as handle:
-        handle.write("# The functions `mimic probe` runs, in the order it first runs them, then the zeroed data it writes\n"
-                     "# between two markers: lld lays them out in this order (`make release`). Written by\n"
+        handle.write("# The functions `mimic probe` runs, in the order it first runs them, then the zeroed data it\n"
+                     "# writes between two markers: lld lays them out in this order (`make release`). Written by\n"
                      "# Tools/probe-order.py, which says how and why.\n")
         handle.write("\n".join(names) + "\n")
         if markers:
